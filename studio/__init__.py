@@ -1,0 +1,1 @@
+"""The studio engine: models, text, tokens. No Gradio import anywhere in this package."""

@@ -1,0 +1,52 @@
+"""The StudioContext handed to every tab: settings plus the one shared ModelCache."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import psutil
+
+from studio import devices
+from studio.models import catalog, loaders
+from studio.models.cache import ModelCache
+from studio.models.specs import ModelSpec
+from studio.settings import Settings
+
+# Share of available RAM that models parked off the GPU may take.
+OFFLOAD_RAM_FRACTION = 0.5
+
+
+@dataclass
+class StudioContext:
+    settings: Settings
+    cache: ModelCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._dtype_lock = threading.Lock()
+        self.cache = ModelCache(loader=self._load, placement=self._placement)
+
+    def _placement(self) -> tuple[str, int | None, int]:
+        device = devices.resolve_device(self.settings.device)
+        budget = devices.budget_bytes(self.settings, device)
+        offload = int(psutil.virtual_memory().available * OFFLOAD_RAM_FRACTION)
+        return device, budget, offload
+
+    @cached_property
+    def device(self) -> str:
+        return self.cache.device
+
+    def torch_dtype(self, spec: ModelSpec) -> Any:
+        return devices.resolve_dtype(spec.dtype, self.device)
+
+    def _load(self, spec: ModelSpec) -> Any:
+        return loaders.load(spec, self.torch_dtype(spec), self.settings.tiny_dir)
+
+    def spec(self, name: str, model_id: str | None = None) -> ModelSpec:
+        """The catalog spec for capability ``name`` (its twin in the tiny profile)."""
+        return catalog.spec_for(self.settings, name, model_id)
+
+    def describe_device(self) -> str:
+        return devices.describe(self.device)

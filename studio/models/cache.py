@@ -1,0 +1,366 @@
+"""The ONE shared model cache.
+
+- ``get(spec)`` returns the model on the cache's device; a second ``get`` is a hit and
+  loads nothing. ``use(spec)`` does the same and pins the model for a request, so it is
+  never evicted mid-request.
+- Models live within a byte budget on the device. When a new one does not fit, the
+  least recently used unpinned models are offloaded to CPU RAM (when the device is a
+  GPU and RAM allows) or dropped.
+- Thread-safe: concurrent ``get`` of one spec loads it once (per-spec load locks);
+  bookkeeping is under one re-entrant lock.
+- CUDA out-of-memory while placing or running: evict everything not in use, empty the
+  CUDA cache, retry once, then a clear ``OutOfMemory`` error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import logging
+import sys
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, TypeVar
+
+from studio.errors import OutOfMemory
+from studio.models.specs import ModelSpec
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Loader = Callable[[ModelSpec], Any]
+
+
+@dataclass
+class CacheEntry:
+    spec: ModelSpec
+    value: Any
+    size_bytes: int
+    device: str
+    load_seconds: float
+    last_used: float
+    hits: int = 0
+    in_use: int = 0
+
+
+# --- walking a loaded value: modules, pipelines, bundles -----------------------------------
+
+
+def _torch():
+    return sys.modules.get("torch")
+
+
+def _parts(value: Any) -> Iterator[Any]:
+    """Torch modules and pipelines inside ``value`` (a module, pipeline, dataclass bundle, ...)."""
+    torch = _torch()
+    if value is None or torch is None:
+        return
+    if isinstance(value, torch.nn.Module):
+        yield value
+    elif hasattr(value, "components") and callable(getattr(value, "to", None)):
+        yield value  # a diffusers pipeline moves all its components itself
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _parts(getattr(value, f.name))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _parts(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _parts(item)
+
+
+def _modules(value: Any) -> Iterator[Any]:
+    torch = _torch()
+    for part in _parts(value):
+        if isinstance(part, torch.nn.Module):
+            yield part
+        else:
+            for component in part.components.values():
+                if isinstance(component, torch.nn.Module):
+                    yield component
+
+
+def size_of(value: Any) -> int:
+    """Bytes of parameters and buffers, shared tensors counted once."""
+    seen: set[int] = set()
+    total = 0
+    for module in _modules(value):
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            key = tensor.data_ptr()
+            if key in seen or tensor.device.type == "meta":
+                continue
+            seen.add(key)
+            total += tensor.numel() * tensor.element_size()
+    return total
+
+
+def move(value: Any, device: str) -> None:
+    for part in _parts(value):
+        part.to(device)
+
+
+def is_cuda_oom(exc: BaseException) -> bool:
+    torch = _torch()
+    if torch is not None and isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def _empty_device_cache() -> None:
+    gc.collect()
+    torch = _torch()
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+
+class ModelCache:
+    def __init__(
+        self,
+        loader: Loader,
+        device: str = "cpu",
+        budget_bytes: int | None = None,
+        offload_budget_bytes: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        placement: Callable[[], tuple[str, int | None, int]] | None = None,
+    ):
+        """``loader(spec)`` returns the model on the CPU. ``budget_bytes`` bounds what lives on
+        ``device`` (None = unbounded). ``offload_budget_bytes`` bounds what may be parked in CPU
+        RAM when ``device`` is an accelerator; on a CPU device nothing is offloaded.
+
+        ``placement``, when given, is called once on first use and returns
+        (device, budget_bytes, offload_budget_bytes): the app passes it so that torch is not
+        imported before the server is up."""
+        self._loader = loader
+        self._placement = placement
+        self._device = device
+        self._budget_bytes = budget_bytes
+        self._offload_budget_bytes = offload_budget_bytes
+        self._clock = clock
+        self._entries: OrderedDict[tuple, CacheEntry] = OrderedDict()  # LRU first
+        self._lock = threading.RLock()
+        self._load_locks: dict[tuple, threading.Lock] = {}
+        self.hits = 0
+        self.misses = 0
+        self.events: list[tuple[str, str]] = []  # ("load"|"offload"|"drop"|"restore", spec)
+
+    def _resolve_placement(self) -> None:
+        with self._lock:
+            if self._placement is not None:
+                self._device, self._budget_bytes, self._offload_budget_bytes = self._placement()
+                self._placement = None
+
+    @property
+    def device(self) -> str:
+        self._resolve_placement()
+        return self._device
+
+    @property
+    def budget_bytes(self) -> int | None:
+        self._resolve_placement()
+        return self._budget_bytes
+
+    @property
+    def offload_budget_bytes(self) -> int:
+        self._resolve_placement()
+        return self._offload_budget_bytes if self._device != "cpu" else 0
+
+    # -- public API --
+
+    def get(self, spec: ModelSpec) -> Any:
+        """The model on the cache's device. Not pinned: prefer ``use`` inside a request."""
+        with self.use(spec) as value:
+            return value
+
+    @contextmanager
+    def use(self, spec: ModelSpec) -> Iterator[Any]:
+        """Pin ``spec`` for the duration of the block: it cannot be evicted meanwhile."""
+        entry = self._acquire(spec)
+        try:
+            yield entry.value
+        finally:
+            with self._lock:
+                entry.in_use -= 1
+                entry.last_used = self._clock()
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """Run model work; on CUDA OOM free everything unpinned and retry once."""
+        try:
+            return fn()
+        except Exception as exc:
+            if not is_cuda_oom(exc):
+                raise
+        log.warning("CUDA out of memory: freeing unused models and retrying once")
+        self._evict_all_unpinned()
+        try:
+            return fn()
+        except Exception as exc:
+            if is_cuda_oom(exc):
+                raise OutOfMemory(
+                    "The GPU ran out of memory even after unloading every idle model. "
+                    "Try a smaller size or fewer images, or free models in the Models tab."
+                ) from exc
+            raise
+
+    def contains(self, spec: ModelSpec) -> bool:
+        with self._lock:
+            return spec.key in self._entries
+
+    def free(self, spec_or_key: ModelSpec | tuple) -> bool:
+        """Drop one model unless it is in use. True when it was dropped."""
+        key = spec_or_key.key if isinstance(spec_or_key, ModelSpec) else tuple(spec_or_key)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.in_use:
+                return False
+            self._drop(entry)
+        _empty_device_cache()
+        return True
+
+    def free_all(self) -> int:
+        """Drop every model not in use; returns how many were dropped."""
+        with self._lock:
+            idle = [e for e in self._entries.values() if not e.in_use]
+            for entry in idle:
+                self._drop(entry)
+        _empty_device_cache()
+        return len(idle)
+
+    def device_bytes(self) -> int:
+        with self._lock:
+            return sum(e.size_bytes for e in self._entries.values() if e.device == self.device)
+
+    def offloaded_bytes(self) -> int:
+        with self._lock:
+            return sum(e.size_bytes for e in self._entries.values() if e.device != self.device)
+
+    def stats(self) -> dict[str, Any]:
+        now = self._clock()
+        with self._lock:
+            models = [
+                {
+                    "name": e.spec.label or e.spec.kind,
+                    "model": e.spec.source + (f"/{e.spec.subfolder}" if e.spec.subfolder else ""),
+                    "kind": e.spec.kind,
+                    "key": list(e.spec.key),
+                    "device": e.device,
+                    "size_bytes": e.size_bytes,
+                    "hits": e.hits,
+                    "load_seconds": round(e.load_seconds, 3),
+                    "idle_seconds": round(now - e.last_used, 1),
+                    "in_use": e.in_use,
+                }
+                for e in reversed(self._entries.values())  # most recently used first
+            ]
+            return {
+                "device": self.device,
+                "budget_bytes": self.budget_bytes,
+                "device_bytes": self.device_bytes(),
+                "offloaded_bytes": self.offloaded_bytes(),
+                "hits": self.hits,
+                "misses": self.misses,
+                "models": models,
+            }
+
+    # -- internals --
+
+    def _acquire(self, spec: ModelSpec) -> CacheEntry:
+        key = spec.key
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                return self._hit(entry)
+            load_lock = self._load_locks.setdefault(key, threading.Lock())
+        with load_lock:  # one loader per spec; others wait here and then hit
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    return self._hit(entry)
+                self.misses += 1
+            started = time.perf_counter()
+            value = self.run(lambda: self._loader(spec))
+            size = size_of(value)
+            with self._lock:
+                self._make_room(size, spec)
+                self.run(lambda: move(value, self.device))
+                entry = CacheEntry(
+                    spec=spec,
+                    value=value,
+                    size_bytes=size,
+                    device=self.device,
+                    load_seconds=time.perf_counter() - started,
+                    last_used=self._clock(),
+                    in_use=1,
+                )
+                self._entries[key] = entry
+                self.events.append(("load", str(spec)))
+                log.info("loaded %s (%.1f MB) in %.2fs", spec, size / 1e6, entry.load_seconds)
+                return entry
+
+    def _hit(self, entry: CacheEntry) -> CacheEntry:
+        """Count a hit, pin, and bring an offloaded model back. Caller holds the lock."""
+        self.hits += 1
+        entry.hits += 1
+        entry.in_use += 1
+        entry.last_used = self._clock()
+        self._entries.move_to_end(entry.spec.key)
+        if entry.device != self.device:
+            try:
+                self._make_room(entry.size_bytes, entry.spec)
+                self.run(lambda: move(entry.value, self.device))
+            except BaseException:
+                entry.in_use -= 1
+                raise
+            entry.device = self.device
+            self.events.append(("restore", str(entry.spec)))
+        return entry
+
+    def _make_room(self, size: int, for_spec: ModelSpec) -> None:
+        """Evict least recently used, unpinned models from the device until ``size`` fits."""
+        if self.budget_bytes is None:
+            return
+        if size > self.budget_bytes:
+            raise OutOfMemory(
+                f"{for_spec.source} needs {size / 1024**3:.2f} GB but the model budget is "
+                f"{self.budget_bytes / 1024**3:.2f} GB. Raise --vram-budget or pick a smaller model."
+            )
+        for entry in list(self._entries.values()):  # LRU first
+            if self.device_bytes() + size <= self.budget_bytes:
+                return
+            if entry.in_use or entry.device != self.device or entry.spec.key == for_spec.key:
+                continue
+            self._evict(entry)
+        if self.device_bytes() + size > self.budget_bytes:
+            raise OutOfMemory(
+                f"{for_spec.source} does not fit next to the models in use right now "
+                f"({self.device_bytes() / 1024**3:.2f} of {self.budget_bytes / 1024**3:.2f} GB busy). "
+                "Wait for the other requests to finish, then try again."
+            )
+
+    def _evict(self, entry: CacheEntry) -> None:
+        if self.offloaded_bytes() + entry.size_bytes <= self.offload_budget_bytes:
+            move(entry.value, "cpu")
+            entry.device = "cpu"
+            self.events.append(("offload", str(entry.spec)))
+            log.info("offloaded %s to CPU RAM", entry.spec)
+        else:
+            self._drop(entry)
+
+    def _drop(self, entry: CacheEntry) -> None:
+        del self._entries[entry.spec.key]
+        entry.value = None
+        self.events.append(("drop", str(entry.spec)))
+        log.info("dropped %s", entry.spec)
+
+    def _evict_all_unpinned(self) -> None:
+        with self._lock:
+            for entry in list(self._entries.values()):
+                if not entry.in_use and entry.device == self.device:
+                    self._drop(entry)  # under OOM, parking in RAM would not help the GPU
+        _empty_device_cache()

@@ -1,0 +1,82 @@
+"""How each kind of model is loaded: one ``from_pretrained`` path for real ids and tiny twins."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from studio.errors import ModelUnavailable
+from studio.models import tiny
+from studio.models.specs import ModelSpec
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """Everything a loader needs; ``location`` is a Hub id or a local folder."""
+
+    location: str
+    subfolder: str | None
+    revision: str | None
+    variant: str | None
+    dtype: Any  # torch.dtype
+
+    def hub_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if self.subfolder:
+            kwargs["subfolder"] = self.subfolder
+        if self.revision:
+            kwargs["revision"] = self.revision
+        if self.variant:
+            kwargs["variant"] = self.variant
+        return kwargs
+
+
+# kind -> "module:function"; the function takes a LoadRequest and returns the model
+# (on CPU; the cache moves it to its device).
+LOADERS: dict[str, str] = {
+    "causal_lm": "studio.text.loading:load_causal_lm",
+    "tokenizer": "studio.tokens.loading:load_tokenizer",
+    "vq": "studio.tokens.loading:load_vq",
+}
+
+
+def _loader(kind: str) -> Callable[[LoadRequest], Any]:
+    module_name, func_name = LOADERS[kind].split(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def hub_cache_dir() -> str:
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
+
+
+def unavailable_message(source: str, reason: str) -> str:
+    return (
+        f"Model {source!r} could not be loaded ({reason}). "
+        f"It is looked up in the Hugging Face cache at {hub_cache_dir()}. "
+        "Fix: connect to the internet so it downloads on first use, pre-download it with "
+        f"`hf download {source}`, check the id for typos, or run offline with `--profile tiny`."
+    )
+
+
+def load(spec: ModelSpec, dtype: Any, tiny_root: Path) -> Any:
+    """Load ``spec`` onto the CPU in ``dtype``; a clear ModelUnavailable instead of a traceback."""
+    if spec.is_tiny:
+        location = str(tiny.ensure_built(tiny.twin_name(spec.source), tiny_root))
+    else:
+        location = spec.source
+    request = LoadRequest(location, spec.subfolder, spec.revision, spec.variant, dtype)
+    load_fn = _loader(spec.kind)
+    try:
+        return load_fn(request)
+    except ModelUnavailable:
+        raise
+    except (OSError, ValueError) as exc:
+        # huggingface_hub's offline / not-found / bad-id errors derive from these.
+        if spec.is_tiny:
+            raise
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ModelUnavailable(unavailable_message(spec.source, reason)) from exc

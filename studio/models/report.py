@@ -1,0 +1,79 @@
+"""What the Models tab shows: cache contents and memory figures, as plain data."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from studio import devices
+from studio.context import StudioContext
+
+GB = 1024**3
+
+
+def _gb(value: int | None) -> float | None:
+    return None if value is None else round(value / GB, 3)
+
+
+def status(ctx: StudioContext) -> dict[str, Any]:
+    stats = ctx.cache.stats()
+    device = stats["device"]
+    memory: dict[str, Any] = {"ram": {k: _gb(v) for k, v in devices.ram_figures().items()}}
+    if device == "cuda" and "torch" in sys.modules:
+        import torch
+
+        free, total = torch.cuda.mem_get_info()
+        memory["gpu"] = {
+            "total": _gb(total),
+            "free": _gb(free),
+            "allocated": _gb(torch.cuda.memory_allocated()),
+            "reserved": _gb(torch.cuda.memory_reserved()),
+        }
+    return {
+        "profile": ctx.settings.profile,
+        "device": device,
+        "budget_gb": _gb(stats["budget_bytes"]),
+        "used_gb": _gb(stats["device_bytes"]),
+        "offloaded_gb": _gb(stats["offloaded_bytes"]),
+        "hits": stats["hits"],
+        "misses": stats["misses"],
+        "memory_gb": memory,
+        "models": [
+            {
+                "id": model_id(m),
+                "name": m["name"],
+                "model": m["model"],
+                "device": m["device"],
+                "size_mb": round(m["size_bytes"] / 1024**2, 2),
+                "hits": m["hits"],
+                "load_seconds": m["load_seconds"],
+                "idle_seconds": m["idle_seconds"],
+                "in_use": m["in_use"],
+            }
+            for m in stats["models"]
+        ],
+    }
+
+
+def model_id(model: dict[str, Any]) -> str:
+    """A stable id for one cache entry: source plus dtype (the same id may load twice)."""
+    kind, source, revision, subfolder, dtype, variant = model["key"]
+    parts = [source + (f"/{subfolder}" if subfolder else "")]
+    if revision:
+        parts.append(f"@{revision}")
+    return "".join(parts) + f" [{kind}, {dtype}{', ' + variant if variant else ''}]"
+
+
+def free(ctx: StudioContext, model: str) -> dict[str, Any]:
+    """Free one model by id (or ``all``). Models in use stay; the answer says what happened."""
+    model = (model or "").strip()
+    if model.lower() in ("", "all"):
+        dropped = ctx.cache.free_all()
+        return {"freed": dropped, "kept_in_use": sum(1 for m in ctx.cache.stats()["models"] if m["in_use"])}
+    matches = [m for m in ctx.cache.stats()["models"] if model_id(m) == model or m["model"] == model]
+    if not matches:
+        from studio.errors import BadInput
+
+        raise BadInput(f"No loaded model is called {model!r}. Refresh the list and pick one.")
+    freed = sum(ctx.cache.free(tuple(m["key"])) for m in matches)
+    return {"freed": freed, "kept_in_use": len(matches) - freed}

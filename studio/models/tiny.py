@@ -1,0 +1,70 @@
+"""Tiny twins: small random-weight models of the real architectures, built locally.
+
+A twin is saved in the same Hugging Face format as the real model, so it is loaded by
+the very same ``from_pretrained`` code path. Each capability registers its builders
+below as "module:function" (imported only when a twin is first needed); a builder
+takes an empty folder and writes the model files into it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Callable
+
+TINY_PREFIX = "tiny:"
+# Bump when a builder changes, so stale twins are rebuilt.
+BUILD_VERSION = "1"
+MARKER = ".studio-tiny"
+
+BUILDERS: dict[str, str] = {
+    "qwen2-chat": "studio.text.tiny_twins:build_qwen2_chat",
+    "bloom": "studio.text.tiny_twins:build_bloom",
+    "gpt2": "studio.text.tiny_twins:build_gpt2",
+    "bert-wordpiece": "studio.tokens.tiny_twins:build_bert_wordpiece",
+    "clip": "studio.tokens.tiny_twins:build_clip",
+    "vq": "studio.tokens.tiny_twins:build_vq",
+}
+
+_lock = threading.Lock()
+
+
+def builder(name: str) -> Callable[[Path], None]:
+    try:
+        module_name, func_name = BUILDERS[name].split(":")
+    except KeyError:
+        raise KeyError(f"no tiny twin named {name!r}; known: {', '.join(BUILDERS)}") from None
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def twin_name(source: str) -> str:
+    return source[len(TINY_PREFIX):] if source.startswith(TINY_PREFIX) else source
+
+
+def ensure_built(name: str, root: Path) -> Path:
+    """Folder of twin ``name`` under ``root``; built once, safely across threads and processes."""
+    folder = Path(root) / name
+    marker = folder / MARKER
+    if marker.is_file() and marker.read_text() == BUILD_VERSION:
+        return folder
+    build = builder(name)
+    root.mkdir(parents=True, exist_ok=True)
+    with _lock, open(root / f".{name}.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # another process (a test, the app) may build too
+        if marker.is_file() and marker.read_text() == BUILD_VERSION:
+            return folder
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+        try:
+            build(staging)
+            (staging / MARKER).write_text(BUILD_VERSION)
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(staging, folder)  # atomic: readers never see half a twin
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder

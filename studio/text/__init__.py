@@ -1,0 +1,1 @@
+"""Text generation: loading, sampling settings, streaming, next-token explorer, remote backends."""

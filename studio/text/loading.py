@@ -1,0 +1,32 @@
+"""Loading a causal LM and its tokenizer as one cache entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from studio.models.loaders import LoadRequest
+
+
+@dataclass
+class TextModel:
+    """A causal LM with its tokenizer; the cache moves ``model`` and leaves ``tokenizer``."""
+
+    model: Any
+    tokenizer: Any
+
+    @property
+    def device(self) -> Any:
+        return self.model.device
+
+
+def load_causal_lm(request: LoadRequest) -> TextModel:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs = request.hub_kwargs()
+    tokenizer = AutoTokenizer.from_pretrained(request.location, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(request.location, dtype=request.dtype, **kwargs)
+    model.eval()
+    if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
+        tokenizer.pad_token = tokenizer.eos_token  # batching and generate() need a pad id
+    return TextModel(model=model, tokenizer=tokenizer)

@@ -1,0 +1,49 @@
+"""Assembles the tabs, in order, around one StudioContext."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from studio.context import StudioContext
+from tabs.common import TabContext
+from tabs.i18n import Translator
+
+# One module per tab, each exposing build(ctx); shown in this order.
+TAB_MODULES = ("tabs.models", "tabs.about")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def build_app(studio: StudioContext) -> gr.Blocks:
+    ctx = TabContext(studio, Translator(studio.settings.lang))
+    with gr.Blocks(title="GenAI Studio", analytics_enabled=False) as demo:
+        gr.Markdown(f"# {ctx.t.plain('app.title')}", elem_id="studio-title")
+        if studio.settings.is_tiny:
+            gr.Markdown(ctx.t.plain("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
+        with gr.Tabs():
+            for name in TAB_MODULES:
+                importlib.import_module(name).build(ctx)
+    demo.studio_translator = ctx.t  # launch() needs the same i18n object
+    return demo
+
+
+def launch_options(demo: gr.Blocks, studio: StudioContext) -> dict[str, Any]:
+    """Keyword arguments for ``demo.launch`` that follow from the settings."""
+    settings = studio.settings
+    translator: Translator = demo.studio_translator
+    return {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "share": settings.share,
+        "auth": settings.auth_pairs() or None,
+        "auth_message": "Log in with the user name and password your teacher gave you.",
+        "max_file_size": f"{settings.max_upload_mb}mb",
+        "i18n": translator.gradio_i18n,
+        "css_paths": [ASSETS / "style.css"],
+        "theme": gr.themes.Soft(),
+        "allowed_paths": [str(settings.outputs)],
+        "show_error": True,
+    }

@@ -1,0 +1,97 @@
+"""What every tab shares: error translation, GPU event options, per-session folders."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+
+from studio.context import StudioContext
+from studio.errors import StudioError
+from studio.outputs import session_dir
+from tabs.i18n import Translator
+
+log = logging.getLogger("studio")
+GPU_QUEUE = "gpu"
+
+
+class TabContext:
+    """What ``build(ctx)`` receives: the studio context plus the UI translator."""
+
+    def __init__(self, studio: StudioContext, translate: Translator):
+        self.studio = studio
+        self.t = translate
+
+    @property
+    def settings(self):
+        return self.studio.settings
+
+    @property
+    def cache(self):
+        return self.studio.cache
+
+
+def _as_gradio_error(exc: BaseException) -> gr.Error:
+    if isinstance(exc, gr.Error):
+        return exc
+    if isinstance(exc, StudioError):
+        return gr.Error(str(exc), print_exception=False)
+    log.exception("unexpected error in an event")
+    return gr.Error(f"Something went wrong ({type(exc).__name__}: {str(exc)[:300]}). The app is still running.")
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn StudioError (and any surprise) into gr.Error with a readable sentence."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except (GeneratorExit, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                raise _as_gradio_error(exc) from exc
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise _as_gradio_error(exc) from exc
+
+    return wrapper
+
+
+def on_zero_gpu() -> bool:
+    return bool(os.environ.get("SPACES_ZERO_GPU"))
+
+
+def gpu_function(fn: Callable) -> Callable:
+    """Wrap with ``spaces.GPU`` on a ZeroGPU Space (when importable); unchanged elsewhere."""
+    wrapped = friendly(fn)
+    if on_zero_gpu():
+        try:
+            import spaces
+        except ImportError:
+            return wrapped
+        return spaces.GPU(wrapped)
+    return wrapped
+
+
+def gpu_event(ctx: TabContext) -> dict[str, Any]:
+    """Event options for GPU work: one shared queue with the configured limit."""
+    return {"concurrency_id": GPU_QUEUE, "concurrency_limit": ctx.settings.concurrency}
+
+
+def session_folder(ctx: TabContext, request: gr.Request | None) -> Path:
+    """This user's outputs folder for today; other sessions never see it."""
+    session = getattr(request, "session_hash", None) or "script"
+    return session_dir(ctx.settings.outputs, session)

@@ -1,0 +1,55 @@
+"""UI labels in English and Traditional Chinese.
+
+Each tab keeps its strings in ``assets/i18n/<tab>.json`` as {"en": {...}, "zh-TW": {...}}.
+With ``--lang auto`` labels are Gradio i18n keys that the browser resolves by its
+locale; with ``--lang en`` or ``--lang zh-TW`` they are plain strings in that language.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+LOCALES = ("en", "zh-TW")
+
+
+@lru_cache(maxsize=1)
+def translations() -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {locale: {} for locale in LOCALES}
+    for path in sorted(I18N_DIR.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for locale in LOCALES:
+            merged[locale].update(data.get(locale, {}))
+    return merged
+
+
+class Translator:
+    def __init__(self, lang: str = "auto"):
+        self.lang = lang
+        table = translations()
+        self._i18n = gr.I18n(**{locale: table[locale] for locale in LOCALES}) if lang == "auto" else None
+
+    def __call__(self, key: str) -> Any:
+        """A label: an i18n key for the browser to resolve, or a plain string."""
+        if self._i18n is not None:
+            return self._i18n(key)
+        return self.text(key, self.lang)
+
+    @staticmethod
+    def text(key: str, lang: str = "en") -> str:
+        """Always a plain string (for values Gradio does not translate, like Markdown)."""
+        table = translations()
+        locale = lang if lang in LOCALES else "en"
+        return table[locale].get(key) or table["en"].get(key) or key
+
+    def plain(self, key: str) -> str:
+        return self.text(key, self.lang)
+
+    @property
+    def gradio_i18n(self) -> gr.I18n | None:
+        return self._i18n
