@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -25,14 +24,18 @@ class StudioContext:
     cache: ModelCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self._dtype_lock = threading.Lock()
         self.cache = ModelCache(loader=self._load, placement=self._placement)
 
-    def _placement(self) -> tuple[str, int | None, int]:
+    def _placement(self) -> dict[str, Any]:
         device = devices.resolve_device(self.settings.device)
-        budget = devices.budget_bytes(self.settings, device)
-        offload = int(psutil.virtual_memory().available * OFFLOAD_RAM_FRACTION)
-        return device, budget, offload
+        on_gpu = device != "cpu"
+        return {
+            "device": device,
+            "budget_bytes": devices.budget_bytes(self.settings, device),
+            # On a GPU, idle models are parked in RAM; on a CPU, RAM is the device itself.
+            "offload_device": "cpu" if on_gpu else None,
+            "offload_budget_bytes": int(psutil.virtual_memory().available * OFFLOAD_RAM_FRACTION) if on_gpu else 0,
+        }
 
     @cached_property
     def device(self) -> str:

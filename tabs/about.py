@@ -10,16 +10,23 @@ from tabs.common import TabContext
 
 def build(ctx: TabContext) -> None:
     settings = ctx.settings
-    lang = settings.lang if settings.lang != "auto" else "en"
-    rows = "\n".join(
-        f"| {entry.name} | `{catalog.default_id(settings, entry.name)}` | {entry.description} |"
+    facts = {
+        "profile": settings.profile,
+        "device": settings.device,
+        "dtype": settings.dtype,
+        "gpu_events_at_once": settings.concurrency,
+        "max_upload_mb": settings.max_upload_mb,
+        "outputs": str(settings.outputs),
+    }
+    models = [
+        [entry.name, catalog.default_id(settings, entry.name), entry.description]
         for entry in catalog.CATALOG.values()
-    )
-    text = ctx.t.text("about.body", lang).format(
-        profile=settings.profile,
-        concurrency=settings.concurrency,
-        max_upload_mb=settings.max_upload_mb,
-        outputs=settings.outputs,
-    )
+    ]
     with gr.Tab(ctx.t("about.tab"), id="about"):
-        gr.Markdown(text + "\n\n| capability | default model | used for |\n|---|---|---|\n" + rows)
+        gr.Markdown(ctx.t("about.body"), elem_id="about-body")
+        with gr.Row():
+            gr.JSON(facts, label=ctx.t("about.settings"))
+            gr.Dataframe(
+                models, headers=["capability", "default model", "used for"],
+                label=ctx.t("about.models"), interactive=False, wrap=True, scale=2,
+            )

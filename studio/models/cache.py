@@ -39,11 +39,11 @@ class CacheEntry:
     spec: ModelSpec
     value: Any
     size_bytes: int
-    device: str
     load_seconds: float
     last_used: float
     hits: int = 0
     in_use: int = 0
+    offloaded: bool = False  # parked in CPU RAM, off the cache's device
 
 
 # --- walking a loaded value: modules, pipelines, bundles -----------------------------------
@@ -126,21 +126,25 @@ class ModelCache:
         loader: Loader,
         device: str = "cpu",
         budget_bytes: int | None = None,
+        offload_device: str | None = None,
         offload_budget_bytes: int = 0,
         clock: Callable[[], float] = time.monotonic,
-        placement: Callable[[], tuple[str, int | None, int]] | None = None,
+        placement: Callable[[], dict[str, Any]] | None = None,
     ):
-        """``loader(spec)`` returns the model on the CPU. ``budget_bytes`` bounds what lives on
-        ``device`` (None = unbounded). ``offload_budget_bytes`` bounds what may be parked in CPU
-        RAM when ``device`` is an accelerator; on a CPU device nothing is offloaded.
+        """``loader(spec)`` returns the model on the CPU; the cache moves it to ``device``.
 
-        ``placement``, when given, is called once on first use and returns
-        (device, budget_bytes, offload_budget_bytes): the app passes it so that torch is not
-        imported before the server is up."""
+        ``budget_bytes`` bounds what lives on ``device`` (None: unbounded). Evicted models are
+        parked on ``offload_device`` (CPU RAM for a GPU cache) while they fit in
+        ``offload_budget_bytes``, else dropped; with no ``offload_device`` they are dropped.
+
+        ``placement``, when given, is called once on first use and returns these settings as
+        a dict: the app passes it so that torch is not imported before the server is up.
+        """
         self._loader = loader
         self._placement = placement
         self._device = device
         self._budget_bytes = budget_bytes
+        self._offload_device = offload_device
         self._offload_budget_bytes = offload_budget_bytes
         self._clock = clock
         self._entries: OrderedDict[tuple, CacheEntry] = OrderedDict()  # LRU first
@@ -148,12 +152,15 @@ class ModelCache:
         self._load_locks: dict[tuple, threading.Lock] = {}
         self.hits = 0
         self.misses = 0
-        self.events: list[tuple[str, str]] = []  # ("load"|"offload"|"drop"|"restore", spec)
+        self.events: list[tuple[str, str]] = []  # (load|offload|restore|drop, spec)
 
     def _resolve_placement(self) -> None:
+        if self._placement is None:
+            return
         with self._lock:
             if self._placement is not None:
-                self._device, self._budget_bytes, self._offload_budget_bytes = self._placement()
+                for name, value in self._placement().items():
+                    setattr(self, f"_{name}", value)
                 self._placement = None
 
     @property
@@ -165,11 +172,6 @@ class ModelCache:
     def budget_bytes(self) -> int | None:
         self._resolve_placement()
         return self._budget_bytes
-
-    @property
-    def offload_budget_bytes(self) -> int:
-        self._resolve_placement()
-        return self._offload_budget_bytes if self._device != "cpu" else 0
 
     # -- public API --
 
@@ -196,7 +198,7 @@ class ModelCache:
         except Exception as exc:
             if not is_cuda_oom(exc):
                 raise
-        log.warning("CUDA out of memory: freeing unused models and retrying once")
+        log.warning("CUDA out of memory: freeing idle models and retrying once")
         self._evict_all_unpinned()
         try:
             return fn()
@@ -234,13 +236,14 @@ class ModelCache:
 
     def device_bytes(self) -> int:
         with self._lock:
-            return sum(e.size_bytes for e in self._entries.values() if e.device == self.device)
+            return sum(e.size_bytes for e in self._entries.values() if not e.offloaded)
 
     def offloaded_bytes(self) -> int:
         with self._lock:
-            return sum(e.size_bytes for e in self._entries.values() if e.device != self.device)
+            return sum(e.size_bytes for e in self._entries.values() if e.offloaded)
 
     def stats(self) -> dict[str, Any]:
+        device = self.device
         now = self._clock()
         with self._lock:
             models = [
@@ -249,7 +252,7 @@ class ModelCache:
                     "model": e.spec.source + (f"/{e.spec.subfolder}" if e.spec.subfolder else ""),
                     "kind": e.spec.kind,
                     "key": list(e.spec.key),
-                    "device": e.device,
+                    "device": f"{self._offload_device} (offloaded)" if e.offloaded else device,
                     "size_bytes": e.size_bytes,
                     "hits": e.hits,
                     "load_seconds": round(e.load_seconds, 3),
@@ -259,8 +262,8 @@ class ModelCache:
                 for e in reversed(self._entries.values())  # most recently used first
             ]
             return {
-                "device": self.device,
-                "budget_bytes": self.budget_bytes,
+                "device": device,
+                "budget_bytes": self._budget_bytes,
                 "device_bytes": self.device_bytes(),
                 "offloaded_bytes": self.offloaded_bytes(),
                 "hits": self.hits,
@@ -272,28 +275,28 @@ class ModelCache:
 
     def _acquire(self, spec: ModelSpec) -> CacheEntry:
         key = spec.key
+        device = self.device
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 return self._hit(entry)
             load_lock = self._load_locks.setdefault(key, threading.Lock())
-        with load_lock:  # one loader per spec; others wait here and then hit
+        with load_lock:  # one loader per spec; concurrent callers wait here, then hit
             with self._lock:
                 entry = self._entries.get(key)
                 if entry is not None:
                     return self._hit(entry)
                 self.misses += 1
             started = time.perf_counter()
-            value = self.run(lambda: self._loader(spec))
+            value = self.run(lambda: self._loader(spec))  # outside the lock: others keep working
             size = size_of(value)
             with self._lock:
                 self._make_room(size, spec)
-                self.run(lambda: move(value, self.device))
+                self.run(lambda: move(value, device))
                 entry = CacheEntry(
                     spec=spec,
                     value=value,
                     size_bytes=size,
-                    device=self.device,
                     load_seconds=time.perf_counter() - started,
                     last_used=self._clock(),
                     in_use=1,
@@ -310,45 +313,47 @@ class ModelCache:
         entry.in_use += 1
         entry.last_used = self._clock()
         self._entries.move_to_end(entry.spec.key)
-        if entry.device != self.device:
+        if entry.offloaded:
             try:
                 self._make_room(entry.size_bytes, entry.spec)
-                self.run(lambda: move(entry.value, self.device))
+                self.run(lambda: move(entry.value, self._device))
             except BaseException:
                 entry.in_use -= 1
                 raise
-            entry.device = self.device
+            entry.offloaded = False
             self.events.append(("restore", str(entry.spec)))
         return entry
 
     def _make_room(self, size: int, for_spec: ModelSpec) -> None:
         """Evict least recently used, unpinned models from the device until ``size`` fits."""
-        if self.budget_bytes is None:
+        budget = self._budget_bytes
+        if budget is None:
             return
-        if size > self.budget_bytes:
+        if size > budget:
             raise OutOfMemory(
                 f"{for_spec.source} needs {size / 1024**3:.2f} GB but the model budget is "
-                f"{self.budget_bytes / 1024**3:.2f} GB. Raise --vram-budget or pick a smaller model."
+                f"{budget / 1024**3:.2f} GB. Raise --vram-budget or pick a smaller model."
             )
-        for entry in list(self._entries.values()):  # LRU first
-            if self.device_bytes() + size <= self.budget_bytes:
+        for entry in list(self._entries.values()):  # least recently used first
+            if self.device_bytes() + size <= budget:
                 return
-            if entry.in_use or entry.device != self.device or entry.spec.key == for_spec.key:
-                continue
-            self._evict(entry)
-        if self.device_bytes() + size > self.budget_bytes:
+            if not (entry.in_use or entry.offloaded or entry.spec.key == for_spec.key):
+                self._evict(entry)
+        if self.device_bytes() + size > budget:
             raise OutOfMemory(
                 f"{for_spec.source} does not fit next to the models in use right now "
-                f"({self.device_bytes() / 1024**3:.2f} of {self.budget_bytes / 1024**3:.2f} GB busy). "
+                f"({self.device_bytes() / 1024**3:.2f} of {budget / 1024**3:.2f} GB busy). "
                 "Wait for the other requests to finish, then try again."
             )
 
     def _evict(self, entry: CacheEntry) -> None:
-        if self.offloaded_bytes() + entry.size_bytes <= self.offload_budget_bytes:
-            move(entry.value, "cpu")
-            entry.device = "cpu"
+        """Park in RAM when there is room there, else drop."""
+        room = self._offload_budget_bytes - self.offloaded_bytes()
+        if self._offload_device is not None and entry.size_bytes <= room:
+            move(entry.value, self._offload_device)
+            entry.offloaded = True
             self.events.append(("offload", str(entry.spec)))
-            log.info("offloaded %s to CPU RAM", entry.spec)
+            log.info("offloaded %s to %s", entry.spec, self._offload_device)
         else:
             self._drop(entry)
 
@@ -361,6 +366,6 @@ class ModelCache:
     def _evict_all_unpinned(self) -> None:
         with self._lock:
             for entry in list(self._entries.values()):
-                if not entry.in_use and entry.device == self.device:
-                    self._drop(entry)  # under OOM, parking in RAM would not help the GPU
+                if not entry.in_use:
+                    self._drop(entry)  # under OOM, parking in RAM would keep fragments alive
         _empty_device_cache()

@@ -1,0 +1,37 @@
+"""The whole app in a real Chromium: every tab opens without an error toast."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import assert_no_error_toast, open_tab
+
+TABS = ["Text", "Tokenizer", "Models", "About"]
+
+
+def test_every_tab_opens_without_error(page):
+    assert page.locator("#tiny-banner").is_visible()  # tiny profile says its outputs are noise
+    for name in TABS:
+        open_tab(page, name)
+        page.wait_for_timeout(600)  # let tab-select events and the first refresh land
+        assert_no_error_toast(page)
+
+
+def test_models_tab_shows_live_figures_and_frees(page):
+    open_tab(page, "Models")
+    summary = page.locator("#models-summary")
+    summary.get_by_text(re.compile(r"hits \d+ · misses \d+")).wait_for()
+    page.get_by_role("button", name="Free", exact=True).click()
+    page.wait_for_timeout(800)
+    assert_no_error_toast(page)
+    assert "cpu" in summary.inner_text()
+
+
+def test_labels_follow_the_browser_language(browser, running_app):
+    context = browser.new_context(locale="zh-TW")
+    page = context.new_page()
+    page.goto(running_app.url)
+    page.get_by_role("tab", name="模型").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="關於").click()
+    page.get_by_text("一個工作室").wait_for()
+    context.close()

@@ -1,0 +1,108 @@
+"""Shared fixtures: tiny-profile settings and context, a running app, a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the Hub
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def tiny_cache_dir(tmp_path_factory) -> Path:
+    """Tiny twins are built once per test session and shared by every test and app."""
+    return tmp_path_factory.mktemp("studio-cache")
+
+
+@pytest.fixture(scope="session")
+def tiny_settings(tiny_cache_dir, tmp_path_factory):
+    from studio.settings import load_settings
+
+    outputs = tmp_path_factory.mktemp("outputs")
+    return load_settings(
+        ["--profile", "tiny", "--cache-dir", str(tiny_cache_dir), "--outputs", str(outputs)], env={}
+    )
+
+
+@pytest.fixture(scope="session")
+def studio_ctx(tiny_settings):
+    """One StudioContext (one ModelCache) for the whole session, as in the app."""
+    from studio.context import StudioContext
+
+    return StudioContext(tiny_settings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningApp:
+    def __init__(self, url: str, process: subprocess.Popen, log_path: Path):
+        self.url = url
+        self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_app(extra_args: list[str], cache_dir: Path, workdir: Path, timeout: float = 90) -> RunningApp:
+    port = free_port()
+    log_path = workdir / f"app-{port}.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    args = [
+        sys.executable, str(ROOT / "app.py"), "--profile", "tiny", "--port", str(port),
+        "--cache-dir", str(cache_dir), "--outputs", str(workdir / "outputs"), *extra_args,
+    ]
+    log_file = open(log_path, "w")
+    process = subprocess.Popen(args, cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(url, timeout=2).status_code in (200, 401, 403):
+                return RunningApp(url, process, log_path)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"app did not answer within {timeout}s:\n{log_path.read_text()}")
+
+
+def stop_app(app: RunningApp) -> None:
+    app.process.terminate()
+    try:
+        app.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        app.process.kill()
+
+
+@pytest.fixture(scope="session")
+def running_app(tiny_cache_dir, tmp_path_factory):
+    """The real app, started as a user would (python app.py --profile tiny)."""
+    app = start_app([], tiny_cache_dir, tmp_path_factory.mktemp("app"))
+    yield app
+    stop_app(app)
+    assert app.process.returncode is not None
+
+
+@pytest.fixture(scope="session")
+def api(running_app):
+    """A gradio_client.Client against the running app."""
+    from gradio_client import Client
+
+    return Client(running_app.url, verbose=False)
