@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from safetensors.torch import load_file
 
-from studio.errors import ModelUnavailable
+from studio.errors import BadInput, ModelUnavailable
 from studio.models import catalog, tiny
 from studio.settings import load_settings
 
@@ -58,6 +58,18 @@ def test_spec_uses_twin_in_tiny_and_hub_id_in_standard(tmp_path):
     assert catalog.spec_for(standard, "vq").subfolder == "vqvae"
     with pytest.raises(ModelUnavailable, match="no offline twin"):
         catalog.spec_for(tiny_settings, "text", "someone/unknown-model")
+
+
+@pytest.mark.parametrize("typed", ["../../etc", "/etc/passwd", "a/b/c", "x" * 300, "  ", "~/models"])
+def test_typed_ids_that_are_paths_or_garbage_are_refused(tmp_path, typed):
+    standard = load_settings([], env={}, cwd=tmp_path)
+    with pytest.raises(BadInput):
+        catalog.spec_for(standard, "text", typed)
+
+
+def test_local_folders_from_server_settings_are_trusted(tmp_path):
+    standard = load_settings(["--model", f"text={tmp_path}"], env={}, cwd=tmp_path)
+    assert catalog.spec_for(standard, "text").source == str(tmp_path)
 
 
 def test_missing_hub_model_gives_a_clear_error_not_a_traceback(tmp_path, monkeypatch):

@@ -3,9 +3,10 @@ and the tiny twin each one maps to in the offline ``tiny`` profile."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from studio.errors import ModelUnavailable
+from studio.errors import BadInput, ModelUnavailable
 from studio.models.specs import ModelSpec
 from studio.settings import Settings
 
@@ -66,6 +67,10 @@ CATALOG: dict[str, CatalogEntry] = {
 }
 
 
+# owner/name as the Hub spells it: no "..", no leading slash, so a typed id is never a path.
+HUB_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
+
+
 def entry(name: str) -> CatalogEntry:
     try:
         return CATALOG[name]
@@ -83,12 +88,24 @@ def choices(settings: Settings, name: str) -> list[str]:
     return [first] + [c for c in entry(name).choices if c != first]
 
 
-def spec_for(settings: Settings, name: str, model_id: str | None = None) -> ModelSpec:
-    """The spec to load for capability ``name``: the Hub id in ``standard``, its twin in ``tiny``."""
+def spec_for(
+    settings: Settings, name: str, model_id: str | None = None, allow_local: bool = False
+) -> ModelSpec:
+    """The spec to load for capability ``name``: the Hub id in ``standard``, its twin in ``tiny``.
+
+    Ids typed by a user must look like Hub ids; local folders come only from the server's
+    own settings (``--model``) or from callers that checked the folder (``allow_local``).
+    """
     item = entry(name)
     model_id = (model_id or default_id(settings, name)).strip()
     if not model_id:
-        raise ModelUnavailable("Pick a model first: the model id is empty.")
+        raise BadInput("Pick a model first: the model id is empty.")
+    trusted = allow_local or model_id in choices(settings, name)
+    if not trusted and not HUB_ID.match(model_id):
+        raise BadInput(
+            f"{model_id[:80]!r} is not a Hugging Face model id. Use the owner/name form, "
+            "e.g. Qwen/Qwen2.5-0.5B-Instruct."
+        )
     subfolder = item.subfolder if model_id in item.twins else None
     if settings.is_tiny and not model_id.startswith("tiny:"):
         twin = item.twins.get(model_id)
