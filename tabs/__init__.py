@@ -19,7 +19,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def build_app(studio: StudioContext) -> gr.Blocks:
     ctx = TabContext(studio, Translator(studio.settings.lang))
-    with gr.Blocks(title="GenAI Studio", analytics_enabled=False) as demo:
+    # Files handed to browsers are cleaned from Gradio's cache after a day.
+    with gr.Blocks(title="GenAI Studio", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         gr.Markdown(f"# {ctx.t.plain('app.title')}", elem_id="studio-title")
         if studio.settings.is_tiny:
             gr.Markdown(ctx.t.plain("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
@@ -44,6 +45,5 @@ def launch_options(demo: gr.Blocks, studio: StudioContext) -> dict[str, Any]:
         "i18n": translator.gradio_i18n,
         "css_paths": [ASSETS / "style.css"],
         "theme": gr.themes.Soft(),
-        "allowed_paths": [str(settings.outputs)],
         "show_error": True,
     }
