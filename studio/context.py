@@ -12,6 +12,7 @@ from studio import devices
 from studio.models import catalog, loaders
 from studio.models.cache import ModelCache
 from studio.models.specs import ModelSpec
+from studio.ml_imports import import_ml_libraries
 from studio.settings import Settings
 
 # Share of available RAM that models parked off the GPU may take.
@@ -27,6 +28,7 @@ class StudioContext:
         self.cache = ModelCache(loader=self._load, placement=self._placement)
 
     def _placement(self) -> dict[str, Any]:
+        import_ml_libraries()  # once, before any loader thread touches transformers/diffusers
         device = devices.resolve_device(self.settings.device)
         on_gpu = device != "cpu"
         return {

@@ -1,0 +1,42 @@
+"""Import the ML libraries once, under a lock, before any loader runs.
+
+transformers and diffusers resolve names lazily on first attribute access, and that first
+resolution is not thread-safe: two Gradio events importing ``AutoTokenizer`` at the same
+moment can fail with "cannot import name". Resolving every name the loaders and twin
+builders use, once and serially, makes later imports plain dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_done = False
+
+NAMES = {
+    "transformers": (
+        "AutoConfig", "AutoTokenizer", "AutoModelForCausalLM", "PreTrainedTokenizerFast",
+        "TextIteratorStreamer", "StoppingCriteria", "StoppingCriteriaList", "LogitsProcessor",
+        "LogitsProcessorList", "GenerationConfig", "Qwen2Config", "BloomConfig", "GPT2Config",
+        "BertTokenizerFast", "CLIPTokenizerFast",
+    ),
+    "diffusers": ("VQModel",),
+}
+
+
+def import_ml_libraries() -> None:
+    global _done
+    if _done:
+        return
+    with _lock:
+        if _done:
+            return
+        import importlib
+
+        import torch  # noqa: F401  (first, as transformers and diffusers expect)
+
+        for module_name, names in NAMES.items():
+            module = importlib.import_module(module_name)
+            for name in names:
+                getattr(module, name)
+        _done = True

@@ -1,0 +1,111 @@
+"""The next-token explorer: every candidate for the next token, before and after the filters,
+and a die roll that appends one so a sentence can be built token by token."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from studio.errors import BadInput
+from studio.text import chat
+from studio.text.filtering import filter_logits
+from studio.text.generate import resolve_seed
+from studio.text.sampling import SamplingSettings, validate
+
+MAX_CANDIDATES = 100
+
+
+@dataclass
+class Candidate:
+    rank: int
+    token: str
+    token_id: int | None
+    logit: float | None  # raw score; a remote endpoint gives log-probabilities instead
+    probability: float  # softmax at temperature 1
+    filtered_probability: float  # after temperature / top-k / top-p / min-p, renormalised
+    kept: bool  # False: removed by the filters, never drawn
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class NextTokenTable:
+    prompt_tokens: int
+    candidates: list[Candidate]
+    kept_count: int  # how many tokens of the whole vocabulary survive the filters
+    vocabulary_size: int
+    note: str = ""
+
+
+def check_top_n(top_n: Any) -> int:
+    try:
+        value = int(top_n)
+    except (TypeError, ValueError):
+        raise BadInput(f"Number of candidates must be a whole number, not {top_n!r}.") from None
+    if not 1 <= value <= MAX_CANDIDATES:
+        raise BadInput(f"Number of candidates must be between 1 and {MAX_CANDIDATES}, not {value}.")
+    return value
+
+
+def _next_token_logits(studio_ctx: Any, text_model: Any, prompt: str) -> tuple[Any, list[int]]:
+    import torch
+
+    tokenizer, model = text_model.tokenizer, text_model.model
+    ids = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
+    if not ids:
+        raise BadInput("The prompt turned into zero tokens; type some text.")
+    with torch.inference_mode():
+        logits = studio_ctx.cache.run(lambda: model(torch.tensor([ids], device=model.device)).logits[0, -1])
+    return logits.float().cpu(), ids
+
+
+def table_from_distribution(tokenizer: Any, logits: Any, settings: SamplingSettings, top_n: int, prompt_tokens: int) -> NextTokenTable:
+    dist = filter_logits(logits, settings)
+    order = logits.argsort(descending=True)[:top_n].tolist()
+    candidates = [
+        Candidate(
+            rank=rank,
+            token=tokenizer.decode([i], skip_special_tokens=False),
+            token_id=i,
+            logit=round(float(logits[i]), 4),
+            probability=float(dist.raw_probs[i]),
+            filtered_probability=float(dist.probs[i]),
+            kept=bool(dist.kept[i]),
+        )
+        for rank, i in enumerate(order, start=1)
+    ]
+    return NextTokenTable(prompt_tokens, candidates, int(dist.kept.sum()), int(logits.shape[-1]))
+
+
+def next_token_table(
+    studio_ctx: Any, prompt: str, settings: SamplingSettings, top_n: int = 20, model_id: str | None = None
+) -> NextTokenTable:
+    """The top ``top_n`` next-token candidates of a local model for ``prompt`` (raw continuation)."""
+    prompt = chat.check_prompt(prompt)
+    settings, top_n = validate(settings), check_top_n(top_n)
+    with studio_ctx.cache.use(studio_ctx.spec("text", model_id)) as text_model:
+        logits, ids = _next_token_logits(studio_ctx, text_model, prompt)
+        return table_from_distribution(text_model.tokenizer, logits, settings, top_n, len(ids))
+
+
+def sample_next_token(
+    studio_ctx: Any, prompt: str, settings: SamplingSettings, seed: Any = None, model_id: str | None = None
+) -> tuple[str, str, int]:
+    """Roll the die on the filtered distribution; returns (prompt + token, the token, seed used)."""
+    import torch
+
+    prompt = chat.check_prompt(prompt)
+    settings = validate(settings)
+    seed = resolve_seed(seed)
+    with studio_ctx.cache.use(studio_ctx.spec("text", model_id)) as text_model:
+        tokenizer = text_model.tokenizer
+        logits, ids = _next_token_logits(studio_ctx, text_model, prompt)
+        probs = filter_logits(logits, settings).probs
+        token_id = int(torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(seed)))
+        # The text the new token adds (decoding the pair keeps multi-byte characters whole).
+        before = tokenizer.decode(ids, skip_special_tokens=True)
+        after = tokenizer.decode(ids + [token_id], skip_special_tokens=True)
+        token_text = after[len(before):] if after.startswith(before) else tokenizer.decode([token_id])
+        chat.check_prompt(prompt + token_text)
+        return prompt + token_text, token_text, seed

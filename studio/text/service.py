@@ -1,0 +1,91 @@
+"""The Text tab's entry points, shared by the streaming UI event and the API endpoints:
+pick the backend (local transformers or an OpenAI-compatible endpoint) and run."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterator
+
+from studio.errors import BadInput
+from studio.text.explorer import NextTokenTable, next_token_table
+from studio.text.generate import stream_local
+from studio.text.remote import RemoteEndpoint, remote_next_token_table, stream_remote
+from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
+from studio.text.sampling import SamplingSettings, parse_stop_strings
+
+BACKENDS = ("local", "openai")
+
+
+class StopSignal(threading.Event):
+    """The Stop button's flag. Gradio may deep-copy session state; a copy would no longer
+    reach the generation thread, so copying returns the same object."""
+
+    def __deepcopy__(self, memo: dict) -> "StopSignal":
+        return self
+
+
+def sampling_settings(
+    decoding: str = "sample",
+    temperature: float = 0.7,
+    top_k: int = 50,
+    top_p: float = 0.9,
+    min_p: float = 0.0,
+    typical_p: float = 1.0,
+    repetition_penalty: float = 1.1,
+    no_repeat_ngram_size: int = 0,
+    num_beams: int = 1,
+    max_new_tokens: int = 128,
+    stop_strings: str | list[str] = "",
+) -> SamplingSettings:
+    """Settings from loose UI/API values; ``validate`` (inside every entry point) checks them."""
+    return SamplingSettings(
+        decoding=decoding,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        min_p=min_p,
+        typical_p=typical_p,
+        repetition_penalty=repetition_penalty,
+        no_repeat_ngram_size=no_repeat_ngram_size,
+        num_beams=num_beams,
+        max_new_tokens=max_new_tokens,
+        stop_strings=parse_stop_strings(stop_strings),
+    )
+
+
+def endpoint_for(backend: str, base_url: str = "", model: str = "", api_key: str = "") -> RemoteEndpoint | None:
+    backend = str(backend or "local").strip().lower()
+    if backend not in BACKENDS:
+        raise BadInput(f"Backend must be 'local' or 'openai', not {backend!r}.")
+    return RemoteEndpoint.from_inputs(base_url, model, api_key) if backend == "openai" else None
+
+
+def stream_generation(
+    studio_ctx: Any,
+    request: GenerationRequest,
+    endpoint: RemoteEndpoint | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[GenerationUpdate]:
+    if endpoint is None:
+        return stream_local(studio_ctx, request, cancel)
+    return stream_remote(endpoint, request, cancel)
+
+
+def run_generation(
+    studio_ctx: Any, request: GenerationRequest, endpoint: RemoteEndpoint | None = None,
+    cancel: threading.Event | None = None,
+) -> GenerationResult:
+    result = None
+    for update in stream_generation(studio_ctx, request, endpoint, cancel):
+        result = update.result or result
+    assert result is not None, "generation ended without a result"
+    return result
+
+
+def candidates(
+    studio_ctx: Any, prompt: str, settings: SamplingSettings, top_n: int = 20,
+    model_id: str | None = None, endpoint: RemoteEndpoint | None = None,
+) -> NextTokenTable:
+    if endpoint is None:
+        return next_token_table(studio_ctx, prompt, settings, top_n, model_id)
+    return remote_next_token_table(endpoint, prompt, settings, top_n)

@@ -1,0 +1,1 @@
+"""Tokenizer visualisation data: text tokens and image tokens."""

@@ -1,0 +1,88 @@
+"""Which tokenizer to load for what the user typed: a catalog id, the Text tab's model,
+any Hub id, or a local folder (only where that is safe)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.context import StudioContext
+from studio.errors import BadInput, ModelUnavailable
+from studio.models import catalog
+from studio.models.specs import ModelSpec
+from studio.settings import Settings
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+TOKENIZER_FILES = (
+    "tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt",
+    "tokenizer.model", "spiece.model", "sentencepiece.bpe.model",
+)
+
+
+def safe_root(settings: Settings) -> Path:
+    """On an exposed server, local tokenizer folders are accepted only inside this folder."""
+    return settings.cache_dir / "tokenizers"
+
+
+def folders_allowed_anywhere(settings: Settings) -> bool:
+    """Any local folder is fine when only this computer can reach the app."""
+    return not settings.share and settings.host in LOOPBACK_HOSTS
+
+
+def offered(settings: Settings) -> list[str]:
+    """Ids for the dropdown: the tokenizer catalog, then the Text tab's models."""
+    ids = catalog.choices(settings, "tokenizer")
+    text_ids = [catalog.default_id(settings, "text")] + catalog.choices(settings, "text")
+    return ids + [i for i in dict.fromkeys(text_ids) if i not in ids]
+
+
+def _looks_like_path(choice: str) -> bool:
+    return (
+        choice.startswith(("/", ".", "~", "\\"))
+        or ".." in choice
+        or "\\" in choice
+        or choice.count("/") > 1  # a Hub id has at most one "/"
+        or Path(choice).expanduser().exists()
+    )
+
+
+def _folder_spec(settings: Settings, choice: str) -> ModelSpec:
+    folder = Path(choice).expanduser().resolve()  # resolves "..", symlinks
+    root = safe_root(settings).resolve()
+    if not folders_allowed_anywhere(settings) and not folder.is_relative_to(root):
+        raise BadInput(
+            "Local folders can only be opened when the studio is reachable from this computer only "
+            "(no --share, host 127.0.0.1). On a shared server, use a Hub id, or ask the teacher to "
+            f"put the tokenizer folder under {root}."
+        )
+    if not folder.is_dir():
+        raise BadInput(f"There is no folder {choice!r} on the server. Check the path, or use a Hub id.")
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise BadInput(
+            f"The folder {choice!r} holds no tokenizer files (looked for tokenizer.json, "
+            "tokenizer_config.json, vocab.json, vocab.txt or a SentencePiece model)."
+        )
+    return ModelSpec(kind="tokenizer", source=str(folder), label="tokenizer")
+
+
+def tokenizer_spec(studio: StudioContext, choice: str | None) -> ModelSpec:
+    """The cache spec of the tokenizer named by ``choice`` (empty: the catalog default)."""
+    settings = studio.settings
+    choice = (choice or "").strip() or catalog.default_id(settings, "tokenizer")
+    if choice in catalog.entry("tokenizer").twins or choice.startswith("tiny:"):
+        return studio.spec("tokenizer", choice)
+    text_twins = catalog.entry("text").twins
+    if choice in text_twins:  # the Text tab's model: load only its tokenizer
+        source = f"tiny:{text_twins[choice]}" if settings.is_tiny else choice
+        return ModelSpec(kind="tokenizer", source=source, dtype=settings.dtype, label="tokenizer")
+    if _looks_like_path(choice):
+        return _folder_spec(settings, choice)
+    if not catalog.HUB_ID.match(choice):
+        raise BadInput(
+            f"{choice!r} is neither a Hugging Face model id (like openai-community/gpt2) nor a folder."
+        )
+    if settings.is_tiny:
+        raise ModelUnavailable(
+            f"The tiny profile works offline and has no tokenizer {choice!r}. Pick one of: "
+            f"{', '.join(offered(settings))}, a local folder, or run with --profile standard."
+        )
+    return ModelSpec(kind="tokenizer", source=choice, dtype=settings.dtype, label="tokenizer")

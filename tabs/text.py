@@ -1,0 +1,342 @@
+"""Text tab: chat / completion with sampling controls, streaming and Stop; a next-token
+explorer; softmax by hand. Only components and wiring here: the work is in studio.text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from studio.models import catalog
+from studio.text import service
+from studio.text.filtering import softmax_table
+from studio.text.results import GenerationRequest, GenerationResult
+from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS
+from studio.text.tokens_view import candidate_bars, token_spans, visible
+from tabs.common import TabContext, friendly, gpu_event, gpu_function
+
+BALANCED = PRESETS["Balanced"]
+TABLE_COLUMNS = ["rank", "token", "token_id", "logit", "probability", "filtered_probability", "kept"]
+
+
+def _message_text(content: Any) -> str:
+    """Chatbot messages come back as a string or as a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return "" if content is None else str(content)
+
+
+def _as_history(messages: Any) -> list[dict]:
+    return [
+        {"role": m["role"], "content": _message_text(m.get("content"))}
+        for m in messages or []
+        if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+    ]
+
+
+def _stats_markdown(result: GenerationResult) -> str:
+    ttft = f" · first token after {result.time_to_first_token:.2f} s" if result.time_to_first_token else ""
+    seed = f" · seed {result.seed}" if result.seed is not None else ""
+    lines = [
+        f"**{result.tokens_per_second:.1f} tokens/s** · {result.generated_tokens} new tokens · "
+        f"{result.prompt_tokens} prompt tokens · {result.seconds:.2f} s{ttft}{seed} · "
+        f"ended: {result.stopped_by} · {result.backend}: `{result.model}`"
+    ]
+    lines += [f"> {note}" for note in result.notes]
+    return "\n\n".join(lines)
+
+
+def _table_rows(table) -> list[list[Any]]:
+    return [
+        [c.rank, visible(c.token), c.token_id, c.logit, round(c.probability, 5), round(c.filtered_probability, 5),
+         "kept" if c.kept else "removed"]
+        for c in table.candidates
+    ]
+
+
+def softmax_view(scores: str, temperature: float) -> dict:
+    """Softmax of scores typed by hand, at temperature 1 and at `temperature`."""
+    rows = softmax_table(scores, temperature)
+    return {"headers": list(rows[0]), "data": [list(r.values()) for r in rows]}
+
+
+def build(ctx: TabContext) -> None:
+    t, studio = ctx.t, ctx.studio
+    model_choices = catalog.choices(ctx.settings, "text")
+
+    # --- the API: clean, self-explaining parameters; same studio functions as the UI -------
+
+    def generate(
+        prompt: str,
+        mode: str = "chat",
+        model_id: str = model_choices[0],
+        system_prompt: str = "",
+        decoding: str = BALANCED.decoding,
+        temperature: float = BALANCED.temperature,
+        top_k: int = BALANCED.top_k,
+        top_p: float = BALANCED.top_p,
+        min_p: float = BALANCED.min_p,
+        typical_p: float = BALANCED.typical_p,
+        repetition_penalty: float = BALANCED.repetition_penalty,
+        no_repeat_ngram_size: int = BALANCED.no_repeat_ngram_size,
+        num_beams: int = 1,
+        max_new_tokens: int = BALANCED.max_new_tokens,
+        seed: int = -1,
+        stop_strings: str = "",
+        backend: str = "local",
+        endpoint_url: str = "",
+        endpoint_model: str = "",
+        endpoint_api_key: str = "",
+    ) -> dict:
+        """Generate a reply (mode 'chat', with the model's chat template) or a continuation
+        (mode 'completion'). decoding: greedy | sample | beam. seed -1 = random (reported back).
+        stop_strings: one per line. backend: 'local' or 'openai' (then endpoint_*).
+        Returns text, prompt_tokens, generated_tokens, tokens_per_second, seconds, seed, ..."""
+        settings = service.sampling_settings(
+            decoding, temperature, top_k, top_p, min_p, typical_p, repetition_penalty,
+            no_repeat_ngram_size, num_beams, max_new_tokens, stop_strings,
+        )
+        request = GenerationRequest(prompt, mode, model_id, system_prompt, [], settings, seed)
+        endpoint = service.endpoint_for(backend, endpoint_url, endpoint_model, endpoint_api_key)
+        return service.run_generation(studio, request, endpoint).summary()
+
+    def next_token(
+        prompt: str,
+        model_id: str = model_choices[0],
+        decoding: str = "sample",
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        min_p: float = 0.0,
+        number_of_candidates: int = 20,
+        backend: str = "local",
+        endpoint_url: str = "",
+        endpoint_model: str = "",
+        endpoint_api_key: str = "",
+    ) -> dict:
+        """The top candidates for the next token of `prompt` (raw continuation): logit,
+        probability at temperature 1, probability after temperature / top-k / top-p / min-p,
+        and whether the filters keep it."""
+        settings = service.sampling_settings(decoding, temperature, top_k, top_p, min_p)
+        endpoint = service.endpoint_for(backend, endpoint_url, endpoint_model, endpoint_api_key)
+        table = service.candidates(studio, prompt, settings, number_of_candidates, model_id, endpoint)
+        return {
+            "candidates": [c.as_row() for c in table.candidates],
+            "kept_count": table.kept_count,
+            "vocabulary_size": table.vocabulary_size,
+            "prompt_tokens": table.prompt_tokens,
+            "note": table.note,
+        }
+
+    def sample_next_token(
+        prompt: str,
+        model_id: str = model_choices[0],
+        decoding: str = "sample",
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        min_p: float = 0.0,
+        seed: int = -1,
+    ) -> dict:
+        """Draw one token from the filtered distribution and append it (local backend)."""
+        from studio.text.explorer import sample_next_token as draw
+
+        settings = service.sampling_settings(decoding, temperature, top_k, top_p, min_p)
+        new_prompt, token, used_seed = draw(studio, prompt, settings, seed, model_id)
+        return {"prompt": new_prompt, "token": token, "seed": used_seed}
+
+    # --- the UI ------------------------------------------------------------------------
+
+    with gr.Tab(t("text.tab"), id="text"):
+        gr.Markdown(t.plain("text.intro"))
+        with gr.Row():
+            backend = gr.Radio(
+                [(t.plain("text.backend_local"), "local"), (t.plain("text.backend_openai"), "openai")],
+                value="local", label=t("text.backend"), scale=2, elem_id="text-backend",
+            )
+            model_id = gr.Dropdown(
+                model_choices, value=model_choices[0], label=t("text.model"), info=t("text.model_info"),
+                allow_custom_value=True, scale=3, elem_id="text-model",
+            )
+        with gr.Row(visible=False) as remote_row:
+            endpoint_url = gr.Textbox(label=t("text.endpoint_url"), placeholder="http://localhost:1234/v1", scale=3)
+            endpoint_model = gr.Textbox(label=t("text.endpoint_model"), placeholder="qwen2.5-1.5b-instruct", scale=2)
+            endpoint_key = gr.Textbox(label=t("text.endpoint_key"), info=t("text.endpoint_key_info"), type="password", scale=2)
+
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Tabs():
+                    with gr.Tab(t("text.generate_tab"), id="text-generate"):
+                        mode = gr.Radio(
+                            [(t.plain("text.mode_chat"), "chat"), (t.plain("text.mode_completion"), "completion")],
+                            value="chat", label=t("text.mode"), elem_id="text-mode",
+                        )
+                        system_prompt = gr.Textbox(label=t("text.system"), lines=1, elem_id="text-system")
+                        chatbot = gr.Chatbot(label=t("text.chat"), height=360, elem_id="text-chatbot")
+                        completion = gr.Textbox(
+                            label=t("text.completion"), lines=10, visible=False, interactive=False,
+                            elem_id="text-completion",
+                        )
+                        prompt = gr.Textbox(
+                            label=t("text.prompt"), placeholder=t.plain("text.prompt_placeholder"), lines=3,
+                            elem_id="text-prompt",
+                        )
+                        with gr.Row():
+                            generate_button = gr.Button(t("text.generate"), variant="primary", elem_id="text-generate-btn")
+                            stop_button = gr.Button(t("text.stop"), variant="stop", elem_id="text-stop-btn")
+                            clear_button = gr.Button(t("text.clear"), elem_id="text-clear-btn")
+                        stats = gr.Markdown(elem_id="text-stats")
+                        with gr.Accordion(t("text.tokens_view"), open=True):
+                            tokens_html = gr.HTML(elem_id="text-tokens")
+                        with gr.Accordion(t("text.seen"), open=False):
+                            seen = gr.Textbox(show_label=False, lines=6, interactive=False, elem_id="text-seen")
+                    with gr.Tab(t("text.explorer_tab"), id="text-explorer"):
+                        gr.Markdown(t.plain("text.explorer_intro"))
+                        explorer_prompt = gr.Textbox(
+                            label=t("text.explorer_prompt"), value="從前從前，有一個", lines=2, elem_id="explorer-prompt",
+                        )
+                        top_n = gr.Slider(5, 100, value=20, step=1, label=t("text.top_n"))
+                        with gr.Row():
+                            show_button = gr.Button(t("text.show"), variant="primary", elem_id="explorer-show")
+                            sample_button = gr.Button(t("text.sample"), elem_id="explorer-sample")
+                        drawn = gr.Markdown(elem_id="explorer-drawn")
+                        bars = gr.HTML(elem_id="explorer-bars")
+                        table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="explorer-table")
+                    with gr.Tab(t("text.softmax_tab"), id="text-softmax"):
+                        gr.Markdown(t.plain("text.softmax_intro"))
+                        scores = gr.Textbox(label=t("text.scores"), value="2.0, 1.0, 0.1", elem_id="softmax-scores")
+                        softmax_temperature = gr.Slider(0, 5, value=1.0, step=0.05, label=t("text.temperature"))
+                        softmax_button = gr.Button(t("text.softmax_run"), elem_id="softmax-run")
+                        softmax_out = gr.Dataframe(interactive=False, elem_id="softmax-table")
+
+            with gr.Column(scale=2):
+                preset = gr.Radio(list(PRESETS), value="Balanced", label=t("text.preset"), info=t("text.preset_info"))
+                decoding = gr.Radio(
+                    [(t.plain("text.greedy"), "greedy"), (t.plain("text.sampling"), "sample"), (t.plain("text.beam"), "beam")],
+                    value=BALANCED.decoding, label=t("text.decoding"), elem_id="text-decoding",
+                )
+                temperature = gr.Slider(0, 2, value=BALANCED.temperature, step=0.05, label=t("text.temperature"), info=t("text.temperature_info"))
+                top_k = gr.Slider(0, 200, value=BALANCED.top_k, step=1, label=t("text.top_k"), info=t("text.top_k_info"), elem_id="text-top-k")
+                top_p = gr.Slider(0.01, 1, value=BALANCED.top_p, step=0.01, label=t("text.top_p"), info=t("text.top_p_info"))
+                min_p = gr.Slider(0, 0.5, value=BALANCED.min_p, step=0.01, label=t("text.min_p"), info=t("text.min_p_info"))
+                max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=BALANCED.max_new_tokens, step=1, label=t("text.max_new_tokens"), elem_id="text-max-new-tokens")
+                seed = gr.Number(-1, precision=0, label=t("text.seed"), info=t("text.seed_info"), elem_id="text-seed")
+                with gr.Accordion(t("text.more"), open=False):
+                    typical_p = gr.Slider(0.01, 1, value=BALANCED.typical_p, step=0.01, label=t("text.typical_p"), info=t("text.typical_p_info"))
+                    repetition_penalty = gr.Slider(1, 2, value=BALANCED.repetition_penalty, step=0.01, label=t("text.repetition_penalty"), info=t("text.repetition_penalty_info"))
+                    no_repeat = gr.Slider(0, 10, value=BALANCED.no_repeat_ngram_size, step=1, label=t("text.no_repeat"), info=t("text.no_repeat_info"))
+                    num_beams = gr.Slider(1, MAX_BEAMS, value=4, step=1, label=t("text.num_beams"), info=t("text.num_beams_info"))
+                    stop_strings = gr.Textbox(label=t("text.stop_strings"), info=t("text.stop_strings_info"), lines=2)
+
+        history = gr.State([])
+        stop_signal = gr.State(None)
+
+        knobs = [decoding, temperature, top_k, top_p, min_p, typical_p, repetition_penalty, no_repeat, num_beams,
+                 max_new_tokens, stop_strings]
+        remote = [backend, endpoint_url, endpoint_model, endpoint_key]
+
+        # --- generation: stream into the chat or the completion box ---
+
+        def ui_generate(chat_history, mode_value, prompt_text, model_value, system_text, seed_value,
+                        backend_value, url, remote_model, key, *knob_values, progress=gr.Progress(track_tqdm=True)):
+            signal = service.StopSignal()
+            chat_history = _as_history(chat_history)
+            request = GenerationRequest(
+                prompt_text, mode_value, model_value, system_text, chat_history,
+                service.sampling_settings(*knob_values), seed_value,
+            )
+            endpoint = service.endpoint_for(backend_value, url, remote_model, key)
+            shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
+            for update in service.stream_generation(studio, request, endpoint, signal):
+                out: dict = {stop_signal: signal, seen: update.prompt_seen}
+                if mode_value == "chat":
+                    out[chatbot] = shown + [{"role": "assistant", "content": update.text}]
+                else:
+                    out[completion] = (prompt_text or "") + update.text
+                if update.result is not None:
+                    result = update.result
+                    out.update({stats: _stats_markdown(result), tokens_html: token_spans(result.tokens)})
+                    if mode_value == "chat":
+                        out[history] = shown + [{"role": "assistant", "content": result.text}]
+                        out[prompt] = ""
+                yield out
+
+        def ui_stop(signal, shown_messages, mode_value):
+            """Flag the running generation; keep the part of the reply already shown."""
+            if signal is not None:
+                signal.set()
+            if mode_value == "chat" and shown_messages:
+                return _as_history(shown_messages)
+            return gr.update()
+
+        generation_outputs = [chatbot, completion, history, stats, seen, tokens_html, stop_signal, prompt]
+        generation_inputs = [history, mode, prompt, model_id, system_prompt, seed, *remote, *knobs]
+        events = [
+            trigger(gpu_function(ui_generate), generation_inputs, generation_outputs, api_visibility="private",
+                    show_progress="minimal", **gpu_event(ctx))
+            for trigger in (generate_button.click, prompt.submit)
+        ]
+        stop_button.click(ui_stop, [stop_signal, chatbot, mode], history, cancels=events, api_visibility="private")
+        clear_button.click(
+            lambda: ([], [], "", "", "", ""), None, [chatbot, history, completion, stats, tokens_html, seen],
+            api_visibility="private",
+        )
+        mode.change(
+            lambda m: (gr.update(visible=m == "chat"), gr.update(visible=m == "chat"), gr.update(visible=m != "chat")),
+            mode, [chatbot, system_prompt, completion], api_visibility="private",
+        )
+        backend.change(
+            lambda b: (gr.update(visible=b == "openai"), gr.update(visible=b == "local")),
+            backend, [remote_row, model_id], api_visibility="private",
+        )
+
+        def apply_preset(name):
+            p = PRESETS[name]
+            return (p.decoding, p.temperature, p.top_k, p.top_p, p.min_p, p.typical_p, p.repetition_penalty,
+                    p.no_repeat_ngram_size)
+
+        preset.change(
+            apply_preset, preset,
+            [decoding, temperature, top_k, top_p, min_p, typical_p, repetition_penalty, no_repeat],
+            api_visibility="private",
+        )
+
+        # --- explorer ---
+
+        explorer_knobs = [decoding, temperature, top_k, top_p, min_p]
+
+        def ui_candidates(prompt_text, n, model_value, backend_value, url, remote_model, key, *knob_values):
+            endpoint = service.endpoint_for(backend_value, url, remote_model, key)
+            settings = service.sampling_settings(*knob_values)
+            found = service.candidates(studio, prompt_text, settings, int(n), model_value, endpoint)
+            return candidate_bars(found), _table_rows(found)
+
+        def ui_sample(prompt_text, n, model_value, seed_value, backend_value, url, remote_model, key, *knob_values):
+            if backend_value != "local":
+                raise gr.Error(t.plain("text.sample_local_only"))
+            drawn_token = sample_next_token(prompt_text, model_value, *knob_values, seed=seed_value)
+            bars_html, rows = ui_candidates(drawn_token["prompt"], n, model_value, backend_value, url, remote_model, key, *knob_values)
+            note = f"{t.plain('text.drawn')} `{visible(drawn_token['token'])}` (seed {drawn_token['seed']})"
+            return drawn_token["prompt"], note, bars_html, rows
+
+        explorer_inputs = [explorer_prompt, top_n, model_id, *remote, *explorer_knobs]
+        show_button.click(gpu_function(ui_candidates), explorer_inputs, [bars, table], api_visibility="private", **gpu_event(ctx))
+        explorer_prompt.submit(gpu_function(ui_candidates), explorer_inputs, [bars, table], api_visibility="private", **gpu_event(ctx))
+        sample_button.click(
+            gpu_function(ui_sample), [explorer_prompt, top_n, model_id, seed, *remote, *explorer_knobs],
+            [explorer_prompt, drawn, bars, table], api_visibility="private", **gpu_event(ctx),
+        )
+
+        # --- softmax by hand (no model) ---
+        softmax_button.click(
+            friendly(softmax_view), [scores, softmax_temperature], softmax_out,
+            api_name="softmax",
+        )
+
+        gr.api(gpu_function(generate), api_name="generate", **gpu_event(ctx))
+        gr.api(gpu_function(next_token), api_name="next_token", **gpu_event(ctx))
+        gr.api(gpu_function(sample_next_token), api_name="sample_next_token", **gpu_event(ctx))

@@ -1,0 +1,157 @@
+"""Tokenizer tab: text cut into tokens (chips, ids, bytes, counts, compare) and images as
+VQ-GAN codebook tokens. Only components and wiring; the work is in ``studio.tokens``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from studio.models import catalog
+from studio.tokens import image_tokens, render, sources, text_tokens
+from tabs.common import TabContext, friendly, gpu_event, gpu_function
+
+EXAMPLE_TEXT = "炎龍老師很幽默\nunbelievable"
+TEXT_MODEL_JS = "() => document.querySelector('#text-model input')?.value || null"
+SNIPPET = 60  # characters of the dropped CLIP text quoted in the summary
+
+
+def _counts_markdown(t, view: text_tokens.TokenView) -> str:
+    counts = view.counts()
+    lines = [t.plain("tokens.counts").format(**{k: ("—" if v is None else f"{v:,}") for k, v in counts.items()})]
+    if view.context_window:
+        share = f"{counts['context_share']:.2%}"
+        lines.append(t.plain("tokens.window").format(context_window=f"{view.context_window:,}", share=share))
+        if view.window and view.window.overflow:
+            lines.append(t.plain("tokens.overflow").format(kept_tokens=f"{view.window.kept_tokens:,}"))
+    else:
+        lines.append(t.plain("tokens.window_unknown"))
+    if view.clip:
+        if view.clip.overflow:
+            dropped = view.clip.dropped_text.strip()[:SNIPPET].replace("\n", " ")
+            lines.append(t.plain("tokens.clip_cut").format(tokens=view.clip.tokens, dropped=dropped))
+        else:
+            lines.append(t.plain("tokens.clip_ok").format(tokens=view.clip.tokens))
+    return "\n\n".join(lines)
+
+
+def _round_trip_markdown(t, view: text_tokens.TokenView) -> str:
+    if view.round_trip_ok:
+        return t.plain("tokens.round_trip_ok")
+    decoded = view.decoded[:300].replace("`", "'")
+    return t.plain("tokens.round_trip_diff").format(position=view.first_difference(), decoded=f"`{decoded}`")
+
+
+def build(ctx: TabContext) -> None:
+    t, studio, settings = ctx.t, ctx.studio, ctx.settings
+    offered = sources.offered(settings)
+    default_tokenizer = offered[0]
+
+    # --- API endpoints (scripts get data; the UI below renders the same functions) ---
+
+    def tokenize(text: str, tokenizer: str = default_tokenizer, clip_check: bool = False) -> dict:
+        """Cut `text` into tokens with `tokenizer` (a catalog id, any Hub id, or a local folder
+        when the app is not shared). Returns ids, each token's piece, character span, UTF-8
+        bytes and whether it is only part of a character, the chips that rebuild the text,
+        counts, the decode round trip, the context-window cut and, with `clip_check`, the
+        CLIP 77-token cut."""
+        return text_tokens.tokenize(studio, text, tokenizer, clip_check).as_dict()
+
+    def compare_tokenizers(text: str, tokenizers: list[str]) -> dict:
+        """Token counts of the same `text` under two to four `tokenizers`."""
+        views = text_tokens.compare(studio, text, tokenizers)
+        return {"rows": [dict(zip(text_tokens.COMPARE_HEADERS, row)) for row in text_tokens.compare_rows(views)]}
+
+    # --- UI handlers ---
+
+    def show_text(text: str, tokenizer: str, clip_check: bool):
+        if not text:
+            return f"<p>{t.plain('tokens.empty')}</p>", "", "", ""
+        view = text_tokens.tokenize(studio, text, tokenizer, clip_check)
+        ids = ", ".join(map(str, view.ids))
+        return render.chips_html(view), _counts_markdown(t, view), ids, _round_trip_markdown(t, view)
+
+    def show_compare(text: str, tokenizers: list[str]):
+        views = text_tokens.compare(studio, text, tokenizers)
+        return text_tokens.compare_rows(views), render.compare_html(views)
+
+    def show_image(image: str | None, vq_model: str, max_side: float, progress=gr.Progress(track_tqdm=True)):
+        """Encode `image` (a file) with the VQ-GAN `vq_model`, the longer side scaled to
+        `max_side` pixels. Returns: the index grid with its size and codebook size (JSON),
+        the encoded image, the image decoded from the indices alone, the grid as an HTML
+        heatmap, and a one-line summary."""
+        progress(0, desc="Loading the VQ model")
+        result = image_tokens.image_tokens(studio, image, vq_model, int(max_side))
+        info = result.info()
+        summary = t.plain("tokens.image_info").format(**{k: v for k, v in info.items() if k != "grid"})
+        return info, result.image, result.reconstruction, render.index_grid_html(result.grid), summary
+
+    with gr.Tab(t("tokens.tab"), id="tokens") as tab:
+        gr.Markdown(t.plain("tokens.intro"))
+        with gr.Tabs():
+            with gr.Tab(t("tokens.text_tab"), id="tokens-text-tab"):
+                with gr.Row():
+                    text = gr.Textbox(EXAMPLE_TEXT, label=t("tokens.text"), lines=5, max_lines=14,
+                                      elem_id="tokens-text", scale=3)
+                    with gr.Column(scale=2):
+                        tokenizer = gr.Dropdown(offered, value=default_tokenizer, allow_custom_value=True,
+                                                label=t("tokens.tokenizer"), info=t("tokens.tokenizer_info"),
+                                                elem_id="tokens-tokenizer")
+                        use_text_model = gr.Button(t("tokens.use_text_model"), size="sm")
+                        clip_check = gr.Checkbox(True, label=t("tokens.clip_check"))
+                counts = gr.Markdown(elem_id="tokens-counts")
+                gr.Markdown(t.plain("tokens.legend"), elem_classes=["tok-legend"])
+                chips = gr.HTML(elem_id="tokens-chips", max_height=600)
+                with gr.Accordion(t("tokens.details"), open=False):
+                    ids = gr.Textbox(label=t("tokens.ids"), lines=3, max_lines=8, buttons=["copy"],
+                                     interactive=False, elem_id="tokens-ids")
+                    round_trip = gr.Markdown(elem_id="tokens-round-trip")
+                with gr.Accordion(t("tokens.compare"), open=False):
+                    with gr.Row():
+                        compare_pick = gr.Dropdown(offered, value=offered[:3], multiselect=True, max_choices=4,
+                                                   allow_custom_value=True, label=t("tokens.compare_pick"), scale=4)
+                        compare_button = gr.Button(t("tokens.compare_button"), scale=1)
+                    compare_table = gr.Dataframe(headers=text_tokens.COMPARE_HEADERS, interactive=False,
+                                                 label=t("tokens.compare_table"), elem_id="tokens-compare-table")
+                    compare_view = gr.HTML(max_height=500)
+
+            with gr.Tab(t("tokens.image_tab"), id="tokens-image-tab"):
+                gr.Markdown(t.plain("tokens.image_lesson"))
+                with gr.Row():
+                    upload = gr.File(label=t("tokens.image_file"), file_types=["image"], type="filepath",
+                                     elem_id="tokens-image-file")
+                    with gr.Column():
+                        vq_model = gr.Dropdown(catalog.choices(settings, "vq"), label=t("tokens.vq_model"))
+                        side = gr.Slider(image_tokens.MIN_SIDE, image_tokens.MAX_SIDE, image_tokens.DEFAULT_SIDE,
+                                         step=16, label=t("tokens.side"))
+                        encode = gr.Button(t("tokens.encode"), variant="primary")
+                image_summary = gr.Markdown(elem_id="tokens-image-summary")
+                with gr.Row():
+                    original = gr.Image(label=t("tokens.original"), interactive=False)
+                    reconstruction = gr.Image(label=t("tokens.reconstruction"), interactive=False)
+                grid = gr.HTML(label=t("tokens.grid"), elem_id="tokens-grid", max_height=700)
+                grid_json = gr.JSON(label=t("tokens.grid"), visible=False)
+
+        gr.api(friendly(tokenize), api_name="tokenize")
+        gr.api(friendly(compare_tokenizers), api_name="compare_tokenizers")
+
+        text_outputs = [chips, counts, ids, round_trip]
+        text_inputs = [text, tokenizer, clip_check]
+        live: dict[str, Any] = dict(
+            api_visibility="private", trigger_mode="always_last", show_progress="hidden"
+        )
+        # Re-render while typing: "always_last" drops the stale keystrokes queued meanwhile.
+        text.change(friendly(show_text), text_inputs, text_outputs, **live)
+        tokenizer.change(friendly(show_text), text_inputs, text_outputs, **live)
+        clip_check.change(friendly(show_text), text_inputs, text_outputs, **live)
+        tab.select(friendly(show_text), text_inputs, text_outputs, **live)
+        # Read the Text tab's model box in the browser: the tabs share no server-side state.
+        use_text_model.click(None, None, tokenizer, js=TEXT_MODEL_JS, api_visibility="private")
+        compare_button.click(friendly(show_compare), [text, compare_pick], [compare_table, compare_view],
+                             api_visibility="private")
+
+        image_outputs = [grid_json, original, reconstruction, grid, image_summary]
+        encode.click(gpu_function(show_image), [upload, vq_model, side], image_outputs,
+                     api_name="image_tokens", **gpu_event(ctx))
+        upload.upload(gpu_function(show_image), [upload, vq_model, side], image_outputs,
+                      api_visibility="private", **gpu_event(ctx))

@@ -1,0 +1,68 @@
+"""The Text tab's API, driven with gradio_client against the app started in the tiny profile."""
+
+from __future__ import annotations
+
+import pytest
+from gradio_client.exceptions import AppError
+
+SMALL = {"max_new_tokens": 12}
+
+
+def test_generate_returns_text_counts_and_speed(api):
+    out = api.predict(prompt="炎龍老師很幽默", mode="chat", seed=42, api_name="/generate", **SMALL)
+    assert isinstance(out["text"], str)
+    assert 0 < out["generated_tokens"] <= 12 and out["prompt_tokens"] > 3
+    assert out["tokens_per_second"] > 0 and out["seed"] == 42
+    assert out["prompt_seen"].startswith("<|im_start|>user\n炎龍老師很幽默")
+    again = api.predict(prompt="炎龍老師很幽默", mode="chat", seed=42, api_name="/generate", **SMALL)
+    assert again["text"] == out["text"]  # same seed + settings = same text, through the API too
+
+
+def test_generate_completion_greedy_on_a_base_model(api):
+    out = api.predict(
+        prompt="從前從前", mode="completion", model_id="openai-community/gpt2", decoding="greedy",
+        api_name="/generate", **SMALL,
+    )
+    assert out["generated_tokens"] == 12 and out["seed"] is None and out["stopped_by"] == "length"
+
+
+def test_next_token_returns_the_candidate_table(api):
+    out = api.predict(prompt="從前從前", top_k=3, number_of_candidates=8, api_name="/next_token")
+    rows = out["candidates"]
+    assert len(rows) == 8 and out["kept_count"] == 3 and out["vocabulary_size"] > 100
+    assert [r["kept"] for r in rows] == [True] * 3 + [False] * 5
+    assert sum(r["filtered_probability"] for r in rows) == pytest.approx(1.0, abs=1e-5)
+    assert {"token", "token_id", "logit", "probability", "filtered_probability"} <= set(rows[0])
+
+
+def test_sample_next_token_and_softmax(api):
+    out = api.predict(prompt="從前從前", top_k=5, seed=3, api_name="/sample_next_token")
+    assert out["prompt"].startswith("從前從前") and out["seed"] == 3
+    table = api.predict(scores="2, 1, 0.1", temperature=1.0, api_name="/softmax")
+    assert [round(row[2], 3) for row in table["data"]] == [0.659, 0.242, 0.099]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ({"prompt": ""}, "empty"),
+        ({"prompt": "x" * 100_001}, "100,000"),
+        ({"prompt": "hi", "max_new_tokens": 0}, "Max new tokens"),
+        ({"prompt": "hi", "max_new_tokens": -5}, "Max new tokens"),
+        ({"prompt": "hi", "top_p": 0.0}, "Top-p"),
+        ({"prompt": "hi", "top_p": 1.5}, "Top-p"),
+        ({"prompt": "hi", "model_id": "no-such/model"}, "no-such/model"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_the_server_stays_up(api, args, words):
+    with pytest.raises(AppError, match=words):
+        api.predict(api_name="/generate", **args)
+    assert api.predict(scores="1, 2", temperature=1.0, api_name="/softmax")["data"]  # still serving
+
+
+def test_next_token_bad_input(api):
+    with pytest.raises(AppError, match="Top-p"):
+        api.predict(prompt="hi", top_p=2.0, api_name="/next_token")
+    with pytest.raises(AppError, match="does not return token probabilities|Cannot reach"):
+        api.predict(prompt="hi", backend="openai", endpoint_url="http://127.0.0.1:9/v1", endpoint_model="m",
+                    api_name="/next_token")
