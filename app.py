@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
 
     studio = StudioContext(settings)
     demo = tabs.build_app(studio)
-    demo.queue(default_concurrency_limit=settings.concurrency)
+    # GPU events have their own shared limit (tabs.common.gpu_event); light CPU events
+    # (tokenizing, status) may run side by side.
+    demo.queue(default_concurrency_limit=max(8, settings.concurrency))
     options = tabs.launch_options(demo, studio)
     if settings.share and not options["auth"]:
         print("warning: --share without --auth: anyone with the link can use this machine.", file=sys.stderr)

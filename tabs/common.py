@@ -13,6 +13,7 @@ import gradio as gr
 
 from studio.context import StudioContext
 from studio.errors import StudioError
+from studio.ml_imports import import_ml_libraries
 from studio.outputs import session_dir
 from tabs.i18n import Translator
 
@@ -46,12 +47,17 @@ def _as_gradio_error(exc: BaseException) -> gr.Error:
 
 
 def friendly(fn: Callable) -> Callable:
-    """Turn StudioError (and any surprise) into gr.Error with a readable sentence."""
+    """Turn StudioError (and any surprise) into gr.Error with a readable sentence.
+
+    Every event first waits for the ML libraries to be imported once (in the background
+    right after start-up): their first import is not safe from several threads at once.
+    """
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
             try:
+                import_ml_libraries()
                 yield from fn(*args, **kwargs)
             except (GeneratorExit, KeyboardInterrupt):
                 raise
@@ -63,6 +69,7 @@ def friendly(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            import_ml_libraries()
             return fn(*args, **kwargs)
         except Exception as exc:
             raise _as_gradio_error(exc) from exc

@@ -8,6 +8,7 @@ from studio.models import report
 from tabs.common import TabContext, friendly
 
 COLUMNS = ["id", "device", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
+HEADERS = ["model", "device", "size (MB)", "hits", "load (s)", "idle (s)", "in use"]
 REFRESH_SECONDS = 3
 
 
@@ -30,7 +31,7 @@ def build(ctx: TabContext) -> None:
             f"offloaded {status['offloaded_gb']} GB · hits {status['hits']} · misses {status['misses']}"
         )
         ids = ["all"] + [m["id"] for m in status["models"]]
-        return summary, rows, status["memory_gb"], gr.update(choices=ids)
+        return summary, {"headers": HEADERS, "data": rows}, status["memory_gb"], gr.update(choices=ids)
 
     def refresh():
         return view(models_status())
@@ -41,7 +42,7 @@ def build(ctx: TabContext) -> None:
 
     with gr.Tab(t("models.tab"), id="models") as tab:
         summary = gr.Markdown(elem_id="models-summary")
-        table = gr.Dataframe(headers=COLUMNS, label=t("models.loaded"), interactive=False, elem_id="models-table")
+        table = gr.Dataframe(headers=HEADERS, label=t("models.loaded"), interactive=False, elem_id="models-table")
         with gr.Row():
             choice = gr.Dropdown(["all"], value="all", label=t("models.pick"), allow_custom_value=True, scale=3)
             free_button = gr.Button(t("models.free"), variant="stop", scale=1)

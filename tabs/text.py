@@ -8,12 +8,12 @@ from typing import Any
 import gradio as gr
 
 from studio.models import catalog
-from studio.text import service
+from studio.text import records, service
 from studio.text.filtering import softmax_table
 from studio.text.results import GenerationRequest, GenerationResult
 from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS
 from studio.text.tokens_view import candidate_bars, token_spans, visible
-from tabs.common import TabContext, friendly, gpu_event, gpu_function
+from tabs.common import TabContext, friendly, gpu_event, gpu_function, session_folder
 
 BALANCED = PRESETS["Balanced"]
 TABLE_COLUMNS = ["rank", "token", "token_id", "logit", "probability", "filtered_probability", "kept"]
@@ -190,6 +190,11 @@ def build(ctx: TabContext) -> None:
                             stop_button = gr.Button(t("text.stop"), variant="stop", elem_id="text-stop-btn")
                             clear_button = gr.Button(t("text.clear"), elem_id="text-clear-btn")
                         stats = gr.Markdown(elem_id="text-stats")
+                        with gr.Row():
+                            record_file = gr.File(label=t("text.record"), interactive=False, elem_id="text-record")
+                            load_record = gr.UploadButton(
+                                t("text.load_record"), file_types=[".json"], elem_id="text-load-record",
+                            )
                         with gr.Accordion(t("text.tokens_view"), open=True):
                             tokens_html = gr.HTML(elem_id="text-tokens")
                         with gr.Accordion(t("text.seen"), open=False):
@@ -242,16 +247,17 @@ def build(ctx: TabContext) -> None:
         # --- generation: stream into the chat or the completion box ---
 
         def ui_generate(chat_history, mode_value, prompt_text, model_value, system_text, seed_value,
-                        backend_value, url, remote_model, key, *knob_values, progress=gr.Progress(track_tqdm=True)):
+                        backend_value, url, remote_model, key, *knob_values, request: gr.Request = None,
+                        progress=gr.Progress(track_tqdm=True)):
             signal = service.StopSignal()
             chat_history = _as_history(chat_history)
-            request = GenerationRequest(
+            generation = GenerationRequest(
                 prompt_text, mode_value, model_value, system_text, chat_history,
                 service.sampling_settings(*knob_values), seed_value,
             )
             endpoint = service.endpoint_for(backend_value, url, remote_model, key)
             shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
-            for update in service.stream_generation(studio, request, endpoint, signal):
+            for update in service.stream_generation(studio, generation, endpoint, signal):
                 out: dict = {stop_signal: signal, seen: update.prompt_seen}
                 if mode_value == "chat":
                     out[chatbot] = shown + [{"role": "assistant", "content": update.text}]
@@ -260,6 +266,8 @@ def build(ctx: TabContext) -> None:
                 if update.result is not None:
                     result = update.result
                     out.update({stats: _stats_markdown(result), tokens_html: token_spans(result.tokens)})
+                    # Saved with its parameters in this user's folder, so it can be reproduced.
+                    out[record_file] = str(records.save_generation(session_folder(ctx, request), generation, result))
                     if mode_value == "chat":
                         out[history] = shown + [{"role": "assistant", "content": result.text}]
                         out[prompt] = ""
@@ -273,7 +281,7 @@ def build(ctx: TabContext) -> None:
                 return _as_history(shown_messages)
             return gr.update()
 
-        generation_outputs = [chatbot, completion, history, stats, seen, tokens_html, stop_signal, prompt]
+        generation_outputs = [chatbot, completion, history, stats, seen, tokens_html, stop_signal, prompt, record_file]
         generation_inputs = [history, mode, prompt, model_id, system_prompt, seed, *remote, *knobs]
         events = [
             trigger(gpu_function(ui_generate), generation_inputs, generation_outputs, api_visibility="private",
@@ -281,6 +289,21 @@ def build(ctx: TabContext) -> None:
             for trigger in (generate_button.click, prompt.submit)
         ]
         stop_button.click(ui_stop, [stop_signal, chatbot, mode], history, cancels=events, api_visibility="private")
+        def ui_load_record(path):
+            """Put a saved generation's mode, prompts, model, seed and settings back."""
+            saved, saved_seed = records.load_generation(path)
+            knob = saved.settings
+            return (
+                saved.mode, saved.prompt, saved.system_prompt, saved.model_id or model_choices[0],
+                -1 if saved_seed is None else saved_seed, knob.decoding, knob.temperature, knob.top_k, knob.top_p,
+                knob.min_p, knob.typical_p, knob.repetition_penalty, knob.no_repeat_ngram_size,
+                max(knob.num_beams, 1), knob.max_new_tokens, "\n".join(knob.stop_strings),
+            )
+
+        load_record.upload(
+            friendly(ui_load_record), load_record,
+            [mode, prompt, system_prompt, model_id, seed, *knobs], api_visibility="private",
+        )
         clear_button.click(
             lambda: ([], [], "", "", "", ""), None, [chatbot, history, completion, stats, tokens_html, seen],
             api_visibility="private",

@@ -19,7 +19,7 @@ from typing import Callable
 
 TINY_PREFIX = "tiny:"
 # Bump when a builder changes, so stale twins are rebuilt.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 MARKER = ".studio-tiny"
 
 BUILDERS: dict[str, str] = {

@@ -62,7 +62,8 @@ def build_qwen2_chat(folder: Path) -> None:
     from transformers import Qwen2Config
 
     tok = _save_tokenizer(
-        folder, (EOS, IM_START, IM_END), CHATML_TEMPLATE, additional_special_tokens=[IM_START, IM_END]
+        folder, (EOS, IM_START, IM_END), CHATML_TEMPLATE, additional_special_tokens=[IM_START, IM_END],
+        model_max_length=32768,  # as Qwen2.5's tokenizer says
     )
     config = Qwen2Config(
         vocab_size=len(tok),
@@ -97,7 +98,7 @@ def build_gpt2(folder: Path) -> None:
     """GPT-2-architecture base model for raw completion."""
     from transformers import GPT2Config
 
-    tok = _save_tokenizer(folder, (EOS,), None, bos_token=EOS)
+    tok = _save_tokenizer(folder, (EOS,), None, bos_token=EOS, model_max_length=1024)  # GPT-2's window
     eos = tok.convert_tokens_to_ids(EOS)
     config = GPT2Config(
         vocab_size=len(tok), n_embd=HIDDEN, n_layer=LAYERS, n_head=HEADS, n_positions=1024,

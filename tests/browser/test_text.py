@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 from tests.browser.conftest import assert_no_error_toast, open_tab
@@ -29,6 +31,28 @@ def test_generate_streams_a_reply_with_stats(page):
     assert _bot_text(page).strip()
     assert "炎龍老師很幽默嗎？" in page.locator("#text-chatbot").inner_text()
     assert page.locator("#text-tokens .text-token").count() > 0
+    # Saved with its parameters, offered for download.
+    page.locator("#text-record").get_by_text(re.compile(r"text-.*\.json")).wait_for()
+    assert_no_error_toast(page)
+
+
+def test_a_saved_record_loads_its_settings_back(page, tmp_path):
+    open_tab(page, "Text")
+    record = tmp_path / "text-saved.json"
+    record.write_text(json.dumps({
+        "mode": "completion", "prompt": "紅樓夢", "system_prompt": "", "history": [], "seed": 77,
+        "model_id": "openai-community/gpt2",
+        "settings": {"decoding": "sample", "temperature": 1.3, "top_k": 7, "top_p": 0.8, "min_p": 0.0,
+                     "typical_p": 1.0, "repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
+                     "num_beams": 1, "max_new_tokens": 33, "stop_strings": []},
+    }, ensure_ascii=False))
+    with page.expect_file_chooser() as chooser:
+        page.locator("#text-load-record").click()
+    chooser.value.set_files(str(record))
+    page.wait_for_function("() => document.querySelector('#text-seed input')?.value === '77'")
+    assert page.locator("#text-top-k input[type='number']").input_value() == "7"
+    page.locator("#text-completion").wait_for(state="visible")  # mode switched to completion
+    assert page.locator("#text-prompt textarea").input_value() == "紅樓夢"
     assert_no_error_toast(page)
 
 

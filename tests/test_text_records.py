@@ -1,0 +1,46 @@
+"""Saved generations: written with their parameters, read back into the same request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studio.errors import BadInput
+from studio.text import records, service
+from studio.text.results import GenerationRequest
+
+
+def test_a_saved_generation_reproduces_the_same_text(studio_ctx, tmp_path):
+    settings = service.sampling_settings("sample", 0.9, 20, 0.95, 0.0, max_new_tokens=12, stop_strings="")
+    request = GenerationRequest("從前從前", "completion", "openai-community/gpt2", "", [], settings, 1234)
+    result = service.run_generation(studio_ctx, request)
+    path = records.save_generation(tmp_path, request, result)
+    assert path.parent == tmp_path and path.name.startswith("text-") and path.suffix == ".json"
+
+    loaded, seed = records.load_generation(path)
+    assert seed == 1234 and loaded.settings == request.settings and loaded.prompt == request.prompt
+    loaded.seed = seed
+    again = service.run_generation(studio_ctx, loaded)
+    assert again.text == result.text
+
+
+def test_api_keys_are_never_in_a_record(studio_ctx, tmp_path):
+    settings = service.sampling_settings("greedy", max_new_tokens=4)
+    request = GenerationRequest("hi", "chat", None, "be brief", [], settings, 1)
+    result = service.run_generation(studio_ctx, request)
+    text = records.save_generation(tmp_path, request, result).read_text()
+    assert "api_key" not in text and "Bearer" not in text
+    assert json.loads(text)["system_prompt"] == "be brief"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x89PNG\r\n\x1a\n not json", b"{\"prompt\": 1}", b"[1, 2, 3]",
+     b"{\"settings\": {\"temperature\": -4}, \"prompt\": \"x\"}"],
+)
+def test_files_that_are_not_records_are_refused_clearly(tmp_path, content):
+    path = tmp_path / "upload.json"
+    path.write_bytes(content)
+    with pytest.raises(BadInput):
+        records.load_generation(path)
