@@ -39,3 +39,18 @@ def test_gpu_work_shares_one_queue_with_the_configured_limit(demo):
 def test_light_events_do_not_wait_behind_the_gpu_queue(demo):
     light = [fn for fn in demo.fns.values() if fn.api_name in ("tokenize", "models_status")]
     assert light and all(fn.concurrency_id != "gpu" for fn in light)
+
+
+def test_forced_language_builds_plain_chinese_labels(tiny_cache_dir, tmp_path):
+    import tabs
+    from studio.context import StudioContext
+    from studio.settings import load_settings
+
+    settings = load_settings(
+        ["--profile", "tiny", "--lang", "zh-TW", "--cache-dir", str(tiny_cache_dir), "--outputs", str(tmp_path)],
+        env={},
+    )
+    demo = tabs.build_app(StudioContext(settings))
+    labels = {getattr(block, "label", None) for block in demo.blocks.values()}
+    assert {"模型", "關於"} <= labels
+    assert demo.studio_translator.gradio_i18n is None  # no browser-side switching when forced
