@@ -59,8 +59,6 @@ def friendly(fn: Callable) -> Callable:
             try:
                 import_ml_libraries()
                 yield from fn(*args, **kwargs)
-            except (GeneratorExit, KeyboardInterrupt):
-                raise
             except Exception as exc:
                 raise _as_gradio_error(exc) from exc
 

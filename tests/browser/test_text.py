@@ -95,3 +95,28 @@ def test_next_token_explorer_shows_candidates_and_appends_a_sample(page):
     assert prompt.input_value().startswith(before)
     assert "Drawn" in page.locator("#explorer-drawn").inner_text()
     assert_no_error_toast(page)
+
+
+def test_one_students_chat_is_not_seen_by_another(browser, running_app):
+    """Two browsers on one server: each keeps its own conversation and saved records."""
+    pages = []
+    for _ in range(2):
+        context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(running_app.url)
+        page.wait_for_selector("#studio-title")
+        open_tab(page, "Text")
+        pages.append(page)
+    alice, bob = pages
+    _set_number(alice, "text-max-new-tokens", 8)
+    alice.locator("#text-prompt textarea").fill("Alice's secret question")
+    alice.locator("#text-generate-btn").click()
+    alice.wait_for_function(
+        "() => (document.querySelector('#text-stats')?.innerText || '').includes('tokens/s')", timeout=60_000
+    )
+    bob.wait_for_timeout(1000)
+    assert "Alice's secret question" in alice.locator("#text-chatbot").inner_text()
+    assert "Alice's secret question" not in bob.locator("#text-chatbot").inner_text()
+    assert not bob.locator("#text-record").get_by_text(re.compile(r"\.json")).count()
+    for page in pages:
+        page.context.close()
