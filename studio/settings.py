@@ -23,6 +23,7 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 DTYPES = ("auto", "fp16", "bf16", "fp32")
 LANGS = ("auto", "en", "zh-TW")
 ENV_PREFIX = "STUDIO_"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(ValueError):
@@ -53,6 +54,11 @@ class Settings:
     @property
     def is_tiny(self) -> bool:
         return self.profile == "tiny"
+
+    @property
+    def is_exposed(self) -> bool:
+        """Reachable by other people: a public link, or listening beyond this computer."""
+        return self.share or self.host not in LOOPBACK_HOSTS
 
     @property
     def tiny_dir(self) -> Path:

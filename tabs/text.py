@@ -101,7 +101,7 @@ def build(ctx: TabContext) -> None:
             no_repeat_ngram_size, num_beams, max_new_tokens, stop_strings,
         )
         request = GenerationRequest(prompt, mode, model_id, system_prompt, [], settings, seed)
-        endpoint = service.endpoint_for(backend, endpoint_url, endpoint_model, endpoint_api_key)
+        endpoint = service.endpoint_for(studio.settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
         return service.run_generation(studio, request, endpoint).summary()
 
     def next_token(
@@ -122,7 +122,7 @@ def build(ctx: TabContext) -> None:
         probability at temperature 1, probability after temperature / top-k / top-p / min-p,
         and whether the filters keep it."""
         settings = service.sampling_settings(decoding, temperature, top_k, top_p, min_p)
-        endpoint = service.endpoint_for(backend, endpoint_url, endpoint_model, endpoint_api_key)
+        endpoint = service.endpoint_for(studio.settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
         table = service.candidates(studio, prompt, settings, number_of_candidates, model_id, endpoint)
         return {
             "candidates": [c.as_row() for c in table.candidates],
@@ -163,7 +163,9 @@ def build(ctx: TabContext) -> None:
                 allow_custom_value=True, scale=3, elem_id="text-model",
             )
         with gr.Row(visible=False) as remote_row:
-            endpoint_url = gr.Textbox(label=t("text.endpoint_url"), placeholder="http://localhost:1234/v1", scale=3)
+            endpoint_url = gr.Textbox(
+                service.server_endpoint(), label=t("text.endpoint_url"), placeholder="http://localhost:1234/v1", scale=3,
+            )
             endpoint_model = gr.Textbox(label=t("text.endpoint_model"), placeholder="qwen2.5-1.5b-instruct", scale=2)
             endpoint_key = gr.Textbox(label=t("text.endpoint_key"), info=t("text.endpoint_key_info"), type="password", scale=2)
 
@@ -255,7 +257,7 @@ def build(ctx: TabContext) -> None:
                 prompt_text, mode_value, model_value, system_text, chat_history,
                 service.sampling_settings(*knob_values), seed_value,
             )
-            endpoint = service.endpoint_for(backend_value, url, remote_model, key)
+            endpoint = service.endpoint_for(studio.settings, backend_value, url, remote_model, key)
             shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
             for update in service.stream_generation(studio, generation, endpoint, signal):
                 out: dict = {stop_signal: signal, seen: update.prompt_seen}
@@ -333,7 +335,7 @@ def build(ctx: TabContext) -> None:
         explorer_knobs = [decoding, temperature, top_k, top_p, min_p]
 
         def ui_candidates(prompt_text, n, model_value, backend_value, url, remote_model, key, *knob_values):
-            endpoint = service.endpoint_for(backend_value, url, remote_model, key)
+            endpoint = service.endpoint_for(studio.settings, backend_value, url, remote_model, key)
             settings = service.sampling_settings(*knob_values)
             found = service.candidates(studio, prompt_text, settings, int(n), model_value, endpoint)
             return candidate_bars(found), _table_rows(found)

@@ -25,19 +25,18 @@ def test_a_saved_generation_reproduces_the_same_text(studio_ctx, tmp_path):
     assert again.text == result.text
 
 
-def test_api_keys_are_never_in_a_record(studio_ctx, tmp_path):
+def test_a_chat_record_keeps_the_system_prompt(studio_ctx, tmp_path):
     settings = service.sampling_settings("greedy", max_new_tokens=4)
     request = GenerationRequest("hi", "chat", None, "be brief", [], settings, 1)
     result = service.run_generation(studio_ctx, request)
-    text = records.save_generation(tmp_path, request, result).read_text()
-    assert "api_key" not in text and "Bearer" not in text
-    assert json.loads(text)["system_prompt"] == "be brief"
+    saved = json.loads(records.save_generation(tmp_path, request, result).read_text())
+    assert saved["system_prompt"] == "be brief" and saved["reply"] == result.text
 
 
 @pytest.mark.parametrize(
     "content",
     [b"\x89PNG\r\n\x1a\n not json", b"{\"prompt\": 1}", b"[1, 2, 3]",
-     b"{\"settings\": {\"temperature\": -4}, \"prompt\": \"x\"}"],
+     b"{\"settings\": {\"temperature\": -4}, \"prompt\": \"x\"}", b"{\"settings\": \"abc\"}"],
 )
 def test_files_that_are_not_records_are_refused_clearly(tmp_path, content):
     path = tmp_path / "upload.json"

@@ -13,7 +13,7 @@ import pytest
 
 from studio.errors import BadInput, StudioError
 from studio.text import service
-from studio.text.remote import API_KEY_ENV, RemoteEndpoint, remote_next_token_table, stream_remote
+from studio.text.remote import API_KEY_ENV, BASE_URL_ENV, RemoteEndpoint, remote_next_token_table, stream_remote
 from studio.text.results import GenerationRequest
 from studio.text.sampling import SamplingSettings
 
@@ -128,10 +128,28 @@ def test_completion_mode_uses_the_completions_endpoint(fake_server):
     assert sent["body"]["temperature"] == 0.0  # greedy
 
 
-def test_api_key_from_the_environment(fake_server, monkeypatch):
+def test_api_key_from_the_environment_only_for_the_servers_own_endpoint(fake_server, monkeypatch):
     monkeypatch.setenv(API_KEY_ENV, SECRET)
+    monkeypatch.setenv(BASE_URL_ENV, fake_server)
     endpoint = RemoteEndpoint.from_inputs(fake_server, "fake-model", "")
     assert service.run_generation(None, _chat_request(), endpoint).text == "".join(REPLY)
+    elsewhere = RemoteEndpoint.from_inputs("http://attacker.invalid/v1", "m", "")
+    assert "Authorization" not in elsewhere.headers()  # the teacher's key never leaves for another URL
+
+
+def test_a_shared_server_only_talks_to_the_configured_endpoint(fake_server, monkeypatch, tmp_path):
+    from studio.settings import load_settings
+
+    shared = load_settings(["--share"], env={}, cwd=tmp_path)
+    local = load_settings([], env={}, cwd=tmp_path)
+    monkeypatch.delenv(BASE_URL_ENV, raising=False)
+    with pytest.raises(BadInput, match="teacher configured"):
+        service.endpoint_for(shared, "openai", "http://10.0.0.1/v1", "m", "k")
+    assert service.endpoint_for(local, "openai", "http://10.0.0.1/v1", "m", "k").base_url == "http://10.0.0.1/v1"
+    monkeypatch.setenv(BASE_URL_ENV, fake_server)
+    assert service.endpoint_for(shared, "openai", "", "fake-model", "").base_url == fake_server
+    with pytest.raises(BadInput, match="teacher configured"):
+        service.endpoint_for(shared, "openai", "http://169.254.169.254/v1", "m", "")
 
 
 def test_wrong_key_and_unreachable_server_are_clear_errors(fake_server):
@@ -176,3 +194,21 @@ def test_explorer_says_plainly_when_there_are_no_logprobs(fake_server):
     endpoint = RemoteEndpoint.from_inputs(fake_server, "fake-model", SECRET)
     with pytest.raises(BadInput, match="does not return token probabilities"):
         remote_next_token_table(endpoint, "從前從前", SamplingSettings(), top_n=5)
+
+
+def test_a_saved_record_never_holds_the_api_key(fake_server, tmp_path):
+    from studio.text import records
+
+    endpoint = RemoteEndpoint.from_inputs(fake_server, "fake-model", SECRET)
+    request = _chat_request()
+    result = service.run_generation(None, request, endpoint)
+    saved = records.save_generation(tmp_path, request, result).read_text()
+    assert SECRET not in saved and result.text in saved
+
+
+def test_a_bad_seed_for_a_remote_endpoint_is_a_clear_error(fake_server):
+    endpoint = RemoteEndpoint.from_inputs(fake_server, "fake-model", SECRET)
+    request = _chat_request()
+    request.seed = "abc"
+    with pytest.raises(BadInput, match="Seed must be a whole number"):
+        service.run_generation(None, request, endpoint)

@@ -59,7 +59,7 @@ def load_generation(path: Path) -> tuple[GenerationRequest, int | None]:
             history=list(record.get("history", [])),
             settings=settings,
         )
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
         raise BadInput("That file is not a generation saved by this studio (a text-*.json record).") from None
     seed = record.get("seed")
     return request, seed if isinstance(seed, int) else None

@@ -1,8 +1,10 @@
 """Any OpenAI-compatible endpoint (LM Studio, Ollama, vLLM, TGI, llama.cpp, hosted APIs).
 
 Chat mode posts to ``/chat/completions``, completion mode to ``/completions``, both streamed
-as server-sent events. The API key comes from the UI or ``STUDIO_OPENAI_API_KEY`` and only
-ever goes into the Authorization header: never into results, errors or logs.
+as server-sent events. The API key comes from the UI, or from ``STUDIO_OPENAI_API_KEY`` but
+then only for the server's own endpoint ``STUDIO_OPENAI_BASE_URL`` (a student must not be
+able to send the teacher's key to a URL of their choosing). It only ever goes into the
+Authorization header: never into results, errors or logs.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from studio.errors import BadInput, StudioError
 from studio.text import chat
 from studio.text.explorer import Candidate, NextTokenTable, check_top_n
 from studio.text.filtering import filter_logits
-from studio.text.generate import checked_request
+from studio.text.generate import checked_request, resolve_seed
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import SamplingSettings, validate
 
 API_KEY_ENV = "STUDIO_OPENAI_API_KEY"
+BASE_URL_ENV = "STUDIO_OPENAI_BASE_URL"
 MAX_TOP_LOGPROBS = 20  # the OpenAI API's ceiling
 CONNECT_SECONDS, READ_SECONDS = 10.0, 120.0
 NO_LOGPROBS = (
@@ -33,6 +36,11 @@ NO_LOGPROBS = (
 SERVER_TEMPLATE_NOTE = (
     "The server applies the model's chat template itself; below are the messages that were sent."
 )
+
+
+def server_endpoint() -> str:
+    """The endpoint the server's owner configured (may use the server's API key), or ''."""
+    return os.environ.get(BASE_URL_ENV, "").strip().rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,9 @@ class RemoteEndpoint:
             raise BadInput("The endpoint URL must start with http:// or https://, e.g. http://localhost:1234/v1.")
         if not str(model or "").strip():
             raise BadInput("Type the model name the endpoint serves (e.g. qwen2.5-1.5b-instruct).")
-        key = (api_key or "").strip() or os.environ.get(API_KEY_ENV, "")
+        key = (api_key or "").strip()
+        if not key and url == server_endpoint():
+            key = os.environ.get(API_KEY_ENV, "")
         return cls(url, str(model).strip(), key)
 
     def headers(self) -> dict[str, str]:
@@ -149,7 +159,11 @@ def stream_remote(
     request = checked_request(request)
     settings = request.settings
     cancel = cancel or threading.Event()
-    seed = None if request.seed is None or int(request.seed) < 0 else int(request.seed)
+    # Only a seed the user chose is sent (none or -1: the server draws its own).
+    seed = None
+    if request.seed not in (None, ""):
+        chosen = resolve_seed(request.seed)  # a clear error for "abc"
+        seed = chosen if float(request.seed) >= 0 else None
     body = {"model": endpoint.model, "stream": True, **_body(settings, seed)}
     notes: list[str] = ["Per-token probabilities are shown for the local backend only."]
     if settings.decoding == "beam":

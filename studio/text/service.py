@@ -9,7 +9,8 @@ from typing import Any, Iterator
 from studio.errors import BadInput
 from studio.text.explorer import NextTokenTable, next_token_table
 from studio.text.generate import stream_local
-from studio.text.remote import RemoteEndpoint, remote_next_token_table, stream_remote
+from studio.settings import Settings
+from studio.text.remote import RemoteEndpoint, remote_next_token_table, server_endpoint, stream_remote
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import SamplingSettings, parse_stop_strings
 
@@ -53,11 +54,24 @@ def sampling_settings(
     )
 
 
-def endpoint_for(backend: str, base_url: str = "", model: str = "", api_key: str = "") -> RemoteEndpoint | None:
+def endpoint_for(
+    settings: Settings, backend: str, base_url: str = "", model: str = "", api_key: str = ""
+) -> RemoteEndpoint | None:
+    """None for the local backend, else the endpoint. On a server others can reach, only the
+    owner's endpoint (STUDIO_OPENAI_BASE_URL) is allowed: otherwise any student could make the
+    server send requests to addresses inside its network."""
     backend = str(backend or "local").strip().lower()
     if backend not in BACKENDS:
         raise BadInput(f"Backend must be 'local' or 'openai', not {backend!r}.")
-    return RemoteEndpoint.from_inputs(base_url, model, api_key) if backend == "openai" else None
+    if backend == "local":
+        return None
+    endpoint = RemoteEndpoint.from_inputs(base_url or server_endpoint(), model, api_key)
+    if settings.is_exposed and endpoint.base_url != server_endpoint():
+        raise BadInput(
+            "On a shared server only the endpoint the teacher configured can be used"
+            + (f" ({server_endpoint()})." if server_endpoint() else "; none is configured (STUDIO_OPENAI_BASE_URL).")
+        )
+    return endpoint
 
 
 def stream_generation(

@@ -11,7 +11,6 @@ from studio.models import catalog
 from studio.models.specs import ModelSpec
 from studio.settings import Settings
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 TOKENIZER_FILES = (
     "tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt",
     "tokenizer.model", "spiece.model", "sentencepiece.bpe.model",
@@ -21,11 +20,6 @@ TOKENIZER_FILES = (
 def safe_root(settings: Settings) -> Path:
     """On an exposed server, local tokenizer folders are accepted only inside this folder."""
     return settings.cache_dir / "tokenizers"
-
-
-def folders_allowed_anywhere(settings: Settings) -> bool:
-    """Any local folder is fine when only this computer can reach the app."""
-    return not settings.share and settings.host in LOOPBACK_HOSTS
 
 
 def offered(settings: Settings) -> list[str]:
@@ -48,7 +42,7 @@ def _looks_like_path(choice: str) -> bool:
 def _folder_spec(settings: Settings, choice: str) -> ModelSpec:
     folder = Path(choice).expanduser().resolve()  # resolves "..", symlinks
     root = safe_root(settings).resolve()
-    if not folders_allowed_anywhere(settings) and not folder.is_relative_to(root):
+    if settings.is_exposed and not folder.is_relative_to(root):  # any folder only when local
         raise BadInput(
             "Local folders can only be opened when the studio is reachable from this computer only "
             "(no --share, host 127.0.0.1). On a shared server, use a Hub id, or ask the teacher to "
