@@ -7,8 +7,9 @@ import threading
 import time
 
 import pytest
+import torch
 
-from studio.errors import BadInput, ModelUnavailable
+from studio.errors import BadInput, ModelUnavailable, OutOfMemory
 from studio.text import chat
 from studio.text.explorer import next_token_table, sample_next_token
 from studio.text.generate import generate_text, stream_local
@@ -75,16 +76,60 @@ def test_stop_really_stops_within_a_few_tokens(studio_ctx):
     assert result.text.startswith(streamed_at_stop)
 
 
-def test_abandoning_the_stream_ends_the_generation_thread(studio_ctx):
-    settings = SamplingSettings(decoding="greedy", repetition_penalty=1.0, max_new_tokens=2000)
+def _text_entry(ctx) -> dict:
+    source = ctx.spec("text").source
+    return next(m for m in ctx.cache.stats()["models"] if m["model"] == source and m["kind"] == "causal_lm")
+
+
+def _slow_forward(monkeypatch, ctx, seconds: float = 0.3, fail_after: int | None = None):
+    """Make each forward pass of the text twin slow (or fail with CUDA OOM after some)."""
+    model = ctx.cache.get(ctx.spec("text")).model
+    original = model.forward
+    calls = []
+
+    def forward(*args, **kwargs):
+        calls.append(1)
+        if fail_after is not None and len(calls) > fail_after:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        time.sleep(seconds)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model, "forward", forward)
+    return calls
+
+
+def _wait_for_generation_threads(timeout: float = 15) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [t for t in threading.enumerate() if t.name == "studio-generate"]
+        if not alive:
+            return []
+        time.sleep(0.05)
+    return alive
+
+
+@pytest.mark.parametrize("decoding", ["greedy", "beam"])
+def test_abandoning_the_stream_returns_at_once_and_ends_the_work(studio_ctx, monkeypatch, decoding):
+    _slow_forward(monkeypatch, studio_ctx, seconds=0.3)
+    settings = SamplingSettings(decoding=decoding, num_beams=2, repetition_penalty=1.0, max_new_tokens=2000)
     stream = stream_local(studio_ctx, GenerationRequest("Once upon a time", "completion", settings=settings))
-    for update in stream:
-        if update.text:
-            break
+    next(stream)  # the prompt is rendered and the model is working
+    time.sleep(0.5)
+    next(stream)  # a streamed piece, or a heartbeat while beam search runs
     started = time.perf_counter()
-    stream.close()  # what happens when Gradio cancels the event
-    assert time.perf_counter() - started < 10
-    assert not [t for t in threading.enumerate() if t.name == "studio-generate"]
+    stream.close()  # what Gradio does on its event loop when the event is cancelled
+    assert time.perf_counter() - started < 0.25  # never waits for a forward pass
+    assert not _wait_for_generation_threads()
+    assert _text_entry(studio_ctx)["in_use"] == 0  # and the model is unpinned afterwards
+
+
+def test_cuda_oom_mid_stream_is_a_clear_error_not_a_retry(studio_ctx, monkeypatch):
+    calls = _slow_forward(monkeypatch, studio_ctx, seconds=0.0, fail_after=4)
+    settings = SamplingSettings(decoding="greedy", repetition_penalty=1.0, max_new_tokens=50)
+    with pytest.raises(OutOfMemory, match="ran out of memory during this request"):
+        generate_text(studio_ctx, GenerationRequest("Once upon a time", "completion", settings=settings))
+    assert len(calls) == 5  # not run again with the half-used streamer
+    assert _text_entry(studio_ctx)["in_use"] == 0
 
 
 def test_stop_string_ends_the_reply_before_it(studio_ctx):

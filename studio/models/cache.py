@@ -210,6 +210,17 @@ class ModelCache:
                 ) from exc
             raise
 
+    def explain_oom(self, exc: BaseException) -> BaseException:
+        """For work that cannot simply be retried: on CUDA OOM free idle models for the next
+        request and give a clear error; any other exception is returned as it is."""
+        if not is_cuda_oom(exc):
+            return exc
+        self._evict_all_unpinned()
+        return OutOfMemory(
+            "The GPU ran out of memory during this request; idle models were unloaded. "
+            "Try again, with a shorter prompt or fewer new tokens."
+        )
+
     def contains(self, spec: ModelSpec) -> bool:
         with self._lock:
             return spec.key in self._entries

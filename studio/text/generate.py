@@ -145,8 +145,14 @@ def _cut_at_stop_string(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
 
 def _batched_chunks(streamer: Any | None, thread: threading.Thread) -> Iterator[str]:
     """Text from a TextIteratorStreamer: the first piece as soon as it exists, then whatever
-    has piled up every STREAM_BATCH_SECONDS, until the stream ends or the worker dies."""
-    while streamer is not None:  # beam search has no stream
+    has piled up every STREAM_BATCH_SECONDS, until the stream ends or the worker dies.
+
+    Beam search has no stream: empty heartbeats keep the generator resumable, so a Stop or a
+    closed tab can still end it."""
+    while streamer is None and thread.is_alive():
+        thread.join(STREAM_POLL_SECONDS)
+        yield ""
+    while streamer is not None:
         try:
             pieces = [streamer.text_queue.get(timeout=STREAM_POLL_SECONDS)]
         except queue.Empty:
@@ -211,11 +217,14 @@ def stream_local(
         outcome: dict[str, Any] = {}
 
         def work() -> None:
+            # The thread pins the model itself: if the consumer goes away (Stop, closed tab),
+            # the model stays pinned until generate() has really returned.
             try:
-                torch.manual_seed(seed)  # same seed + same settings = same text
-                with torch.inference_mode():
-                    outcome["ids"] = studio_ctx.cache.run(
-                        lambda: model.generate(
+                with studio_ctx.cache.use(spec):
+                    torch.manual_seed(seed)  # same seed + same settings = same text
+                    with torch.inference_mode():
+                        # Not retried on CUDA OOM: half the reply is already streamed.
+                        outcome["ids"] = model.generate(
                             input_ids,
                             attention_mask=torch.ones_like(input_ids),
                             logits_processor=processors,
@@ -224,9 +233,8 @@ def stream_local(
                             pad_token_id=tokenizer.pad_token_id,
                             **kwargs,
                         )
-                    )
             except BaseException as exc:  # re-raised in the caller's thread
-                outcome["error"] = exc
+                outcome["error"] = studio_ctx.cache.explain_oom(exc)
                 if streamer is not None:
                     streamer.end()
 
@@ -237,14 +245,16 @@ def stream_local(
         text = ""
         try:
             for chunk in _batched_chunks(streamer, thread):
-                first_token_at = first_token_at or time.perf_counter()
+                if chunk:
+                    first_token_at = first_token_at or time.perf_counter()
                 text += chunk
                 yield GenerationUpdate(text=_cut_at_stop_string(text, settings.stop_strings)[0], prompt_seen=prompt_seen)
             thread.join()
         finally:
-            if thread.is_alive():  # the consumer went away (Stop, closed tab): end the work too
+            # The consumer went away (Stop, closed tab): end the work too, without waiting here,
+            # since Gradio closes generators on its event loop.
+            if thread.is_alive():
                 cancel.set()
-                thread.join()
         seconds = time.perf_counter() - started
         if "error" in outcome:
             raise outcome["error"]
