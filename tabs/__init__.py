@@ -46,4 +46,7 @@ def launch_options(demo: gr.Blocks, studio: StudioContext) -> dict[str, Any]:
         "css_paths": [ASSETS / "style.css"],
         "theme": gr.themes.Soft(),
         "show_error": True,
+        # Saved results are handed to the browser from here (Gradio serves files only from
+        # allowed folders); each user's files sit under an unguessable session folder.
+        "allowed_paths": [str(settings.outputs.resolve())],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -49,10 +50,11 @@ def free_port() -> int:
 
 
 class RunningApp:
-    def __init__(self, url: str, process: subprocess.Popen, log_path: Path):
+    def __init__(self, url: str, process: subprocess.Popen, log_path: Path, outputs: Path):
         self.url = url
         self.process = process
         self.log_path = log_path
+        self.outputs = outputs
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -61,10 +63,12 @@ class RunningApp:
 def start_app(extra_args: list[str], cache_dir: Path, workdir: Path, timeout: float = 90) -> RunningApp:
     port = free_port()
     log_path = workdir / f"app-{port}.log"
+    # Outside the app's working folder and the temp folder, as a real --outputs often is.
+    outputs = ROOT / ".cache" / f"test-outputs-{port}"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     args = [
         sys.executable, str(ROOT / "app.py"), "--profile", "tiny", "--port", str(port),
-        "--cache-dir", str(cache_dir), "--outputs", str(workdir / "outputs"), *extra_args,
+        "--cache-dir", str(cache_dir), "--outputs", str(outputs), *extra_args,
     ]
     log_file = open(log_path, "w")
     process = subprocess.Popen(args, cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT)
@@ -75,7 +79,7 @@ def start_app(extra_args: list[str], cache_dir: Path, workdir: Path, timeout: fl
             raise RuntimeError(f"app exited early:\n{log_path.read_text()}")
         try:
             if httpx.get(url, timeout=2).status_code in (200, 401, 403):
-                return RunningApp(url, process, log_path)
+                return RunningApp(url, process, log_path, outputs)
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
@@ -89,6 +93,7 @@ def stop_app(app: RunningApp) -> None:
         app.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         app.process.kill()
+    shutil.rmtree(app.outputs, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
