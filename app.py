@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     from studio.context import StudioContext
 
     studio = StudioContext(settings)
+    if settings.device != "auto":  # an explicit device is checked before anyone connects
+        try:
+            studio.cache.device
+        except SettingsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     demo = tabs.build_app(studio)
     # GPU events have their own shared limit (tabs.common.gpu_event); light CPU events
     # (tokenizing, status) may run side by side.

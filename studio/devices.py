@@ -6,7 +6,7 @@ from typing import Any
 
 import psutil
 
-from studio.settings import Settings
+from studio.settings import Settings, SettingsError
 
 
 def resolve_device(requested: str) -> str:
@@ -19,7 +19,12 @@ def resolve_device(requested: str) -> str:
             return "mps"
         return "cpu"
     if requested == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU.")
+        raise SettingsError(
+            "--device cuda was asked for, but this torch sees no CUDA GPU (a CPU-only build of "
+            "torch, or no driver). Install the CUDA build of torch, or use --device auto."
+        )
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise SettingsError("--device mps was asked for, but this machine has no Apple GPU. Use --device auto.")
     return requested
 
 

@@ -32,6 +32,12 @@ def test_bad_flag_value_is_a_one_line_error():
     assert "vram-budget" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_missing_gpu_is_a_one_line_error():
+    result = run_app("--profile", "tiny", "--device", "cuda", "--port", "1")
+    assert result.returncode == 2
+    assert "no CUDA GPU" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_serves_the_page_offline(running_app):
     response = httpx.get(running_app.url, timeout=10)
     assert response.status_code == 200

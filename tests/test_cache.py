@@ -257,3 +257,21 @@ def test_tiny_transformers_model_through_the_real_cache(studio_ctx):
     assert size_of(first) > 0
     entry = next(m for m in cache.stats()["models"] if m["model"] == "tiny:gpt2")
     assert entry["load_seconds"] > 0 and entry["size_bytes"] == size_of(first)
+
+
+def test_weightless_entries_are_not_evicted_for_room_but_are_bounded_in_number():
+    def loader(spec_):
+        return Blob(1) if spec_.source.startswith("model") else object()  # object(): a tokenizer
+
+    cache = ModelCache(loader, budget_bytes=UNIT_BYTES, offload_device="cpu",
+                       offload_budget_bytes=10 * UNIT_BYTES, max_entries=4)
+    cache.get(spec("tokenizer-1"))
+    cache.get(spec("model-a"))
+    cache.get(spec("model-b"))  # needs room: model-a goes, the tokenizer is not "offloaded"
+    assert ("offload", "blob:tokenizer-1") not in cache.events
+    assert ("offload", "blob:model-a") in cache.events
+    for n in range(2, 6):
+        cache.get(spec(f"tokenizer-{n}"))
+    assert len(cache.stats()["models"]) == 4  # least recently used idle ones dropped
+    assert not cache.contains(spec("tokenizer-1"))
+    assert cache.contains(spec("tokenizer-5"))

@@ -130,6 +130,7 @@ class ModelCache:
         offload_budget_bytes: int = 0,
         clock: Callable[[], float] = time.monotonic,
         placement: Callable[[], dict[str, Any]] | None = None,
+        max_entries: int = 32,
     ):
         """``loader(spec)`` returns the model on the CPU; the cache moves it to ``device``.
 
@@ -139,6 +140,9 @@ class ModelCache:
 
         ``placement``, when given, is called once on first use and returns these settings as
         a dict: the app passes it so that torch is not imported before the server is up.
+
+        ``max_entries`` bounds how many models are kept at all, so that weightless entries
+        (tokenizers for every id a student types) cannot pile up in RAM.
         """
         self._loader = loader
         self._placement = placement
@@ -147,6 +151,7 @@ class ModelCache:
         self._offload_device = offload_device
         self._offload_budget_bytes = offload_budget_bytes
         self._clock = clock
+        self._max_entries = max_entries
         self._entries: OrderedDict[tuple, CacheEntry] = OrderedDict()  # LRU first
         self._lock = threading.RLock()
         self._load_locks: dict[tuple, threading.Lock] = {}
@@ -313,6 +318,7 @@ class ModelCache:
                     in_use=1,
                 )
                 self._entries[key] = entry
+                self._trim_entries()
                 self.events.append(("load", str(spec)))
                 log.info("loaded %s (%.1f MB) in %.2fs", spec, size / 1e6, entry.load_seconds)
                 return entry
@@ -348,7 +354,8 @@ class ModelCache:
         for entry in list(self._entries.values()):  # least recently used first
             if self.device_bytes() + size <= budget:
                 return
-            if not (entry.in_use or entry.offloaded or entry.spec.key == for_spec.key):
+            weightless = entry.size_bytes == 0  # a tokenizer: evicting it frees no device memory
+            if not (entry.in_use or entry.offloaded or weightless or entry.spec.key == for_spec.key):
                 self._evict(entry)
         if self.device_bytes() + size > budget:
             raise OutOfMemory(
@@ -356,6 +363,14 @@ class ModelCache:
                 f"({self.device_bytes() / 1024**3:.2f} of {budget / 1024**3:.2f} GB busy). "
                 "Wait for the other requests to finish, then try again."
             )
+
+    def _trim_entries(self) -> None:
+        """Drop least recently used idle entries beyond ``max_entries``. Caller holds the lock."""
+        for entry in list(self._entries.values()):
+            if len(self._entries) <= self._max_entries:
+                return
+            if not entry.in_use:
+                self._drop(entry)
 
     def _evict(self, entry: CacheEntry) -> None:
         """Park in RAM when there is room there, else drop."""

@@ -8,7 +8,6 @@ takes an empty folder and writes the model files into it.
 
 from __future__ import annotations
 
-import fcntl
 import importlib
 import os
 import shutil
@@ -16,6 +15,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Callable
+
+from filelock import FileLock  # cross-platform (fcntl is POSIX-only)
 
 TINY_PREFIX = "tiny:"
 # Bump when a builder changes, so stale twins are rebuilt.
@@ -54,8 +55,7 @@ def ensure_built(name: str, root: Path) -> Path:
         return folder
     build = builder(name)
     root.mkdir(parents=True, exist_ok=True)
-    with _lock, open(root / f".{name}.lock", "w") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)  # another process (a test, the app) may build too
+    with _lock, FileLock(root / f".{name}.lock"):  # another process (a test, the app) may build too
         if marker.is_file() and marker.read_text() == BUILD_VERSION:
             return folder
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
