@@ -208,3 +208,22 @@ def test_prompt_longer_than_the_context_keeps_its_end(studio_ctx):
         decoding="greedy", repetition_penalty=1.0, max_new_tokens=4096)), already_stopped)
     assert capped.prompt_tokens + capped.generated_tokens <= 1024
     assert any("lowered" in note for note in capped.notes)
+
+
+def test_seeds_hold_when_requests_sample_at_the_same_time(studio_ctx):
+    """Each request rolls its own die: concurrency must not change a seeded reply."""
+    settings = SamplingSettings(decoding="sample", temperature=1.0, top_k=0, top_p=1.0,
+                                repetition_penalty=1.0, max_new_tokens=40)
+    requests = [GenerationRequest("Once upon a time", "completion", settings=settings, seed=s) for s in (5, 6, 7, 8)]
+    alone = [generate_text(studio_ctx, r).text for r in requests]
+    together: dict[int, str] = {}
+    threads = [
+        threading.Thread(target=lambda i=i, r=r: together.__setitem__(i, generate_text(studio_ctx, r).text))
+        for i, r in enumerate(requests)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [together[i] for i in range(len(requests))] == alone
+    assert len(set(alone)) == len(alone)

@@ -71,6 +71,20 @@ def _torch_parts():
                 self.answers[key] = torch.full(key[:1], key[2], dtype=torch.bool, device=key[1])
             return self.answers[key]
 
+    class SeededSampler(LogitsProcessor):
+        """Rolls the die with this request's own generator, then leaves only the drawn token
+        for generate's greedy pick. torch's global generator is shared by every request in
+        the process, so with --concurrency above 1 seeding it would not make a reply repeatable."""
+
+        def __init__(self, generator):
+            self.generator = generator
+
+        def __call__(self, input_ids, scores):
+            probs = torch.softmax(scores.float(), dim=-1)
+            drawn = torch.multinomial(probs, 1, generator=self.generator)
+            only_drawn = torch.full_like(scores, -float("inf"))
+            return only_drawn.scatter_(1, drawn, 0.0)
+
     class ChoiceRecorder(LogitsProcessor):
         """Placed after the sampling warpers: keeps, per step, the best candidates and (one step
         later, once it is in ``input_ids``) the probability of the token actually chosen.
@@ -105,7 +119,7 @@ def _torch_parts():
                 torch.stack(self.top_ids).tolist(),
             )
 
-    return torch, CancelCriteria, ChoiceRecorder
+    return torch, CancelCriteria, ChoiceRecorder, SeededSampler
 
 
 def _context_limit(model: Any) -> int | None:
@@ -187,7 +201,7 @@ def stream_local(
     settings = request.settings
     cancel = cancel or threading.Event()
     spec = studio_ctx.spec("text", request.model_id)
-    torch, CancelCriteria, ChoiceRecorder = _torch_parts()
+    torch, CancelCriteria, ChoiceRecorder, SeededSampler = _torch_parts()
     from transformers.generation.logits_process import LogitsProcessorList
     from transformers.generation.stopping_criteria import StoppingCriteriaList
     from transformers.generation.streamers import TextIteratorStreamer
@@ -207,8 +221,13 @@ def stream_local(
         seed = resolve_seed(request.seed)
         beam = settings.decoding == "beam"
         recorder = None if beam else ChoiceRecorder()
-        processors = LogitsProcessorList(sampling_warpers(settings) + ([recorder] if recorder else []))
+        processors = sampling_warpers(settings) + ([recorder] if recorder else [])
         kwargs = generate_kwargs(settings)
+        if settings.samples:  # the die is rolled by our sampler with this request's generator
+            generator = torch.Generator(device=model.device).manual_seed(seed)
+            processors.append(SeededSampler(generator))
+            kwargs.update(do_sample=False, temperature=None, top_k=None, top_p=None, min_p=None, typical_p=None)
+        processors = LogitsProcessorList(processors)
         if settings.stop_strings:
             kwargs["tokenizer"] = tokenizer
         # Beam search keeps several candidates, so there is no single stream to show.
@@ -221,7 +240,6 @@ def stream_local(
             # the model stays pinned until generate() has really returned.
             try:
                 with studio_ctx.cache.use(spec):
-                    torch.manual_seed(seed)  # same seed + same settings = same text
                     with torch.inference_mode():
                         # Not retried on CUDA OOM: half the reply is already streamed.
                         outcome["ids"] = model.generate(
