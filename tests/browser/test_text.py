@@ -56,7 +56,7 @@ def test_a_saved_record_loads_its_settings_back(page, tmp_path):
     assert_no_error_toast(page)
 
 
-def test_stop_button_stops_the_stream(page):
+def test_stop_button_stops_the_stream(page, api):
     open_tab(page, "Text")
     page.get_by_label("Completion").check()
     page.get_by_label("Deterministic").check()  # greedy: the twin writes " time time ..." and never ends
@@ -73,6 +73,11 @@ def test_stop_button_stops_the_stream(page):
     time.sleep(2.0)
     assert output.input_value() == frozen  # nothing arrives after Stop
     assert len(frozen) < 8000  # the full 4096 tokens would be ~20,000 characters
+    # On the server the generation really ended: the model is no longer pinned by it.
+    deadline = time.monotonic() + 15
+    while any(m["in_use"] for m in api.predict(api_name="/models_status")["models"]):
+        assert time.monotonic() < deadline, "the model stayed in use after Stop"
+        time.sleep(0.3)
     assert_no_error_toast(page)
 
 
