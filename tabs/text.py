@@ -11,7 +11,7 @@ from studio.models import catalog
 from studio.text import records, service
 from studio.text.filtering import softmax_table
 from studio.text.results import GenerationRequest, GenerationResult
-from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS
+from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS, SamplingSettings
 from studio.text.tokens_view import candidate_bars, token_spans, visible
 from tabs.common import TabContext, friendly, gpu_event, gpu_function, session_folder
 
@@ -96,7 +96,7 @@ def build(ctx: TabContext) -> None:
         (mode 'completion'). decoding: greedy | sample | beam. seed -1 = random (reported back).
         stop_strings: one per line. backend: 'local' or 'openai' (then endpoint_*).
         Returns text, prompt_tokens, generated_tokens, tokens_per_second, seconds, seed, ..."""
-        settings = service.sampling_settings(
+        settings = SamplingSettings(
             decoding, temperature, top_k, top_p, min_p, typical_p, repetition_penalty,
             no_repeat_ngram_size, num_beams, max_new_tokens, stop_strings,
         )
@@ -121,7 +121,7 @@ def build(ctx: TabContext) -> None:
         """The top candidates for the next token of `prompt` (raw continuation): logit,
         probability at temperature 1, probability after temperature / top-k / top-p / min-p,
         and whether the filters keep it."""
-        settings = service.sampling_settings(decoding, temperature, top_k, top_p, min_p)
+        settings = SamplingSettings(decoding, temperature, top_k, top_p, min_p)
         endpoint = service.endpoint_for(studio.settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
         table = service.candidates(studio, prompt, settings, number_of_candidates, model_id, endpoint)
         return {
@@ -145,7 +145,7 @@ def build(ctx: TabContext) -> None:
         """Draw one token from the filtered distribution and append it (local backend)."""
         from studio.text.explorer import sample_next_token as draw
 
-        settings = service.sampling_settings(decoding, temperature, top_k, top_p, min_p)
+        settings = SamplingSettings(decoding, temperature, top_k, top_p, min_p)
         new_prompt, token, used_seed = draw(studio, prompt, settings, seed, model_id)
         return {"prompt": new_prompt, "token": token, "seed": used_seed}
 
@@ -255,7 +255,7 @@ def build(ctx: TabContext) -> None:
             chat_history = _as_history(chat_history)
             generation = GenerationRequest(
                 prompt_text, mode_value, model_value, system_text, chat_history,
-                service.sampling_settings(*knob_values), seed_value,
+                SamplingSettings(*knob_values), seed_value,
             )
             endpoint = service.endpoint_for(studio.settings, backend_value, url, remote_model, key)
             shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
@@ -336,7 +336,7 @@ def build(ctx: TabContext) -> None:
 
         def ui_candidates(prompt_text, n, model_value, backend_value, url, remote_model, key, *knob_values):
             endpoint = service.endpoint_for(studio.settings, backend_value, url, remote_model, key)
-            settings = service.sampling_settings(*knob_values)
+            settings = SamplingSettings(*knob_values)
             found = service.candidates(studio, prompt_text, settings, int(n), model_value, endpoint)
             return candidate_bars(found), _table_rows(found)
 

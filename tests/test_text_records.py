@@ -9,10 +9,11 @@ import pytest
 from studio.errors import BadInput
 from studio.text import records, service
 from studio.text.results import GenerationRequest
+from studio.text.sampling import SamplingSettings
 
 
 def test_a_saved_generation_reproduces_the_same_text(studio_ctx, tmp_path):
-    settings = service.sampling_settings("sample", 0.9, 20, 0.95, 0.0, max_new_tokens=12, stop_strings="")
+    settings = SamplingSettings("sample", 0.9, 20, 0.95, 0.0, max_new_tokens=12, stop_strings="")
     request = GenerationRequest("從前從前", "completion", "openai-community/gpt2", "", [], settings, 1234)
     result = service.run_generation(studio_ctx, request)
     path = records.save_generation(tmp_path, request, result)
@@ -26,7 +27,7 @@ def test_a_saved_generation_reproduces_the_same_text(studio_ctx, tmp_path):
 
 
 def test_a_chat_record_keeps_the_system_prompt(studio_ctx, tmp_path):
-    settings = service.sampling_settings("greedy", max_new_tokens=4)
+    settings = SamplingSettings("greedy", max_new_tokens=4)
     request = GenerationRequest("hi", "chat", None, "be brief", [], settings, 1)
     result = service.run_generation(studio_ctx, request)
     saved = json.loads(records.save_generation(tmp_path, request, result).read_text())

@@ -48,9 +48,7 @@ def load_generation(path: Path) -> tuple[GenerationRequest, int | None]:
         raise BadInput("That file is too large to be a saved generation (over 2 MB).")
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        saved = dict(record["settings"])
-        saved["stop_strings"] = tuple(saved.get("stop_strings", ()))
-        settings = validate(SamplingSettings(**saved))
+        settings = validate(SamplingSettings(**record["settings"]))
         request = GenerationRequest(
             prompt=str(record.get("prompt", "")),
             mode=str(record.get("mode", "chat")),

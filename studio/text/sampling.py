@@ -17,6 +17,14 @@ MAX_BEAMS = 8
 MAX_STOP_STRINGS = 8
 
 
+def parse_stop_strings(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """One stop string per line (a list is taken as is); blank lines are ignored."""
+    if text is None:
+        return ()
+    items = text.splitlines() if isinstance(text, str) else list(text)
+    return tuple(s for s in (str(i) for i in items) if s.strip())
+
+
 @dataclass(frozen=True)
 class SamplingSettings:
     """How the next token is chosen. 0 (or 1.0 for the *_p knobs) means "off"."""
@@ -32,6 +40,10 @@ class SamplingSettings:
     num_beams: int = 1
     max_new_tokens: int = 128
     stop_strings: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # The UI gives stop strings as one text, one per line; keep them as a tuple.
+        object.__setattr__(self, "stop_strings", parse_stop_strings(self.stop_strings))
 
     @property
     def samples(self) -> bool:
@@ -55,14 +67,6 @@ PRESETS: dict[str, SamplingSettings] = {
         decoding="sample", temperature=1.2, top_k=0, top_p=0.98, min_p=0.05, repetition_penalty=1.15
     ),
 }
-
-
-def parse_stop_strings(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """One stop string per line (a list is taken as is); blank lines are ignored."""
-    if text is None:
-        return ()
-    items = text.splitlines() if isinstance(text, str) else list(text)
-    return tuple(s for s in (str(i) for i in items) if s.strip())
 
 
 def _number(name: str, value: Any, kind: type) -> Any:
@@ -111,7 +115,7 @@ def validate(settings: SamplingSettings) -> SamplingSettings:
     for ok, message in checks:
         if not ok:
             raise BadInput(message)
-    stops = parse_stop_strings(s.stop_strings)
+    stops = s.stop_strings
     if len(stops) > MAX_STOP_STRINGS:
         raise BadInput(f"At most {MAX_STOP_STRINGS} stop strings, one per line; got {len(stops)}.")
     return replace(

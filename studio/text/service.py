@@ -12,7 +12,7 @@ from studio.text.generate import stream_local
 from studio.settings import Settings
 from studio.text.remote import RemoteEndpoint, remote_next_token_table, server_endpoint, stream_remote
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
-from studio.text.sampling import SamplingSettings, parse_stop_strings
+from studio.text.sampling import SamplingSettings
 
 BACKENDS = ("local", "openai")
 
@@ -23,35 +23,6 @@ class StopSignal(threading.Event):
 
     def __deepcopy__(self, memo: dict) -> "StopSignal":
         return self
-
-
-def sampling_settings(
-    decoding: str = "sample",
-    temperature: float = 0.7,
-    top_k: int = 50,
-    top_p: float = 0.9,
-    min_p: float = 0.0,
-    typical_p: float = 1.0,
-    repetition_penalty: float = 1.1,
-    no_repeat_ngram_size: int = 0,
-    num_beams: int = 1,
-    max_new_tokens: int = 128,
-    stop_strings: str | list[str] = "",
-) -> SamplingSettings:
-    """Settings from loose UI/API values; ``validate`` (inside every entry point) checks them."""
-    return SamplingSettings(
-        decoding=decoding,
-        temperature=temperature,
-        top_k=top_k,
-        top_p=top_p,
-        min_p=min_p,
-        typical_p=typical_p,
-        repetition_penalty=repetition_penalty,
-        no_repeat_ngram_size=no_repeat_ngram_size,
-        num_beams=num_beams,
-        max_new_tokens=max_new_tokens,
-        stop_strings=parse_stop_strings(stop_strings),
-    )
 
 
 def endpoint_for(
