@@ -275,3 +275,43 @@ def test_weightless_entries_are_not_evicted_for_room_but_are_bounded_in_number()
     assert len(cache.stats()["models"]) == 4  # least recently used idle ones dropped
     assert not cache.contains(spec("tokenizer-1"))
     assert cache.contains(spec("tokenizer-5"))
+
+
+class SlowToDevice(Blob):
+    """A model whose move to the device takes a while, like gigabytes over PCIe."""
+
+    def to(self, *args, **kwargs):
+        time.sleep(1.0)
+        return super().to(*args, **kwargs)
+
+
+def test_moving_one_model_to_the_device_does_not_block_the_others():
+    loader = CountingLoader()
+    cache = ModelCache(lambda s: SlowToDevice(1) if s.source == "slow" else loader(s))
+    cache.get(spec("fast"))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get(spec("slow")))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)  # the first caller is now moving "slow"
+    started = time.perf_counter()
+    cache.get(spec("fast"))
+    cache.stats()
+    assert time.perf_counter() - started < 0.5  # neither waited for the move
+    for thread in threads:
+        thread.join()
+    assert results[0] is results[1]  # the second caller waited for the placement, then hit
+    assert [e for e in cache.events if e == ("load", "blob:slow")] == [("load", "blob:slow")]
+    slow = next(m for m in cache.stats()["models"] if m["model"] == "slow")
+    assert slow["load_seconds"] >= 1.0 and slow["in_use"] == 0
+
+
+def test_a_failed_move_leaves_nothing_pinned_or_half_placed():
+    class Broken(Blob):
+        def to(self, *args, **kwargs):
+            raise RuntimeError("device lost")
+
+    cache = ModelCache(lambda s: Broken(1))
+    with pytest.raises(RuntimeError, match="device lost"):
+        cache.get(spec("a"))
+    assert cache.stats()["models"] == [] and cache.device_bytes() == 0

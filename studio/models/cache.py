@@ -7,7 +7,8 @@
   least recently used unpinned models are offloaded to CPU RAM (when the device is a
   GPU and RAM allows) or dropped.
 - Thread-safe: concurrent ``get`` of one spec loads it once (per-spec load locks);
-  bookkeeping is under one re-entrant lock.
+  bookkeeping is under one re-entrant lock. Loading and moving a model onto the device
+  happen outside that lock, with its room reserved first, so other models stay usable.
 - CUDA out-of-memory while placing or running: evict everything not in use, empty the
   CUDA cache, retry once, then a clear ``OutOfMemory`` error.
 """
@@ -44,6 +45,7 @@ class CacheEntry:
     hits: int = 0
     in_use: int = 0
     offloaded: bool = False  # parked in CPU RAM, off the cache's device
+    ready: bool = True  # False while its weights are being moved onto the device
 
 
 # --- walking a loaded value: modules, pipelines, bundles -----------------------------------
@@ -294,51 +296,69 @@ class ModelCache:
         device = self.device
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None:
-                return self._hit(entry)
+            if entry is not None and entry.ready and not entry.offloaded:
+                return self._pin_hit(entry)
             load_lock = self._load_locks.setdefault(key, threading.Lock())
-        with load_lock:  # one loader per spec; concurrent callers wait here, then hit
+        # Loading, and moving weights between devices, happen under this spec's own lock only:
+        # other models stay usable meanwhile. Concurrent callers of this spec wait here.
+        with load_lock:
+            started = time.perf_counter()
             with self._lock:
                 entry = self._entries.get(key)
-                if entry is not None:
-                    return self._hit(entry)
-                self.misses += 1
-            started = time.perf_counter()
-            value = self.run(lambda: self._loader(spec))  # outside the lock: others keep working
-            size = size_of(value)
+                if entry is not None and not entry.offloaded:
+                    return self._pin_hit(entry)  # placed by the caller we waited for
+                restoring = entry is not None
+                if restoring:  # parked in RAM: reserve its room, bring it back below
+                    self._make_room(entry.size_bytes, spec)
+                    self._pin_hit(entry)
+                    entry.offloaded, entry.ready = False, False
+                else:
+                    self.misses += 1
+            if not restoring:
+                entry = self._load(spec)
+            try:
+                self.run(lambda: move(entry.value, device))
+            except BaseException:
+                with self._lock:
+                    entry.in_use -= 1
+                    self._drop(entry)  # half-moved weights are not worth keeping
+                raise
             with self._lock:
-                self._make_room(size, spec)
-                self.run(lambda: move(value, device))
-                entry = CacheEntry(
-                    spec=spec,
-                    value=value,
-                    size_bytes=size,
-                    load_seconds=time.perf_counter() - started,
-                    last_used=self._clock(),
-                    in_use=1,
-                )
-                self._entries[key] = entry
+                entry.ready = True
+                if not restoring:
+                    entry.load_seconds = time.perf_counter() - started
                 self._trim_entries()
-                self.events.append(("load", str(spec)))
-                log.info("loaded %s (%.1f MB) in %.2fs", spec, size / 1e6, entry.load_seconds)
-                return entry
+                self.events.append(("restore" if restoring else "load", str(spec)))
+            if not restoring:
+                log.info("loaded %s (%.1f MB) in %.2fs", spec, entry.size_bytes / 1e6, entry.load_seconds)
+            return entry
 
-    def _hit(self, entry: CacheEntry) -> CacheEntry:
-        """Count a hit, pin, and bring an offloaded model back. Caller holds the lock."""
+    def _load(self, spec: ModelSpec) -> CacheEntry:
+        """Load onto the CPU (no lock held), then reserve room on the device and insert the
+        entry pinned and not yet ready; the caller moves it to the device."""
+        value = self.run(lambda: self._loader(spec))
+        size = size_of(value)
+        with self._lock:
+            self._make_room(size, spec)
+            entry = CacheEntry(
+                spec=spec,
+                value=value,
+                size_bytes=size,
+                load_seconds=0.0,  # set once placed
+                last_used=self._clock(),
+                in_use=1,
+                ready=False,
+            )
+            self._entries[spec.key] = entry  # counts against the budget from now on
+            return entry
+
+    def _pin_hit(self, entry: CacheEntry) -> CacheEntry:
+        """Count a hit and pin. Caller holds the lock."""
         self.hits += 1
         entry.hits += 1
         entry.in_use += 1
         entry.last_used = self._clock()
         self._entries.move_to_end(entry.spec.key)
-        if entry.offloaded:
-            try:
-                self._make_room(entry.size_bytes, entry.spec)
-                self.run(lambda: move(entry.value, self._device))
-            except BaseException:
-                entry.in_use -= 1
-                raise
-            entry.offloaded = False
-            self.events.append(("restore", str(entry.spec)))
         return entry
 
     def _make_room(self, size: int, for_spec: ModelSpec) -> None:
