@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -49,6 +49,16 @@ class Translator:
 
     def plain(self, key: str) -> str:
         return self.text(key, self.lang)
+
+    def for_request(self, request: Any) -> Callable[[str], str]:
+        """Plain strings in this user's language, for text a handler builds at run time
+        (Gradio translates only whole keys): the forced --lang, else the browser's."""
+        lang = self.lang
+        if lang == "auto":
+            headers = getattr(request, "headers", None) or {}
+            first = (headers.get("accept-language") or "").split(",")[0].strip().lower()
+            lang = "zh-TW" if first.startswith("zh") else "en"
+        return lambda key: self.text(key, lang)
 
     @property
     def gradio_i18n(self) -> gr.I18n | None:

@@ -152,7 +152,7 @@ def build(ctx: TabContext) -> None:
     # --- the UI ------------------------------------------------------------------------
 
     with gr.Tab(t("text.tab"), id="text"):
-        gr.Markdown(t.plain("text.intro"))
+        gr.Markdown(t("text.intro"))
         with gr.Row():
             backend = gr.Radio(
                 [(t.plain("text.backend_local"), "local"), (t.plain("text.backend_openai"), "openai")],
@@ -202,7 +202,7 @@ def build(ctx: TabContext) -> None:
                         with gr.Accordion(t("text.seen"), open=False):
                             seen = gr.Textbox(show_label=False, lines=6, interactive=False, elem_id="text-seen")
                     with gr.Tab(t("text.explorer_tab"), id="text-explorer"):
-                        gr.Markdown(t.plain("text.explorer_intro"))
+                        gr.Markdown(t("text.explorer_intro"))
                         explorer_prompt = gr.Textbox(
                             label=t("text.explorer_prompt"), value="從前從前，有一個", lines=2, elem_id="explorer-prompt",
                         )
@@ -214,7 +214,7 @@ def build(ctx: TabContext) -> None:
                         bars = gr.HTML(elem_id="explorer-bars")
                         table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="explorer-table")
                     with gr.Tab(t("text.softmax_tab"), id="text-softmax"):
-                        gr.Markdown(t.plain("text.softmax_intro"))
+                        gr.Markdown(t("text.softmax_intro"))
                         scores = gr.Textbox(label=t("text.scores"), value="2.0, 1.0, 0.1", elem_id="softmax-scores")
                         softmax_temperature = gr.Slider(0, 5, value=1.0, step=0.05, label=t("text.temperature"))
                         softmax_button = gr.Button(t("text.softmax_run"), elem_id="softmax-run")
@@ -340,12 +340,14 @@ def build(ctx: TabContext) -> None:
             found = service.candidates(studio, prompt_text, settings, int(n), model_value, endpoint)
             return candidate_bars(found), _table_rows(found)
 
-        def ui_sample(prompt_text, n, model_value, seed_value, backend_value, url, remote_model, key, *knob_values):
+        def ui_sample(prompt_text, n, model_value, seed_value, backend_value, url, remote_model, key, *knob_values,
+                      request: gr.Request = None):
+            say = t.for_request(request)
             if backend_value != "local":
-                raise gr.Error(t.plain("text.sample_local_only"))
+                raise gr.Error(say("text.sample_local_only"))
             drawn_token = sample_next_token(prompt_text, model_value, *knob_values, seed=seed_value)
             bars_html, rows = ui_candidates(drawn_token["prompt"], n, model_value, backend_value, url, remote_model, key, *knob_values)
-            note = f"{t.plain('text.drawn')} `{visible(drawn_token['token'])}` (seed {drawn_token['seed']})"
+            note = f"{say('text.drawn')} `{visible(drawn_token['token'])}` (seed {drawn_token['seed']})"
             return drawn_token["prompt"], note, bars_html, rows
 
         explorer_inputs = [explorer_prompt, top_n, model_id, *remote, *explorer_knobs]

@@ -3,7 +3,7 @@ VQ-GAN codebook tokens. Only components and wiring; the work is in ``studio.toke
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -16,30 +16,30 @@ TEXT_MODEL_JS = "() => document.querySelector('#text-model input')?.value || nul
 SNIPPET = 60  # characters of the dropped CLIP text quoted in the summary
 
 
-def _counts_markdown(t, view: text_tokens.TokenView) -> str:
+def _counts_markdown(say: Callable[[str], str], view: text_tokens.TokenView) -> str:
     counts = view.counts()
-    lines = [t.plain("tokens.counts").format(**{k: ("—" if v is None else f"{v:,}") for k, v in counts.items()})]
+    lines = [say("tokens.counts").format(**{k: ("—" if v is None else f"{v:,}") for k, v in counts.items()})]
     if view.context_window:
         share = f"{counts['context_share']:.2%}"
-        lines.append(t.plain("tokens.window").format(context_window=f"{view.context_window:,}", share=share))
+        lines.append(say("tokens.window").format(context_window=f"{view.context_window:,}", share=share))
         if view.window and view.window.overflow:
-            lines.append(t.plain("tokens.overflow").format(kept_tokens=f"{view.window.kept_tokens:,}"))
+            lines.append(say("tokens.overflow").format(kept_tokens=f"{view.window.kept_tokens:,}"))
     else:
-        lines.append(t.plain("tokens.window_unknown"))
+        lines.append(say("tokens.window_unknown"))
     if view.clip:
         if view.clip.overflow:
             dropped = view.clip.dropped_text.strip()[:SNIPPET].replace("\n", " ")
-            lines.append(t.plain("tokens.clip_cut").format(tokens=view.clip.tokens, dropped=dropped))
+            lines.append(say("tokens.clip_cut").format(tokens=view.clip.tokens, dropped=dropped))
         else:
-            lines.append(t.plain("tokens.clip_ok").format(tokens=view.clip.tokens))
+            lines.append(say("tokens.clip_ok").format(tokens=view.clip.tokens))
     return "\n\n".join(lines)
 
 
-def _round_trip_markdown(t, view: text_tokens.TokenView) -> str:
+def _round_trip_markdown(say: Callable[[str], str], view: text_tokens.TokenView) -> str:
     if view.round_trip_ok:
-        return t.plain("tokens.round_trip_ok")
+        return say("tokens.round_trip_ok")
     decoded = view.decoded[:300].replace("`", "'")
-    return t.plain("tokens.round_trip_diff").format(position=view.first_difference(), decoded=f"`{decoded}`")
+    return say("tokens.round_trip_diff").format(position=view.first_difference(), decoded=f"`{decoded}`")
 
 
 def build(ctx: TabContext) -> None:
@@ -64,18 +64,20 @@ def build(ctx: TabContext) -> None:
 
     # --- UI handlers ---
 
-    def show_text(text: str, tokenizer: str, clip_check: bool):
+    def show_text(text: str, tokenizer: str, clip_check: bool, request: gr.Request = None):
+        say = t.for_request(request)
         if not text:
-            return f"<p>{t.plain('tokens.empty')}</p>", "", "", ""
+            return f"<p>{say('tokens.empty')}</p>", "", "", ""
         view = text_tokens.tokenize(studio, text, tokenizer, clip_check)
         ids = ", ".join(map(str, view.ids))
-        return render.chips_html(view), _counts_markdown(t, view), ids, _round_trip_markdown(t, view)
+        return render.chips_html(view), _counts_markdown(say, view), ids, _round_trip_markdown(say, view)
 
     def show_compare(text: str, tokenizers: list[str]):
         views = text_tokens.compare(studio, text, tokenizers)
         return text_tokens.compare_rows(views), render.compare_html(views)
 
-    def show_image(image: str | None, vq_model: str, max_side: float, progress=gr.Progress(track_tqdm=True)):
+    def show_image(image: str | None, vq_model: str, max_side: float, request: gr.Request = None,
+                   progress=gr.Progress(track_tqdm=True)):
         """Encode `image` (a file) with the VQ-GAN `vq_model`, the longer side scaled to
         `max_side` pixels. Returns: the index grid with its size and codebook size (JSON),
         the encoded image, the image decoded from the indices alone, the grid as an HTML
@@ -83,11 +85,11 @@ def build(ctx: TabContext) -> None:
         progress(0, desc="Loading the VQ model")
         result = image_tokens.image_tokens(studio, image, vq_model, int(max_side))
         info = result.info()
-        summary = t.plain("tokens.image_info").format(**{k: v for k, v in info.items() if k != "grid"})
+        summary = t.for_request(request)("tokens.image_info").format(**{k: v for k, v in info.items() if k != "grid"})
         return info, result.image, result.reconstruction, render.index_grid_html(result.grid), summary
 
     with gr.Tab(t("tokens.tab"), id="tokens") as tab:
-        gr.Markdown(t.plain("tokens.intro"))
+        gr.Markdown(t("tokens.intro"))
         with gr.Tabs():
             with gr.Tab(t("tokens.text_tab"), id="tokens-text-tab"):
                 with gr.Row():
@@ -100,7 +102,7 @@ def build(ctx: TabContext) -> None:
                         use_text_model = gr.Button(t("tokens.use_text_model"), size="sm")
                         clip_check = gr.Checkbox(True, label=t("tokens.clip_check"))
                 counts = gr.Markdown(elem_id="tokens-counts")
-                gr.Markdown(t.plain("tokens.legend"), elem_classes=["tok-legend"])
+                gr.Markdown(t("tokens.legend"), elem_classes=["tok-legend"])
                 chips = gr.HTML(elem_id="tokens-chips", max_height=600)
                 with gr.Accordion(t("tokens.details"), open=False):
                     ids = gr.Textbox(label=t("tokens.ids"), lines=3, max_lines=8, buttons=["copy"],
@@ -116,7 +118,7 @@ def build(ctx: TabContext) -> None:
                     compare_view = gr.HTML(max_height=500)
 
             with gr.Tab(t("tokens.image_tab"), id="tokens-image-tab"):
-                gr.Markdown(t.plain("tokens.image_lesson"))
+                gr.Markdown(t("tokens.image_lesson"))
                 with gr.Row():
                     upload = gr.File(label=t("tokens.image_file"), file_types=["image"], type="filepath",
                                      elem_id="tokens-image-file")

@@ -34,4 +34,8 @@ def test_labels_follow_the_browser_language(browser, running_app):
     page.get_by_role("tab", name="模型").wait_for(timeout=30_000)
     page.get_by_role("tab", name="關於").click()
     page.get_by_text("一個工作室").wait_for()
+    # Text the server builds at run time follows the browser's language too.
+    page.get_by_role("tab", name="分詞器").click()
+    page.get_by_text("模型看不到文字").wait_for()
+    page.locator("#tokens-counts").get_by_text("個字元").first.wait_for()
     context.close()
