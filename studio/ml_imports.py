@@ -8,6 +8,7 @@ builders use, once and serially, makes later imports plain dictionary look-ups.
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 _lock = threading.Lock()
@@ -31,8 +32,6 @@ def import_ml_libraries() -> None:
     with _lock:
         if _done:
             return
-        import importlib
-
         import torch  # noqa: F401  (first, as transformers and diffusers expect)
 
         for module_name, names in NAMES.items():

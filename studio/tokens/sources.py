@@ -3,6 +3,7 @@ any Hub id, or a local folder (only where that is safe)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from studio.context import StudioContext
@@ -64,10 +65,8 @@ def tokenizer_spec(studio: StudioContext, choice: str | None) -> ModelSpec:
     choice = (choice or "").strip() or catalog.default_id(settings, "tokenizer")
     if choice in catalog.entry("tokenizer").twins or choice.startswith("tiny:"):
         return studio.spec("tokenizer", choice)
-    text_twins = catalog.entry("text").twins
-    if choice in text_twins:  # the Text tab's model: load only its tokenizer
-        source = f"tiny:{text_twins[choice]}" if settings.is_tiny else choice
-        return ModelSpec(kind="tokenizer", source=source, dtype=settings.dtype, label="tokenizer")
+    if choice in catalog.entry("text").twins:  # the Text tab's model: load only its tokenizer
+        return replace(studio.spec("text", choice), kind="tokenizer", label="tokenizer")
     if _looks_like_path(choice):
         return _folder_spec(settings, choice)
     if not catalog.HUB_ID.match(choice):
