@@ -1,5 +1,9 @@
 """One typed Settings object, built from defaults < TOML config < environment < flags.
 
+Every option is declared once, in ``OPTIONS``: the Settings fields, the command-line
+parser, the ``STUDIO_*`` environment variables, the TOML keys and the validation all
+come from that table, so a new option is one new entry.
+
 No heavy imports here: the app must start fast, so torch is only touched when a
 model is first needed (see ``studio.devices``).
 """
@@ -9,9 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 try:  # Python 3.11+
     import tomllib
@@ -28,56 +32,6 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 class SettingsError(ValueError):
     """A setting has a value we cannot use; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    profile: str = "standard"
-    host: str = "127.0.0.1"
-    port: int = 7860
-    share: bool = False
-    auth: tuple[tuple[str, str], ...] = ()
-    auth_file: Path | None = None
-    device: str = "auto"
-    dtype: str = "auto"
-    # "0.8" = 80 % of free device memory at start-up; "6GB" / "6" = a fixed size.
-    vram_budget: str = "0.85"
-    concurrency: int = 1
-    outputs: Path = Path("outputs")
-    max_upload_mb: int = 50
-    lang: str = "auto"
-    cache_dir: Path = Path(".cache") / "studio"
-    # Capability name -> Hub id override, e.g. {"text": "Qwen/Qwen2.5-0.5B-Instruct"}.
-    models: Mapping[str, str] = field(default_factory=dict)
-    config: Path | None = None
-
-    @property
-    def is_tiny(self) -> bool:
-        return self.profile == "tiny"
-
-    @property
-    def is_exposed(self) -> bool:
-        """Reachable by other people: a public link, or listening beyond this computer."""
-        return self.share or self.host not in LOOPBACK_HOSTS
-
-    @property
-    def tiny_dir(self) -> Path:
-        return self.cache_dir / "tiny"
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return self.max_upload_mb * 1024 * 1024
-
-    def auth_pairs(self) -> list[tuple[str, str]]:
-        """All credentials: --auth pairs plus lines of the auth file."""
-        pairs = list(self.auth)
-        if self.auth_file is not None:
-            pairs += read_auth_file(self.auth_file)
-        return pairs
-
-    def vram_budget_spec(self) -> tuple[str, float]:
-        """('fraction', 0.85) or ('bytes', 6e9)."""
-        return parse_budget(self.vram_budget)
 
 
 # --- parsing helpers ---------------------------------------------------------------
@@ -120,7 +74,16 @@ def read_auth_file(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def _as_bool(name: str, value: Any) -> bool:
+# --- coercers: (label, raw value from a flag, env var or TOML) -> typed, checked value ----
+
+Coercer = Callable[[str, Any], Any]
+
+
+def as_text(label: str, value: Any) -> str:
+    return str(value)
+
+
+def as_bool(label: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -128,84 +91,231 @@ def _as_bool(name: str, value: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off", ""):
         return False
-    raise SettingsError(f"{name} must be true or false, not {value!r}.")
+    raise SettingsError(f"{label} must be true or false, not {value!r}.")
 
 
-def _as_int(name: str, value: Any, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} must be a whole number, not {value!r}.") from None
-    if not low <= number <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, not {number}.")
-    return number
+def whole_number(low: int, high: int) -> Coercer:
+    def coerce(label: str, value: Any) -> int:
+        if isinstance(value, bool):  # TOML `port = true` is not a number
+            raise SettingsError(f"{label} must be a whole number, not {value!r}.")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{label} must be a whole number, not {value!r}.") from None
+        if not low <= number <= high:
+            raise SettingsError(f"{label} must be between {low} and {high}, not {number}.")
+        return number
+
+    return coerce
 
 
-def _choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    text = str(value)
-    if text not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {text!r}.")
-    return text
+def one_of(choices: Sequence[str]) -> Coercer:
+    def coerce(label: str, value: Any) -> str:
+        text = str(value)
+        if text not in choices:
+            raise SettingsError(f"{label} must be one of {', '.join(choices)}; got {text!r}.")
+        return text
+
+    coerce.choices = tuple(choices)  # shown by --help
+    return coerce
+
+
+def folder(label: str, value: Any) -> Path:
+    if value in (None, ""):
+        raise SettingsError(f"{label} cannot be empty.")
+    return Path(value)
+
+
+def optional_path(label: str, value: Any) -> Path | None:
+    return None if value in (None, "") else Path(value)
+
+
+def vram_budget(label: str, value: Any) -> str:
+    parse_budget(str(value))
+    return str(value)
+
+
+def auth_list(label: str, value: Any) -> tuple[tuple[str, str], ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(parse_auth_pair(str(item).strip()) for item in items if str(item).strip())
+
+
+def model_table(label: str, value: Any) -> dict[str, str]:
+    """Capability name -> Hub id (or local folder); names must be catalog entries."""
+    if not isinstance(value, Mapping):
+        raise SettingsError('[models] in the config file must be a table of name = "hub/id".')
+    table = {str(name).strip(): str(model_id).strip() for name, model_id in value.items()}
+    # Imported here: the catalog imports this module, and it grows while others edit it.
+    from studio.models.catalog import CATALOG
+
+    for name, model_id in table.items():
+        if name not in CATALOG:
+            raise SettingsError(
+                f"--model {name}=...: {name!r} is not a model name; known names: {', '.join(CATALOG)}."
+            )
+        if not model_id:
+            raise SettingsError(f"--model {name}= needs a model id after the '='.")
+    return table
+
+
+# --- the table of options ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its field name, default, how to read and check it, and its --help line.
+
+    The flag is ``--name-with-dashes`` (plus ``aliases``), the environment variable
+    ``STUDIO_NAME`` and the TOML key ``name`` or ``name-with-dashes``. ``form`` says how
+    the flag is written: "value" (--port 8000), "switch" (--share), "repeat" (--auth a:1
+    --auth b:2) or "pairs" (--model text=owner/id, collected into a table; its environment
+    variables are ``STUDIO_<FLAG>_<NAME>`` and its TOML form is a ``[name]`` table).
+    """
+
+    name: str
+    default: Any
+    coerce: Coercer
+    help: str
+    metavar: str | None = None
+    aliases: tuple[str, ...] = ()
+    form: str = "value"
+    flag: str | None = None  # when it differs from the name, e.g. --model for models
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", "-")
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (self.flag or f"--{self.label}",) + self.aliases
+
+    @property
+    def env(self) -> str:
+        """The variable, or for "pairs" the prefix of the variables."""
+        if self.form == "pairs":
+            return ENV_PREFIX + self.flags[0].lstrip("-").replace("-", "_").upper() + "_"
+        return ENV_PREFIX + self.name.upper()
+
+    def help_line(self) -> str:
+        unset = self.default is None or self.default is False or self.default in ((), {})
+        shown = "" if unset else f" (default {self.default})"
+        env = f"{self.env}<NAME>" if self.form == "pairs" else self.env
+        return f"{self.help}{shown} [{env}]".replace("%", "%%")  # argparse formats help with %
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("config", None, optional_path, "TOML config file; ./studio.toml is read if present", "FILE"),
+    Option("profile", "standard", one_of(PROFILES), "standard: real Hub models; tiny: offline random-weight twins"),
+    Option("host", "127.0.0.1", as_text, "address to listen on; 0.0.0.0 for the LAN", "ADDR", aliases=("--listen",)),
+    Option("port", 7860, whole_number(1, 65535), "port", "N"),
+    Option("share", False, as_bool, "also open a temporary public link (use with --auth)", form="switch"),
+    Option("auth", (), auth_list, "require a login; repeat for several users (env: comma separated)", "USER:PASS", form="repeat"),
+    Option("auth_file", None, optional_path, "file with one user:password per line", "FILE"),
+    Option("device", "auto", one_of(DEVICES), "where models run"),
+    Option("dtype", "auto", one_of(DTYPES), "weights precision; auto = bf16/fp16 on GPU, fp32 on CPU"),
+    # "0.8" = 80 % of free device memory at start-up; "6GB" / "6" = a fixed size.
+    Option("vram_budget", "0.85", vram_budget, "memory the model cache may use: 0.85 = 85% of free memory, 6GB = fixed", "GB|FRACTION"),
+    Option("concurrency", 1, whole_number(1, 64), "GPU events running at once; others wait in the queue", "N"),
+    Option("queue_size", 64, whole_number(1, 10_000), "most requests waiting in the queue; more are turned away with a message", "N"),
+    Option("outputs", Path("outputs"), folder, "folder for results", "DIR"),
+    Option("max_upload_mb", 50, whole_number(1, 10_000), "largest upload accepted, in MB", "N"),
+    Option("lang", "auto", one_of(LANGS), "UI language; auto follows the browser"),
+    Option("cache_dir", Path(".cache") / "studio", folder, "where tiny twins are built", "DIR"),
+    # User model files, in the folders Fooocus and A1111 users know.
+    Option("checkpoints_dir", Path("models") / "checkpoints", folder, "image model checkpoints (.safetensors)", "DIR"),
+    Option("loras_dir", Path("models") / "loras", folder, "LoRA files", "DIR"),
+    Option("upscalers_dir", Path("models") / "upscalers", folder, "upscaler models", "DIR"),
+    Option("faces_dir", Path("models") / "faces", folder, "face detection / swap / restoration models", "DIR"),
+    # Capability name -> Hub id override, e.g. {"text": "Qwen/Qwen2.5-0.5B-Instruct"}.
+    Option("models", {}, model_table, "override a catalog model, e.g. text=Qwen/Qwen2.5-1.5B-Instruct", "NAME=HUB_ID", form="pairs", flag="--model"),
+)
+OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def _fields_from_options(cls: type) -> type:
+    """Give ``cls`` one frozen dataclass field per option, with the option's default."""
+    cls.__annotations__ = {}
+    for option in OPTIONS:
+        default = option.default
+        cls.__annotations__[option.name] = Any if default is None else Path if isinstance(default, Path) else type(default)
+        if isinstance(default, (dict, list)):
+            setattr(cls, option.name, field(default_factory=lambda d=default: type(d)(d)))
+        else:
+            setattr(cls, option.name, default)
+    return dataclass(frozen=True)(cls)
+
+
+@_fields_from_options
+class Settings:
+    """Every option as an attribute (``settings.port``, ``settings.models``, ...)."""
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.profile == "tiny"
+
+    @property
+    def is_exposed(self) -> bool:
+        """Reachable by other people: a public link, or listening beyond this computer."""
+        return self.share or self.host not in LOOPBACK_HOSTS
+
+    @property
+    def tiny_dir(self) -> Path:
+        return self.cache_dir / "tiny"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def auth_pairs(self) -> list[tuple[str, str]]:
+        """All credentials: --auth pairs plus lines of the auth file."""
+        pairs = list(self.auth)
+        if self.auth_file is not None:
+            pairs += read_auth_file(self.auth_file)
+        return pairs
+
+    def vram_budget_spec(self) -> tuple[str, float]:
+        """('fraction', 0.85) or ('bytes', 6e9)."""
+        return parse_budget(self.vram_budget)
+
+
+# --- reading the sources -----------------------------------------------------------
 
 
 def _coerce(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Turn strings from env/TOML/flags into typed, validated values."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "profile":
-            out[key] = _choice("profile", value, PROFILES)
-        elif key == "device":
-            out[key] = _choice("device", value, DEVICES)
-        elif key == "dtype":
-            out[key] = _choice("dtype", value, DTYPES)
-        elif key == "lang":
-            out[key] = _choice("lang", value, LANGS)
-        elif key == "port":
-            out[key] = _as_int("port", value, 1, 65535)
-        elif key == "concurrency":
-            out[key] = _as_int("concurrency", value, 1, 64)
-        elif key == "max_upload_mb":
-            out[key] = _as_int("max-upload-mb", value, 1, 10_000)
-        elif key == "share":
-            out[key] = _as_bool("share", value)
-        elif key == "vram_budget":
-            parse_budget(str(value))
-            out[key] = str(value)
-        elif key == "auth":
-            items = value.split(",") if isinstance(value, str) else list(value)
-            out[key] = tuple(parse_auth_pair(str(item).strip()) for item in items if str(item).strip())
-        elif key in ("auth_file", "outputs", "cache_dir", "config"):
-            out[key] = Path(value) if value not in (None, "") else None
-        elif key == "host":
-            out[key] = str(value)
-        elif key == "models":
-            if not isinstance(value, Mapping):
-                raise SettingsError("[models] in the config file must be a table of name = \"hub/id\".")
-            out[key] = {str(k): str(v) for k, v in value.items()}
-        else:
+        option = OPTIONS_BY_NAME.get(key)
+        if option is None:
             raise SettingsError(f"unknown setting {key!r}.")
-    if out.get("outputs", "set") is None or out.get("cache_dir", "set") is None:
-        raise SettingsError("outputs and cache-dir cannot be empty.")
+        out[key] = option.coerce(option.label, value)
     return out
 
 
-_FIELDS = {f.name for f in fields(Settings)}
+def _pairs(option: Option, items: Sequence[str]) -> dict[str, str]:
+    """["text=owner/id", ...] from repeated flags -> {"text": "owner/id"}."""
+    table = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise SettingsError(f"{option.flags[0]} {item!r} must look like name=owner/model.")
+        table[name.strip()] = value.strip()
+    return table
 
 
 def settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    raw = {}
-    for name in _FIELDS - {"models"}:
-        key = ENV_PREFIX + name.upper()
-        if key in env:
-            raw[name] = env[key]
-    # Models: STUDIO_MODEL_TEXT=Qwen/Qwen2.5-0.5B-Instruct
-    models = {
-        key[len(ENV_PREFIX + "MODEL_"):].lower(): value
-        for key, value in env.items()
-        if key.startswith(ENV_PREFIX + "MODEL_") and value
-    }
-    if models:
-        raw["models"] = models
+    raw: dict[str, Any] = {}
+    for option in OPTIONS:
+        if option.form == "pairs":  # e.g. STUDIO_MODEL_TEXT=Qwen/Qwen2.5-0.5B-Instruct
+            table = {
+                key[len(option.env):].lower(): value
+                for key, value in env.items()
+                if key.startswith(option.env) and value
+            }
+            if table:
+                raw[option.name] = table
+        elif option.env in env:
+            raw[option.name] = env[option.env]
     return raw
 
 
@@ -217,7 +327,7 @@ def settings_from_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}.") from None
     data = {key.replace("-", "_"): value for key, value in data.items()}
-    unknown = set(data) - _FIELDS
+    unknown = set(data) - set(OPTIONS_BY_NAME)
     if unknown:
         raise SettingsError(f"config file {path} has unknown settings: {', '.join(sorted(unknown))}.")
     return data
@@ -232,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
             "config file; precedence is defaults < config file < environment < flags."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        argument_default=argparse.SUPPRESS,
+        argument_default=argparse.SUPPRESS,  # only flags actually given override other layers
         epilog=(
             "examples:\n"
             "  python app.py                          real models from the Hugging Face Hub\n"
@@ -240,40 +350,24 @@ def build_parser() -> argparse.ArgumentParser:
             "  python app.py --share --auth teacher:s3cret   a temporary public link for a class\n"
         ),
     )
-    add = parser.add_argument
-    add("--config", metavar="FILE", help="TOML config file [STUDIO_CONFIG]; ./studio.toml is read if present")
-    add("--profile", choices=PROFILES, help="standard: real Hub models; tiny: offline random-weight twins [STUDIO_PROFILE] (default standard)")
-    add("--host", "--listen", dest="host", metavar="ADDR", help="address to listen on; 0.0.0.0 for the LAN [STUDIO_HOST] (default 127.0.0.1)")
-    add("--port", type=int, help="port [STUDIO_PORT] (default 7860)")
-    add("--share", action="store_true", help="also open a temporary public link (use with --auth) [STUDIO_SHARE]")
-    add("--auth", action="append", metavar="USER:PASS", help="require a login; repeat for several users [STUDIO_AUTH, comma separated]")
-    add("--auth-file", metavar="FILE", help="file with one user:password per line [STUDIO_AUTH_FILE]")
-    add("--device", choices=DEVICES, help="where models run [STUDIO_DEVICE] (default auto)")
-    add("--dtype", choices=DTYPES, help="weights precision; auto = bf16/fp16 on GPU, fp32 on CPU [STUDIO_DTYPE]")
-    add("--vram-budget", metavar="GB|FRACTION", help="memory the model cache may use: 0.85 = 85%% of free memory, 6GB = fixed [STUDIO_VRAM_BUDGET]")
-    add("--concurrency", type=int, help="GPU events running at once (default 1) [STUDIO_CONCURRENCY]")
-    add("--outputs", metavar="DIR", help="folder for results (default ./outputs) [STUDIO_OUTPUTS]")
-    add("--max-upload-mb", type=int, help="largest upload accepted (default 50) [STUDIO_MAX_UPLOAD_MB]")
-    add("--lang", choices=LANGS, help="UI language; auto follows the browser [STUDIO_LANG]")
-    add("--cache-dir", metavar="DIR", help="where tiny twins are built (default ./.cache/studio) [STUDIO_CACHE_DIR]")
-    add("--model", action="append", metavar="NAME=HUB_ID", help="override a catalog model, e.g. text=Qwen/Qwen2.5-1.5B-Instruct [STUDIO_MODEL_<NAME>]")
+    for option in OPTIONS:
+        kwargs: dict[str, Any] = {"dest": option.name, "help": option.help_line()}
+        if option.form == "switch":
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["metavar"] = option.metavar
+            kwargs["choices"] = getattr(option.coerce, "choices", None)
+            if option.form in ("repeat", "pairs"):
+                kwargs["action"] = "append"
+        parser.add_argument(*option.flags, **kwargs)
     return parser
 
 
 def _flags_to_raw(namespace: argparse.Namespace) -> dict[str, Any]:
     raw = dict(vars(namespace))
-    if "auth" in raw:
-        raw["auth"] = list(raw["auth"])
-    if "model" in raw:
-        models = {}
-        for item in raw.pop("model"):
-            name, sep, hub_id = item.partition("=")
-            if not sep or not name or not hub_id:
-                raise SettingsError(f"--model {item!r} must look like name=owner/model.")
-            models[name.strip()] = hub_id.strip()
-        raw["models"] = models
-    if raw.get("share") is True:
-        raw["share"] = True
+    for option in OPTIONS:
+        if option.form == "pairs" and option.name in raw:
+            raw[option.name] = _pairs(option, raw[option.name])
     return raw
 
 
@@ -298,13 +392,12 @@ def load_settings(
         defaults["host"] = "0.0.0.0"
 
     merged: dict[str, Any] = {}
-    models: dict[str, str] = {}
     for layer in (defaults, from_file, from_env, flags):
-        layer = dict(layer)
-        models.update(layer.pop("models", {}) or {})
-        merged.update(layer)
-    if models:
-        merged["models"] = models
+        for key, value in layer.items():
+            option = OPTIONS_BY_NAME.get(key)
+            if option is not None and option.form == "pairs" and isinstance(value, Mapping):
+                value = {**merged.get(key, {}), **value}  # tables merge name by name across layers
+            merged[key] = value
     if config_path:
         merged["config"] = str(config_path)
     settings = Settings(**_coerce(merged))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from studio.settings import SettingsError, load_settings, parse_budget
+from studio.settings import OPTIONS, Settings, SettingsError, build_parser, load_settings, parse_budget
 
 
 def test_defaults(tmp_path):
@@ -87,3 +90,70 @@ def test_bad_config_file(tmp_path):
 )
 def test_budget_parsing(text, expected):
     assert parse_budget(text) == expected
+
+
+def test_a_typo_in_a_model_name_is_refused_with_the_known_names(tmp_path):
+    from studio.models.catalog import CATALOG
+
+    with pytest.raises(SettingsError, match="'txet' is not a model name; known names: ") as caught:
+        load_settings(["--model", "txet=foo/bar"], env={}, cwd=tmp_path)
+    assert all(name in str(caught.value) for name in CATALOG)
+    with pytest.raises(SettingsError, match="'txet' is not a model name"):
+        load_settings([], env={"STUDIO_MODEL_TXET": "foo/bar"}, cwd=tmp_path)
+    (tmp_path / "studio.toml").write_text('[models]\ntxet = "foo/bar"\n')
+    with pytest.raises(SettingsError, match="'txet' is not a model name"):
+        load_settings([], env={}, cwd=tmp_path)
+
+
+def test_model_overrides_merge_name_by_name_across_sources(tmp_path):
+    (tmp_path / "studio.toml").write_text('[models]\ntext = "gpt2"\ntokenizer = "bigscience/bloom-560m"\n')
+    s = load_settings(["--model", "text=Qwen/Qwen2.5-0.5B-Instruct"], env={}, cwd=tmp_path)
+    assert s.models == {"text": "Qwen/Qwen2.5-0.5B-Instruct", "tokenizer": "bigscience/bloom-560m"}
+
+
+def test_image_stack_folders_and_queue_size_from_every_source(tmp_path):
+    s = load_settings([], env={}, cwd=tmp_path)
+    assert (s.queue_size, s.checkpoints_dir, s.loras_dir, s.upscalers_dir, s.faces_dir) == (
+        64, Path("models/checkpoints"), Path("models/loras"), Path("models/upscalers"), Path("models/faces"),
+    )
+    (tmp_path / "studio.toml").write_text('queue-size = 10\nloras-dir = "/data/loras"\n')
+    env = {"STUDIO_CHECKPOINTS_DIR": "/data/ckpt", "STUDIO_QUEUE_SIZE": "20"}
+    s = load_settings(["--faces-dir", "/data/faces", "--upscalers-dir", "up"], env=env, cwd=tmp_path)
+    assert (s.queue_size, s.checkpoints_dir, s.loras_dir, s.upscalers_dir, s.faces_dir) == (
+        20, Path("/data/ckpt"), Path("/data/loras"), Path("up"), Path("/data/faces"),
+    )
+    with pytest.raises(SettingsError, match="queue-size must be between 1 and"):
+        load_settings(["--queue-size", "0"], env={}, cwd=tmp_path)
+    with pytest.raises(SettingsError, match="loras-dir cannot be empty"):
+        load_settings([], env={"STUDIO_LORAS_DIR": ""}, cwd=tmp_path)
+
+
+def test_every_option_is_a_field_a_flag_an_env_var_and_a_toml_key(tmp_path):
+    """One table entry is enough: the parser, env, TOML and the Settings field follow from it."""
+    help_text = build_parser().format_help()
+    defaults = Settings()
+    for option in OPTIONS:
+        assert option.flags[0] in help_text and option.env in help_text
+        assert getattr(defaults, option.name) == option.default
+        if option.default is not None:  # each default passes its own check unchanged
+            assert option.coerce(option.label, option.default) == option.default
+    toml = "".join(f"{o.label} = {_toml_value(o)}\n" for o in OPTIONS if o.default is not None)
+    (tmp_path / "studio.toml").write_text(toml)
+    assert load_settings([], env={}, cwd=tmp_path) == replace(defaults, config=tmp_path / "studio.toml")
+
+
+def _toml_value(option) -> str:
+    if option.form == "pairs":
+        return "{}"
+    if option.form == "repeat":
+        return "[]"
+    if isinstance(option.default, bool):
+        return str(option.default).lower()
+    return f'"{option.default}"' if isinstance(option.default, (str, Path)) else str(option.default)
+
+
+def test_flag_values_are_checked_by_the_same_rules_as_env_values(tmp_path):
+    with pytest.raises(SettingsError, match="port must be a whole number, not 'eighty'"):
+        load_settings(["--port", "eighty"], env={}, cwd=tmp_path)
+    with pytest.raises(SettingsError, match="max-upload-mb must be between"):
+        load_settings([], env={"STUDIO_MAX_UPLOAD_MB": "0"}, cwd=tmp_path)
