@@ -315,3 +315,95 @@ def test_a_failed_move_leaves_nothing_pinned_or_half_placed():
     with pytest.raises(RuntimeError, match="device lost"):
         cache.get(spec("a"))
     assert cache.stats()["models"] == [] and cache.device_bytes() == 0
+
+
+class RecordingMover:
+    """Moves nothing for real: records each move, slow (or failing) on the way to RAM."""
+
+    def __init__(self, to_ram_seconds: float = 0.0, fail_to_ram: bool = False):
+        self.to_ram_seconds = to_ram_seconds
+        self.fail_to_ram = fail_to_ram
+        self.moves: list[tuple[int, str, str]] = []  # (id of the model, device, "start"|"end")
+        self._lock = threading.Lock()
+
+    def __call__(self, value, device: str) -> None:
+        with self._lock:
+            self.moves.append((id(value), device, "start"))
+        if device == "ram":
+            time.sleep(self.to_ram_seconds)
+            if self.fail_to_ram:
+                raise RuntimeError("out of host memory")
+        with self._lock:
+            self.moves.append((id(value), device, "end"))
+
+
+def gpu_cache(mover: RecordingMover, **kwargs) -> ModelCache:
+    """A cache whose 'gpu' holds two unit models and whose 'ram' holds plenty."""
+    return ModelCache(CountingLoader(), device="gpu", budget_bytes=2 * UNIT_BYTES, offload_device="ram",
+                      offload_budget_bytes=10 * UNIT_BYTES, mover=mover, **kwargs)
+
+
+def test_offloading_to_ram_does_not_block_a_hit_on_another_model():
+    mover = RecordingMover(to_ram_seconds=1.5)
+    cache = gpu_cache(mover)
+    cache.get(spec("a"))
+    cache.get(spec("b"))
+    loader = threading.Thread(target=cache.get, args=(spec("c"),))  # evicts a: a slow move to RAM
+    loader.start()
+    while not any(device == "ram" for _, device, _ in mover.moves):
+        time.sleep(0.01)
+    started = time.perf_counter()
+    hit = cache.get(spec("b"))
+    cache.stats()
+    assert time.perf_counter() - started < 1.0  # answered within a second, not after the move
+    assert hit is not None and any(m["state"] == "offloading" for m in cache.stats()["models"])
+    loader.join()
+    assert ("offload", "blob:a") in cache.events and cache.contains(spec("c"))
+    assert [m["state"] for m in cache.stats()["models"]] == ["ready", "ready", "offloaded"]
+
+
+def test_a_model_being_offloaded_is_restored_only_after_its_move_finished():
+    mover = RecordingMover(to_ram_seconds=0.5)
+    cache = gpu_cache(mover)
+    a = cache.get(spec("a"))
+    cache.get(spec("b"))
+    loader = threading.Thread(target=cache.get, args=(spec("c"),))
+    loader.start()
+    while not any(device == "ram" for _, device, _ in mover.moves):
+        time.sleep(0.01)
+    assert cache.get(spec("a")) is a  # waits for a to reach RAM, then brings it back: no reload
+    loader.join()
+    moves_of_a = [(device, step) for model, device, step in mover.moves if model == id(a)]
+    assert moves_of_a == [("gpu", "start"), ("gpu", "end"), ("ram", "start"), ("ram", "end"),
+                          ("gpu", "start"), ("gpu", "end")]  # never two moves of a at once
+    assert cache.events.count(("restore", "blob:a")) == 1
+    assert cache.device_bytes() <= 2 * UNIT_BYTES
+
+
+def test_a_failed_offload_drops_that_model_and_the_new_one_still_loads():
+    cache = gpu_cache(RecordingMover(fail_to_ram=True))
+    cache.get(spec("a"))
+    cache.get(spec("b"))
+    assert cache.get(spec("c")) is not None
+    assert not cache.contains(spec("a")) and ("drop", "blob:a") in cache.events
+    assert cache.offloaded_bytes() == 0 and cache.device_bytes() == 2 * UNIT_BYTES
+    assert cache.get(spec("a")) is not None  # loads again from scratch, nothing left locked
+
+
+def test_nothing_is_evicted_when_the_new_model_cannot_fit_anyway():
+    mover = RecordingMover()
+    cache = gpu_cache(mover)
+    cache.get(spec("a"))
+    with cache.use(spec("b")):
+        with pytest.raises(OutOfMemory, match="in use right now"):
+            cache.get(spec("big:2"))  # would need b's room too, and b is in use
+    assert cache.contains(spec("a")) and not any(device == "ram" for _, device, _ in mover.moves)
+    assert [m["state"] for m in cache.stats()["models"]] == ["ready", "ready"]
+
+
+def test_the_event_log_keeps_only_the_most_recent_events():
+    cache = ModelCache(lambda s: object(), max_entries=4)
+    for n in range(1500):
+        cache.get(spec(f"tokenizer-{n}"))
+    assert len(cache.events) == cache.events.maxlen == 1000
+    assert cache.events[-1] == ("load", "blob:tokenizer-1499")

@@ -7,8 +7,9 @@
   least recently used unpinned models are offloaded to CPU RAM (when the device is a
   GPU and RAM allows) or dropped.
 - Thread-safe: concurrent ``get`` of one spec loads it once (per-spec load locks);
-  bookkeeping is under one re-entrant lock. Loading and moving a model onto the device
-  happen outside that lock, with its room reserved first, so other models stay usable.
+  bookkeeping is under one re-entrant lock. Loading a model, moving it onto the device
+  and moving evicted models off it all happen outside that lock (room is reserved, and
+  a model being moved is marked not ready, first), so other models stay usable.
 - CUDA out-of-memory while placing or running: evict everything not in use, empty the
   CUDA cache, retry once, then a clear ``OutOfMemory`` error.
 """
@@ -21,7 +22,7 @@ import logging
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Loader = Callable[[ModelSpec], Any]
+Mover = Callable[[Any, str], None]  # (loaded value, device) -> None; moves it in place
+EVENTS_KEPT = 1000
 
 
 @dataclass
@@ -44,8 +47,17 @@ class CacheEntry:
     last_used: float
     hits: int = 0
     in_use: int = 0
-    offloaded: bool = False  # parked in CPU RAM, off the cache's device
-    ready: bool = True  # False while its weights are being moved onto the device
+    offloaded: bool = False  # parked in CPU RAM (or on its way there), off the cache's device
+    ready: bool = True  # False while its weights are being moved onto or off the device
+
+
+@dataclass
+class _Offload:
+    """An evicted entry on its way to RAM: marked offloaded and not ready, its load lock held."""
+
+    entry: CacheEntry
+    value: Any
+    load_lock: threading.Lock
 
 
 # --- walking a loaded value: modules, pipelines, bundles -----------------------------------
@@ -119,6 +131,13 @@ def _empty_device_cache() -> None:
         torch.cuda.empty_cache()
 
 
+def _state(entry: CacheEntry) -> str:
+    """ready | loading (on its way to the device) | offloading | offloaded."""
+    if entry.ready:
+        return "offloaded" if entry.offloaded else "ready"
+    return "offloading" if entry.offloaded else "loading"
+
+
 # --- the cache -----------------------------------------------------------------------------
 
 
@@ -133,6 +152,7 @@ class ModelCache:
         clock: Callable[[], float] = time.monotonic,
         placement: Callable[[], dict[str, Any]] | None = None,
         max_entries: int = 32,
+        mover: Mover | None = None,
     ):
         """``loader(spec)`` returns the model on the CPU; the cache moves it to ``device``.
 
@@ -145,6 +165,9 @@ class ModelCache:
 
         ``max_entries`` bounds how many models are kept at all, so that weightless entries
         (tokenizers for every id a student types) cannot pile up in RAM.
+
+        ``mover(value, device)`` moves weights (default: ``.to(device)`` on each part);
+        tests inject a slow or failing one.
         """
         self._loader = loader
         self._placement = placement
@@ -154,12 +177,14 @@ class ModelCache:
         self._offload_budget_bytes = offload_budget_bytes
         self._clock = clock
         self._max_entries = max_entries
+        self._mover = mover or move
         self._entries: OrderedDict[tuple, CacheEntry] = OrderedDict()  # LRU first
         self._lock = threading.RLock()
         self._load_locks: dict[tuple, threading.Lock] = {}
         self.hits = 0
         self.misses = 0
-        self.events: list[tuple[str, str]] = []  # (load|offload|restore|drop, spec)
+        # (load|offload|restore|drop, spec), the most recent EVENTS_KEPT only.
+        self.events: deque[tuple[str, str]] = deque(maxlen=EVENTS_KEPT)
 
     def _resolve_placement(self) -> None:
         if self._placement is None:
@@ -271,6 +296,7 @@ class ModelCache:
                     "kind": e.spec.kind,
                     "key": list(e.spec.key),
                     "device": f"{self._offload_device} (offloaded)" if e.offloaded else device,
+                    "state": _state(e),
                     "size_bytes": e.size_bytes,
                     "hits": e.hits,
                     "load_seconds": round(e.load_seconds, 3),
@@ -298,9 +324,10 @@ class ModelCache:
             entry = self._entries.get(key)
             if entry is not None and entry.ready and not entry.offloaded:
                 return self._pin_hit(entry)
-            load_lock = self._load_locks.setdefault(key, threading.Lock())
+            load_lock = self._load_lock(key)
         # Loading, and moving weights between devices, happen under this spec's own lock only:
-        # other models stay usable meanwhile. Concurrent callers of this spec wait here.
+        # other models stay usable meanwhile. Concurrent callers of this spec wait here, and so
+        # do callers of a spec that is being moved off the device (its evictor holds its lock).
         with load_lock:
             started = time.perf_counter()
             with self._lock:
@@ -309,15 +336,16 @@ class ModelCache:
                     return self._pin_hit(entry)  # placed by the caller we waited for
                 restoring = entry is not None
                 if restoring:  # parked in RAM: reserve its room, bring it back below
-                    self._make_room(entry.size_bytes, spec)
+                    offloads = self._make_room(entry.size_bytes, spec)
                     self._pin_hit(entry)
                     entry.offloaded, entry.ready = False, False
                 else:
                     self.misses += 1
             if not restoring:
-                entry = self._load(spec)
+                entry, offloads = self._load(spec)
+            self._finish_offloads(offloads)  # make the room real before filling it
             try:
-                self.run(lambda: move(entry.value, device))
+                self.run(lambda: self._mover(entry.value, device))
             except BaseException:
                 with self._lock:
                     entry.in_use -= 1
@@ -333,13 +361,17 @@ class ModelCache:
                 log.info("loaded %s (%.1f MB) in %.2fs", spec, entry.size_bytes / 1e6, entry.load_seconds)
             return entry
 
-    def _load(self, spec: ModelSpec) -> CacheEntry:
+    def _load_lock(self, key: tuple) -> threading.Lock:
+        """This spec's load lock. Caller holds the bookkeeping lock."""
+        return self._load_locks.setdefault(key, threading.Lock())
+
+    def _load(self, spec: ModelSpec) -> tuple[CacheEntry, list[_Offload]]:
         """Load onto the CPU (no lock held), then reserve room on the device and insert the
-        entry pinned and not yet ready; the caller moves it to the device."""
+        entry pinned and not yet ready; the caller finishes the offloads and moves it in."""
         value = self.run(lambda: self._loader(spec))
         size = size_of(value)
         with self._lock:
-            self._make_room(size, spec)
+            offloads = self._make_room(size, spec)
             entry = CacheEntry(
                 spec=spec,
                 value=value,
@@ -350,7 +382,7 @@ class ModelCache:
                 ready=False,
             )
             self._entries[spec.key] = entry  # counts against the budget from now on
-            return entry
+            return entry, offloads
 
     def _pin_hit(self, entry: CacheEntry) -> CacheEntry:
         """Count a hit and pin. Caller holds the lock."""
@@ -361,28 +393,40 @@ class ModelCache:
         self._entries.move_to_end(entry.spec.key)
         return entry
 
-    def _make_room(self, size: int, for_spec: ModelSpec) -> None:
-        """Evict least recently used, unpinned models from the device until ``size`` fits."""
+    def _make_room(self, size: int, for_spec: ModelSpec) -> list[_Offload]:
+        """Evict least recently used idle models until ``size`` fits on the device. Caller
+        holds the lock. Nothing is evicted unless enough can be; the returned offloads are
+        already off the books, and the caller must pass them to ``_finish_offloads``."""
         budget = self._budget_bytes
         if budget is None:
-            return
+            return []
         if size > budget:
             raise OutOfMemory(
                 f"{for_spec.source} needs {size / 1024**3:.2f} GB but the model budget is "
                 f"{budget / 1024**3:.2f} GB. Raise --vram-budget or pick a smaller model."
             )
-        for entry in list(self._entries.values()):  # least recently used first
-            if self.device_bytes() + size <= budget:
-                return
+        missing = self.device_bytes() + size - budget
+        victims: list[tuple[CacheEntry, threading.Lock]] = []
+        for entry in self._entries.values():  # least recently used first
+            if missing <= 0:
+                break
             weightless = entry.size_bytes == 0  # a tokenizer: evicting it frees no device memory
-            if not (entry.in_use or entry.offloaded or weightless or entry.spec.key == for_spec.key):
-                self._evict(entry)
-        if self.device_bytes() + size > budget:
+            if entry.in_use or entry.offloaded or not entry.ready or weightless or entry.spec.key == for_spec.key:
+                continue
+            load_lock = self._load_lock(entry.spec.key)
+            if not load_lock.acquire(blocking=False):
+                continue  # someone is about to use it: leave it be
+            victims.append((entry, load_lock))
+            missing -= entry.size_bytes
+        if missing > 0:
+            for _, load_lock in victims:
+                load_lock.release()
             raise OutOfMemory(
                 f"{for_spec.source} does not fit next to the models in use right now "
                 f"({self.device_bytes() / 1024**3:.2f} of {budget / 1024**3:.2f} GB busy). "
                 "Wait for the other requests to finish, then try again."
             )
+        return [offload for entry, load_lock in victims if (offload := self._evict(entry, load_lock))]
 
     def _trim_entries(self) -> None:
         """Drop least recently used idle entries beyond ``max_entries``. Caller holds the lock."""
@@ -392,16 +436,39 @@ class ModelCache:
             if not entry.in_use:
                 self._drop(entry)
 
-    def _evict(self, entry: CacheEntry) -> None:
-        """Park in RAM when there is room there, else drop."""
+    def _evict(self, entry: CacheEntry, load_lock: threading.Lock) -> _Offload | None:
+        """Park in RAM when there is room there, else drop. Caller holds the lock and the
+        entry's load lock. Parking only marks it here: the move itself is slow (gigabytes),
+        so ``_finish_offloads`` does it outside the lock."""
         room = self._offload_budget_bytes - self.offloaded_bytes()
         if self._offload_device is not None and entry.size_bytes <= room:
-            move(entry.value, self._offload_device)
-            entry.offloaded = True
-            self.events.append(("offload", str(entry.spec)))
-            log.info("offloaded %s to %s", entry.spec, self._offload_device)
-        else:
-            self._drop(entry)
+            entry.offloaded, entry.ready = True, False  # off the device's books, RAM's room taken
+            return _Offload(entry, entry.value, load_lock)
+        self._drop(entry)
+        load_lock.release()
+        return None
+
+    def _finish_offloads(self, offloads: list[_Offload]) -> None:
+        """Move evicted models to RAM, without the bookkeeping lock. A failed move drops the
+        model (half-moved weights are not worth keeping); either way its load lock is freed,
+        so a caller waiting for that model restores or reloads it next."""
+        for offload in offloads:
+            entry = offload.entry
+            try:
+                self._mover(offload.value, self._offload_device)
+            except Exception:
+                log.warning("moving %s to %s failed; dropping it", entry.spec, self._offload_device, exc_info=True)
+                with self._lock:
+                    if self._entries.get(entry.spec.key) is entry:
+                        self._drop(entry)
+            else:
+                with self._lock:
+                    if self._entries.get(entry.spec.key) is entry:  # not freed meanwhile
+                        entry.ready = True
+                        self.events.append(("offload", str(entry.spec)))
+                        log.info("offloaded %s to %s", entry.spec, self._offload_device)
+            finally:
+                offload.load_lock.release()
 
     def _drop(self, entry: CacheEntry) -> None:
         del self._entries[entry.spec.key]
