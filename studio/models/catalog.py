@@ -20,6 +20,13 @@ class CatalogEntry:
     # Hub id -> tiny twin name; the default must be among them.
     twins: dict[str, str] = field(default_factory=dict)
     subfolder: str | None = None
+    # A model made of several components (an image pipeline: unet/transformer, vae, text
+    # encoders) is still one entry: its loader reads model_index.json and builds them all;
+    # the Models tab lists each component's memory from the loaded value.
+    components: tuple[str, ...] = ()
+    weight_name: str | None = None  # one file inside the repo (LoRAs)
+    vram_gb: dict[str, float] = field(default_factory=dict)  # Hub id -> GPU memory it needs
+    notes: dict[str, str] = field(default_factory=dict)  # Hub id -> why it is offered
 
     @property
     def choices(self) -> list[str]:
@@ -62,6 +69,47 @@ CATALOG: dict[str, CatalogEntry] = {
             subfolder="vqvae",
             description="VQ-GAN image tokenizer (image as a sequence of codebook indices).",
             twins={"amused/amused-256": "vq", "amused/amused-512": "vq"},
+        ),
+        CatalogEntry(
+            name="image",
+            kind="image_pipeline",
+            default="stabilityai/stable-diffusion-xl-base-1.0",
+            description="Image generator checkpoints (SDXL, Z-Image Turbo) for the Image tab.",
+            components=("unet / transformer", "vae", "text encoders", "tokenizers", "scheduler"),
+            twins={
+                "stabilityai/stable-diffusion-xl-base-1.0": "sdxl",
+                "Tongyi-MAI/Z-Image-Turbo": "zimage",
+            },
+            vram_gb={"stabilityai/stable-diffusion-xl-base-1.0": 8.0, "Tongyi-MAI/Z-Image-Turbo": 16.0},
+            notes={
+                "stabilityai/stable-diffusion-xl-base-1.0": (
+                    "The SDXL base every Fooocus preset and SDXL LoRA is made for; fp16/bf16 about "
+                    "6.9 GB of weights, ~8 GB while generating at 1024x1024. CreativeML Open RAIL++-M."
+                ),
+                "Tongyi-MAI/Z-Image-Turbo": (
+                    "6B-parameter transformer read by a Qwen3-4B encoder: Chinese prompts as they are, "
+                    "8 steps. bf16 weights about 20 GB (transformer 12, encoder 8); ~16 GB on the GPU "
+                    "when the encoder is offloaded after encoding. Apache-2.0."
+                ),
+            },
+        ),
+        CatalogEntry(
+            name="lcm_lora",
+            kind="image_lora",
+            default="latent-consistency/lcm-lora-sdxl",
+            description="LCM-LoRA for SDXL: the Extreme Speed preset (8 steps, CFG 1).",
+            weight_name="pytorch_lora_weights.safetensors",
+            twins={"latent-consistency/lcm-lora-sdxl": "sdxl-lcm-lora"},
+            vram_gb={"latent-consistency/lcm-lora-sdxl": 0.4},
+        ),
+        CatalogEntry(
+            name="lightning_lora",
+            kind="image_lora",
+            default="ByteDance/SDXL-Lightning",
+            description="SDXL-Lightning 4-step LoRA: the Lightning preset (4 steps, CFG 1).",
+            weight_name="sdxl_lightning_4step_lora.safetensors",
+            twins={"ByteDance/SDXL-Lightning": "sdxl-lightning-lora"},
+            vram_gb={"ByteDance/SDXL-Lightning": 0.4},
         ),
     )
 }

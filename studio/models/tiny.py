@@ -30,9 +30,14 @@ BUILDERS: dict[str, str] = {
     "bert-wordpiece": "studio.tokens.tiny_twins:build_bert_wordpiece",
     "clip": "studio.tokens.tiny_twins:build_clip",
     "vq": "studio.tokens.tiny_twins:build_vq",
+    "sdxl": "studio.image.tiny_twins:build_sdxl",
+    "zimage": "studio.image.tiny_twins:build_zimage",
+    "sdxl-lcm-lora": "studio.image.tiny_twins:build_sdxl_lcm_lora",
+    "sdxl-lightning-lora": "studio.image.tiny_twins:build_sdxl_lightning_lora",
 }
 
-_lock = threading.Lock()
+# Re-entrant: a twin may be built from another (a LoRA twin needs its base model's twin).
+_lock = threading.RLock()
 
 
 def builder(name: str) -> Callable[[Path], None]:

@@ -1,0 +1,87 @@
+"""Which checkpoints and LoRAs a user can pick, and the cache spec / file behind each name.
+
+Offered: the catalog's Hub ids (their tiny twins in the tiny profile), then every
+``.safetensors`` file and diffusers folder under the checkpoints folder. LoRAs: every
+``.safetensors`` under the loras folder. Listed afresh each time, so new files show up
+without a restart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.errors import BadInput, ModelUnavailable
+from studio.image import model_files
+from studio.image.loras import LoraFile
+from studio.models import catalog, tiny
+from studio.models.specs import ModelSpec
+from studio.settings import Settings
+
+CHECKPOINT_SUFFIXES = (".safetensors",)
+LORA_SUFFIXES = (".safetensors",)
+
+
+def checkpoints_dir(settings: Settings) -> Path:
+    return Path(getattr(settings, "checkpoints_dir", None) or Path("models") / "checkpoints")
+
+
+def loras_dir(settings: Settings) -> Path:
+    return Path(getattr(settings, "loras_dir", None) or Path("models") / "loras")
+
+
+def offered(settings: Settings) -> list[str]:
+    local = model_files.list_files(checkpoints_dir(settings), CHECKPOINT_SUFFIXES, with_pipeline_folders=True)
+    return catalog.choices(settings, "image") + [name for name in local if name not in catalog.entry("image").twins]
+
+
+def offered_loras(settings: Settings) -> list[str]:
+    return model_files.list_files(loras_dir(settings), LORA_SUFFIXES)
+
+
+def spec(studio: Any, name: str | None) -> ModelSpec:
+    settings = studio.settings
+    name = (name or "").strip() or catalog.default_id(settings, "image")
+    if name in catalog.choices(settings, "image") or name.startswith(tiny.TINY_PREFIX):
+        return studio.spec("image", name)
+    folder = checkpoints_dir(settings)
+    if (folder / name).exists() or name.endswith(CHECKPOINT_SUFFIXES):
+        path = model_files.resolve(folder, name, "checkpoint")
+        # The file's time is part of the key: a file replaced under the same name is reloaded.
+        return ModelSpec(
+            kind="image_pipeline", source=str(path.resolve()), revision=f"mtime-{int(path.stat().st_mtime)}",
+            dtype=settings.dtype, label="image",
+        )
+    return studio.spec("image", name)  # any Hub id (standard profile)
+
+
+def lora_files(studio: Any, pairs: tuple[tuple[str, float], ...]) -> list[LoraFile]:
+    folder = loras_dir(studio.settings)
+    return [LoraFile(model_files.resolve(folder, name, "LoRA"), weight, name) for name, weight in pairs]
+
+
+def preset_lora(studio: Any, entry_name: str) -> LoraFile:
+    """The speed-up LoRA of a performance preset (LCM, Lightning): a Hub file, or its twin."""
+    item = catalog.entry(entry_name)
+    repo = catalog.default_id(studio.settings, entry_name)
+    if studio.settings.is_tiny:
+        folder = tiny.ensure_built(item.twins[item.default], studio.settings.tiny_dir)
+        path = next(folder.glob("*.safetensors"))
+    else:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            path = Path(hf_hub_download(repo, item.weight_name))
+        except (OSError, ValueError) as exc:
+            from studio.models.loaders import unavailable_message
+
+            raise ModelUnavailable(unavailable_message(repo, str(exc).splitlines()[0][:160])) from exc
+    return LoraFile(path, 1.0, f"{repo} ({item.weight_name})")
+
+
+def check_sizes(width: int, height: int, multiple: int, label: str) -> None:
+    if width % multiple or height % multiple:
+        raise BadInput(
+            f"{label} needs width and height in multiples of {multiple}; {width}×{height} is not. "
+            f"Try {width // multiple * multiple}×{height // multiple * multiple}."
+        )

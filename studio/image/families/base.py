@@ -1,0 +1,122 @@
+"""What every image model family provides: one small class per family, one interface.
+
+A family knows its diffusers pipeline classes (txt2img, img2img, inpaint), how to load a
+checkpoint of its own (a diffusers folder or Hub id, or a single-file checkpoint), its
+defaults, which controls of the Image tab apply to it (and why not, when they do not), its
+schedulers, and how to turn its latents into a cheap preview. Everything else in the image
+stack (requests, LoRAs, metadata, the tab) is written once against this interface.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TASKS = ("txt2img", "img2img", "inpaint")
+# Controls of the Image tab a family may or may not use.
+CONTROLS = ("negative_prompt", "cfg", "performance", "scheduler", "loras", "styles")
+
+
+@dataclass(frozen=True)
+class FamilyDefaults:
+    steps: int
+    cfg: float
+    scheduler: str
+    width: int
+    height: int
+    size_multiple: int  # sides must be multiples of this
+
+
+@dataclass(frozen=True)
+class PromptWindow:
+    """How much of a prompt the text encoder reads (CLIP: 77 tokens, template included)."""
+
+    tokenizer_attr: str
+    limit: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ImageFamily:
+    name: str
+    label: str
+    pipeline_classes: dict[str, str]  # task -> diffusers class name
+    defaults: FamilyDefaults
+    schedulers: tuple[str, ...]
+    unused: dict[str, str] = field(default_factory=dict)  # control -> why it does not apply
+    prompt_window: PromptWindow | None = None
+    # Latent -> RGB linear approximation (one row per latent channel) and bias, for previews.
+    latent_rgb: tuple[tuple[float, float, float], ...] | None = None
+    latent_rgb_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    fp16_ok: bool = True
+    call_extras: dict[str, Any] = field(default_factory=dict)  # fixed keyword arguments of __call__
+    lora_modules: tuple[str, ...] = ("unet",)
+    guidance_threshold: float = 1.0  # CFG above this runs the negative branch (SDXL: 1)
+
+    def uses(self, control: str) -> bool:
+        return control not in self.unused
+
+    def pipeline_class(self, task: str) -> Any:
+        if task not in self.pipeline_classes:
+            raise KeyError(f"{self.label} has no {task} pipeline")
+        import diffusers
+
+        return getattr(diffusers, self.pipeline_classes[task])
+
+    def torch_dtype(self, requested: Any, device: str) -> Any:
+        """The dtype to load in: the studio's choice, unless this family cannot run in it."""
+        import torch
+
+        if requested == torch.float16 and not self.fp16_ok:
+            # Reported to give black / NaN images: bf16 where the device has it, else fp32.
+            bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
+            return torch.bfloat16 if bf16 else torch.float32
+        return requested
+
+    # -- loading --
+
+    def load(self, location: str, dtype: Any, hub_kwargs: dict[str, Any]) -> Any:
+        """The txt2img pipeline of a diffusers folder or Hub id, on the CPU."""
+        pipe = self.pipeline_class("txt2img").from_pretrained(location, torch_dtype=dtype, **hub_kwargs)
+        return self.prepared(pipe)
+
+    def load_single_file(self, path: Path, dtype: Any, config: str | None) -> Any:
+        """A single-file checkpoint (what Fooocus / A1111 users keep in a models folder)."""
+        kwargs = {"torch_dtype": dtype}
+        if config:
+            kwargs["config"] = config
+        pipe = self.pipeline_class("txt2img").from_single_file(str(path), **kwargs)
+        return self.prepared(pipe)
+
+    def prepared(self, pipe: Any) -> Any:
+        pipe.set_progress_bar_config(disable=True)  # progress goes to the studio's own reporter
+        return pipe
+
+    # -- per request --
+
+    def task_pipeline(self, base: Any, task: str, scheduler: Any) -> Any:
+        """A pipeline for ``task`` over the cached base's modules (no copy), with this
+        request's own scheduler: schedulers keep per-run state, so requests never share one."""
+        pipe = self.pipeline_class(task).from_pipe(base, scheduler=scheduler)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def make_scheduler(self, base: Any, name: str) -> Any:
+        from studio.image import schedulers
+
+        return schedulers.build(name, base.scheduler.config)
+
+    def call_kwargs(self, cfg: float) -> dict[str, Any]:
+        """Family-specific keyword arguments of the pipeline call."""
+        return dict(self.call_extras)
+
+    def guidance_active(self, cfg: float) -> bool:
+        """Whether this CFG value runs the negative branch, so the negative prompt acts."""
+        return cfg > self.guidance_threshold
+
+
+def import_class(path: str) -> Any:
+    module_name, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), name)

@@ -1,0 +1,41 @@
+"""Stable Diffusion XL (and SD 1.5, the same UNet pipeline design at 512 px)."""
+
+from __future__ import annotations
+
+from studio.image.families.base import FamilyDefaults, ImageFamily, PromptWindow
+from studio.image.schedulers import UNET_SCHEDULERS
+
+CLIP_WINDOW = PromptWindow(tokenizer_attr="tokenizer", limit=77, name="CLIP")
+
+SDXL = ImageFamily(
+    name="sdxl",
+    label="Stable Diffusion XL",
+    pipeline_classes={
+        "txt2img": "StableDiffusionXLPipeline",
+        "img2img": "StableDiffusionXLImg2ImgPipeline",
+        "inpaint": "StableDiffusionXLInpaintPipeline",
+    },
+    defaults=FamilyDefaults(steps=30, cfg=7.0, scheduler="DPM++ 2M Karras", width=1024, height=1024, size_multiple=8),
+    schedulers=UNET_SCHEDULERS,
+    prompt_window=CLIP_WINDOW,
+    # A published linear fit from SDXL's 4 latent channels to RGB: previews without a VAE decode.
+    latent_rgb=((0.3651, 0.4232, 0.4341), (-0.2533, -0.0042, 0.1068), (0.1076, 0.1111, -0.0362),
+                (-0.3165, -0.2492, -0.2188)),
+    latent_rgb_bias=(0.1084, -0.0175, -0.0011),
+)
+
+SD15 = ImageFamily(
+    name="sd15",
+    label="Stable Diffusion 1.5",
+    pipeline_classes={
+        "txt2img": "StableDiffusionPipeline",
+        "img2img": "StableDiffusionImg2ImgPipeline",
+        "inpaint": "StableDiffusionInpaintPipeline",
+    },
+    defaults=FamilyDefaults(steps=30, cfg=7.0, scheduler="DPM++ 2M Karras", width=512, height=512, size_multiple=8),
+    schedulers=UNET_SCHEDULERS,
+    prompt_window=CLIP_WINDOW,
+    unused={"performance": "The LCM and Lightning presets are SDXL LoRAs; SD 1.5 uses steps and CFG directly."},
+    latent_rgb=((0.3512, 0.2297, 0.3227), (0.3250, 0.4974, 0.2350), (-0.2829, 0.1762, 0.2721),
+                (-0.2120, -0.2616, -0.7177)),
+)

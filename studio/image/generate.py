@@ -1,0 +1,204 @@
+"""Text (or image) to images: the one function the Image tab, the edit tools and the API call.
+
+    results = generate_images(studio, ImageRequest(prompt="a red fox"), folder)
+
+What happens, in order: the request is checked; the checkpoint comes from the shared cache
+(one entry per checkpoint); its family decides sizes, defaults and the scheduler; styles
+and the performance preset are applied; a pipeline for the task is assembled over the
+cached modules with ``from_pipe`` and its own scheduler; LoRAs are switched in through the
+checkpoint's adapter gate; then image i is drawn with seed + i, previewed every step from
+its latents, saved with its parameters as soon as it is done, and delivered.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from studio.errors import BadInput
+from studio.image import checkpoints, metadata, outputs, presets, styles
+from studio.image.families.base import ImageFamily
+from studio.image.loras import LoraFile, active_key, switch_to
+from studio.image.previews import latents_to_rgb
+from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
+
+PREVIEW_SECONDS = 0.4  # previews are cheap, but a UI cannot use one per millisecond either
+APP_NAME = "GenAI Studio"
+
+
+@dataclass
+class Plan:
+    """A request with everything resolved against its model family."""
+
+    request: ImageRequest
+    family: ImageFamily
+    width: int
+    height: int
+    steps: int
+    cfg: float
+    scheduler: str
+    prompt: str  # styles applied
+    negative_prompt: str
+    loras: list[LoraFile]
+    seed: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _size(request: ImageRequest, family: ImageFamily) -> tuple[int, int]:
+    if request.task == "img2img":  # the starting image's size, rounded down to what the model takes
+        m = family.defaults.size_multiple
+        width, height = request.init_image.size
+        return max(m, width // m * m), max(m, height // m * m)
+    if request.width and request.height:
+        width, height = request.width, request.height
+    else:
+        width, height = presets.parse_aspect(request.aspect_ratio)
+    checkpoints.check_sizes(width, height, family.defaults.size_multiple, family.label)
+    return width, height
+
+
+def plan(studio: Any, request: ImageRequest, family: ImageFamily, base: Any) -> Plan:
+    notes: list[str] = []
+    width, height = _size(request, family)
+    loras = checkpoints.lora_files(studio, request.loras)
+    if family.uses("performance"):
+        preset = presets.performance(request.performance)
+        steps, cfg, scheduler = preset.steps, preset.cfg, preset.scheduler
+        if preset.lora:
+            loras = [checkpoints.preset_lora(studio, preset.lora)] + loras
+    else:
+        defaults = family.defaults
+        steps, cfg, scheduler = defaults.steps, defaults.cfg, defaults.scheduler
+    steps = request.steps or steps
+    cfg = cfg if request.cfg is None else request.cfg
+    scheduler = request.scheduler or scheduler
+    if scheduler not in family.schedulers:
+        raise BadInput(
+            f"Sampler {scheduler[:40]!r} is not available for {family.label}. Pick one of: {', '.join(family.schedulers)}."
+        )
+    if loras and not family.uses("loras"):
+        raise BadInput(f"{family.label} takes no LoRAs here: {family.unused['loras']}")
+    prompt, negative = styles.apply(request.prompt, request.negative_prompt, request.styles)
+    if not prompt:
+        notes.append("No prompt: the model draws whatever it likes.")
+    if negative and not family.guidance_active(cfg):
+        notes.append(f"The negative prompt has no effect at CFG {cfg:g}: {family.label} uses it only above {family.guidance_threshold:g}.")
+    notes += prompt_window_notes(base, family, prompt)
+    return Plan(request, family, width, height, steps, cfg, scheduler, prompt, negative, loras,
+                resolve_seed(request.seed), notes)
+
+
+def prompt_window_notes(base: Any, family: ImageFamily, prompt: str) -> list[str]:
+    """Say where the text encoder stops reading (CLIP: 77 tokens), and what it never sees."""
+    window = family.prompt_window
+    if window is None or not prompt:
+        return []
+    tokenizer = getattr(base, window.tokenizer_attr)
+    ids = tokenizer(prompt, truncation=False, add_special_tokens=True, verbose=False)["input_ids"]
+    if len(ids) <= window.limit:
+        return []
+    kept_ids = ids[1 : window.limit - 1]  # the start and end marks take two places
+    kept = tokenizer.decode(kept_ids, skip_special_tokens=True)
+    dropped = tokenizer.decode(ids[window.limit - 1 : -1], skip_special_tokens=True)
+    return [
+        f"The prompt is {len(ids)} {window.name} tokens; {family.label} reads the first {window.limit} "
+        f"(start and end marks included). Never seen: “{dropped[:120]}{'…' if len(dropped) > 120 else ''}”. "
+        f"Kept ends with: “…{kept[-60:]}”."
+    ]
+
+
+def a1111_fields(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
+    fields = {
+        "Steps": p.steps, "Sampler": p.scheduler, "CFG scale": f"{p.cfg:g}", "Seed": seed,
+        "Size": f"{p.width}x{p.height}", "Model": model_name,
+        "Styles": ", ".join(p.request.styles), "Performance": p.request.performance if p.family.uses("performance") else "",
+        "Lora weights": ", ".join(f"{lora.label}: {lora.weight:g}" for lora in p.loras),
+        "Version": APP_NAME,
+    }
+    if p.request.task == "img2img":
+        fields["Denoising strength"] = f"{p.request.strength:g}"
+    return fields
+
+
+def generate_images(studio: Any, request: ImageRequest, folder: Path | None, task: Any = None) -> list[ImageResult]:
+    """Draw ``request.image_number`` images; each is saved in ``folder`` (when given) and
+    delivered to ``task`` as soon as it is done. ``task`` (studio.progress.Task) also gets
+    per-step progress with previews, and its Cancel stops the work within a step."""
+    import torch
+
+    request = checked(request)
+    spec = checkpoints.spec(studio, request.checkpoint)
+    results: list[ImageResult] = []
+    with studio.cache.use(spec) as model:
+        family, base = model.family, model.pipeline
+        p = plan(studio, request, family, base)
+        pipe = family.task_pipeline(base, request.task, family.make_scheduler(base, p.scheduler))
+        model_name = spec.source if not spec.is_tiny else f"{request.checkpoint or 'default'} ({spec.source})"
+        with model.adapter_state.holding(active_key(p.loras), lambda: switch_to(base, p.loras)):
+            for index in range(request.image_number):
+                seed = p.seed + index
+                result = _one_image(studio, pipe, p, seed, index, task, torch)
+                per_image = replace(request, seed=seed, image_number=1).parameters()
+                result.parameters = {"request": per_image, "resolved": _resolved(p, seed, model_name)}
+                a1111 = metadata.a1111_text(p.prompt, p.negative_prompt, a1111_fields(p, seed, Path(model_name).name))
+                result.parameters["a1111"] = a1111
+                if folder is not None:
+                    result.path = str(outputs.save_png(folder, result.image, a1111, result.parameters, seed))
+                results.append(result)
+                if task is not None:
+                    task.deliver(result)
+    return results
+
+
+def _resolved(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
+    return {
+        "family": p.family.name, "model": model_name, "width": p.width, "height": p.height, "steps": p.steps,
+        "cfg": p.cfg, "scheduler": p.scheduler, "seed": seed, "prompt": p.prompt, "negative_prompt": p.negative_prompt,
+        "loras": [[lora.label, lora.weight] for lora in p.loras],
+    }
+
+
+def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any, torch: Any) -> ImageResult:
+    family = p.family
+    seen = {"steps": 0, "scheduler": ""}
+    last_preview = [0.0]
+    total = p.steps if p.request.task == "txt2img" else max(1, int(p.steps * p.request.strength))
+    label = f"image {index + 1} of {p.request.image_number}"
+
+    def on_step(pipeline, step, timestep, tensors):
+        seen["steps"] += 1
+        seen["scheduler"] = type(pipeline.scheduler).__name__
+        if task is not None:
+            preview = None
+            now = time.monotonic()
+            if now - last_preview[0] >= PREVIEW_SECONDS and "latents" in tensors:
+                last_preview[0] = now
+                preview = latents_to_rgb(tensors["latents"][0], family.latent_rgb, family.latent_rgb_bias)
+            task.step(seen["steps"], total, label, preview)  # raises Cancelled after Cancel
+        return {}
+
+    kwargs = dict(
+        prompt=p.prompt,
+        width=p.width,
+        height=p.height,
+        num_inference_steps=p.steps,
+        guidance_scale=p.cfg,
+        generator=torch.Generator(device="cpu").manual_seed(seed),  # same pixels on any device's RNG
+        callback_on_step_end=on_step,
+        **family.call_kwargs(p.cfg),
+    )
+    if family.uses("negative_prompt") or family.guidance_active(p.cfg):
+        kwargs["negative_prompt"] = p.negative_prompt or None
+    if p.request.task == "img2img":
+        start = p.request.init_image.convert("RGB")
+        if start.size != (p.width, p.height):
+            start = start.resize((p.width, p.height))
+        kwargs.update(image=start, strength=p.request.strength)
+        kwargs.pop("width"), kwargs.pop("height")
+    image = studio.cache.run(lambda: pipe(**kwargs).images[0])
+    return ImageResult(
+        image=image, seed=seed, prompt=p.prompt, negative_prompt=p.negative_prompt, parameters={},
+        steps_run=seen["steps"], scheduler_used=seen["scheduler"], notes=list(p.notes),
+    )

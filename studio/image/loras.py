@@ -1,0 +1,84 @@
+"""LoRAs on a shared checkpoint: loaded per request, never fused into the shared weights.
+
+The UNet / transformer of a checkpoint is shared by every user of it. Loading a LoRA puts
+adapter layers into that module, so the active set of LoRAs is state of the shared model.
+``AdapterGate`` makes that safe: requests that want the same set run side by side; a
+request that wants another set waits until the model is idle, then swaps the set (unload
+all, load the new ones). Unloading removes the adapter layers entirely, so a request
+without LoRAs always runs on the untouched base weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from studio.errors import BadInput
+
+
+@dataclass(frozen=True)
+class LoraFile:
+    path: Path
+    weight: float
+    label: str
+
+    @property
+    def adapter_name(self) -> str:
+        # A name peft accepts, unique per file (two files may share a stem).
+        digest = hashlib.sha1(str(self.path).encode()).hexdigest()[:10]
+        return f"studio_{digest}"
+
+
+class AdapterGate:
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._active: tuple = ()
+        self._users = 0
+
+    @property
+    def active(self) -> tuple:
+        return self._active
+
+    @contextmanager
+    def holding(self, wanted: tuple, switch: Callable[[], None]) -> Iterator[None]:
+        """Run the block with the adapter set ``wanted`` active. ``switch`` makes it active and
+        runs only while nobody else uses the model."""
+        with self._condition:
+            while wanted != self._active and self._users:
+                self._condition.wait()
+            if wanted != self._active:
+                self._active = ("<switching>",)  # a failed switch leaves no claim of a clean state
+                switch()
+                self._active = wanted
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._users -= 1
+                self._condition.notify_all()
+
+
+def switch_to(pipe: Any, loras: list[LoraFile]) -> None:
+    """Unload every adapter, then load ``loras`` with their weights (weight 0 ones are skipped)."""
+    pipe.unload_lora_weights()
+    active = [lora for lora in loras if lora.weight != 0]
+    for lora in active:
+        try:
+            pipe.load_lora_weights(str(lora.path.parent), weight_name=lora.path.name, adapter_name=lora.adapter_name)
+        except (ValueError, KeyError, RuntimeError, OSError) as exc:
+            pipe.unload_lora_weights()
+            raise BadInput(
+                f"The LoRA {lora.label} does not fit this checkpoint ({str(exc).splitlines()[0][:160]}). "
+                "Is it made for this model family?"
+            ) from None
+    if active:
+        pipe.set_adapters([lora.adapter_name for lora in active], [lora.weight for lora in active])
+
+
+def active_key(loras: list[LoraFile]) -> tuple:
+    return tuple(sorted((str(lora.path), lora.weight) for lora in loras if lora.weight != 0))

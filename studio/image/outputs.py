@@ -1,0 +1,70 @@
+"""Where a user's images live, and their history.
+
+Each owner (a browser, through its pinned ``gr.BrowserState`` id; a logged-in user, by
+name; a script, by its session) has one folder ``<outputs>/images/<owner>/<date>/``. The
+history is what that folder holds, newest first, so it survives a reload and a restart,
+and a result finished after its page went away is there too. Owners never share a folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from studio.image import metadata
+from studio.outputs import safe_name
+
+IMAGES = "images"
+BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
+HISTORY_LIMIT = 200
+_counter_lock = threading.Lock()
+
+
+def owner_folder(outputs_root: Path, user: str | None = None, browser_id: str | None = None,
+                 session: str | None = None) -> Path:
+    """The owner's images folder: the logged-in user, else the browser id, else the session."""
+    if user:
+        owner = "user-" + safe_name(user, "user", 48)
+    elif browser_id and BROWSER_ID.match(str(browser_id)):
+        owner = "browser-" + browser_id
+    else:
+        owner = "session-" + safe_name(session or "script", "script", 32)
+    folder = Path(outputs_root) / IMAGES / owner
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_png(owner: Path, image: Any, a1111: str, parameters: dict[str, Any], seed: int) -> Path:
+    day = owner / dt.date.today().isoformat()
+    day.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%H%M%S")
+    with _counter_lock:  # unique names even for images finished in the same second
+        number = len(list(day.glob("*.png"))) + 1
+        path = day / f"{number:05d}-{stamp}-{seed}.png"
+        image.save(path, pnginfo=metadata.png_info(a1111, parameters))
+    return path
+
+
+def history(owner: Path, limit: int = HISTORY_LIMIT) -> list[tuple[str, str]]:
+    """(path, caption) of the owner's images, newest first."""
+    files = sorted(Path(owner).glob("*/*.png"), key=lambda p: (p.parent.name, p.name), reverse=True)[:limit]
+    return [(str(path), caption(path)) for path in files]
+
+
+def caption(path: Path) -> str:
+    seed = path.stem.rsplit("-", 1)[-1]
+    return f"seed {seed} · {path.parent.name}"
+
+
+def read_request(path: Path) -> dict[str, Any]:
+    """The studio request saved in one of the owner's PNGs."""
+    found = metadata.read_parameters(path)
+    return found.get("studio", {}).get("request", {}) if "studio" in found else {}
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1)

@@ -1,0 +1,180 @@
+"""One request in, a list of results out: what the Image tab, the edit tools and the API send.
+
+``ImageRequest`` holds what the user chose, as given (a preset name, an aspect ratio, style
+names, seed -1). ``checked`` validates every field a student can get wrong, before any
+model is touched, with a sentence that says what to do.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from studio.errors import BadInput
+from studio.image import presets, styles
+
+MAX_PROMPT_CHARS = 20_000  # far past any text encoder's window; longer is a paste mistake
+MAX_IMAGES = 8
+MAX_LORAS = 5
+MIN_SIDE, MAX_SIDE = 256, 2048
+MAX_STEPS = 150
+MAX_CFG = 30.0
+MAX_SEED = 2**32 - 1  # what torch generators and A1111 seeds accept
+LORA_WEIGHT_RANGE = (-4.0, 4.0)
+TASKS = ("txt2img", "img2img")
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    prompt: str = ""
+    negative_prompt: str = ""
+    styles: tuple[str, ...] = ()
+    performance: str = presets.DEFAULT_PERFORMANCE
+    aspect_ratio: str = presets.DEFAULT_ASPECT
+    image_number: int = 1
+    seed: int = -1  # -1: a random one, reported back; image i uses seed + i
+    checkpoint: str = ""  # "" = the catalog default
+    loras: tuple[tuple[str, float], ...] = ()
+    # Advanced overrides; None = from the preset (SDXL) or the family's defaults.
+    width: int | None = None
+    height: int | None = None
+    steps: int | None = None
+    cfg: float | None = None
+    scheduler: str | None = None
+    # img2img (Vary, upscale refine): the starting image and how much of it is redrawn.
+    task: str = "txt2img"
+    init_image: Any = field(default=None, compare=False, repr=False)
+    strength: float = 0.5
+
+    def parameters(self) -> dict[str, Any]:
+        """JSON-safe settings (the image itself is not part of them)."""
+        data = asdict(replace(self, init_image=None))
+        data.pop("init_image")
+        data["styles"] = list(self.styles)
+        data["loras"] = [list(pair) for pair in self.loras]
+        return data
+
+    @classmethod
+    def from_parameters(cls, data: dict[str, Any]) -> "ImageRequest":
+        known = {f for f in cls.__dataclass_fields__ if f != "init_image"}
+        values = {k: v for k, v in data.items() if k in known}
+        values["styles"] = tuple(values.get("styles") or ())
+        values["loras"] = tuple(tuple(pair) for pair in values.get("loras") or ())
+        return cls(**values)
+
+
+def _number(name: str, value: Any, low: float, high: float, whole: bool = False) -> Any:
+    if isinstance(value, bool) or value is None or value == "":
+        raise BadInput(f"{name} must be a number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{name} must be a number, not {str(value)[:30]!r}.") from None
+    if whole and number != int(number):
+        raise BadInput(f"{name} must be a whole number, not {value!r}.")
+    if not low <= number <= high:
+        raise BadInput(f"{name} must be between {low:g} and {high:g}, not {number:g}.")
+    return int(number) if whole else number
+
+
+def resolve_seed(seed: Any) -> int:
+    if seed is None or seed == "":
+        return random.randrange(MAX_SEED)
+    value = _number("Seed", seed, -(2**63), 2**63, whole=True)
+    if value < 0:
+        return random.randrange(MAX_SEED - MAX_IMAGES)
+    if value > MAX_SEED - MAX_IMAGES:
+        raise BadInput(f"Seed must be at most {MAX_SEED - MAX_IMAGES} (image i uses seed + i).")
+    return value
+
+
+def check_text(name: str, text: Any) -> str:
+    text = "" if text is None else str(text)
+    if len(text) > MAX_PROMPT_CHARS:
+        raise BadInput(
+            f"The {name} has {len(text):,} characters; the limit is {MAX_PROMPT_CHARS:,} "
+            "(the text encoder reads only the beginning anyway)."
+        )
+    return text.strip()
+
+
+def _loras(value: Any) -> tuple[tuple[str, float], ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):  # "name.safetensors:0.8" per line, for hand-written API calls
+        pairs = []
+        for line in value.splitlines():
+            name, _, weight = line.strip().rpartition(":")
+            if line.strip():
+                pairs.append((name or line.strip(), weight if name else 1.0))
+        value = pairs
+    items = []
+    for item in value:
+        if isinstance(item, dict):
+            item = (item.get("name"), item.get("weight", 1.0))
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise BadInput("Each LoRA is a [name, weight] pair.")
+        name, weight = str(item[0] or "").strip(), item[1]
+        if not name or name.lower() == "none":
+            continue
+        items.append((name[:300], _number(f"LoRA weight of {name[:40]}", weight, *LORA_WEIGHT_RANGE)))
+    if len(items) > MAX_LORAS:
+        raise BadInput(f"At most {MAX_LORAS} LoRAs at once (got {len(items)}).")
+    return tuple(items)
+
+
+def checked(request: ImageRequest) -> ImageRequest:
+    """The request with every field validated and normalised (the seed still as given)."""
+    task = str(request.task)
+    if task not in TASKS:
+        raise BadInput(f"Task must be one of {', '.join(TASKS)}.")
+    if task == "img2img" and request.init_image is None:
+        raise BadInput("Give an image to start from.")
+    size = {}
+    for side in ("width", "height"):
+        value = getattr(request, side)
+        if value not in (None, "", 0):
+            size[side] = _number(side.capitalize(), value, MIN_SIDE, MAX_SIDE, whole=True)
+    if len(size) == 1:
+        raise BadInput("Give both width and height, or neither (then the aspect ratio is used).")
+    aspect = request.aspect_ratio
+    if not size:
+        presets.parse_aspect(aspect)
+    return replace(
+        request,
+        prompt=check_text("prompt", request.prompt),
+        negative_prompt=check_text("negative prompt", request.negative_prompt),
+        styles=styles.check_names(request.styles),
+        performance=presets.performance(request.performance).name,
+        image_number=_number("Image number", request.image_number, 1, MAX_IMAGES, whole=True),
+        checkpoint=str(request.checkpoint or "").strip()[:300],
+        loras=_loras(request.loras),
+        width=size.get("width"),
+        height=size.get("height"),
+        steps=None if request.steps in (None, "", 0) else _number("Steps", request.steps, 1, MAX_STEPS, whole=True),
+        cfg=None if request.cfg in (None, "") or (isinstance(request.cfg, float) and request.cfg != request.cfg)
+        else _number("CFG", request.cfg, 0.0, MAX_CFG),
+        scheduler=(str(request.scheduler).strip() or None) if request.scheduler else None,
+        strength=_number("Denoise strength", request.strength, 0.01, 1.0),
+    )
+
+
+@dataclass
+class ImageResult:
+    image: Any  # PIL image
+    seed: int
+    prompt: str  # exactly what the model was given (styles applied)
+    negative_prompt: str
+    parameters: dict[str, Any]  # everything needed to reproduce it (see metadata)
+    path: str | None = None  # the saved PNG
+    steps_run: int = 0  # denoising steps the pipeline actually ran (counted by its callback)
+    scheduler_used: str = ""  # the scheduler class the pipeline actually stepped with
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "seed": self.seed, "prompt": self.prompt, "negative_prompt": self.negative_prompt,
+            "width": self.image.width, "height": self.image.height, "steps_run": self.steps_run,
+            "scheduler": self.scheduler_used, "parameters": self.parameters, "notes": self.notes,
+        }

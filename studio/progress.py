@@ -1,0 +1,163 @@
+"""One progress / cancel helper for every long tool (generation, upscaling, editing).
+
+``Task`` runs ``work(task)`` in a worker thread. The work calls ``task.step(...)`` once per
+step (which raises ``Cancelled`` once Cancel was pressed, so it stops within one step) and
+``task.deliver(item)`` for each finished piece (an image). The caller iterates ``events()``:
+progress updates and delivered items as they happen, then the work's return value.
+
+A caller that goes away (a closed or reloaded page) does not stop the work unless asked:
+an image being generated still lands in the user's history.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from studio.errors import StudioError
+
+POLL_SECONDS = 0.05
+
+
+class Cancelled(StudioError):
+    """The user pressed Cancel; the work stopped at the next step."""
+
+    def __init__(self, message: str = "Cancelled: stopped at the next step."):
+        super().__init__(message)
+
+
+class CancelFlag(threading.Event):
+    """The Cancel button's flag. Gradio may deep-copy session state; a copy would no longer
+    reach the worker, so copying returns the same object."""
+
+    def __deepcopy__(self, memo: dict) -> "CancelFlag":
+        return self
+
+
+@dataclass
+class Progress:
+    step: int
+    total: int
+    label: str = ""
+    preview: Any = None  # a small PIL image of the work so far, when there is one
+
+    @property
+    def fraction(self) -> float:
+        return min(self.step / self.total, 1.0) if self.total else 0.0
+
+
+@dataclass
+class Delivered:
+    item: Any
+
+
+@dataclass
+class Finished:
+    value: Any
+
+
+Event = Progress | Delivered | Finished
+
+
+class Task:
+    def __init__(
+        self,
+        work: Callable[["Task"], Any],
+        name: str = "studio-task",
+        cancel: threading.Event | None = None,
+        cancel_when_abandoned: bool = False,
+    ):
+        self._work = work
+        self._name = name
+        self.cancel_flag = cancel if cancel is not None else CancelFlag()
+        self._cancel_when_abandoned = cancel_when_abandoned
+        self._events: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.steps_reported = 0
+
+    # -- called by the work, in the worker thread --
+
+    def step(self, step: int, total: int, label: str = "", preview: Any = None) -> None:
+        """Report progress; raises Cancelled once Cancel was pressed."""
+        self.check_cancelled()
+        self.steps_reported += 1
+        self._events.put(Progress(step, total, label, preview))
+
+    def check_cancelled(self) -> None:
+        if self.cancel_flag.is_set():
+            raise Cancelled()
+
+    def deliver(self, item: Any) -> None:
+        self._events.put(Delivered(item))
+
+    # -- called by the caller --
+
+    def cancel(self) -> None:
+        self.cancel_flag.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            self._events.put(Finished(self._work(self)))
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._events.put(exc)
+
+    def events(self) -> Iterator[Event]:
+        """Progress and delivered items as they come, then ``Finished``; errors re-raised.
+        Progress events that piled up are merged (only the latest is yielded)."""
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+        finished = False
+        try:
+            while True:
+                try:
+                    event = self._events.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                pending = [event]
+                while True:
+                    try:
+                        pending.append(self._events.get_nowait())
+                    except queue.Empty:
+                        break
+                latest_progress = max((i for i, e in enumerate(pending) if isinstance(e, Progress)), default=None)
+                for i, event in enumerate(pending):
+                    if isinstance(event, BaseException):
+                        finished = True
+                        raise event
+                    if isinstance(event, Progress) and i != latest_progress:
+                        continue
+                    yield event
+                    if isinstance(event, Finished):
+                        finished = True
+                        return
+        finally:
+            if not finished and self._cancel_when_abandoned:
+                self.cancel()
+
+    def run(self) -> Any:
+        """Run to the end in this thread's view (scripts, the API): the work's return value."""
+        for event in self.events():
+            if isinstance(event, Finished):
+                return event.value
+        return None
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
+    """Poll ``predicate`` until true or ``timeout`` seconds pass (tests and shutdown paths)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
