@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.errors import ModelUnavailable
-from studio.models import tiny
+from studio.models import hub_access, tiny
 from studio.models.specs import ModelSpec
 
 
@@ -21,9 +21,14 @@ class LoadRequest:
     revision: str | None
     variant: str | None
     dtype: Any  # torch.dtype
+    # True when the Hub cannot be reached: only the local HF cache is read, so a loader
+    # fails at once instead of retrying the network for most of a minute.
+    local_files_only: bool = False
 
     def hub_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
+        if self.local_files_only:
+            kwargs["local_files_only"] = True
         if self.subfolder:
             kwargs["subfolder"] = self.subfolder
         if self.revision:
@@ -39,6 +44,7 @@ LOADERS: dict[str, str] = {
     "causal_lm": "studio.text.loading:load_causal_lm",
     "tokenizer": "studio.tokens.loading:load_tokenizer",
     "vq": "studio.tokens.loading:load_vq",
+    "image_pipeline": "studio.image.loading:load_image_pipeline",
 }
 
 
@@ -62,13 +68,28 @@ def unavailable_message(source: str, reason: str) -> str:
     )
 
 
-def load(spec: ModelSpec, dtype: Any, tiny_root: Path) -> Any:
-    """Load ``spec`` onto the CPU in ``dtype``; a clear ModelUnavailable instead of a traceback."""
+def offline_reason(source: str, hub: hub_access.HubAccess) -> str | None:
+    """Why loading ``source`` must read the local HF cache only; None when the Hub may be asked."""
+    if Path(source).is_dir() or hub_access.offline_mode():
+        return None  # a local folder needs no Hub; HF_HUB_OFFLINE already keeps the client local
+    if hub.reachable():
+        return None
+    return f"no internet connection: {hub.endpoint} did not answer, and the local cache does not have it"
+
+
+def load(spec: ModelSpec, dtype: Any, tiny_root: Path, hub: hub_access.HubAccess | None = None) -> Any:
+    """Load ``spec`` onto the CPU in ``dtype``; a clear ModelUnavailable instead of a traceback.
+
+    ``hub`` says whether the Hub answers (default: the shared, cached probe)."""
+    offline = None
     if spec.is_tiny:
         location = str(tiny.ensure_built(tiny.twin_name(spec.source), tiny_root))
     else:
         location = spec.source
-    request = LoadRequest(location, spec.subfolder, spec.revision, spec.variant, dtype)
+        offline = offline_reason(location, hub or hub_access.shared)
+    request = LoadRequest(
+        location, spec.subfolder, spec.revision, spec.variant, dtype, local_files_only=offline is not None
+    )
     load_fn = _loader(spec.kind)
     try:
         return load_fn(request)
@@ -78,5 +99,5 @@ def load(spec: ModelSpec, dtype: Any, tiny_root: Path) -> Any:
         # huggingface_hub's offline / not-found / bad-id errors derive from these.
         if spec.is_tiny:
             raise
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        reason = offline or (str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
         raise ModelUnavailable(unavailable_message(spec.source, reason)) from exc
