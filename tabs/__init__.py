@@ -9,11 +9,12 @@ from typing import Any
 import gradio as gr
 
 from studio.context import StudioContext
+from tabs import owner
 from tabs.common import TabContext
 from tabs.i18n import Translator
 
 # One module per tab, each exposing build(ctx); shown in this order.
-TAB_MODULES = ("tabs.text", "tabs.tokens", "tabs.models", "tabs.about")
+TAB_MODULES = ("tabs.image", "tabs.text", "tabs.tokens", "tabs.models", "tabs.about")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
@@ -24,9 +25,15 @@ def build_app(studio: StudioContext) -> gr.Blocks:
         gr.Markdown(f"# {ctx.t.plain('app.title')}", elem_id="studio-title")
         if studio.settings.is_tiny:
             gr.Markdown(ctx.t.plain("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
-        with gr.Tabs():
+        ctx.browser_id = owner.browser_state(ctx)
+        with gr.Tabs() as main_tabs:
             for name in TAB_MODULES:
                 importlib.import_module(name).build(ctx)
+        ctx.send_to.wire(main_tabs, ctx.t.plain)
+        # A new browser gets its random id on first visit; a known one keeps its own.
+        loaded = demo.load(owner.ensure_browser_id, ctx.browser_id, ctx.browser_id, api_visibility="private")
+        for fn, outputs in ctx.after_load:  # e.g. the Image tab's history of this browser
+            loaded.then(fn, ctx.browser_id, outputs, api_visibility="private", show_progress="hidden")
     demo.studio_translator = ctx.t  # launch() needs the same i18n object
     return demo
 

@@ -25,8 +25,13 @@ class TabContext:
     """What ``build(ctx)`` receives: the studio context plus the UI translator."""
 
     def __init__(self, studio: StudioContext, translate: Translator):
+        from tabs.send_to import SendTo
+
         self.studio = studio
         self.t = translate
+        self.send_to = SendTo()  # image tabs register targets and sources; wired once all exist
+        self.browser_id = None  # the gr.BrowserState holding this browser's id (set by build_app)
+        self.after_load: list[tuple[Callable, list]] = []  # (fn(browser_id), outputs) run on page load
 
     @property
     def settings(self):

@@ -85,3 +85,19 @@ def check_sizes(width: int, height: int, multiple: int, label: str) -> None:
             f"{label} needs width and height in multiples of {multiple}; {width}×{height} is not. "
             f"Try {width // multiple * multiple}×{height // multiple * multiple}."
         )
+
+
+def family_hint(studio: Any, name: str | None):
+    """The family of a checkpoint without loading it (None when only loading can tell)."""
+    from studio.image import families, loading
+
+    settings = studio.settings
+    name = (name or "").strip() or catalog.default_id(settings, "image")
+    twin = catalog.entry("image").twins.get(name)
+    if twin:
+        return families.FAMILIES.get(twin)
+    try:
+        path = model_files.resolve(checkpoints_dir(settings), name, "checkpoint")
+        return loading.family_of_single_file(path) if path.is_file() else loading.family_of_folder(path)
+    except BadInput:
+        return None

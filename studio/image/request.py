@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from studio.errors import BadInput
@@ -174,7 +175,7 @@ class ImageResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "path": self.path, "seed": self.seed, "prompt": self.prompt, "negative_prompt": self.negative_prompt,
+            "file_name": Path(self.path).name if self.path else None, "seed": self.seed, "prompt": self.prompt, "negative_prompt": self.negative_prompt,
             "width": self.image.width, "height": self.image.height, "steps_run": self.steps_run,
             "scheduler": self.scheduler_used, "parameters": self.parameters, "notes": self.notes,
         }

@@ -1,0 +1,319 @@
+"""Image tab: Fooocus-style generation (styles, presets, aspect ratios, seeds, LoRAs) with live
+previews, Cancel, a per-browser history, PNG metadata round trip and "send to".
+Only components and wiring here: the work is in ``studio.image``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from studio.image import checkpoints, metadata, outputs, presets, styles
+from studio.image.generate import generate_images
+from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
+from studio.image.schedulers import UNET_SCHEDULERS
+from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
+from tabs import owner
+from tabs.common import TabContext, friendly, gpu_event, gpu_function
+
+PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
+
+
+def _style_choices() -> list[tuple[str, str]]:
+    return [(f"{s.name} — {s.description}", s.name) for s in styles.all_styles().values()]
+
+
+def _number_or_none(value: Any) -> Any:
+    return None if value in (None, "") else value
+
+
+def _gallery_item(result) -> tuple[str, str]:
+    return result.path or result.image, f"seed {result.seed}"
+
+
+def _details_markdown(result_summary: dict[str, Any]) -> str:
+    resolved = result_summary.get("resolved", {})
+    lines = [
+        f"**seed {resolved.get('seed')}** · {resolved.get('width')}×{resolved.get('height')} · "
+        f"{resolved.get('steps')} steps · {resolved.get('scheduler')} · CFG {resolved.get('cfg')} · `{resolved.get('model')}`",
+        f"**Prompt sent to the model:** {resolved.get('prompt') or '(empty)'}",
+    ]
+    if resolved.get("negative_prompt"):
+        lines.append(f"**Negative:** {resolved['negative_prompt']}")
+    if resolved.get("loras"):
+        lines.append("**LoRAs:** " + ", ".join(f"{name} ({weight:g})" for name, weight in resolved["loras"]))
+    return "\n\n".join(lines)
+
+
+def build(ctx: TabContext) -> None:
+    t, studio, settings = ctx.t, ctx.studio, ctx.settings
+    checkpoint_choices = checkpoints.offered(settings)
+
+    # --- API: self-explaining parameters; the same studio function as the UI --------------
+
+    def generate_image(
+        prompt: str,
+        negative_prompt: str = "",
+        styles: list[str] | None = None,
+        performance: str = presets.DEFAULT_PERFORMANCE,
+        aspect_ratio: str = presets.DEFAULT_ASPECT,
+        image_number: int = 1,
+        seed: int = -1,
+        checkpoint: str = "",
+        loras: list[list[Any]] | None = None,
+        width: int = 0,
+        height: int = 0,
+        steps: int = 0,
+        cfg: float | None = None,
+        scheduler: str = "",
+        request: gr.Request = None,
+    ) -> dict:
+        """Generate `image_number` images (1-8). styles: names from /styles, applied in order.
+        performance: Quality | Speed | Extreme Speed | Lightning. aspect_ratio e.g. '1152×896'
+        (or width and height). seed -1 = random; image i uses seed + i. checkpoint: '' for the
+        default, a Hub id, or a file in the checkpoints folder. loras: [[file, weight], ...].
+        steps 0 / cfg None / scheduler '' follow the preset. Returns images with their seeds,
+        final prompts and metadata."""
+        image_request = ImageRequest(
+            prompt=prompt, negative_prompt=negative_prompt, styles=tuple(styles or ()), performance=performance,
+            aspect_ratio=aspect_ratio, image_number=image_number, seed=seed, checkpoint=checkpoint,
+            loras=tuple(tuple(pair) for pair in loras or ()), width=width or None, height=height or None,
+            steps=steps or None, cfg=cfg, scheduler=scheduler or None,
+        )
+        results = generate_images(studio, image_request, owner.folder_for(ctx, request))
+        return {
+            "images": [{"image": gr.FileData(path=r.path), **r.summary()} for r in results],
+        }
+
+    def list_styles() -> list[dict]:
+        """Every style: name, one-line description, prompt template ({prompt} is replaced) and negative."""
+        return styles.listing()
+
+    # --- UI ------------------------------------------------------------------------------
+
+    with gr.Tab(t("image.tab"), id="image"):
+        gr.Markdown(t("image.intro"))
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Row():
+                    prompt = gr.Textbox(label=t("image.prompt"), placeholder=t.plain("image.prompt_placeholder"),
+                                        lines=3, scale=5, elem_id="image-prompt")
+                    with gr.Column(scale=1, min_width=140):
+                        generate_button = gr.Button(t("image.generate"), variant="primary", elem_id="image-generate")
+                        cancel_button = gr.Button(t("image.cancel"), variant="stop", elem_id="image-cancel")
+                status = gr.Markdown(elem_id="image-status")
+                with gr.Row():
+                    preview = gr.Image(label=t("image.preview"), interactive=False, height=256, scale=1,
+                                       elem_id="image-preview")
+                    gallery = gr.Gallery(label=t("image.results"), columns=4, height=420, scale=3,
+                                         elem_id="image-gallery", allow_preview=True)
+                details = gr.Markdown(elem_id="image-details")
+                selected_path = gr.State(None)
+                ctx.send_to.source(t("image.send_picker"), t("image.send"), selected_path, "image")
+                with gr.Accordion(t("image.history"), open=True):
+                    history = gr.Gallery(columns=6, height=300, show_label=False, elem_id="image-history")
+                    with gr.Row():
+                        history_button = gr.Button(t("image.history_refresh"), size="sm")
+                        restore_button = gr.Button(t("image.restore"), size="sm", elem_id="image-restore")
+                    drop_png = gr.File(label=t("image.drop_png"), file_types=[".png"], type="filepath",
+                                       height=90, elem_id="image-drop-png")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    checkpoint = gr.Dropdown(checkpoint_choices, value=checkpoint_choices[0], label=t("image.checkpoint"),
+                                             info=t("image.checkpoint_info"), allow_custom_value=True, scale=4,
+                                             elem_id="image-checkpoint")
+                    refresh_button = gr.Button(t("image.refresh"), size="sm", scale=1)
+                family_note = gr.Markdown(elem_id="image-family")
+                negative_prompt = gr.Textbox(label=t("image.negative"), info=t("image.negative_info"), lines=2,
+                                             elem_id="image-negative")
+                style_pick = gr.Dropdown(_style_choices(), value=[], multiselect=True, filterable=True,
+                                         label=t("image.styles"), info=t("image.styles_info"), elem_id="image-styles")
+                no_style = gr.Button(t("image.no_style"), size="sm")
+                performance = gr.Radio(
+                    [(f"{p.name} ({p.steps})", p.name) for p in presets.PERFORMANCES.values()],
+                    value=presets.DEFAULT_PERFORMANCE, label=t("image.performance"), elem_id="image-performance",
+                )
+                aspect_ratio = gr.Dropdown(presets.aspect_choices(), value=presets.DEFAULT_ASPECT,
+                                           label=t("image.aspect"), elem_id="image-aspect")
+                with gr.Row():
+                    image_number = gr.Slider(1, MAX_IMAGES, value=2, step=1, label=t("image.number"),
+                                             elem_id="image-number")
+                    seed = gr.Number(-1, precision=0, label=t("image.seed"), info=t("image.seed_info"),
+                                     elem_id="image-seed")
+                with gr.Accordion(t("image.loras"), open=False):
+                    gr.Markdown(t("image.loras_info"))
+                    lora_names, lora_weights = [], []
+                    for i in range(MAX_LORAS):
+                        with gr.Row():
+                            lora_names.append(gr.Dropdown(["None"] + checkpoints.offered_loras(settings), value="None",
+                                                          label=f"{t.plain('image.lora')} {i + 1}", scale=3))
+                            lora_weights.append(gr.Slider(-2, 2, value=1.0, step=0.05, label=t("image.weight"), scale=2))
+                with gr.Accordion(t("image.advanced"), open=False, elem_id="image-advanced"):
+                    gr.Markdown(t("image.advanced_info"))
+                    with gr.Row():
+                        steps = gr.Number(None, precision=0, minimum=0, maximum=MAX_STEPS, label=t("image.steps"),
+                                          elem_id="image-steps")
+                        cfg = gr.Number(None, minimum=0, maximum=MAX_CFG, label=t("image.cfg"), elem_id="image-cfg")
+                    sampler = gr.Dropdown([(t.plain("image.sampler_preset"), PRESET_SAMPLER)] + list(UNET_SCHEDULERS),
+                                          value=PRESET_SAMPLER, label=t("image.sampler"), elem_id="image-sampler")
+                    with gr.Row():
+                        width = gr.Number(None, precision=0, label=t("image.width"), elem_id="image-width")
+                        height = gr.Number(None, precision=0, label=t("image.height"), elem_id="image-height")
+
+        # The request's fields, each from one component: handlers get {component: value}.
+        fields: dict[str, Any] = {
+            "prompt": prompt, "negative_prompt": negative_prompt, "styles": style_pick, "performance": performance,
+            "aspect_ratio": aspect_ratio, "image_number": image_number, "seed": seed, "checkpoint": checkpoint,
+            "steps": steps, "cfg": cfg, "scheduler": sampler, "width": width, "height": height,
+        }
+        lora_components = lora_names + lora_weights
+        request_inputs = set(fields.values()) | set(lora_components)
+        cancel_flag = gr.State(None)
+        last_results = gr.State([])  # summaries of this run's images, for the details line
+
+        def request_from(values: dict) -> ImageRequest:
+            data = {name: values[component] for name, component in fields.items()}
+            for name in ("steps", "cfg", "width", "height"):
+                data[name] = _number_or_none(data[name])
+            data["styles"] = tuple(data["styles"] or ())
+            data["scheduler"] = data["scheduler"] or None
+            data["loras"] = tuple(
+                (values[n], values[w]) for n, w in zip(lora_names, lora_weights) if values[n] not in (None, "", "None")
+            )
+            return ImageRequest(**data)
+
+        def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress()):
+            image_request = request_from(values)
+            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
+            flag = CancelFlag()
+            # The work goes on if the page goes away: its images still land in the history.
+            task = Task(lambda task: generate_images(studio, image_request, folder, task), "studio-image", flag)
+            shown: list = []
+            summaries: list = []
+            yield {cancel_flag: flag, status: "", gallery: [], details: ""}
+            try:
+                for event in task.events():
+                    if isinstance(event, Progress):
+                        progress(event.fraction, desc=f"{event.label}: step {event.step}/{event.total}")
+                        update = {status: f"{event.label} · step {event.step} / {event.total}"}
+                        if event.preview is not None:
+                            update[preview] = event.preview
+                        yield update
+                    elif isinstance(event, Delivered):
+                        shown.append(_gallery_item(event.item))
+                        summaries.append(event.item.parameters)
+                        notes = "\n\n".join(f"> {n}" for n in event.item.notes)
+                        yield {gallery: list(shown), preview: event.item.image, last_results: list(summaries),
+                               details: _details_markdown(event.item.parameters) + ("\n\n" + notes if notes else ""),
+                               selected_path: event.item.path}
+                    elif isinstance(event, Finished):
+                        yield {status: f"{len(shown)} image(s) done.", history: outputs.history(folder)}
+            except Cancelled:
+                yield {status: f"Cancelled: {len(shown)} image(s) were finished and saved.",
+                       history: outputs.history(folder)}
+
+        def ui_cancel(flag):
+            if flag is not None:
+                flag.set()
+            return "Cancelling at the next step…"
+
+        run_outputs = [cancel_flag, status, gallery, details, preview, last_results, selected_path, history]
+        events = [
+            trigger(gpu_function(ui_generate), request_inputs | {ctx.browser_id}, run_outputs,
+                    api_visibility="private", show_progress="minimal", **gpu_event(ctx))
+            for trigger in (generate_button.click, prompt.submit)
+        ]
+        cancel_button.click(ui_cancel, cancel_flag, status, cancels=events, api_visibility="private")
+
+        # --- picking results, history, metadata ---
+
+        def pick_result(summaries: list, event: gr.SelectData):
+            index = event.index if isinstance(event.index, int) else 0
+            value = event.value or {}
+            path = (value.get("image") or {}).get("path") if isinstance(value, dict) else None
+            info = summaries[index] if index < len(summaries) else {}
+            return path, _details_markdown(info) if info else ""
+
+        gallery.select(pick_result, last_results, [selected_path, details], api_visibility="private")
+
+        def pick_history(event: gr.SelectData):
+            value = event.value or {}
+            path = (value.get("image") or {}).get("path") if isinstance(value, dict) else None
+            if not path:
+                return None, ""
+            found = metadata.read_parameters(path)
+            return path, _details_markdown(found.get("studio", {})) if "studio" in found else ""
+
+        history.select(friendly(pick_history), None, [selected_path, details], api_visibility="private")
+
+        def show_history(browser_id: str, request: gr.Request = None):
+            return outputs.history(owner.folder_for(ctx, request, browser_id))
+
+        history_button.click(friendly(show_history), ctx.browser_id, history, api_visibility="private")
+        ctx.after_load.append((friendly(show_history), [history]))
+
+        def restore(path: str | None, request: gr.Request = None):
+            """Put the settings a PNG carries back into the controls (studio or A1111 PNGs)."""
+            if not path:
+                raise gr.Error(t.for_request(request)("send.nothing"), print_exception=False)
+            found = metadata.read_parameters(path)
+            if "studio" in found:
+                data = ImageRequest.from_parameters(found["studio"]["request"]).parameters()
+                notes: list[str] = []
+            else:
+                data, notes = metadata.request_fields_from_a1111(found["a1111"])
+            updates: dict = {}
+            for name, component in fields.items():
+                if name in data:
+                    value = data[name]
+                    if name == "styles":
+                        value = list(value)
+                    if name == "scheduler":
+                        value = value or PRESET_SAMPLER
+                    updates[component] = value
+            loras = data.get("loras") or []
+            for i, (name_box, weight_box) in enumerate(zip(lora_names, lora_weights)):
+                name, weight = loras[i] if i < len(loras) else ("None", 1.0)
+                updates[name_box], updates[weight_box] = name, weight
+            updates[status] = "Settings restored." + "".join(f"\n\n> {n}" for n in notes)
+            return updates
+
+        restore_outputs = list(fields.values()) + lora_components + [status]
+        restore_button.click(friendly(restore), selected_path, restore_outputs, api_visibility="private")
+        drop_png.upload(friendly(restore), drop_png, restore_outputs, api_visibility="private")
+
+        # --- family-aware controls ---
+
+        def on_checkpoint(name: str, request: gr.Request = None):
+            say = t.for_request(request)
+            family = checkpoints.family_hint(studio, name)
+            if family is None:
+                return say("image.family_unknown"), gr.update(), gr.update(), gr.update(), gr.update()
+            note_lines = [say(f"image.family_{family.name}")] + [f"- {reason}" for reason in family.unused.values()]
+            sampler_choices = [(say("image.sampler_preset"), PRESET_SAMPLER)] + list(family.schedulers)
+            return (
+                "\n".join(note_lines),
+                gr.update(interactive=family.uses("performance")),
+                gr.update(choices=sampler_choices, value=PRESET_SAMPLER, interactive=family.uses("scheduler")),
+                gr.update(info=family.unused.get("negative_prompt") or say("image.negative_info")),
+                gr.update(value=family.defaults.cfg if not family.uses("performance") else None),
+            )
+
+        checkpoint.change(friendly(on_checkpoint), checkpoint, [family_note, performance, sampler, negative_prompt, cfg],
+                          api_visibility="private")
+        def on_load(_browser_id: str, request: gr.Request = None):
+            return on_checkpoint(checkpoint_choices[0], request)
+
+        ctx.after_load.append((friendly(on_load), [family_note, performance, sampler, negative_prompt, cfg]))
+
+        def refresh_lists(current: str):
+            names = checkpoints.offered(settings)
+            lora_choices = ["None"] + checkpoints.offered_loras(settings)
+            return [gr.update(choices=names, value=current)] + [gr.update(choices=lora_choices) for _ in lora_names]
+
+        refresh_button.click(friendly(refresh_lists), checkpoint, [checkpoint, *lora_names], api_visibility="private")
+        no_style.click(lambda: [], None, style_pick, api_visibility="private")
+
+        gr.api(gpu_function(generate_image), api_name="generate_image", **gpu_event(ctx))
+        gr.api(friendly(list_styles), api_name="styles")
+

@@ -1,0 +1,55 @@
+"""Who a result belongs to: the logged-in user, else this browser (a random id kept in the
+browser's storage with ``gr.BrowserState``), else the Gradio session (scripts).
+
+The BrowserState secret is pinned in the cache folder, so the id stored in a browser stays
+readable after the server restarts and the history comes back.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+import gradio as gr
+
+from studio.image.outputs import BROWSER_ID, owner_folder
+from tabs.common import TabContext
+
+STORAGE_KEY = "genai-studio-browser"
+SECRET_FILE = "browser-state-secret"
+
+
+def pinned_secret(cache_dir: Path) -> str:
+    path = Path(cache_dir) / SECRET_FILE
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # readable by the owner only
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def browser_state(ctx: TabContext) -> gr.BrowserState:
+    try:
+        secret = pinned_secret(ctx.settings.cache_dir)
+    except FileExistsError:  # another process wrote it first
+        secret = pinned_secret(ctx.settings.cache_dir)
+    return gr.BrowserState("", storage_key=STORAGE_KEY, secret=secret)
+
+
+def ensure_browser_id(current: str | None) -> str:
+    """Keep a valid stored id; give a new browser a fresh random one."""
+    return current if current and BROWSER_ID.match(str(current)) else uuid.uuid4().hex
+
+
+def folder_for(ctx: TabContext, request: gr.Request | None, browser_id: str | None = None) -> Path:
+    return owner_folder(
+        ctx.settings.outputs,
+        user=getattr(request, "username", None),
+        browser_id=browser_id,
+        session=getattr(request, "session_hash", None),
+    )

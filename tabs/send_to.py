@@ -1,0 +1,80 @@
+""""Send to": one helper for every tab that shows images and every tab that takes one.
+
+A tab with an image input registers it as a target (``register``); a tab with results adds
+a picker and a button (``source``). ``wire`` runs once every tab exists: it fills the
+pickers with the targets and connects the buttons, so targets added by later tabs appear
+in earlier tabs' pickers without any tab knowing the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gradio as gr
+
+
+@dataclass
+class Target:
+    key: str
+    label: str
+    component: gr.components.Component
+    tab_path: tuple[tuple[Any, str], ...]  # (gr.Tabs, tab id) pairs to select, outermost first
+
+
+@dataclass
+class Source:
+    picker: gr.Dropdown
+    button: gr.Button
+    value: gr.components.Component  # holds the path of the image to send (a gr.State)
+
+
+@dataclass
+class SendTo:
+    targets: dict[str, Target] = field(default_factory=dict)
+    sources: list[Source] = field(default_factory=list)
+    main_tabs: Any = None
+
+    def register(self, key: str, label: str, component: Any, tab_id: str, inner: tuple = ()) -> None:
+        """``component`` (gr.Image / gr.File / gr.ImageEditor) can receive an image path."""
+        self.targets[key] = Target(key, label, component, ((None, tab_id), *inner))
+
+    def source(self, picker_label: Any, button_label: Any, value: Any, elem_prefix: str) -> None:
+        with gr.Row():
+            picker = gr.Dropdown([], label=picker_label, scale=3, elem_id=f"{elem_prefix}-send-target")
+            button = gr.Button(button_label, scale=1, elem_id=f"{elem_prefix}-send")
+        self.sources.append(Source(picker, button, value))
+
+    def wire(self, main_tabs: Any, say: Callable[[str], str]) -> None:
+        self.main_tabs = main_tabs
+        choices = [(t.label, t.key) for t in self.targets.values()]
+        tab_outputs: list[Any] = [main_tabs]
+        for target in self.targets.values():
+            for tabs, _ in target.tab_path[1:]:
+                if tabs not in tab_outputs:
+                    tab_outputs.append(tabs)
+        components = [t.component for t in self.targets.values()]
+        for source in self.sources:
+            source.picker.choices = choices
+            if choices:
+                source.picker.value = choices[0][1]
+            source.button.click(
+                self._sender(tab_outputs, say), [source.value, source.picker], components + tab_outputs,
+                api_visibility="private",
+            )
+
+    def _sender(self, tab_outputs: list[Any], say: Callable[[str], str]):
+        targets = list(self.targets.values())
+
+        def send(path: str | None, key: str):
+            if not path:
+                raise gr.Error(say("send.nothing"), print_exception=False)
+            if key not in self.targets:
+                raise gr.Error(say("send.pick"), print_exception=False)
+            values = [path if t.key == key else gr.update() for t in targets]
+            tabs = {id(main): gr.update() for main in tab_outputs}
+            for tabs_component, tab_id in self.targets[key].tab_path:
+                tabs[id(tabs_component or self.main_tabs)] = gr.Tabs(selected=tab_id)
+            return values + [tabs[id(t)] for t in tab_outputs]
+
+        return send
