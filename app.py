@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, Callable
+
+# Seconds a turned-away browser is told to wait (Retry-After) before asking again.
+RETRY_AFTER_SECONDS = 30
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,10 +36,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     demo = tabs.build_app(studio)
-    # GPU events have their own shared limit (tabs.common.gpu_event); light CPU events
-    # (tokenizing, status) may run side by side.
-    demo.queue(default_concurrency_limit=max(8, settings.concurrency))
+    demo.queue(**queue_options(settings))
     options = tabs.launch_options(demo, studio)
+    handlers = options.setdefault("app_kwargs", {}).setdefault("exception_handlers", {})
+    handlers.update(queue_full_handlers(settings.queue_size, settings.lang))
     if settings.share and not options["auth"]:
         print("warning: --share without --auth: anyone with the link can use this machine.", file=sys.stderr)
     _, local_url, share_url = demo.launch(prevent_thread_lock=True, quiet=True, **options)
@@ -49,6 +53,42 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def queue_options(settings: Any) -> dict[str, Any]:
+    """Arguments for ``demo.queue``. GPU events have their own shared limit (tabs.common.gpu_event);
+    light CPU events (tokenizing, status) may run side by side. --queue-size caps how many
+    requests may wait, so a shared link cannot queue without limit."""
+    return {"default_concurrency_limit": max(8, settings.concurrency), "max_size": settings.queue_size}
+
+
+def queue_full_handlers(queue_size: int, lang: str) -> dict[Any, Callable]:
+    """FastAPI exception handlers that tell a student turned away by a full queue what happened.
+
+    Gradio answers a full queue with HTTP 503, which its web page shows as a generic "This
+    application is currently busy". Answered as 429 with a sentence, the page shows that
+    sentence instead (in the browser's language). gradio_client keeps the 503: scripts get
+    its own QueueError ("Queue is full!"), which they may catch to retry.
+    """
+    from fastapi.exception_handlers import http_exception_handler
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    from tabs.i18n import Translator
+
+    translator = Translator(lang)
+
+    async def explain_full_queue(request, exc: HTTPException):
+        full = exc.status_code == 503 and str(exc.detail).startswith("Queue is full")
+        from_script = "gradio_client" in request.headers.get("user-agent", "")
+        if full and request.url.path.endswith("/queue/join") and not from_script:
+            sentence = translator.for_request(request)("queue.full").format(waiting=queue_size)
+            return JSONResponse(
+                {"detail": sentence}, status_code=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            )
+        return await http_exception_handler(request, exc)
+
+    return {HTTPException: explain_full_queue}
 
 
 if __name__ == "__main__":

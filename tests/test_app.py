@@ -22,7 +22,8 @@ def test_help_is_a_clear_manual():
     result = run_app("--help")
     assert result.returncode == 0
     for flag in ("--profile", "--share", "--auth", "--device", "--vram-budget", "--concurrency",
-                 "--max-upload-mb", "--lang", "STUDIO_PROFILE"):
+                 "--max-upload-mb", "--lang", "STUDIO_PROFILE", "--queue-size", "--checkpoints-dir",
+                 "--loras-dir", "--upscalers-dir", "--faces-dir", "STUDIO_CHECKPOINTS_DIR"):
         assert flag in result.stdout
 
 
@@ -30,6 +31,13 @@ def test_bad_flag_value_is_a_one_line_error():
     result = run_app("--vram-budget", "plenty")
     assert result.returncode == 2
     assert "vram-budget" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_typo_in_a_model_name_is_a_one_line_error_listing_the_names():
+    result = run_app("--profile", "tiny", "--model", "txet=foo/bar")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    first_line = result.stderr.strip().splitlines()[0]
+    assert "'txet' is not a model name; known names: " in first_line and "text" in first_line.split("names:")[1]
 
 
 def test_a_missing_gpu_is_a_one_line_error():
