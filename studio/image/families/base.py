@@ -79,12 +79,12 @@ class ImageFamily:
 
     def load(self, location: str, dtype: Any, hub_kwargs: dict[str, Any]) -> Any:
         """The txt2img pipeline of a diffusers folder or Hub id, on the CPU."""
-        pipe = self.pipeline_class("txt2img").from_pretrained(location, torch_dtype=dtype, **hub_kwargs)
+        pipe = self.pipeline_class("txt2img").from_pretrained(location, dtype=dtype, **hub_kwargs)
         return self.prepared(pipe)
 
     def load_single_file(self, path: Path, dtype: Any, config: str | None) -> Any:
         """A single-file checkpoint (what Fooocus / A1111 users keep in a models folder)."""
-        kwargs = {"torch_dtype": dtype}
+        kwargs = {"dtype": dtype}
         if config:
             kwargs["config"] = config
         pipe = self.pipeline_class("txt2img").from_single_file(str(path), **kwargs)

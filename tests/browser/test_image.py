@@ -1,0 +1,68 @@
+"""The Image tab in a real Chromium: generate two images, see them, reload and find them in
+this browser's history, send one to another tab, Cancel a long run."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import assert_no_error_toast, open_tab
+
+
+def _small_settings(page, steps: int) -> None:
+    page.locator("#image-advanced button").first.click()
+    for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", steps)):
+        box = page.locator(f"#{elem_id} input[type='number']")
+        box.fill(str(value))
+        box.press("Tab")
+
+
+def _status(page) -> str:
+    return page.locator("#image-status").inner_text()
+
+
+def test_generate_reload_history_and_send_to_the_tokenizer(page):
+    open_tab(page, "Image")
+    page.locator("#image-prompt textarea").fill("a paper lantern at night")
+    _small_settings(page, steps=2)
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('2 image(s) done')", timeout=120_000
+    )
+    assert page.locator("#image-gallery img").count() >= 2
+    assert "seed" in page.locator("#image-details").inner_text()
+    assert_no_error_toast(page)
+
+    # A reload keeps this browser's id, so its history comes back.
+    page.reload()
+    page.wait_for_selector("#studio-title")
+    history = page.locator("#image-history img")
+    history.first.wait_for(timeout=30_000)
+    assert history.count() >= 2
+
+    history.first.click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-details')?.innerText || '').includes('Prompt sent to the model')"
+    )
+    page.locator("#image-send").click()
+    # The Tokenizer tab opens on its image view with the picture in its file input.
+    page.locator("#tokens-image-file").get_by_text(".png").first.wait_for(timeout=30_000)
+    assert_no_error_toast(page)
+
+
+def test_cancel_ends_a_long_run_and_the_next_one_works(page):
+    open_tab(page, "Image")
+    page.locator("#image-prompt textarea").fill("a very long run")
+    _small_settings(page, steps=150)
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
+    )
+    page.locator("#image-cancel").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('Cancel')", timeout=30_000
+    )
+    box = page.locator("#image-steps input[type='number']")
+    box.fill("1")
+    box.press("Tab")
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000
+    )
