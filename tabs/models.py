@@ -1,15 +1,56 @@
-"""Models tab: what the shared cache holds, where, how big; free one or all."""
+"""Models tab: what the shared cache holds, where, how big; memory as bars; free one or all."""
 
 from __future__ import annotations
+
+from html import escape
+from typing import Callable
 
 import gradio as gr
 
 from studio.models import report
 from tabs.common import TabContext, friendly
 
-COLUMNS = ["id", "device", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
-HEADERS = ["model", "device", "size (MB)", "hits", "load (s)", "idle (s)", "in use"]
+COLUMNS = ["name", "component", "id", "device", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
+HEADERS = ["name", "component", "model", "device", "size (MB)", "hits", "load (s)", "idle (s)", "in use"]
 REFRESH_SECONDS = 3
+MOVING = ("loading", "offloading")  # states worth showing next to the device
+
+
+def gb_text(value: float) -> str:
+    return f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
+def bar_colour(share: float) -> str:
+    return "#16a34a" if share < 0.7 else "#d97706" if share < 0.9 else "#dc2626"
+
+
+def memory_html(bars: list[dict], say: Callable[[str], str]) -> str:
+    """One labelled bar per place memory is counted, with the figures written out ("3.2 / 12.0 GB")."""
+    rows = []
+    for bar in bars:
+        label = say(f"models.bar.{bar['name']}").format(
+            device=bar["device"], process=gb_text(bar.get("process_gb") or 0)
+        )
+        used, limit = bar["used_gb"] or 0.0, bar["limit_gb"]
+        share = min(used / limit, 1.0) if limit else 0.0
+        figures = f"{gb_text(used)} / {gb_text(limit)} GB" if limit else f"{gb_text(used)} GB ({say('models.no_limit')})"
+        rows.append(
+            f"<div class='models-bar' data-name='{bar['name']}' style='margin:6px 0'>"
+            f"<div style='display:flex;justify-content:space-between;font-size:0.9em'>"
+            f"<span>{escape(label)}</span><span class='models-bar-figures' style='font-family:monospace'>"
+            f"{escape(figures)}</span></div>"
+            "<div style='background:#e5e7eb;border-radius:4px;height:10px;overflow:hidden'>"
+            f"<div style='background:{bar_colour(share)};height:10px;width:{100 * share:.1f}%'></div></div></div>"
+        )
+    return f"<div class='models-memory'>{''.join(rows)}</div>"
+
+
+def table_rows(status: dict) -> list[list]:
+    rows = []
+    for m in status["models"]:
+        row = {**m, "device": m["device"] + (f" ({m['state']})" if m.get("state") in MOVING else "")}
+        rows.append([row[c] for c in COLUMNS])
+    return rows
 
 
 def build(ctx: TabContext) -> None:
@@ -24,31 +65,31 @@ def build(ctx: TabContext) -> None:
         result = report.free(ctx.studio, model)
         return {**result, "status": report.status(ctx.studio)}
 
-    def view(status: dict):
-        rows = [[m[c] for c in COLUMNS] for m in status["models"]]
+    def view(status: dict, request: gr.Request | None):
         summary = (
             f"**{status['device']}** · {status['used_gb']} / {status['budget_gb']} GB · "
             f"offloaded {status['offloaded_gb']} GB · hits {status['hits']} · misses {status['misses']}"
         )
         ids = ["all"] + [m["id"] for m in status["models"]]
-        return summary, {"headers": HEADERS, "data": rows}, status["memory_gb"], gr.update(choices=ids)
+        memory = memory_html(status["memory_bars"], t.for_request(request))
+        return summary, {"headers": HEADERS, "data": table_rows(status)}, memory, gr.update(choices=ids)
 
-    def refresh():
-        return view(models_status())
+    def refresh(request: gr.Request = None):
+        return view(models_status(), request)
 
-    def free_and_refresh(model: str):
+    def free_and_refresh(model: str, request: gr.Request = None):
         models_free(model)
-        return refresh()
+        return refresh(request)
 
     with gr.Tab(t("models.tab"), id="models") as tab:
         summary = gr.Markdown(elem_id="models-summary")
+        memory = gr.HTML(label=t("models.memory"), show_label=True, elem_id="models-memory")
         table = gr.Dataframe(headers=HEADERS, label=t("models.loaded"), interactive=False, elem_id="models-table")
         with gr.Row():
             choice = gr.Dropdown(["all"], value="all", label=t("models.pick"), allow_custom_value=True, scale=3)
             free_button = gr.Button(t("models.free"), variant="stop", scale=1)
             refresh_button = gr.Button(t("models.refresh"), scale=1)
         live = gr.Checkbox(True, label=t("models.live"))
-        memory = gr.JSON(label=t("models.memory"))
         timer = gr.Timer(REFRESH_SECONDS)
 
         outputs = [summary, table, memory, choice]

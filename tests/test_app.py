@@ -61,7 +61,11 @@ def test_serves_the_page_offline(running_app):
 def test_models_status_and_free_over_the_api(api):
     status = api.predict(api_name="/models_status")
     assert status["profile"] == "tiny"
-    assert {"device", "budget_gb", "hits", "misses", "models", "memory_gb"} <= set(status)
+    assert {"device", "budget_gb", "hits", "misses", "models", "memory_gb", "memory_bars"} <= set(status)
+    bars = {bar["name"]: bar for bar in status["memory_bars"]}
+    assert set(bars) == {"models", "ram"}  # a CPU machine: no GPU bar, nothing parked off a GPU
+    assert (bars["models"]["used_gb"], bars["models"]["limit_gb"]) == (status["used_gb"], status["budget_gb"])
+    assert 0 < bars["ram"]["used_gb"] <= bars["ram"]["limit_gb"] == status["memory_gb"]["ram"]["total"]
     freed = api.predict(model="all", api_name="/models_free")
     assert freed["freed"] >= 0 and freed["status"]["models"] == [
         m for m in freed["status"]["models"] if m["in_use"]

@@ -407,3 +407,26 @@ def test_the_event_log_keeps_only_the_most_recent_events():
         cache.get(spec(f"tokenizer-{n}"))
     assert len(cache.events) == cache.events.maxlen == 1000
     assert cache.events[-1] == ("load", "blob:tokenizer-1499")
+
+
+def test_the_models_report_names_each_component_and_draws_memory_as_figures(studio_ctx):
+    from studio.models import report
+    from tabs.i18n import Translator
+    from tabs.models import memory_html
+
+    studio_ctx.cache.get(studio_ctx.spec("text", "openai-community/gpt2"))
+    status = report.status(studio_ctx)
+    gpt2 = next(m for m in status["models"] if m["model"] == "tiny:gpt2")
+    assert (gpt2["name"], gpt2["component"], gpt2["state"]) == ("text", "causal_lm", "ready")
+    models_bar = status["memory_bars"][0]
+    assert models_bar["name"] == "models" and models_bar["used_gb"] == status["used_gb"]
+
+    bars = [{"name": "models", "device": "cuda", "used_gb": 3.2, "limit_gb": 12.0},
+            {"name": "offloaded", "device": "cpu", "used_gb": 0.25, "limit_gb": None},
+            {"name": "ram", "device": "cpu", "used_gb": 30.0, "limit_gb": 32.0, "process_gb": 5.5}]
+    english = memory_html(bars, lambda key: Translator.text(key, "en"))
+    assert "3.2 / 12.0 GB" in english and "Models on cuda" in english
+    assert "0.25 GB (no limit)" in english and "this app: 5.5 GB" in english
+    assert "width:26.7%" in english and "width:93.8%" in english  # the bars are drawn to scale
+    chinese = memory_html(bars, lambda key: Translator.text(key, "zh-TW"))
+    assert "3.2 / 12.0 GB" in chinese and "cuda 上的模型" in chinese and "不設上限" in chinese

@@ -309,6 +309,8 @@ class ModelCache:
                 "device": device,
                 "budget_bytes": self._budget_bytes,
                 "device_bytes": self.device_bytes(),
+                "offload_device": self._offload_device,
+                "offload_budget_bytes": self._offload_budget_bytes if self._offload_device else None,
                 "offloaded_bytes": self.offloaded_bytes(),
                 "hits": self.hits,
                 "misses": self.misses,

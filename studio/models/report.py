@@ -38,12 +38,17 @@ def status(ctx: StudioContext) -> dict[str, Any]:
         "hits": stats["hits"],
         "misses": stats["misses"],
         "memory_gb": memory,
+        "memory_bars": memory_bars(stats, memory),
         "models": [
             {
                 "id": model_id(m),
                 "name": m["name"],
+                "kind": m["kind"],
+                # What part of a checkpoint this is (unet, vae, text_encoder...), else its kind.
+                "component": m["key"][3] or m["kind"],
                 "model": m["model"],
                 "device": m["device"],
+                "state": m["state"],
                 "size_mb": round(m["size_bytes"] / 1024**2, 2),
                 "hits": m["hits"],
                 "load_seconds": m["load_seconds"],
@@ -53,6 +58,28 @@ def status(ctx: StudioContext) -> dict[str, Any]:
             for m in stats["models"]
         ],
     }
+
+
+def memory_bars(stats: dict[str, Any], memory: dict[str, Any]) -> list[dict[str, Any]]:
+    """Used / limit (GB) for each place memory is counted, in the order the tab shows them:
+    the cache's models against its budget, the whole GPU (when there is one), models parked
+    in RAM against their share of it (GPU machines), and the computer's RAM. ``limit_gb`` is
+    None where there is no limit."""
+    bars = [{
+        "name": "models", "device": stats["device"],
+        "used_gb": _gb(stats["device_bytes"]), "limit_gb": _gb(stats["budget_bytes"]),
+    }]
+    gpu = memory.get("gpu")
+    if gpu:
+        bars.append({"name": "gpu", "device": "cuda", "used_gb": round(gpu["total"] - gpu["free"], 3),
+                     "limit_gb": gpu["total"]})
+    if stats.get("offload_device"):
+        bars.append({"name": "offloaded", "device": stats["offload_device"],
+                     "used_gb": _gb(stats["offloaded_bytes"]), "limit_gb": _gb(stats["offload_budget_bytes"])})
+    ram = memory["ram"]
+    bars.append({"name": "ram", "device": "cpu", "used_gb": round(ram["total"] - ram["free"], 3),
+                 "limit_gb": ram["total"], "process_gb": ram["process"]})
+    return bars
 
 
 def model_id(model: dict[str, Any]) -> str:

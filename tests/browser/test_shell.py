@@ -21,6 +21,13 @@ def test_models_tab_shows_live_figures_and_frees(page):
     open_tab(page, "Models")
     summary = page.locator("#models-summary")
     summary.get_by_text(re.compile(r"hits \d+ · misses \d+")).wait_for()
+    # Memory as labelled bars with the figures written out, not raw JSON.
+    memory = page.locator("#models-memory")
+    memory.locator(".models-bar[data-name='ram']").wait_for()
+    figures = memory.locator(".models-bar-figures").all_inner_texts()
+    assert figures and all(re.fullmatch(r"\d+\.\d+( / \d+\.\d+)? GB.*", f) for f in figures), figures
+    assert "RAM, whole computer" in memory.inner_text()
+    assert "component" in page.locator("#models-table").inner_text()
     page.get_by_role("button", name="Free", exact=True).click()
     page.wait_for_timeout(800)
     assert_no_error_toast(page)
@@ -32,6 +39,8 @@ def test_labels_follow_the_browser_language(browser, running_app):
     page = context.new_page()
     page.goto(running_app.url)
     page.get_by_role("tab", name="模型").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="模型").click()
+    page.locator("#models-memory").get_by_text("整台電腦").wait_for()
     page.get_by_role("tab", name="關於").click()
     page.get_by_text("一個工作室").wait_for()
     # Text the server builds at run time follows the browser's language too.
