@@ -14,9 +14,39 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Reference data beside the project in CI only; tests reach it through `reference_dir`.
 REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE_ABSENT = "../shared/reference is absent (it exists in CI only)"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the Hub
 sys.path.insert(0, str(ROOT))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "reference: uses ../shared/reference (marked by the reference_dir fixture)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that use `reference_dir` get the `reference` marker, and are skipped before any
+    fixture starts (an app, a browser) when the folder is absent."""
+    for item in items:
+        if "reference_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.reference)
+            if not REFERENCE.is_dir():
+                item.add_marker(pytest.mark.skip(reason=REFERENCE_ABSENT))
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """../shared/reference (e.g. reference_dir / "tokenizers" / "gpt2"); skips where absent."""
+    if not REFERENCE.is_dir():
+        pytest.skip(REFERENCE_ABSENT)
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def reference_gpt2(reference_dir) -> str:
+    """The real GPT-2 tokenizer folder, an external truth ("Hello world" is [15496, 995])."""
+    return str(reference_dir / "tokenizers" / "gpt2")
 
 
 @pytest.fixture(scope="session")
