@@ -8,7 +8,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from studio.models import catalog
-from studio.tokens import image_tokens, render, sources, text_tokens
+from studio.tokens import answer, image_tokens, render, sources, text_tokens
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
 EXAMPLE_TEXT = "炎龍老師很幽默\nunbelievable"
@@ -49,13 +49,17 @@ def build(ctx: TabContext) -> None:
 
     # --- API endpoints (scripts get data; the UI below renders the same functions) ---
 
-    def tokenize(text: str, tokenizer: str = default_tokenizer, clip_check: bool = False) -> dict:
+    def tokenize(text: str, tokenizer: str = default_tokenizer, clip_check: bool = False,
+                 detail: str = "compact") -> dict:
         """Cut `text` into tokens with `tokenizer` (a catalog id, any Hub id, or a local folder
-        when the app is not shared). Returns ids, each token's piece, character span, UTF-8
-        bytes and whether it is only part of a character, the chips that rebuild the text,
-        counts, the decode round trip, the context-window cut and, with `clip_check`, the
-        CLIP 77-token cut."""
-        return text_tokens.tokenize(studio, text, tokenizer, clip_check).as_dict()
+        when the app is not shared). `detail="compact"` (default) returns counts and parallel
+        lists: token i is `ids[i]`, covering characters `starts[i]`..`ends[i]`, spelled
+        `pieces[str(ids[i])]`, and only part of a character when its id is in `byte_pieces`
+        (its hex UTF-8 bytes); plus the decode round trip, the context-window cut and, with
+        `clip_check`, the CLIP 77-token cut. `detail="full"` (texts up to 40,000 characters)
+        returns every token as a dict and the chips that rebuild the text."""
+        detail = answer.check_detail(detail, len(text) if isinstance(text, str) else 0)  # before any work
+        return answer.answer(text_tokens.tokenize(studio, text, tokenizer, clip_check), detail)
 
     def compare_tokenizers(text: str, tokenizers: list[str]) -> dict:
         """Token counts of the same `text` under two to four `tokenizers`."""

@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 BYTE_FALLBACK = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 SENTENCEPIECE_SPACE = "\u2581"  # "▁"
@@ -98,24 +98,24 @@ def hex_bytes(data: bytes | None) -> str:
     return data.hex(" ") if data else ""
 
 
-def group_spans(starts: list[int], ends: list[int]) -> list[list[int]]:
+def group_spans(starts: list[int], ends: list[int]) -> Iterator[list[int]]:
     """Indices of tokens grouped so that tokens sharing characters fall in one group.
 
     Byte-level tokens that each hold part of a character report overlapping character
     offsets (e.g. both halves of "炎" say (0, 1)); chaining overlaps rebuilds the
     characters they make together. Tokens without text (template specials) stay alone.
+    A generator: the page only draws the first few thousand groups of a long text.
     """
-    groups: list[list[int]] = []
-    group_end = -1  # -1: the last group cannot be extended
+    group: list[int] = []
+    group_end = -1  # -1: the current group cannot be extended
     for index, (start, end) in enumerate(zip(starts, ends)):
-        if end <= start:
-            groups.append([index])
-            group_end = -1
-        elif start < group_end:
-            groups[-1].append(index)
-            if end > group_end:
-                group_end = end
-        else:
-            groups.append([index])
-            group_end = end
-    return groups
+        if start < end and start < group_end:  # has text, and overlaps the open group
+            group.append(index)
+            group_end = max(group_end, end)
+            continue
+        if group:
+            yield group
+        group = [index]
+        group_end = end if end > start else -1
+    if group:
+        yield group

@@ -21,8 +21,13 @@ class WindowCut:
     kept_text: str
     dropped_text: str
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self, with_texts: bool = True) -> dict:
+        """``with_texts=False`` leaves out the kept and dropped texts: ``cut_at_char`` locates
+        the cut in the text the caller already has, and a long text is not sent back twice."""
+        data = asdict(self)
+        if not with_texts:
+            del data["kept_text"], data["dropped_text"]
+        return data
 
 
 def window_cut(text: str, starts: list[int], template_count: int, limit: int) -> WindowCut:

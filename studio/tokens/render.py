@@ -65,7 +65,7 @@ def _title(token: TokenInfo) -> str:
 def _chip_html(chip: Chip, view: TokenView, colour: int, cut_from: int | None) -> str:
     if not chip.tokens:
         return f'<span class="gap" title="not part of any token">{visible(chip.text)}</span>{_breaks(chip.text)}'
-    tokens = [view.tokens[i] for i in chip.tokens]
+    tokens = [view.token(i) for i in chip.tokens]
     cut = " cut" if cut_from is not None and tokens[0].index >= cut_from else ""
     first = tokens[0]
     if len(tokens) == 1:
@@ -88,13 +88,13 @@ def _cut_from(view: TokenView) -> int | None:
     """Index of the first token past the context window (drawn struck through)."""
     if not view.window or not view.window.overflow:
         return None
-    text_tokens = [t for t in view.tokens if not t.template]
-    return text_tokens[view.window.kept_tokens].index
+    return view.text_token_index(view.window.kept_tokens)
 
 
 def chips_html(view: TokenView, max_chips: int = MAX_CHIPS, note: str | None = None) -> str:
     cut_from = _cut_from(view)
-    shown = view.chips[:max_chips]
+    first = view.first_chips(max_chips + 1)  # one more tells whether the text goes on
+    shown = first[:max_chips]
     body = []
     colour = 0
     for chip in shown:
@@ -102,10 +102,10 @@ def chips_html(view: TokenView, max_chips: int = MAX_CHIPS, note: str | None = N
         if chip.tokens:
             colour = (colour + 1) % PALETTE_SIZE
     header = ""
-    if len(view.chips) > max_chips:
+    if len(first) > max_chips:
         drawn = sum(len(c.tokens) for c in shown)
         header = (
-            f'<div class="tok-note">Showing the first {drawn:,} of {len(view.tokens):,} tokens '
+            f'<div class="tok-note">Showing the first {drawn:,} of {len(view.ids):,} tokens '
             "so the page stays fast; the counts and the id list cover the whole text.</div>"
         )
     if note:
@@ -138,7 +138,7 @@ def index_grid_html(grid: list[list[int]]) -> str:
 def compare_html(views: list[TokenView], max_chips: int = 600) -> str:
     """The same text's chips under each tokenizer, side by side."""
     columns = "".join(
-        f'<div style="flex:1;min-width:0"><b>{escape(view.tokenizer)}</b> · {len(view.tokens):,} tokens'
+        f'<div style="flex:1;min-width:0"><b>{escape(view.tokenizer)}</b> · {len(view.ids):,} tokens'
         f"{chips_html(view, max_chips)}</div>"
         for view in views
     )

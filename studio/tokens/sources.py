@@ -12,6 +12,8 @@ from studio.models import catalog
 from studio.models.specs import ModelSpec
 from studio.settings import Settings
 
+# A Hub id has at most 96 + 1 + 96 characters; a folder path is rarely longer than this.
+MAX_NAME_CHARS = 500
 TOKENIZER_FILES = (
     "tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt",
     "tokenizer.model", "spiece.model", "sentencepiece.bpe.model",
@@ -30,13 +32,21 @@ def offered(settings: Settings) -> list[str]:
     return ids + [i for i in dict.fromkeys(text_ids) if i not in ids]
 
 
+def _exists(path: Path, folder: bool = False) -> bool:
+    """False, not an OSError, for names the file system refuses (e.g. a part over 255 bytes)."""
+    try:
+        return path.is_dir() if folder else path.exists()
+    except OSError:
+        return False
+
+
 def _looks_like_path(choice: str) -> bool:
     return (
         choice.startswith(("/", ".", "~", "\\"))
         or ".." in choice
         or "\\" in choice
         or choice.count("/") > 1  # a Hub id has at most one "/"
-        or Path(choice).expanduser().exists()
+        or _exists(Path(choice).expanduser())
     )
 
 
@@ -49,7 +59,7 @@ def _folder_spec(settings: Settings, choice: str) -> ModelSpec:
             "(no --share, host 127.0.0.1). On a shared server, use a Hub id, or ask the teacher to "
             f"put the tokenizer folder under {root}."
         )
-    if not folder.is_dir():
+    if not _exists(folder, folder=True):
         raise BadInput(f"There is no folder {choice!r} on the server. Check the path, or use a Hub id.")
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):
         raise BadInput(
@@ -59,10 +69,23 @@ def _folder_spec(settings: Settings, choice: str) -> ModelSpec:
     return ModelSpec(kind="tokenizer", source=str(folder), label="tokenizer")
 
 
+def check_name(choice: str | None) -> str:
+    """The tokenizer name stripped; refused when longer than any id or folder path."""
+    if not isinstance(choice or "", str):
+        raise BadInput("A tokenizer name is text, like openai-community/gpt2 or a folder path.")
+    choice = (choice or "").strip()
+    if len(choice) > MAX_NAME_CHARS:
+        raise BadInput(
+            f"A tokenizer name has at most {MAX_NAME_CHARS} characters (a Hub id or a folder path); "
+            f"this one has {len(choice):,}."
+        )
+    return choice
+
+
 def tokenizer_spec(studio: StudioContext, choice: str | None) -> ModelSpec:
     """The cache spec of the tokenizer named by ``choice`` (empty: the catalog default)."""
     settings = studio.settings
-    choice = (choice or "").strip() or catalog.default_id(settings, "tokenizer")
+    choice = check_name(choice) or catalog.default_id(settings, "tokenizer")
     if choice in catalog.entry("tokenizer").twins or choice.startswith("tiny:"):
         return studio.spec("tokenizer", choice)
     if choice in catalog.entry("text").twins:  # the Text tab's model: load only its tokenizer

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import islice
+from typing import Any, Iterator
 
 from studio.context import StudioContext
 from studio.errors import BadInput
 from studio.tokens import byte_pieces
-from studio.tokens.clip_limit import CLIP_TOKENIZER_ID, WindowCut, window_cut
-from studio.tokens.sources import tokenizer_spec
+from studio.tokens.clip_limit import CLIP_LIMIT, CLIP_TOKENIZER_ID, WindowCut, window_cut
+from studio.tokens.sources import check_name, tokenizer_spec
 
 MAX_CHARS = 200_000  # a book chapter; 1 MB of text is refused with a clear message
 MAX_COMPARE = 4
@@ -40,19 +43,67 @@ class Chip:
 
 @dataclass
 class TokenView:
+    """Everything known about one tokenized text, kept as parallel lists.
+
+    A 200,000-character text makes ~400,000 tokens: one Python object per token costs
+    seconds, so per-token objects (``tokens``) and the chips are only built when asked for;
+    the page draws the first few thousand chips only."""
+
     tokenizer: str
     text: str
-    tokens: list[TokenInfo]
-    chips: list[Chip]
+    ids: list[int]
+    pieces: list[str]
+    starts: list[int]  # character offsets of the text each token covers
+    ends: list[int]
+    special: list[int]  # indices of special tokens
+    template: list[int]  # indices of specials added around the text (no text of their own)
+    id_bytes: dict[int, tuple[str, bool]]  # per distinct id: (hex bytes, partial)
     byte_scheme: str
     context_window: int | None
     decoded: str
     window: WindowCut | None = None
     clip: WindowCut | None = None  # the CLIP 77-token cut, when asked for
 
+    def token(self, index: int) -> TokenInfo:
+        token_id = self.ids[index]
+        special = index in self._special_set
+        return TokenInfo(
+            index, token_id, self.pieces[index], self.starts[index], self.ends[index],
+            special, index in self._template_set, *self.id_bytes[token_id],
+        )
+
+    @cached_property
+    def tokens(self) -> list[TokenInfo]:
+        return [self.token(i) for i in range(len(self.ids))]
+
+    @cached_property
+    def chips(self) -> list[Chip]:
+        return list(_iter_chips(self.text, self.starts, self.ends))
+
+    def first_chips(self, count: int) -> list[Chip]:
+        """The first ``count`` chips, without building the rest."""
+        return list(islice(_iter_chips(self.text, self.starts, self.ends), count))
+
+    @cached_property
+    def _special_set(self) -> frozenset[int]:
+        return frozenset(self.special)
+
+    @cached_property
+    def _template_set(self) -> frozenset[int]:
+        return frozenset(self.template)
+
     @property
-    def ids(self) -> list[int]:
-        return [t.id for t in self.tokens]
+    def partial_ids(self) -> list[int]:
+        """Distinct ids whose bytes are only part of a character."""
+        return [token_id for token_id, (_, partial) in self.id_bytes.items() if partial]
+
+    def text_token_index(self, n: int) -> int:
+        """Index of the ``n``-th token that is not a template special."""
+        index = n
+        for template in self.template:  # ascending, and few
+            if template <= index:
+                index += 1
+        return index
 
     @property
     def round_trip_ok(self) -> bool:
@@ -66,36 +117,27 @@ class TokenView:
                 return i
         return min(len(self.text), len(self.decoded))
 
+    @cached_property
+    def _partial_count(self) -> int:
+        partial = self.partial_ids
+        if not partial:
+            return 0
+        per_id = Counter(self.ids)
+        return sum(per_id[token_id] for token_id in partial)
+
     def counts(self) -> dict[str, Any]:
-        text_tokens = sum(1 for t in self.tokens if not t.template)
-        share = len(self.tokens) / self.context_window if self.context_window else None
+        text_tokens = len(self.ids) - len(self.template)
+        share = len(self.ids) / self.context_window if self.context_window else None
         return {
             "characters": len(self.text),
             "utf8_bytes": len(self.text.encode("utf-8")),
-            "tokens": len(self.tokens),
+            "tokens": len(self.ids),
             "text_tokens": text_tokens,
-            "special_tokens": sum(1 for t in self.tokens if t.special),
-            "partial_byte_tokens": sum(1 for t in self.tokens if t.partial),
+            "special_tokens": len(self.special),
+            "partial_byte_tokens": self._partial_count,
             "chars_per_token": round(len(self.text) / text_tokens, 3) if text_tokens else None,
             "context_window": self.context_window,
             "context_share": round(share, 5) if share is not None else None,
-        }
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "tokenizer": self.tokenizer,
-            "counts": self.counts(),
-            "ids": self.ids,
-            "tokens": [{**asdict(t), "text": self.text[t.start:t.end]} for t in self.tokens],
-            "chips": [{"text": c.text, "tokens": c.tokens} for c in self.chips],
-            "byte_scheme": self.byte_scheme,
-            "round_trip": {
-                "ok": self.round_trip_ok,
-                "decoded": self.decoded,
-                "first_difference": self.first_difference(),
-            },
-            "window": self.window.as_dict() if self.window else None,
-            "clip": self.clip.as_dict() if self.clip else None,
         }
 
 
@@ -116,25 +158,23 @@ def _context_window(tokenizer: Any) -> int | None:
     return int(limit) if isinstance(limit, int) and 0 < limit < NO_LIMIT else None
 
 
-def _chips(text: str, starts: list[int], ends: list[int]) -> list[Chip]:
+def _iter_chips(text: str, starts: list[int], ends: list[int]) -> Iterator[Chip]:
     """Slices of ``text`` in order, each with the tokens that cover it; gaps kept as-is,
     so the chips' texts always join back to exactly the input."""
-    chips: list[Chip] = []
     cursor = 0
     for group in byte_pieces.group_spans(starts, ends):
         first = group[0]
         if ends[first] <= starts[first]:  # a token with no text of its own
-            chips.append(Chip("", group))
+            yield Chip("", group)
             continue
         start = max(starts[first], cursor)
-        end = max(cursor, ends[group[-1]] if len(group) == 1 else max(ends[i] for i in group))
+        end = max(cursor, ends[first] if len(group) == 1 else max(ends[i] for i in group))
         if start > cursor:
-            chips.append(Chip(text[cursor:start], []))
-        chips.append(Chip(text[start:end], group))
+            yield Chip(text[cursor:start], [])
+        yield Chip(text[start:end], group)
         cursor = end
     if cursor < len(text):
-        chips.append(Chip(text[cursor:], []))
-    return chips
+        yield Chip(text[cursor:], [])
 
 
 def _encode(tokenizer: Any, text: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
@@ -159,28 +199,29 @@ def build_view(tokenizer: Any, text: str, name: str) -> TokenView:
             "Pick another tokenizer."
         )
     ids, pieces, offsets = _encode(tokenizer, text)
-    special_ids = set(tokenizer.all_special_ids)
-    reader = byte_pieces.reader_for(tokenizer)
-    byte_info: dict[int, tuple[str, bool]] = {}  # per id: texts repeat their tokens a lot
     starts, ends = [s for s, _ in offsets], [e for _, e in offsets]
-    tokens = []
-    for index, (token_id, piece, start, end) in enumerate(zip(ids, pieces, starts, ends)):
-        special = token_id in special_ids
-        info = byte_info.get(token_id)
-        if info is None:
-            data = reader.token_bytes(piece, special)
-            info = byte_info[token_id] = (byte_pieces.hex_bytes(data), byte_pieces.is_partial(data))
-        tokens.append(TokenInfo(index, token_id, piece, start, end, special, special and start == end, *info))
-    text_ids = [t.id for t in tokens if not t.template]
+    # Per distinct id, not per token: a long text repeats its tokens a lot.
+    piece_of = dict(zip(ids, pieces))
+    special_ids = set(tokenizer.all_special_ids) & piece_of.keys()
+    reader = byte_pieces.reader_for(tokenizer)
+    id_bytes = {}
+    for token_id, piece in piece_of.items():
+        data = reader.token_bytes(piece, token_id in special_ids)
+        id_bytes[token_id] = (byte_pieces.hex_bytes(data), byte_pieces.is_partial(data))
+    special = [i for i, token_id in enumerate(ids) if token_id in special_ids] if special_ids else []
+    template = [i for i in special if starts[i] == ends[i]]
+    skip = set(template)
+    text_ids = [t for i, t in enumerate(ids) if i not in skip] if skip else ids
     decoded = tokenizer.decode(text_ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
     window = _context_window(tokenizer)
     view = TokenView(
-        tokenizer=name, text=text, tokens=tokens, chips=_chips(text, starts, ends),
-        byte_scheme=reader.scheme, context_window=window, decoded=decoded,
+        tokenizer=name, text=text, ids=ids, pieces=pieces, starts=starts, ends=ends, special=special,
+        template=template, id_bytes=id_bytes, byte_scheme=reader.scheme, context_window=window,
+        decoded=decoded,
     )
     if window:
-        starts = [t.start for t in tokens if not t.template]
-        view.window = window_cut(text, starts, len(tokens) - len(starts), window)
+        text_starts = [s for i, s in enumerate(starts) if i not in skip] if skip else starts
+        view.window = window_cut(text, text_starts, len(template), window)
     return view
 
 
@@ -192,14 +233,23 @@ def tokenize(studio: StudioContext, text: str, tokenizer: str | None = None, cli
         view = build_view(loaded, text, (tokenizer or "").strip() or spec.source)
     if clip_check:
         with studio.cache.use(tokenizer_spec(studio, CLIP_TOKENIZER_ID)) as clip:
-            view.clip = build_view(clip, text, CLIP_TOKENIZER_ID).window
+            view.clip = clip_cut(clip, text)
     return view
+
+
+def clip_cut(tokenizer: Any, text: str) -> WindowCut:
+    """Where CLIP's 77-token window cuts ``text``: only the offsets are needed, not a view."""
+    ids, _, offsets = _encode(tokenizer, text)
+    special_ids = set(tokenizer.all_special_ids)
+    text_starts = [s for token_id, (s, e) in zip(ids, offsets) if not (token_id in special_ids and s == e)]
+    return window_cut(text, text_starts, len(ids) - len(text_starts), CLIP_LIMIT)
 
 
 def compare(studio: StudioContext, text: str, tokenizers: list[str]) -> list[TokenView]:
     """The same text through two to four tokenizers."""
-    names = [name.strip() for name in tokenizers or [] if name and name.strip()]
-    names = list(dict.fromkeys(names))
+    if isinstance(tokenizers, str):  # one name typed where a list belongs
+        tokenizers = [tokenizers]
+    names = list(dict.fromkeys(filter(None, (check_name(name) for name in tokenizers or []))))
     if not 2 <= len(names) <= MAX_COMPARE:
         raise BadInput(f"Pick two to four different tokenizers to compare (you picked {len(names)}).")
     text = check_text(text)
