@@ -94,7 +94,7 @@ def build(ctx: TabContext) -> None:
 
     with gr.Tab(t("tokens.tab"), id="tokens") as tab:
         gr.Markdown(t("tokens.intro"))
-        with gr.Tabs():
+        with gr.Tabs() as inner_tabs:
             with gr.Tab(t("tokens.text_tab"), id="tokens-text-tab"):
                 with gr.Row():
                     text = gr.Textbox(EXAMPLE_TEXT, label=t("tokens.text"), lines=5, max_lines=14,
@@ -126,6 +126,9 @@ def build(ctx: TabContext) -> None:
                 with gr.Row():
                     upload = gr.File(label=t("tokens.image_file"), file_types=["image"], type="filepath",
                                      elem_id="tokens-image-file")
+                    # Images from other tabs ("send to") arrive here.
+                    ctx.send_to.register("tokens-image", t.plain("tokens.send_target"), upload, "tokens",
+                                         inner=((inner_tabs, "tokens-image-tab"),))
                     with gr.Column():
                         vq_model = gr.Dropdown(catalog.choices(settings, "vq"), label=t("tokens.vq_model"))
                         side = gr.Slider(image_tokens.MIN_SIDE, image_tokens.MAX_SIDE, image_tokens.DEFAULT_SIDE,

@@ -91,7 +91,13 @@ class ImageFamily:
         return self.prepared(pipe)
 
     def prepared(self, pipe: Any) -> Any:
+        import torch
+
         pipe.set_progress_bar_config(disable=True)  # progress goes to the studio's own reporter
+        if torch.cuda.is_available() and hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
+            # Tiles only above the VAE's own sample size (1024 px for SDXL and Z-Image): large
+            # images decode in bounded GPU memory, the usual sizes exactly as before.
+            pipe.vae.enable_tiling()
         return pipe
 
     # -- per request --

@@ -1,0 +1,248 @@
+"""Image tab speed: seconds per image through the studio's generate path (checked request,
+shared cache, from_pipe, per-step callback with previews, PNG + metadata saved) against a
+bare diffusers pipeline call with identical settings on the same model, as a ratio
+(bare / studio; target >= 0.97), plus the peak extra RAM of each.
+
+    python benchmarks/image.py                       # both families' tiny twins, CPU, 512x512
+    python benchmarks/image.py --size 256 --steps 4 --repeats 5
+    python benchmarks/image.py --full-size           # GPU: real-size SDXL UNet / Z-Image transformer,
+                                                     # random weights, 1024x1024, bf16 (same FLOPs)
+    python benchmarks/image.py --check-full-size     # parameter counts of the full-size builds (meta device)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psutil  # noqa: E402
+
+from studio.context import StudioContext  # noqa: E402
+from studio.image import checkpoints  # noqa: E402
+from studio.image.generate import generate_images  # noqa: E402
+from studio.image.request import ImageRequest  # noqa: E402
+from studio.progress import Task  # noqa: E402
+from studio.settings import load_settings  # noqa: E402
+
+FAMILIES = {"sdxl": "stabilityai/stable-diffusion-xl-base-1.0", "zimage": "Tongyi-MAI/Z-Image-Turbo"}
+PROMPT = "a red fox in a snowy forest, morning light"
+
+
+class PeakRSS:
+    """Highest resident memory above the start, sampled every few milliseconds."""
+
+    def __enter__(self):
+        self.process = psutil.Process()
+        self.start = self.peak = self.process.memory_info().rss
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+
+    @property
+    def extra_mb(self) -> float:
+        return (self.peak - self.start) / 1024**2
+
+
+def bare_call(pipe, family, steps: int, cfg: float, size: int, seed: int):
+    """What a script would write: the pipeline's own call, same settings and scheduler."""
+    import torch
+
+    kwargs = dict(prompt=PROMPT, width=size, height=size, num_inference_steps=steps, guidance_scale=cfg,
+                  generator=torch.Generator("cpu").manual_seed(seed), **family.call_kwargs(cfg))
+    return pipe(**kwargs).images[0]
+
+
+def studio_call(ctx, checkpoint: str, steps: int, cfg: float, size: int, seed: int, folder: Path):
+    request = ImageRequest(prompt=PROMPT, checkpoint=checkpoint, width=size, height=size, steps=steps, cfg=cfg,
+                           scheduler=None, seed=seed, performance="Speed")
+    # Through a Task, as the tab runs it: progress events and previews included.
+    return Task(lambda task: generate_images(ctx, request, folder, task)).run()[0].image
+
+
+def in_worker_thread(fn):
+    """Run ``fn`` in a fresh thread, as Gradio runs events (and as the studio's Task runs work).
+    Both paths run this way: torch's CPU thread pool behaves differently in the main thread
+    (on a loaded 2-core machine a main-thread call measured 10x slower), which is not overhead."""
+    out = {}
+    thread = threading.Thread(target=lambda: out.setdefault("value", fn()))
+    thread.start()
+    thread.join()
+    return out.get("value")
+
+
+def timed(fn, repeats: int) -> tuple[float, float]:
+    times, peaks = [], []
+    for _ in range(repeats):
+        with PeakRSS() as memory:
+            started = time.perf_counter()
+            in_worker_thread(fn)
+            times.append(time.perf_counter() - started)
+        peaks.append(memory.extra_mb)
+    return statistics.median(times), max(peaks)
+
+
+def bench_family(ctx, name: str, args, folder: Path) -> None:
+    checkpoint = FAMILIES[name]
+    spec = checkpoints.spec(ctx, checkpoint)
+    with ctx.cache.use(spec) as model:
+        family, base = model.family, model.pipeline
+        steps = args.steps or family.defaults.steps
+        cfg = family.defaults.cfg if name == "zimage" else 7.0
+        scheduler = family.defaults.scheduler if name == "zimage" else "DPM++ 2M Karras"
+        bare_pipe = family.task_pipeline(base, "txt2img", family.make_scheduler(base, scheduler))
+        # Warm both paths once (first-call allocations, lazy imports).
+        bare_call(bare_pipe, family, 1, cfg, args.size, 0)
+        studio_call(ctx, checkpoint, 1, cfg, args.size, 0, folder)
+        # The studio uses the preset's sampler for SDXL: the same one as the bare call here.
+        bare_s, bare_mb = timed(lambda: bare_call(bare_pipe, family, steps, cfg, args.size, 1), args.repeats)
+        studio_s, studio_mb = timed(lambda: studio_call(ctx, checkpoint, steps, cfg, args.size, 1, folder), args.repeats)
+    print(f"{name:7s} {args.size}x{args.size} {steps} steps · bare {bare_s:.3f} s/image · studio {studio_s:.3f} "
+          f"s/image · ratio {bare_s / studio_s:.3f} · peak extra RAM bare {bare_mb:.0f} MB, studio {studio_mb:.0f} MB")
+
+
+# --- full size (random weights, no download) --------------------------------------------------
+# The published architecture sizes, built with random weights: the same FLOPs and memory as
+# the real models, so speed can be measured on a lent GPU without the Hub.
+
+
+def full_size_sdxl() -> dict:
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    unet = UNet2DConditionModel(
+        sample_size=128, in_channels=4, out_channels=4, block_out_channels=(320, 640, 1280), layers_per_block=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(5, 10, 20), transformer_layers_per_block=(1, 2, 10), use_linear_projection=True,
+        cross_attention_dim=2048, addition_embed_type="text_time", addition_time_embed_dim=256,
+        projection_class_embeddings_input_dim=2816,
+    )
+    clip_l = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                                          num_attention_heads=12, projection_dim=768))
+    clip_g = CLIPTextModelWithProjection(CLIPTextConfig(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32,
+                                                        num_attention_heads=20, projection_dim=1280, hidden_act="gelu"))
+    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                        scaling_factor=0.13025, force_upcast=True, sample_size=1024)
+    return dict(vae=vae, text_encoder=clip_l, text_encoder_2=clip_g, unet=unet)
+
+
+def assemble_sdxl(modules: dict, tokenizer_dir: Path):
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
+    from transformers import CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                       steps_offset=1, timestep_spacing="leading")
+    return StableDiffusionXLPipeline(tokenizer=tokenizer, tokenizer_2=tokenizer, scheduler=scheduler, **modules)
+
+
+def full_size_zimage() -> dict:
+    from diffusers import AutoencoderKL
+    from diffusers.models.transformers.transformer_z_image import ZImageTransformer2DModel
+    from transformers import Qwen3Config, Qwen3Model
+
+    encoder = Qwen3Model(Qwen3Config(vocab_size=151_936, hidden_size=2560, intermediate_size=9728,
+                                     num_hidden_layers=36, num_attention_heads=32, num_key_value_heads=8, head_dim=128))
+    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=16,
+                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                        scaling_factor=0.3611, shift_factor=0.1159, use_quant_conv=False, use_post_quant_conv=False)
+    # The transformer's defaults in diffusers are Z-Image's published sizes.
+    return dict(vae=vae, text_encoder=encoder, transformer=ZImageTransformer2DModel())
+
+
+def assemble_zimage(modules: dict, tokenizer_dir: Path):
+    from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline
+    from transformers import AutoTokenizer
+
+    scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0)
+    return ZImagePipeline(scheduler=scheduler, tokenizer=AutoTokenizer.from_pretrained(tokenizer_dir), **modules)
+
+
+FULL_SIZE = {"sdxl": (full_size_sdxl, assemble_sdxl), "zimage": (full_size_zimage, assemble_zimage)}
+
+
+def check_full_size() -> None:
+    import torch
+
+    for name, (build, _) in FULL_SIZE.items():
+        with torch.device("meta"):  # shapes only: nothing allocated
+            modules = build()
+        for part, module in modules.items():
+            print(f"{name} {part}: {sum(p.numel() for p in module.parameters()) / 1e9:.3f} B parameters")
+
+
+class FullSizeContext(StudioContext):
+    """Loads the full-size random-weight build instead of the tiny twin; the rest is the studio's."""
+
+    def _load(self, spec):
+        from studio.image.families import FAMILIES as KNOWN
+        from studio.image.loading import ImageModel
+
+        import torch
+
+        from studio.models import tiny
+
+        name = "sdxl" if spec.source.endswith("sdxl") else "zimage"
+        build, assemble = FULL_SIZE[name]
+        tokenizer_dir = tiny.ensure_built(name, self.settings.tiny_dir) / "tokenizer"
+        torch.set_default_dtype(torch.bfloat16)
+        try:
+            with torch.device("cuda"):  # built straight on the GPU: no 20 GB of fp32 in RAM first
+                modules = build()
+        finally:
+            torch.set_default_dtype(torch.float32)
+        pipe = assemble(modules, tokenizer_dir)
+        pipe.set_progress_bar_config(disable=True)
+        return ImageModel(pipe, KNOWN[name], f"full-size {name}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cache-dir", default=".cache/studio")
+    parser.add_argument("--full-size", action="store_true")
+    parser.add_argument("--check-full-size", action="store_true")
+    args = parser.parse_args(argv)
+    settings = load_settings(["--profile", "tiny", "--cache-dir", args.cache_dir], env={})
+    if args.check_full_size:
+        check_full_size()
+        return 0
+    if args.full_size:
+        import torch
+
+        if not torch.cuda.is_available():
+            print("--full-size needs a CUDA GPU: one full-size step takes minutes on a CPU.")
+            return 1
+        ctx = FullSizeContext(settings)
+        args.size = 1024 if args.size == 512 else args.size
+    else:
+        ctx = StudioContext(settings)
+    with tempfile.TemporaryDirectory() as folder:
+        for name in args.families:
+            bench_family(ctx, name, args, Path(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
