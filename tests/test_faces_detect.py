@@ -1,0 +1,83 @@
+"""Detector post-processing on hand-built raw outputs with known answers: anchor decoding
+of boxes and landmarks, score threshold and non-maximum suppression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.errors import BadInput
+from studio.faces import detect
+
+SIDE = 64  # strides 8, 16, 32 -> 8x8, 4x4, 2x2 locations, 2 anchors each
+
+
+def _empty_outputs() -> list[np.ndarray]:
+    counts = [(SIDE // s) ** 2 * 2 for s in detect.STRIDES]
+    return ([np.zeros((n, 1), np.float32) for n in counts] + [np.zeros((n, 4), np.float32) for n in counts]
+            + [np.zeros((n, 10), np.float32) for n in counts])
+
+
+def _put(outputs, stride_index, row, col, anchor, score, distances, offsets):
+    per_row = SIDE // detect.STRIDES[stride_index]
+    index = (row * per_row + col) * 2 + anchor
+    outputs[stride_index][index] = score
+    outputs[3 + stride_index][index] = distances
+    outputs[6 + stride_index][index] = offsets
+
+
+def test_anchor_centres_are_row_major_and_repeated_per_anchor():
+    centers = detect.anchor_centers(2, 3, 16)
+    assert centers.shape == (12, 2)
+    assert centers[:4].tolist() == [[0, 0], [0, 0], [16, 0], [16, 0]]
+    assert centers[6].tolist() == [0, 16]
+
+
+def test_box_and_landmarks_are_decoded_in_stride_units():
+    outputs = _empty_outputs()
+    offsets = [0.5, -0.25, 1, 0, 0, 0.5, -1, 1, 1.5, 1.25]
+    _put(outputs, 1, row=1, col=2, anchor=1, score=0.9, distances=[1, 0.5, 2, 1.5], offsets=offsets)
+    (face,) = detect.decode(outputs, (SIDE, SIDE), score_threshold=0.5)
+    # centre (32, 16); distances x16: left 16, top 8, right 32, bottom 24
+    assert face.box.tolist() == [16, 8, 64, 40]
+    expected = np.array([32, 16] * 5, np.float32) + np.array(offsets) * 16
+    assert np.allclose(face.landmarks, expected.reshape(5, 2))
+    assert face.score == pytest.approx(0.9)
+
+
+def test_threshold_and_nms_keep_the_best_of_overlapping_boxes():
+    outputs = _empty_outputs()
+    same = dict(distances=[1, 1, 1, 1], offsets=[0] * 10)
+    _put(outputs, 1, 1, 1, 0, 0.8, **same)   # box 0..32 around (16, 16)
+    _put(outputs, 1, 1, 1, 1, 0.95, **same)  # the same box, better score: kept
+    _put(outputs, 0, 2, 2, 0, 0.7, distances=[2, 2, 2, 2], offsets=[0] * 10)  # (16,16) again at stride 8: overlaps
+    _put(outputs, 2, 1, 1, 0, 0.6, distances=[0.25, 0.25, 0.25, 0.25], offsets=[0] * 10)  # (32,32) 16 px: small overlap
+    _put(outputs, 0, 6, 6, 1, 0.3, **same)   # below the threshold
+    faces = detect.decode(outputs, (SIDE, SIDE), score_threshold=0.5, nms_threshold=0.4)
+    assert [round(f.score, 2) for f in faces] == [0.95, 0.6]
+    assert faces[0].box.tolist() == [0, 0, 32, 32]
+    assert faces[1].box.tolist() == [24, 24, 40, 40]
+    assert len(detect.decode(outputs, (SIDE, SIDE), score_threshold=0.25, nms_threshold=0.4)) == 3
+
+
+def test_nms_on_known_boxes():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 10.5]], np.float32)
+    scores = np.array([0.5, 0.9, 0.8, 0.4], np.float32)
+    assert detect.nms(boxes, scores, 0.5) == [1, 2]
+    assert detect.nms(boxes, scores, 0.99) == [1, 2, 0, 3]
+
+
+def test_batched_outputs_are_accepted():
+    outputs = _empty_outputs()
+    _put(outputs, 2, 0, 1, 0, 0.9, distances=[0.5, 0.5, 0.5, 0.5], offsets=[0] * 10)
+    faces = detect.decode([o[None] for o in outputs], (SIDE, SIDE))
+    assert faces[0].box.tolist() == [16, -16, 48, 16]
+
+
+def test_outputs_of_the_wrong_shape_are_refused_with_what_was_expected():
+    outputs = _empty_outputs()
+    with pytest.raises(BadInput, match="9"):
+        detect.decode(outputs[:6], (SIDE, SIDE))
+    outputs[0] = np.zeros((100, 1), np.float32)
+    with pytest.raises(BadInput, match="128 of each"):
+        detect.decode(outputs, (SIDE, SIDE))
