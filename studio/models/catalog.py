@@ -111,6 +111,20 @@ CATALOG: dict[str, CatalogEntry] = {
             twins={"ByteDance/SDXL-Lightning": "sdxl-lightning-lora"},
             vram_gb={"ByteDance/SDXL-Lightning": 0.4},
         ),
+        CatalogEntry(
+            name="describe",
+            kind="captioner",
+            default="Salesforce/blip-image-captioning-base",
+            description="Image captioner for the Prompt tab's Describe (image -> prompt).",
+            twins={"Salesforce/blip-image-captioning-base": "blip", "Salesforce/blip-image-captioning-large": "blip"},
+            vram_gb={"Salesforce/blip-image-captioning-base": 1.0, "Salesforce/blip-image-captioning-large": 2.0},
+            notes={
+                "Salesforce/blip-image-captioning-base": (
+                    "BLIP (ViT-B), about 990 MB in fp32: fast, plain one-line captions; BSD-3-Clause."
+                ),
+                "Salesforce/blip-image-captioning-large": "BLIP (ViT-L), about 1.9 GB: more detailed captions; BSD-3-Clause.",
+            },
+        ),
     )
 }
 

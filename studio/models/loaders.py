@@ -45,6 +45,7 @@ LOADERS: dict[str, str] = {
     "tokenizer": "studio.tokens.loading:load_tokenizer",
     "vq": "studio.tokens.loading:load_vq",
     "image_pipeline": "studio.image.loading:load_image_pipeline",
+    "captioner": "studio.prompts.describe:load_captioner",
 }
 
 

@@ -34,6 +34,7 @@ BUILDERS: dict[str, str] = {
     "zimage": "studio.image.tiny_twins:build_zimage",
     "sdxl-lcm-lora": "studio.image.tiny_twins:build_sdxl_lcm_lora",
     "sdxl-lightning-lora": "studio.image.tiny_twins:build_sdxl_lightning_lora",
+    "blip": "studio.prompts.tiny_twins:build_blip",
 }
 
 # Re-entrant: a twin may be built from another (a LoRA twin needs its base model's twin).

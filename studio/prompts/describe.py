@@ -1,0 +1,106 @@
+"""Describe: an image turned into a prompt by a captioning model (BLIP) from the shared cache.
+
+Two modes: Photo asks for "a photography of ..." and adds photographic words; Art / Anime
+asks for "an illustration of ..." and adds illustration words. BLIP's known filler words
+("arafed", "araffe") and repeated words are cleaned away.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.errors import BadInput
+from studio.models.loaders import LoadRequest
+
+MODES = {  # name -> (conditional prefix the captioner continues, words added after the caption)
+    "photo": ("a photography of", "photograph, natural light, sharp focus, highly detailed"),
+    "art": ("an illustration of", "illustration, anime style, vibrant colors, clean lineart, highly detailed"),
+}
+MAX_SIDE = 4096
+MAX_NEW_TOKENS = 40
+FILLER = re.compile(r"\b(arafed|araffe|arafe|arrafed|there is|there are)\b", re.I)
+
+
+@dataclass
+class Captioner:
+    """A captioning model with its processor; the cache moves ``model`` and leaves ``processor``."""
+
+    model: Any
+    processor: Any
+
+
+def load_captioner(request: LoadRequest) -> Captioner:
+    from transformers import BlipForConditionalGeneration, BlipProcessor
+
+    kwargs = request.hub_kwargs()
+    processor = BlipProcessor.from_pretrained(request.location, **kwargs)
+    model = BlipForConditionalGeneration.from_pretrained(request.location, dtype=request.dtype, **kwargs)
+    return Captioner(model=model.eval(), processor=processor)
+
+
+def check_mode(mode: Any) -> str:
+    value = str(mode or "").strip().lower().split("/")[0].strip()
+    value = {"anime": "art", "art / anime": "art"}.get(value, value)
+    if value not in MODES:
+        raise BadInput(f"Mode must be 'photo' or 'art' (Art / Anime), not {str(mode)[:30]!r}.")
+    return value
+
+
+def open_image(image: Any) -> Any:
+    """A PIL image in RGB from a PIL image or a file path, or a clear sentence."""
+    from PIL import Image, UnidentifiedImageError
+
+    if image is None or image == "":
+        raise BadInput("Upload an image first: Describe turns a picture into a prompt.")
+    if isinstance(image, Image.Image):
+        picture = image
+    else:
+        path = Path(str(image))
+        if not path.is_file():
+            raise BadInput("The image file cannot be found; upload it again.")
+        try:
+            picture = Image.open(path)
+            picture.load()
+        except (UnidentifiedImageError, OSError):
+            raise BadInput(f"{path.name[:60]} is not an image this app can read (PNG, JPEG or WebP).") from None
+    if max(picture.size) > MAX_SIDE:
+        picture.thumbnail((MAX_SIDE, MAX_SIDE))
+    return picture.convert("RGB")
+
+
+def tidy(caption: str, prefix: str, extra: str) -> str:
+    """The caption without the prefix, BLIP's filler words and immediate repeats, then the mode's words."""
+    text = caption.strip()
+    if text.lower().startswith(prefix):
+        text = text[len(prefix):]
+    text = FILLER.sub(" ", text)
+    words: list[str] = []
+    for word in text.split():
+        if not words or word.lower() != words[-1].lower():
+            words.append(word)
+    subject = " ".join(words).strip(" ,.")
+    return f"{subject}, {extra}" if subject else extra
+
+
+def describe(studio: Any, image: Any, mode: str = "photo") -> str:
+    """A prompt for ``image`` in the given mode ("photo" or "art")."""
+    mode = check_mode(mode)
+    picture = open_image(image)
+    prefix, extra = MODES[mode]
+    import torch
+
+    with studio.cache.use(studio.spec("describe")) as captioner:
+        model, processor = captioner.model, captioner.processor
+        inputs = processor(images=picture, text=prefix, return_tensors="pt").to(model.device)
+        inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
+
+        def run():
+            with torch.inference_mode():
+                return model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, num_beams=1, do_sample=False)
+
+        output = studio.cache.run(run)
+        caption = processor.decode(output[0], skip_special_tokens=True)
+    return tidy(caption, prefix, extra)

@@ -1,0 +1,39 @@
+"""What the Image tab calls before generating: expand a non-English prompt into English for
+SDXL (whose CLIP encoders read English), leave Z-Image's prompt alone (its Qwen encoder
+reads Chinese as it is). The returned notes say what happened, for the result's metadata."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from studio.prompts.expand import ExpandOptions, expand
+from studio.prompts.language import detect
+from studio.text.remote import RemoteEndpoint
+
+# Families whose text encoder is CLIP (English captions); Z-Image reads Chinese itself.
+CLIP_FAMILIES = ("sdxl", "sd15")
+
+
+def should_expand(prompt: str, family_name: str) -> bool:
+    """The toggle's default: on for a CLIP family when the prompt is not English."""
+    if str(family_name or "").strip().lower() not in CLIP_FAMILIES:
+        return False
+    return detect(prompt or "").kind in ("chinese", "mixed", "other")
+
+
+def expand_for_image(
+    studio: Any, prompt: str, family_name: str, negative_prompt: str = "",
+    options: ExpandOptions | None = None, endpoint: RemoteEndpoint | None = None,
+) -> tuple[str, str, list[str]]:
+    """(prompt, negative prompt, notes) to generate with. The user's own negative prompt is
+    kept; an empty one gets the model's suggestion. Any failure leaves the prompt as it was."""
+    if not should_expand(prompt, family_name):
+        return prompt, negative_prompt, []
+    options = replace(options or ExpandOptions(), variants=1, target="sdxl", keep_english=True)
+    result = expand(studio, prompt, options, endpoint)
+    best = result.best
+    if not best.expanded:
+        return prompt, negative_prompt, best.notes
+    notes = [f"Expanded into English from {result.language.kind} by the LLM: {best.prompt}"] + best.notes
+    return best.prompt, negative_prompt or best.negative, notes

@@ -1,0 +1,205 @@
+"""Prompt tab: an idea in any language expanded into an English image prompt (LLM, or GPT-2
+restricted to visual words), an image described as a prompt, the result sent to the Image
+tab, and the same seed drawn from both prompts. The work is in ``studio.prompts``."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import gradio as gr
+
+from studio.models import catalog
+from studio.prompts import classic, describe, instructions
+from studio.prompts.expand import MAX_VARIANTS, ExpandOptions, ExpandResult, expand
+from studio.prompts.side_by_side import side_by_side
+from studio.text import service
+from studio.tokens.clip_limit import CLIP_LIMIT
+from tabs import owner
+from tabs.common import TabContext, friendly, gpu_event, gpu_function
+
+TEXT_MODEL_JS = "() => document.querySelector('#text-model input')?.value || null"
+# Client side: the Image tab's module is not ours to wire, so the browser fills its prompt
+# boxes (an 'input' event lets Gradio see the new value) and opens its tab.
+SEND_TO_IMAGE_JS = """
+async (prompt, negative) => {
+  const box = (id) => document.querySelector(`#${id} textarea`);
+  const panel = document.querySelector('#image-prompt')?.closest('[role=tabpanel]');
+  const tabs = [...document.querySelectorAll('button[role=tab]')];
+  const button = (panel && tabs.find((b) => b.getAttribute('aria-controls') === panel.id))
+    || tabs.find((b) => ['Image', '圖像', '圖片'].includes(b.innerText.trim()));
+  button?.click();
+  for (let i = 0; i < 50 && !box('image-prompt'); i++) await new Promise((r) => setTimeout(r, 100));
+  const fill = (id, value) => {
+    const area = box(id);
+    if (!area) return;
+    area.value = value;
+    area.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  fill('image-prompt', prompt || '');
+  if (negative) fill('image-negative', negative);
+  return [];
+}
+"""
+
+
+def _language_markdown(say: Callable[[str], str], result: ExpandResult) -> str:
+    kind = say(f"prompt.lang_{result.language.kind}")
+    return say("prompt.language").format(kind=kind, share=result.language.cjk_share)
+
+
+def _tokens_markdown(say: Callable[[str], str], tokens: int) -> str:
+    return say("prompt.tokens_over" if tokens > CLIP_LIMIT else "prompt.tokens").format(tokens=tokens)
+
+
+def _variants_markdown(result: ExpandResult) -> str:
+    lines = []
+    for index, variant in enumerate(result.variants, 1):
+        seed = f"seed {variant.seed} · " if variant.seed is not None else ""
+        lines.append(f"**{index}.** {seed}{variant.tokens} CLIP tokens\n\n{variant.prompt}")
+        lines += [f"> {note}" for note in variant.notes]
+    return "\n\n".join(lines)
+
+
+def build(ctx: TabContext) -> None:
+    t, studio, settings = ctx.t, ctx.studio, ctx.settings
+    model_choices = catalog.choices(settings, "text")
+
+    # --- API: self-explaining parameters; the same studio functions as the UI --------------
+
+    def expand_prompt(
+        text: str,
+        length: str = "medium",
+        target: str = "sdxl",
+        temperature: float = 0.7,
+        seed: int = -1,
+        variants: int = 1,
+        keep_english: bool = True,
+        trim_to_77_tokens: bool = False,
+        model_id: str = "",
+        backend: str = "local",
+        endpoint_url: str = "",
+        endpoint_model: str = "",
+        endpoint_api_key: str = "",
+    ) -> dict:
+        """Turn `text` (any language) into an English image prompt and a negative prompt.
+        length: short | medium | rich. target: sdxl (comma-separated tags) | zimage (sentences).
+        seed -1 = random; variant i (1-4 variants) uses seed + i. keep_english: English text is
+        returned as it is. model_id '' = the Text tab's default LLM; backend 'openai' uses
+        endpoint_*. Returns english_prompt, negative_prompt, clip_tokens (of 77), language,
+        expanded (False: the original text came back, notes say why) and every variant."""
+        endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
+        options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim_to_77_tokens,
+                                model_id or None)
+        result = expand(studio, text, options, endpoint)
+        best = result.best
+        return {
+            "english_prompt": best.prompt, "negative_prompt": best.negative, "clip_tokens": best.tokens,
+            "language": result.language.kind, "expanded": best.expanded, "notes": best.notes,
+            "variants": [v.summary() for v in result.variants],
+        }
+
+    def describe_image(image: str, mode: str = "photo") -> str:
+        """A prompt for `image` (a file) from the captioning model. mode: photo | art (Art / Anime)."""
+        return describe.describe(studio, image, mode)
+
+    # --- UI handlers ---
+
+    def on_expand(text, length, target, temperature, seed, variants, keep_english, trim, model_id,
+                  backend, endpoint_url, endpoint_model, endpoint_key, request: gr.Request = None):
+        say = t.for_request(request)
+        endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_key)
+        options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim, model_id or None)
+        result = expand(studio, text, options, endpoint)
+        best = result.best
+        return (best.prompt, best.negative, _language_markdown(say, result) + " · " + _tokens_markdown(say, best.tokens),
+                _variants_markdown(result))
+
+    def on_classic(text, temperature, seed, request: gr.Request = None):
+        say = t.for_request(request)
+        result = classic.classic_expand(studio, text, temperature, seed)
+        tokenizer_note = say("prompt.classic_added").format(count=len(result.added), seed=result.seed)
+        return result.prompt, gr.update(), "\n\n".join([tokenizer_note] + [f"> {n}" for n in result.notes]), ""
+
+    def on_compare(original, expanded, negative, seed, request: gr.Request = None):
+        say = t.for_request(request)
+        pair = side_by_side(studio, original, expanded, negative, seed, folder=owner.folder_for(ctx, request))
+        return (pair.original.path or pair.original.image, pair.expanded.path or pair.expanded.image,
+                say("prompt.compare_done").format(seed=pair.seed))
+
+    # --- UI ------------------------------------------------------------------------------
+
+    with gr.Tab(t("prompt.tab"), id="prompt"):
+        gr.Markdown(t("prompt.intro"))
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label=t("prompt.input"), placeholder=t.plain("prompt.input_placeholder"), lines=3,
+                                  elem_id="prompt-input")
+                with gr.Row():
+                    expand_button = gr.Button(t("prompt.expand"), variant="primary", elem_id="prompt-expand")
+                    classic_button = gr.Button(t("prompt.classic"), elem_id="prompt-classic")
+                info = gr.Markdown(elem_id="prompt-info")
+                output = gr.Textbox(label=t("prompt.output"), lines=3, elem_id="prompt-output")
+                negative = gr.Textbox(label=t("prompt.negative"), lines=1, elem_id="prompt-negative")
+                send_button = gr.Button(t("prompt.send_image"), elem_id="prompt-send-image")
+                with gr.Accordion(t("prompt.variants_out"), open=False):
+                    variants_view = gr.Markdown(elem_id="prompt-variants")
+            with gr.Column(scale=2):
+                length = gr.Radio(
+                    [(t.plain(f"prompt.length_{name}"), name) for name in instructions.LENGTHS],
+                    value="medium", label=t("prompt.length"), elem_id="prompt-length",
+                )
+                target = gr.Radio(
+                    [(t.plain("prompt.target_sdxl"), "sdxl"), (t.plain("prompt.target_zimage"), "zimage")],
+                    value="sdxl", label=t("prompt.target"), elem_id="prompt-target",
+                )
+                temperature = gr.Slider(0, 2, 0.7, step=0.05, label=t("prompt.temperature"))
+                with gr.Row():
+                    seed = gr.Number(-1, precision=0, label=t("prompt.seed"), elem_id="prompt-seed")
+                    variants = gr.Slider(1, MAX_VARIANTS, 1, step=1, label=t("prompt.variants"))
+                keep_english = gr.Checkbox(True, label=t("prompt.keep_english"))
+                trim = gr.Checkbox(False, label=t("prompt.trim"))
+                model_id = gr.Dropdown(model_choices, value=model_choices[0], label=t("prompt.model"),
+                                       allow_custom_value=True, elem_id="prompt-model")
+                use_text_model = gr.Button(t("prompt.use_text_model"), size="sm")
+                with gr.Accordion(t("prompt.endpoint"), open=False):
+                    backend = gr.Radio(["local", "openai"], value="local", label=t("prompt.backend"),
+                                       info=t("prompt.backend_info"))
+                    endpoint_url = gr.Textbox(service.server_endpoint(), label=t("prompt.endpoint_url"),
+                                              placeholder="http://localhost:1234/v1")
+                    endpoint_model = gr.Textbox(label=t("prompt.endpoint_model"))
+                    endpoint_key = gr.Textbox(label=t("prompt.endpoint_key"), type="password")
+
+        with gr.Accordion(t("prompt.describe"), open=False):
+            with gr.Row():
+                describe_upload = gr.Image(type="filepath", label=t("prompt.describe_image"), height=240,
+                                           elem_id="prompt-describe-image")
+                with gr.Column():
+                    mode = gr.Radio([(t.plain("prompt.mode_photo"), "photo"), (t.plain("prompt.mode_art"), "art")],
+                                    value="photo", label=t("prompt.describe_mode"), elem_id="prompt-describe-mode")
+                    describe_button = gr.Button(t("prompt.describe_button"), elem_id="prompt-describe")
+
+        with gr.Accordion(t("prompt.compare"), open=False):
+            gr.Markdown(t("prompt.compare_intro"))
+            compare_button = gr.Button(t("prompt.compare_button"), elem_id="prompt-compare")
+            compare_note = gr.Markdown(elem_id="prompt-compare-note")
+            with gr.Row():
+                original_image = gr.Image(label=t("prompt.compare_original"), interactive=False,
+                                          elem_id="prompt-compare-original")
+                expanded_image = gr.Image(label=t("prompt.compare_expanded"), interactive=False,
+                                          elem_id="prompt-compare-expanded")
+
+        expand_inputs = [text, length, target, temperature, seed, variants, keep_english, trim, model_id,
+                         backend, endpoint_url, endpoint_model, endpoint_key]
+        result_outputs = [output, negative, info, variants_view]
+        expand_button.click(gpu_function(on_expand), expand_inputs, result_outputs, api_visibility="private",
+                            **gpu_event(ctx))
+        classic_button.click(gpu_function(on_classic), [text, temperature, seed], result_outputs,
+                             api_visibility="private", **gpu_event(ctx))
+        describe_button.click(gpu_function(describe_image), [describe_upload, mode], output,
+                              api_name="describe_image", **gpu_event(ctx))
+        send_button.click(None, [output, negative], None, js=SEND_TO_IMAGE_JS, api_visibility="private")
+        use_text_model.click(None, None, model_id, js=TEXT_MODEL_JS, api_visibility="private")
+        compare_button.click(gpu_function(on_compare), [text, output, negative, seed],
+                             [original_image, expanded_image, compare_note], api_visibility="private",
+                             **gpu_event(ctx))
+        gr.api(gpu_function(expand_prompt), api_name="expand_prompt", **gpu_event(ctx))
