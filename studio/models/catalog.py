@@ -125,6 +125,39 @@ CATALOG: dict[str, CatalogEntry] = {
                 "Salesforce/blip-image-captioning-large": "BLIP (ViT-L), about 1.9 GB: more detailed captions; BSD-3-Clause.",
             },
         ),
+        # Face models: ONNX files on the Hub as "owner/repo/file.onnx"; licences in `notes`.
+        CatalogEntry(
+            name="face_detector",
+            kind="onnx",
+            default="facefusion/models-3.0.0/scrfd_2.5g.onnx",
+            description="SCRFD face detector with 5 landmarks (Face swap tab, FaceSwap image prompt).",
+            twins={"facefusion/models-3.0.0/scrfd_2.5g.onnx": "scrfd"},
+            notes={"facefusion/models-3.0.0/scrfd_2.5g.onnx": "InsightFace SCRFD-2.5GF: non-commercial research use only."},
+        ),
+        CatalogEntry(
+            name="face_recogniser",
+            kind="onnx",
+            default="facefusion/models-3.0.0/arcface_w600k_r50.onnx",
+            description="ArcFace identity embedding (112x112) of the source face.",
+            twins={"facefusion/models-3.0.0/arcface_w600k_r50.onnx": "arcface"},
+            notes={"facefusion/models-3.0.0/arcface_w600k_r50.onnx": "InsightFace ArcFace w600k R50: non-commercial research use only."},
+        ),
+        CatalogEntry(
+            name="face_swapper",
+            kind="onnx",
+            default="facefusion/models-3.0.0/inswapper_128.onnx",
+            description="Face swapper (inswapper_128-class: 128x128 target crop + 512 identity).",
+            twins={"facefusion/models-3.0.0/inswapper_128.onnx": "inswapper"},
+            notes={"facefusion/models-3.0.0/inswapper_128.onnx": "InsightFace inswapper_128: non-commercial research use only."},
+        ),
+        CatalogEntry(
+            name="face_restorer",
+            kind="onnx",
+            default="facefusion/models-3.0.0/gfpgan_1.4.onnx",
+            description="GFPGAN 1.4 face restoration of the swapped face (512x512, optional).",
+            twins={"facefusion/models-3.0.0/gfpgan_1.4.onnx": "gfpgan"},
+            notes={"facefusion/models-3.0.0/gfpgan_1.4.onnx": "TencentARC GFPGAN 1.4: Apache-2.0 (commercial use allowed)."},
+        ),
     )
 }
 

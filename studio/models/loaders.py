@@ -46,6 +46,7 @@ LOADERS: dict[str, str] = {
     "vq": "studio.tokens.loading:load_vq",
     "image_pipeline": "studio.image.loading:load_image_pipeline",
     "captioner": "studio.prompts.describe:load_captioner",
+    "onnx": "studio.faces.onnx_model:load_onnx",
 }
 
 

@@ -35,6 +35,10 @@ BUILDERS: dict[str, str] = {
     "sdxl-lcm-lora": "studio.image.tiny_twins:build_sdxl_lcm_lora",
     "sdxl-lightning-lora": "studio.image.tiny_twins:build_sdxl_lightning_lora",
     "blip": "studio.prompts.tiny_twins:build_blip",
+    "scrfd": "studio.faces.tiny_twins:build_scrfd",
+    "arcface": "studio.faces.tiny_twins:build_arcface",
+    "inswapper": "studio.faces.tiny_twins:build_inswapper",
+    "gfpgan": "studio.faces.tiny_twins:build_gfpgan",
 }
 
 # Re-entrant: a twin may be built from another (a LoRA twin needs its base model's twin).

@@ -1,0 +1,180 @@
+"""Face swap tab: source photo(s) of one person, a target photo, numbered faces on both,
+which faces to replace, blend / feather / restoration, before and after side by side.
+Only components and wiring here: the work is in ``studio.faces``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from studio.faces import detect as detection
+from studio.faces import draw, paste, pipeline
+from studio.models import catalog
+from tabs import owner
+from tabs.common import TabContext, friendly, gpu_event, gpu_function
+
+MODEL_LABELS = {
+    pipeline.DETECTOR: "faceswap.detector", pipeline.RECOGNISER: "faceswap.recogniser",
+    pipeline.SWAPPER: "faceswap.swapper", pipeline.RESTORER: "faceswap.restorer",
+}
+
+
+def _path(value: Any) -> Any:
+    """A file as the studio reads it: Gradio hands a path, a dict or a FileData."""
+    return getattr(value, "path", None) or value
+
+
+def _paths(values: Any) -> list[Any]:
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    return [_path(v) for v in values if v]
+
+
+def model_choices(settings, name: str) -> list[str]:
+    return catalog.choices(settings, name) + pipeline.local_models(settings)
+
+
+def licence_table(settings, picked: dict[str, str], say) -> str:
+    rows = [f"| {say('faceswap.model')} | id | {say('faceswap.licence')} |", "|---|---|---|"]
+    for name, key in MODEL_LABELS.items():
+        model_id = picked.get(name) or catalog.default_id(settings, name)
+        rows.append(f"| {say(key)} | `{model_id}` | {pipeline.licence(settings, name, model_id)} |")
+    return "\n".join(rows)
+
+
+def build(ctx: TabContext) -> None:
+    t, studio, settings = ctx.t, ctx.studio, ctx.settings
+
+    # --- API: self-explaining parameters; the same studio functions as the UI ------------
+
+    def detect_faces(image: gr.FileData, score_threshold: float = detection.DEFAULT_SCORE,
+                     detector: str = "") -> dict:
+        """Faces in `image`, numbered left to right: each `number`, `box` [x1, y1, x2, y2],
+        `landmarks` (eyes, nose, mouth corners as [x, y]) and `score`. score_threshold 0-1."""
+        picture, faces = pipeline.find_faces(studio, _path(image), score_threshold, detector)
+        return {"width": picture.rgb.shape[1], "height": picture.rgb.shape[0],
+                "faces": [f.as_dict(i) for i, f in enumerate(faces, 1)]}
+
+    def swap_faces(source_images: list[gr.FileData], target_image: gr.FileData, source_face: int = 1,
+                   target_faces: str = pipeline.ALL, reference_image: gr.FileData | None = None, blend: float = 1.0,
+                   mask_feather: float = 0.1, mask_region: str = "box", restore_strength: float = 0.0,
+                   score_threshold: float = detection.DEFAULT_SCORE, detector: str = "", recogniser: str = "",
+                   swapper: str = "", restorer: str = "", request: gr.Request = None) -> dict:
+        """Put the face number `source_face` of the source photos (one or more of the same person,
+        their identities averaged) into `target_image`. target_faces: 'all', numbers like '2' or
+        '1, 3', or 'similar' (the face most like `reference_image`). blend 0-1, mask_feather 0-0.5,
+        mask_region 'box' | 'oval', restore_strength 0-1 (0 = no restoration). Returns the saved
+        PNG and the faces found."""
+        swap_request = pipeline.SwapRequest(
+            source_images=_paths(source_images), target_image=_path(target_image), source_face=source_face,
+            target_faces=target_faces, reference_image=_path(reference_image) if reference_image else None,
+            blend=blend, mask_feather=mask_feather, mask_region=mask_region, restore_strength=restore_strength,
+            score_threshold=score_threshold, detector=detector, recogniser=recogniser, swapper=swapper,
+            restorer=restorer,
+        )
+        result = pipeline.swap_faces(studio, swap_request, owner.folder_for(ctx, request))
+        return {"image": gr.FileData(path=result.path), **result.summary()}
+
+    # --- UI ------------------------------------------------------------------------------
+
+    with gr.Tab(t("faceswap.tab"), id="faceswap"):
+        gr.Markdown(t("faceswap.intro"))
+        gr.Markdown(t("faceswap.consent"), elem_id="faceswap-consent", elem_classes=["banner"])
+        with gr.Row():
+            with gr.Column():
+                sources = gr.File(label=t("faceswap.sources"), file_count="multiple", file_types=["image"],
+                                  type="filepath", height=120, elem_id="faceswap-sources")
+                source_view = gr.Image(label=t("faceswap.source_faces"), interactive=False, height=300,
+                                       elem_id="faceswap-source-view")
+                source_face = gr.Number(1, precision=0, minimum=1, label=t("faceswap.source_face"),
+                                        info=t("faceswap.source_face_info"), elem_id="faceswap-source-face")
+            with gr.Column():
+                target = gr.Image(label=t("faceswap.target"), type="filepath", height=300, elem_id="faceswap-target")
+                ctx.send_to.register("faceswap-target", t.plain("faceswap.send_target"), target, "faceswap")
+                target_view = gr.Image(label=t("faceswap.target_faces"), interactive=False, height=300,
+                                       elem_id="faceswap-target-view")
+                target_faces = gr.Textbox(pipeline.ALL, label=t("faceswap.which"), info=t("faceswap.which_info"),
+                                          elem_id="faceswap-which")
+        with gr.Row():
+            detect_button = gr.Button(t("faceswap.detect"), elem_id="faceswap-detect")
+            swap_button = gr.Button(t("faceswap.swap"), variant="primary", elem_id="faceswap-swap")
+        found = gr.Markdown(elem_id="faceswap-found")
+        with gr.Row():
+            before = gr.Image(label=t("faceswap.before"), interactive=False, elem_id="faceswap-before")
+            after = gr.Image(label=t("faceswap.after"), interactive=False, format="png", elem_id="faceswap-after")
+        result_path = gr.State(None)
+        ctx.send_to.source(t("faceswap.send_picker"), t("faceswap.send"), result_path, "faceswap")
+        details = gr.JSON(label=t("faceswap.details"), open=False, elem_id="faceswap-details")
+        with gr.Accordion(t("faceswap.options"), open=True):
+            with gr.Row():
+                blend = gr.Slider(0, 1, 1.0, step=0.05, label=t("faceswap.blend"), info=t("faceswap.blend_info"))
+                feather = gr.Slider(0, 0.5, 0.1, step=0.01, label=t("faceswap.feather"), info=t("faceswap.feather_info"))
+                region = gr.Radio(list(paste.REGIONS), value="box", label=t("faceswap.region"))
+            with gr.Row():
+                restore_strength = gr.Slider(0, 1, 0.0, step=0.05, label=t("faceswap.restore"),
+                                             info=t("faceswap.restore_info"))
+                threshold = gr.Slider(0.05, 0.95, detection.DEFAULT_SCORE, step=0.05, label=t("faceswap.threshold"))
+            reference = gr.Image(label=t("faceswap.reference"), type="filepath", height=160,
+                                 elem_id="faceswap-reference")
+        with gr.Accordion(t("faceswap.models"), open=False):
+            pickers = {
+                name: gr.Dropdown(model_choices(settings, name), value=catalog.default_id(settings, name),
+                                  label=t(key), allow_custom_value=False, elem_id=f"faceswap-{name}")
+                for name, key in MODEL_LABELS.items()
+            }
+            licences = gr.Markdown(licence_table(settings, {}, t.plain), elem_id="faceswap-licences")
+
+        def show_licences(*picked: str):
+            return licence_table(settings, dict(zip(MODEL_LABELS, picked)), t.plain)
+
+        for picker in pickers.values():
+            picker.change(friendly(show_licences), list(pickers.values()), licences, api_visibility="private")
+
+        def ui_detect(source_files, target_file, score, detector, request: gr.Request = None):
+            say = t.for_request(request)
+            shown: dict[Any, Any] = {}
+            lines = []
+            for label, component, path in ((say("faceswap.source"), source_view, (_paths(source_files) or [None])[0]),
+                                           (say("faceswap.target_short"), target_view, target_file)):
+                if not path:
+                    shown[component] = None
+                    continue
+                picture, faces = pipeline.find_faces(studio, path, score, detector)
+                shown[component] = draw.annotate(picture.to_pil(), faces)
+                lines.append(say("faceswap.found").format(where=label, count=len(faces)))
+            return shown[source_view], shown[target_view], "\n\n".join(lines)
+
+        detect_button.click(gpu_function(ui_detect), [sources, target, threshold, pickers[pipeline.DETECTOR]],
+                            [source_view, target_view, found], api_visibility="private", **gpu_event(ctx))
+
+        def ui_swap(source_files, target_file, number, which, reference_file, blend_value, feather_value,
+                    region_value, restore_value, score, detector, recogniser, swapper, restorer, browser_id,
+                    request: gr.Request = None):
+            say = t.for_request(request)
+            swap_request = pipeline.SwapRequest(
+                source_images=_paths(source_files), target_image=target_file, source_face=int(number or 1),
+                target_faces=which, reference_image=reference_file, blend=blend_value, mask_feather=feather_value,
+                mask_region=region_value, restore_strength=restore_value, score_threshold=score,
+                detector=detector, recogniser=recogniser, swapper=swapper, restorer=restorer,
+            )
+            if not swap_request.source_images:
+                raise gr.Error(say("faceswap.need_source"), print_exception=False)
+            if not target_file:
+                raise gr.Error(say("faceswap.need_target"), print_exception=False)
+            result = pipeline.swap_faces(studio, swap_request, owner.folder_for(ctx, request, browser_id))
+            chosen = set(result.replaced)
+            message = say("faceswap.done").format(faces=", ".join(map(str, result.replaced)))
+            notes = "\n\n".join(f"> {n}" for n in result.notes)
+            return (result.before, result.path, result.path, result.summary(),
+                    draw.annotate(result.before, result.target_faces, chosen), message + ("\n\n" + notes if notes else ""))
+
+        swap_inputs = [sources, target, source_face, target_faces, reference, blend, feather, region, restore_strength,
+                       threshold, *pickers.values(), ctx.browser_id]
+        swap_button.click(gpu_function(ui_swap), swap_inputs, [before, after, result_path, details, target_view, found],
+                          api_visibility="private", **gpu_event(ctx))
+
+        gr.api(gpu_function(detect_faces), api_name="detect_faces", **gpu_event(ctx))
+        gr.api(gpu_function(swap_faces), api_name="swap_faces", **gpu_event(ctx))
