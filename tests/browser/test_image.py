@@ -66,3 +66,25 @@ def test_cancel_ends_a_long_run_and_the_next_one_works(page):
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000
     )
+
+
+def test_a_run_still_going_when_the_page_reloads_lands_in_the_history(page):
+    open_tab(page, "Image")
+    before = page.locator("#image-history img").count()
+    page.locator("#image-prompt textarea").fill("finished after the reload")
+    _small_settings(page, steps=20)
+    box = page.locator("#image-number input[type='number']")
+    box.fill("1")
+    box.press("Tab")
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
+    )
+    page.reload()  # Gradio drops this page's event; the work itself goes on
+    page.wait_for_selector("#studio-title")
+    for _ in range(60):  # the history is re-read from disk on each refresh
+        page.get_by_role("button", name="Refresh history").click()
+        page.wait_for_timeout(2000)
+        if page.locator("#image-history img").count() > before:
+            break
+    assert page.locator("#image-history img").count() > before
