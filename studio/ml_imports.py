@@ -19,9 +19,18 @@ NAMES = {
         "AutoConfig", "AutoTokenizer", "AutoModelForCausalLM", "PreTrainedTokenizerFast",
         "TextIteratorStreamer", "StoppingCriteria", "StoppingCriteriaList", "LogitsProcessor",
         "LogitsProcessorList", "GenerationConfig", "Qwen2Config", "BloomConfig", "GPT2Config",
-        "BertTokenizerFast", "CLIPTokenizerFast",
+        "BertTokenizerFast", "CLIPTokenizerFast", "CLIPTokenizer", "CLIPTextModel", "CLIPTextModelWithProjection",
+        "Qwen3Model", "Qwen3Config",
     ),
-    "diffusers": ("VQModel",),
+    "diffusers": (
+        "VQModel", "AutoencoderKL", "UNet2DConditionModel",
+        # The image families' pipelines and the samplers offered (studio.image).
+        "StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline", "StableDiffusionXLInpaintPipeline",
+        "StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline",
+        "ZImagePipeline", "ZImageImg2ImgPipeline", "ZImageInpaintPipeline",
+        "EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler", "DPMSolverMultistepScheduler",
+        "UniPCMultistepScheduler", "DDIMScheduler", "LCMScheduler", "FlowMatchEulerDiscreteScheduler",
+    ),
 }
 
 
