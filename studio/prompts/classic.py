@@ -93,6 +93,10 @@ def _processor_class():
             allowed = [i for i in self.trie.next_ids(written[last_separator + 1:]) if i < scores.shape[-1]]
             masked = torch.full_like(scores, -float("inf"), dtype=torch.float32)
             masked[:, allowed] = scores[:, allowed].float()
+            if not torch.isfinite(masked).any():
+                # The repetition rules banned every allowed token: end the list here.
+                end = self.trie.eos if self.trie.eos is not None else min(self.trie.separators)
+                masked[:, end] = 0.0
             if self.temperature <= 0:
                 drawn = masked.argmax(-1, keepdim=True)
             else:
