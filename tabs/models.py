@@ -42,7 +42,8 @@ def memory_html(bars: list[dict], say: Callable[[str], str]) -> str:
             "<div style='background:#e5e7eb;border-radius:4px;height:10px;overflow:hidden'>"
             f"<div style='background:{bar_colour(share)};height:10px;width:{100 * share:.1f}%'></div></div></div>"
         )
-    return f"<div class='models-memory'>{''.join(rows)}</div>"
+    title = f"<div style='font-weight:600'>{escape(say('models.memory'))}</div>"
+    return f"<div class='models-memory'>{title}{''.join(rows)}</div>"
 
 
 def table_rows(status: dict) -> list[list]:
@@ -83,7 +84,7 @@ def build(ctx: TabContext) -> None:
 
     with gr.Tab(t("models.tab"), id="models") as tab:
         summary = gr.Markdown(elem_id="models-summary")
-        memory = gr.HTML(label=t("models.memory"), show_label=True, elem_id="models-memory")
+        memory = gr.HTML(elem_id="models-memory")
         table = gr.Dataframe(headers=HEADERS, label=t("models.loaded"), interactive=False, elem_id="models-table")
         with gr.Row():
             choice = gr.Dropdown(["all"], value="all", label=t("models.pick"), allow_custom_value=True, scale=3)
