@@ -125,6 +125,14 @@ CATALOG: dict[str, CatalogEntry] = {
                 "Salesforce/blip-image-captioning-large": "BLIP (ViT-L), about 1.9 GB: more detailed captions; BSD-3-Clause.",
             },
         ),
+        CatalogEntry(
+            name="classifier",
+            kind="sequence_classifier",
+            default="google-bert/bert-base-uncased",
+            description="BERT-style base model the Train tab LoRA-tunes as a text classifier (movie reviews).",
+            twins={"google-bert/bert-base-uncased": "bert-classifier", "google-bert/bert-base-chinese": "bert-classifier"},
+            vram_gb={"google-bert/bert-base-uncased": 1.0, "google-bert/bert-base-chinese": 1.0},
+        ),
         # Face models: ONNX files on the Hub as "owner/repo/file.onnx"; licences in `notes`.
         CatalogEntry(
             name="face_detector",

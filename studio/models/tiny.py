@@ -39,6 +39,7 @@ BUILDERS: dict[str, str] = {
     "arcface": "studio.faces.tiny_twins:build_arcface",
     "inswapper": "studio.faces.tiny_twins:build_inswapper",
     "gfpgan": "studio.faces.tiny_twins:build_gfpgan",
+    "bert-classifier": "studio.train.tiny_twins:build_bert_classifier",
 }
 
 # Re-entrant: a twin may be built from another (a LoRA twin needs its base model's twin).

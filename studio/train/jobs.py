@@ -1,0 +1,148 @@
+"""Job folders: outputs/train/<owner>/<job>/ holds everything about one job, so the list of
+jobs, their state and their progress survive a page reload and an app restart.
+
+  job.json       what to train (settings, dataset copy, base model), written once
+  state.json     queued | running | done | failed | cancelled | interrupted, pid, message
+  log.jsonl      one JSON line per optimizer step: step, loss, lr, samples/s, ETA
+  checkpoints/   step-000010/ ... (adapter + optimizer state), each written whole
+  adapter/       the final PEFT adapter (safetensors)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from studio.errors import BadInput
+from studio.outputs import safe_name
+
+TRAIN = "train"
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
+ACTIVE = ("queued", "running")
+RESUMABLE = ("interrupted", "cancelled", "failed")
+
+
+def owner_name(user: str | None = None, browser_id: str | None = None, session: str | None = None) -> str:
+    """The logged-in user, else this browser's id, else the Gradio session (scripts)."""
+    if user:
+        return "user-" + safe_name(user, "user", 48)
+    if browser_id and BROWSER_ID.match(str(browser_id)):
+        return "browser-" + browser_id
+    return "session-" + safe_name(session or "script", "script", 32)
+
+
+def root(outputs: Path) -> Path:
+    return Path(outputs) / TRAIN
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def job_dir(outputs: Path, owner: str, job_id: str) -> Path:
+    """An owner's job folder; ids that are not ours are refused (no path tricks)."""
+    if not JOB_ID.match(str(job_id or "")):
+        raise BadInput(f"{str(job_id)[:40]!r} is not a job id (32 hex characters).")
+    folder = root(outputs) / safe_name(owner, "owner", 80) / job_id
+    if not (folder / "job.json").is_file():
+        raise BadInput("No such training job for you: it was started by someone else, or deleted.")
+    return folder
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write whole or not at all: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+    os.replace(tmp, path)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def read_state(folder: Path) -> dict[str, Any]:
+    return read_json(Path(folder) / "state.json", {"state": "unknown"})
+
+
+def set_state(folder: Path, state: str, **extra: Any) -> dict[str, Any]:
+    data = {**read_state(folder), "state": state, "updated": time.time(), **extra}
+    write_json(Path(folder) / "state.json", data)
+    return data
+
+
+def read_log(folder: Path) -> list[dict[str, Any]]:
+    """The step lines so far (a line being written is skipped)."""
+    lines = []
+    try:
+        text = (Path(folder) / "log.jsonl").read_text(encoding="utf-8")
+    except OSError:
+        return lines
+    for line in text.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            continue
+    return lines
+
+
+def trim_log(folder: Path, step: int) -> None:
+    """On resume, forget steps after the checkpoint (they are run again)."""
+    lines = [line for line in read_log(folder) if line.get("step", 0) <= step]
+    write_text = "".join(json.dumps(line) + "\n" for line in lines)
+    (Path(folder) / "log.jsonl").write_text(write_text, encoding="utf-8")
+
+
+def checkpoints(folder: Path) -> list[Path]:
+    """Complete checkpoints, oldest first (a checkpoint appears only once fully written)."""
+    return sorted(p for p in (Path(folder) / "checkpoints").glob("step-*") if (p / "trainer_state.pt").is_file())
+
+
+def owner_jobs(outputs: Path, owner: str) -> list[Path]:
+    folder = root(outputs) / safe_name(owner, "owner", 80)
+    jobs = [p for p in folder.glob("*") if JOB_ID.match(p.name) and (p / "job.json").is_file()]
+    return sorted(jobs, key=lambda p: read_json(p / "job.json", {}).get("created", 0), reverse=True)
+
+
+def all_jobs(outputs: Path) -> list[Path]:
+    return [p for owner in root(outputs).glob("*") for p in owner.glob("*") if (p / "job.json").is_file()]
+
+
+def summary(folder: Path) -> dict[str, Any]:
+    """What a page or script shows about one job."""
+    job = read_json(folder / "job.json", {})
+    state = read_state(folder)
+    log = read_log(folder)
+    last = log[-1] if log else {}
+    adapter = folder / "adapter"
+    return {
+        "job_id": folder.name,
+        "name": job.get("name", ""),
+        "task": job.get("config", {}).get("task", ""),
+        "base_model": job.get("base_model", ""),
+        "created": job.get("created"),
+        "state": state.get("state"),
+        "message": state.get("message", ""),
+        "pid": state.get("pid"),
+        "step": last.get("step", 0),
+        "total_steps": last.get("total_steps") or state.get("total_steps", 0),
+        "loss": last.get("loss"),
+        "eta_seconds": last.get("eta_seconds"),
+        "samples_per_second": last.get("samples_per_second"),
+        "loss_history": [{"step": line["step"], "loss": line["loss"]} for line in log if "loss" in line],
+        "checkpoints": [p.name for p in checkpoints(folder)],
+        "adapter_path": str(adapter) if (adapter / "adapter_config.json").is_file() else "",
+        "evaluation": read_json(folder / "eval.json"),
+        "resumable": state.get("state") in RESUMABLE and bool(checkpoints(folder)),
+    }

@@ -1,0 +1,165 @@
+"""What the Train tab and the API call: check, estimate, start, watch, cancel, resume.
+
+Everything here is quick: the training itself runs in the worker process the Runner starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from studio.errors import BadInput, ModelUnavailable
+from studio.models import catalog, tiny
+from studio.settings import Settings
+from studio.train import datasets, jobs
+from studio.train.config import TrainConfig, adapter_file_name
+from studio.train.runner import Runner
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "train"
+SAMPLES = {"causal_lm": ASSETS / "act_as_roles.csv", "classification": ASSETS / "movie_reviews.csv"}
+CATALOG_NAME = {"causal_lm": "text", "classification": "classifier"}
+# The class's lesson tunes bloom-560m; the classifier entry's own default is used as it is.
+DEFAULT_BASE = {"causal_lm": "bigscience/bloom-560m"}
+ZERO_GPU_REFUSAL = (
+    "Training cannot run on a ZeroGPU Space: ZeroGPU lends a GPU for short calls only, and a training job "
+    "needs one for minutes in its own process. In the Space settings pick dedicated GPU hardware "
+    "(e.g. Nvidia T4 small or L4), or run the app on your own GPU machine or Colab."
+)
+
+
+def check_allowed(settings: Settings) -> None:
+    if os.environ.get("SPACES_ZERO_GPU"):
+        raise BadInput(ZERO_GPU_REFUSAL)
+    if not settings.training:
+        raise BadInput("Training is turned off on this server (--training off). Ask whoever runs it to start it with --training on.")
+
+
+def default_base(settings: Settings, task: str) -> str:
+    name = CATALOG_NAME.get(task, "text")
+    if name in settings.models or task not in DEFAULT_BASE:  # a --model override wins
+        return catalog.default_id(settings, name)
+    return DEFAULT_BASE[task]
+
+
+def base_models(settings: Settings, task: str) -> list[str]:
+    first = default_base(settings, task)
+    return [first] + [m for m in catalog.choices(settings, CATALOG_NAME.get(task, "text")) if m != first]
+
+
+def resolve_model(settings: Settings, task: str, base_model: str) -> tuple[str, str]:
+    """(the id a person reads, where from_pretrained loads it): a twin's folder in tiny."""
+    name = CATALOG_NAME.get(task)
+    if name is None:
+        raise BadInput(f"Task must be one of {', '.join(CATALOG_NAME)}, not {task!r}.")
+    model_id = (base_model or default_base(settings, task)).strip()
+    spec = catalog.spec_for(settings, name, model_id)
+    if spec.source.startswith(tiny.TINY_PREFIX):
+        return model_id, str(tiny.ensure_built(tiny.twin_name(spec.source), settings.tiny_dir))
+    return model_id, spec.source
+
+
+def model_config(location: str) -> Any:
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(location)
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailable(
+            f"The configuration of {location!r} could not be read ({str(exc)[:200]}). Connect to the internet "
+            "so it downloads, or run with --profile tiny."
+        ) from None
+
+
+def make_config(task: str, values: dict[str, Any] | None, base_model: str = "") -> TrainConfig:
+    return TrainConfig.from_dict({**(values or {}), "task": task, "base_model": base_model})
+
+
+def estimate(settings: Settings, task: str, base_model: str, values: dict[str, Any] | None) -> dict[str, Any]:
+    from studio.devices import resolve_device
+    from studio.train.estimate import estimate as from_config
+
+    config = make_config(task, values, base_model)
+    model_id, location = resolve_model(settings, task, base_model)
+    result = from_config(model_config(location), config, resolve_device(settings.device))
+    return {"base_model": model_id, **result}
+
+
+def load_dataset(path: str | Path | None, task: str, settings: Settings) -> list[dict[str, str]]:
+    if not path:
+        raise BadInput("Upload a dataset (CSV, JSON, JSONL or TXT), or pick the sample.")
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"The dataset file {path.name} was not found: upload it again.")
+    if path.stat().st_size > settings.max_upload_bytes:
+        raise BadInput(f"{path.name} is larger than the {settings.max_upload_mb} MB upload limit.")
+    return datasets.read_rows(path)
+
+
+def fill_mapping(rows: list[dict[str, str]], task: str, values: dict[str, Any] | None) -> dict[str, Any]:
+    """The user's column choices, with guesses for those left empty."""
+    values = dict(values or {})
+    guess = datasets.guess_mapping(datasets.columns(rows), task)
+    for key, value in guess.items():
+        if not values.get(key):
+            values[key] = value
+    return values
+
+
+def preview(settings: Settings, task: str, dataset: str | Path | None, values: dict[str, Any] | None) -> dict[str, Any]:
+    rows = load_dataset(dataset, task, settings)
+    values = fill_mapping(rows, task, values)
+    config = make_config(task, values)
+    return {"columns": datasets.columns(rows), "mapping": {k: values[k] for k in datasets.guess_mapping([], task)},
+            **datasets.preview(rows, config)}
+
+
+def start(settings: Settings, runner: Runner, owner: str, task: str, dataset: str | Path | None,
+          values: dict[str, Any] | None, base_model: str = "", adapter_name: str = "") -> str:
+    """Check everything, write the job folder, queue it; returns the job id."""
+    check_allowed(settings)
+    rows = load_dataset(dataset, task, settings)
+    values = fill_mapping(rows, task, values)
+    name = adapter_file_name(adapter_name or values.get("adapter_name") or f"{task}-{time.strftime('%m%d-%H%M%S')}")
+    config = make_config(task, {**values, "adapter_name": name}, base_model)
+    datasets.preview(rows, config)  # bad mappings and labels are refused now, not in the worker
+    model_id, location = resolve_model(settings, task, base_model)
+    job_id = jobs.new_job_id()
+    folder = jobs.root(settings.outputs) / owner / job_id
+    folder.mkdir(parents=True)
+    suffix = Path(dataset).suffix.lower()
+    shutil.copyfile(dataset, folder / f"dataset{suffix}")
+    jobs.write_json(folder / "job.json", {
+        "id": job_id, "owner": owner, "name": name, "created": time.time(), "base_model": model_id,
+        "model_path": location, "device": settings.device, "dataset_file": f"dataset{suffix}",
+        "dataset_name": Path(dataset).name, "config": config.to_dict(), "resume": False,
+    })
+    runner.submit(folder)
+    return job_id
+
+
+def status(settings: Settings, runner: Runner, owner: str, job_id: str) -> dict[str, Any]:
+    folder = jobs.job_dir(settings.outputs, owner, job_id)
+    info = jobs.summary(folder)
+    queue = runner.queue()
+    active = info["state"] in jobs.ACTIVE and job_id in queue
+    info["queue_position"] = queue.index(job_id) if active else None  # 0 = running now
+    info["queue_length"] = len(queue)
+    return info
+
+
+def list_jobs(settings: Settings, owner: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in jobs.summary(f).items() if k != "loss_history"} for f in jobs.owner_jobs(settings.outputs, owner)]
+
+
+def cancel(settings: Settings, runner: Runner, owner: str, job_id: str) -> dict[str, Any]:
+    runner.cancel(jobs.job_dir(settings.outputs, owner, job_id))
+    return status(settings, runner, owner, job_id)
+
+
+def resume(settings: Settings, runner: Runner, owner: str, job_id: str) -> dict[str, Any]:
+    check_allowed(settings)
+    runner.resume(jobs.job_dir(settings.outputs, owner, job_id))
+    return status(settings, runner, owner, job_id)
