@@ -1,0 +1,50 @@
+"""The Prompt tab in a real Chromium: type Chinese, expand it (an OpenAI-compatible server
+gives a well-formed English reply), send it to the Image tab, and draw with it."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import assert_no_error_toast, open_tab
+from tests.prompt_helpers import chat_server  # noqa: F401  (fixture)
+
+ENGLISH = "a red fox standing in deep snow, wildlife photograph"
+
+
+def _value(page, elem_id: str) -> str:
+    return page.locator(f"#{elem_id} textarea").input_value()
+
+
+def test_expand_chinese_and_send_it_to_the_image_tab(page, chat_server):
+    open_tab(page, "Prompt")
+    page.locator("#prompt-input textarea").fill("一隻在雪地裡的紅狐狸，清晨")
+    page.get_by_text("OpenAI-compatible endpoint").click()
+    page.get_by_label("openai").check()
+    page.get_by_label("Endpoint URL").fill(chat_server.url)
+    page.get_by_label("Model name on the endpoint").fill("served-model")
+    page.locator("#prompt-expand").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#prompt-output textarea')?.value || '').startsWith('a red fox')", timeout=60_000
+    )
+    assert _value(page, "prompt-negative") == "blurry, low quality, watermark"
+    assert "Chinese" in page.locator("#prompt-info").inner_text()
+    assert chat_server.bodies[-1]["messages"][1]["content"] == "Idea: 一隻在雪地裡的紅狐狸，清晨"
+
+    page.locator("#prompt-send-image").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-prompt textarea')?.value || '').startsWith('a red fox')", timeout=30_000
+    )
+    assert page.locator("#image-prompt textarea").is_visible()  # the Image tab is open
+    assert _value(page, "image-prompt").startswith(ENGLISH)
+    assert _value(page, "image-negative") == "blurry, low quality, watermark"
+
+    # Gradio itself holds the new value: a generation uses it.
+    page.locator("#image-advanced button").first.click()
+    for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", 1), ("image-number", 1)):
+        box = page.locator(f"#{elem_id} input[type='number']")
+        box.fill(str(value))
+        box.press("Tab")
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-details')?.innerText || '').includes('wildlife photograph')",
+        timeout=120_000,
+    )
+    assert_no_error_toast(page)
