@@ -51,6 +51,9 @@ def table_rows(status: dict) -> list[list]:
     for m in status["models"]:
         row = {**m, "device": m["device"] + (f" ({m['state']})" if m.get("state") in MOVING else "")}
         rows.append([row[c] for c in COLUMNS])
+        # A pipeline's parts (unet, vae, text encoders...) on their own lines, with their memory.
+        for part, size_mb in sorted(m.get("parts_mb", {}).items(), key=lambda item: -item[1]):
+            rows.append(["", f"↳ {part}", "", row["device"], size_mb, "", "", "", ""])
     return rows
 
 

@@ -209,3 +209,13 @@ def test_a_corrupt_safetensors_checkpoint_is_refused_clearly(image_ctx):
             run(image_ctx, prompt="x", checkpoint="broken.safetensors")
     finally:
         broken.unlink()
+
+
+def test_the_models_tab_lists_each_component_of_a_checkpoint_with_its_memory(image_ctx):
+    from studio.models import report
+
+    run(image_ctx, prompt="x", seed=1)
+    entry = next(m for m in report.status(image_ctx)["models"] if m["kind"] == "image_pipeline")
+    parts = entry["parts_mb"]
+    assert {"unet", "vae", "text_encoder", "text_encoder_2"} <= set(parts)
+    assert abs(sum(parts.values()) - entry["size_mb"]) < 0.05  # the parts add up to the entry

@@ -70,8 +70,12 @@ def preset_lora(studio: Any, entry_name: str) -> LoraFile:
     else:
         from huggingface_hub import hf_hub_download
 
+        from studio.models import hub_access
+
+        # Offline, look in the local cache only: no 46 s of retries before the message.
+        local_only = hub_access.offline_mode() or not hub_access.shared.reachable()
         try:
-            path = Path(hf_hub_download(repo, item.weight_name))
+            path = Path(hf_hub_download(repo, item.weight_name, local_files_only=local_only))
         except (OSError, ValueError) as exc:
             from studio.models.loaders import unavailable_message
 

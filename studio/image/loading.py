@@ -38,6 +38,7 @@ class ImageModel:
     name: str = ""
     # Serialises changes of the LoRA set on these shared modules (see studio.image.loras).
     adapter_state: Any = None
+    _sizes: dict[str, int] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         from studio.image.loras import AdapterGate
@@ -45,15 +46,18 @@ class ImageModel:
         if self.adapter_state is None:
             self.adapter_state = AdapterGate()
 
-    def components(self) -> dict[str, int]:
-        """Bytes of each torch component (unet, vae, text encoders...), for the Models tab."""
-        import torch
+    def component_sizes(self) -> dict[str, int]:
+        """Bytes of each torch component (unet, vae, text encoders...), for the Models tab.
+        Measured once: loading or moving does not change them."""
+        if self._sizes is None:
+            import torch
 
-        sizes = {}
-        for name, module in self.pipeline.components.items():
-            if isinstance(module, torch.nn.Module):
-                sizes[name] = sum(t.numel() * t.element_size() for t in module.state_dict().values())
-        return sizes
+            self._sizes = {
+                name: sum(t.numel() * t.element_size() for t in module.state_dict().values())
+                for name, module in self.pipeline.components.items()
+                if isinstance(module, torch.nn.Module)
+            }
+        return self._sizes
 
 
 def _device_dtype(family: ImageFamily, dtype: Any) -> Any:
@@ -73,7 +77,10 @@ def family_of_folder(folder: Path) -> ImageFamily:
 def family_of_hub_id(request: LoadRequest) -> ImageFamily:
     from huggingface_hub import hf_hub_download
 
-    index = hf_hub_download(request.location, "model_index.json", revision=request.revision)
+    index = hf_hub_download(
+        request.location, "model_index.json", revision=request.revision,
+        local_files_only=request.local_files_only,  # offline: the cache answers at once, or not at all
+    )
     return families.from_model_index(Path(index))
 
 

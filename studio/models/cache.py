@@ -112,6 +112,11 @@ def size_of(value: Any) -> int:
     return total
 
 
+def _part_sizes(value: Any) -> dict[str, int]:
+    sizes = getattr(value, "component_sizes", None)
+    return dict(sizes()) if callable(sizes) else {}
+
+
 def move(value: Any, device: str) -> None:
     for part in _parts(value):
         part.to(device)
@@ -302,6 +307,8 @@ class ModelCache:
                     "load_seconds": round(e.load_seconds, 3),
                     "idle_seconds": round(now - e.last_used, 1),
                     "in_use": e.in_use,
+                    # A multi-component model (an image pipeline) lists its parts' sizes.
+                    "parts": _part_sizes(e.value),
                 }
                 for e in reversed(self._entries.values())  # most recently used first
             ]

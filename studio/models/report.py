@@ -54,6 +54,7 @@ def status(ctx: StudioContext) -> dict[str, Any]:
                 "load_seconds": m["load_seconds"],
                 "idle_seconds": m["idle_seconds"],
                 "in_use": m["in_use"],
+                "parts_mb": {name: round(size / 1024**2, 2) for name, size in m.get("parts", {}).items()},
             }
             for m in stats["models"]
         ],
