@@ -22,7 +22,10 @@ def run(ctx, folder=None, **fields):
     return generate_images(ctx, ImageRequest(**{**SMALL, **fields}), folder)
 
 
-@pytest.mark.parametrize("checkpoint", ["stabilityai/stable-diffusion-xl-base-1.0", "Tongyi-MAI/Z-Image-Turbo"])
+@pytest.mark.parametrize(
+    "checkpoint",
+    ["stabilityai/stable-diffusion-xl-base-1.0", "Tongyi-MAI/Z-Image-Turbo", "stable-diffusion-v1-5/stable-diffusion-v1-5"],
+)
 def test_same_seed_same_pixels_and_image_i_uses_seed_plus_i(image_ctx, checkpoint):
     first = run(image_ctx, prompt="一隻在雪地裡的紅狐狸", seed=41, image_number=2, checkpoint=checkpoint)
     again = run(image_ctx, prompt="一隻在雪地裡的紅狐狸", seed=42, checkpoint=checkpoint)

@@ -20,9 +20,13 @@ QWEN_HIDDEN = 32
 
 
 def _clip_tokenizer(folder: Path) -> None:
-    from studio.tokens.tiny_twins import build_clip
+    """The tokenizer visualiser's CLIP twin, copied (trained once, not once per pipeline)."""
+    import shutil
 
-    build_clip(folder)
+    from studio.models import tiny
+
+    source = tiny.ensure_built("clip", folder.parent.parent)
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(tiny.MARKER))
 
 
 def _clip_encoders(vocab_size: int):
@@ -36,9 +40,17 @@ def _clip_encoders(vocab_size: int):
     return CLIPTextModel(config), CLIPTextModelWithProjection(config)
 
 
-def _sdxl_unet(in_channels: int = 4):
+def _sdxl_unet(in_channels: int = 4, text_time: bool = True):
     from diffusers import UNet2DConditionModel
 
+    # SDXL adds "text_time" conditioning (sizes, crops, pooled text) and reads two encoders;
+    # SD 1.5 reads one encoder and nothing else.
+    extra = dict(
+        cross_attention_dim=2 * CLIP_HIDDEN,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=TIME_EMBED,
+        projection_class_embeddings_input_dim=6 * TIME_EMBED + CLIP_HIDDEN,
+    ) if text_time else dict(cross_attention_dim=CLIP_HIDDEN)
     return UNet2DConditionModel(
         sample_size=32,
         in_channels=in_channels,
@@ -51,12 +63,8 @@ def _sdxl_unet(in_channels: int = 4):
         attention_head_dim=(2, 4, 4),
         transformer_layers_per_block=(1, 1, 1),
         use_linear_projection=True,
-        cross_attention_dim=2 * CLIP_HIDDEN,
-        addition_embed_type="text_time",
-        addition_time_embed_dim=TIME_EMBED,
-        # six size/crop numbers, each embedded, plus the pooled text embedding
-        projection_class_embeddings_input_dim=6 * TIME_EMBED + CLIP_HIDDEN,
         norm_num_groups=8,
+        **extra,
     )
 
 
@@ -95,6 +103,26 @@ def build_sdxl(folder: Path) -> None:
         tokenizer_2=CLIPTokenizer.from_pretrained(folder / "tokenizer_2"),
         unet=_sdxl_unet(),
         scheduler=scheduler,
+    )
+    pipe.save_pretrained(folder)
+
+
+def build_sd15(folder: Path) -> None:
+    """A ``StableDiffusionPipeline`` folder (SD 1.5's layout: one CLIP encoder, 512 px)."""
+    import torch
+    from diffusers import PNDMScheduler, StableDiffusionPipeline
+    from transformers import CLIPTokenizer
+
+    torch.manual_seed(SEED)
+    _clip_tokenizer(folder / "tokenizer")
+    tokenizer = CLIPTokenizer.from_pretrained(folder / "tokenizer")
+    text_encoder, _ = _clip_encoders(len(tokenizer))
+    scheduler = PNDMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1,
+                              skip_prk_steps=True)
+    pipe = StableDiffusionPipeline(
+        vae=_vae(4, scaling_factor=0.18215), text_encoder=text_encoder, tokenizer=tokenizer,
+        unet=_sdxl_unet(text_time=False), scheduler=scheduler, safety_checker=None, feature_extractor=None,
+        requires_safety_checker=False,
     )
     pipe.save_pretrained(folder)
 

@@ -79,8 +79,10 @@ CATALOG: dict[str, CatalogEntry] = {
             twins={
                 "stabilityai/stable-diffusion-xl-base-1.0": "sdxl",
                 "Tongyi-MAI/Z-Image-Turbo": "zimage",
+                "stable-diffusion-v1-5/stable-diffusion-v1-5": "sd15",
             },
-            vram_gb={"stabilityai/stable-diffusion-xl-base-1.0": 8.0, "Tongyi-MAI/Z-Image-Turbo": 16.0},
+            vram_gb={"stabilityai/stable-diffusion-xl-base-1.0": 8.0, "Tongyi-MAI/Z-Image-Turbo": 16.0,
+                     "stable-diffusion-v1-5/stable-diffusion-v1-5": 4.0},
             notes={
                 "stabilityai/stable-diffusion-xl-base-1.0": (
                     "The SDXL base every Fooocus preset and SDXL LoRA is made for; fp16/bf16 about "
@@ -90,6 +92,10 @@ CATALOG: dict[str, CatalogEntry] = {
                     "6B-parameter transformer read by a Qwen3-4B encoder: Chinese prompts as they are, "
                     "8 steps. bf16 weights about 20 GB (transformer 12, encoder 8); ~16 GB on the GPU "
                     "when the encoder is offloaded after encoding. Apache-2.0."
+                ),
+                "stable-diffusion-v1-5/stable-diffusion-v1-5": (
+                    "The 512 px classic most older LoRAs and tutorials use; ~2 GB of fp16 weights, runs on a "
+                    "4 GB GPU. CreativeML Open RAIL-M."
                 ),
             },
         ),

@@ -32,6 +32,7 @@ BUILDERS: dict[str, str] = {
     "vq": "studio.tokens.tiny_twins:build_vq",
     "sdxl": "studio.image.tiny_twins:build_sdxl",
     "zimage": "studio.image.tiny_twins:build_zimage",
+    "sd15": "studio.image.tiny_twins:build_sd15",
     "sdxl-lcm-lora": "studio.image.tiny_twins:build_sdxl_lcm_lora",
     "sdxl-lightning-lora": "studio.image.tiny_twins:build_sdxl_lightning_lora",
     "blip": "studio.prompts.tiny_twins:build_blip",
