@@ -54,3 +54,16 @@ def test_bad_datasets_are_refused_with_a_sentence(tiny_settings, tmp_path, name,
     path.write_bytes(content)
     with pytest.raises(BadInput, match=message):
         service.start(tiny_settings, Runner(tmp_path / "out"), "session-t", task, path, values)
+
+
+def test_training_off_and_zero_gpu_are_refused_with_why(tiny_settings, tmp_path, monkeypatch):
+    from studio.settings import load_settings, with_overrides
+    from studio.train.runner import Runner
+
+    off = with_overrides(tiny_settings, training="off")
+    assert load_settings(["--training", "off"], env={}, cwd=tmp_path).training is False
+    with pytest.raises(BadInput, match="--training off"):
+        service.start(off, Runner(tmp_path / "out"), "session-t", "causal_lm", service.SAMPLES["causal_lm"], {})
+    monkeypatch.setenv("SPACES_ZERO_GPU", "1")
+    with pytest.raises(BadInput, match="ZeroGPU.*dedicated GPU hardware"):
+        service.start(tiny_settings, Runner(tmp_path / "out"), "session-t", "causal_lm", service.SAMPLES["causal_lm"], {})

@@ -15,7 +15,6 @@ from typing import Any
 from studio.errors import BadInput
 from studio.settings import Settings
 from studio.train import jobs
-from studio.train.loop import save_dir_atomically
 
 
 def list_adapters(settings: Settings, owner: str) -> list[dict[str, Any]]:
@@ -84,5 +83,5 @@ def merge(settings: Settings, owner: str, job_id: str) -> Path:
         tokenizer.save_pretrained(target)
 
     target = adapter.parent / "merged"
-    save_dir_atomically(target, write)
+    jobs.save_dir_atomically(target, write)
     return target

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,23 +121,6 @@ def evaluate(model: Any, items: list[dict], collate: Callable, device: str, n_la
     return {"accuracy": round(correct / len(items), 4) if items else None, "confusion_matrix": matrix}
 
 
-def save_dir_atomically(folder: Path, write: Callable[[Path], None]) -> None:
-    """Write into a temporary sibling, then rename: a reader sees the old folder or the new one."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
-        write(staging)
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
-            os.replace(folder, old)
-            os.replace(staging, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def save_checkpoint(folder: Path, model: Any, optimizer: Any, scheduler: Any, scaler: Any, step: int) -> None:
     def write(target: Path) -> None:
         model.save_pretrained(target)
@@ -147,7 +128,7 @@ def save_checkpoint(folder: Path, model: Any, optimizer: Any, scheduler: Any, sc
         torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                     "scaler": scaler.state_dict() if scaler else None}, target / "trainer_state.pt")
 
-    save_dir_atomically(folder / "checkpoints" / f"step-{step:06d}", write)
+    jobs.save_dir_atomically(folder / "checkpoints" / f"step-{step:06d}", write)
     for old in jobs.checkpoints(folder)[:-KEEP_CHECKPOINTS]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -247,7 +228,7 @@ def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) 
             save_checkpoint(folder, model, optimizer, scheduler, scaler, step)
     log.close()
     save_checkpoint(folder, model, optimizer, scheduler, scaler, step)
-    save_dir_atomically(folder / "adapter", model.save_pretrained)
+    jobs.save_dir_atomically(folder / "adapter", model.save_pretrained)
     if config.task == "classification":
         result = jobs.read_json(folder / "eval.json", {})
         result["after"] = evaluate(model, eval_items, collate, device, len(label_names))
