@@ -45,7 +45,7 @@ def spec(studio: Any, name: str | None) -> ModelSpec:
     if name in catalog.choices(settings, "image") or name.startswith(tiny.TINY_PREFIX):
         return studio.spec("image", name)
     folder = checkpoints_dir(settings)
-    if (folder / name).exists() or name.endswith(CHECKPOINT_SUFFIXES):
+    if model_files.exists(folder, name) or name.endswith(CHECKPOINT_SUFFIXES):
         path = model_files.resolve(folder, name, "checkpoint")
         # The file's time is part of the key: a file replaced under the same name is reloaded.
         return ModelSpec(

@@ -49,6 +49,20 @@ def resolve(folder: Path, name: str, what: str) -> Path:
     if relative.is_absolute() or ".." in relative.parts or ":" in relative.parts[0]:
         raise BadInput(f"{name[:80]!r} is not a {what} name: pick one from the list of {Path(folder)}.")
     path = Path(folder) / Path(*relative.parts)
-    if not path.exists():
+    try:
+        found = path.exists()
+    except (OSError, ValueError):  # a part longer than the file system allows, a NUL byte...
+        found = False
+    if not found:
         raise BadInput(f"No {what} called {name[:80]!r} in {Path(folder)}. Refresh the list and pick one.")
     return path
+
+
+def exists(folder: Path, name: str) -> bool:
+    """Whether ``name`` is a file or folder inside ``folder``; False for anything unusable
+    (too long, a path trick, a name the file system rejects) instead of an error."""
+    try:
+        resolve(folder, name, "model")
+    except (BadInput, OSError, ValueError):
+        return False
+    return True
