@@ -195,8 +195,10 @@ def build(ctx: TabContext) -> None:
                             **gpu_event(ctx))
         classic_button.click(gpu_function(on_classic), [text, temperature, seed], result_outputs,
                              api_visibility="private", **gpu_event(ctx))
-        describe_button.click(gpu_function(describe_image), [describe_upload, mode], output,
-                              api_name="describe_image", **gpu_event(ctx))
+        described = describe_button.click(gpu_function(describe_image), [describe_upload, mode], output,
+                                          api_name="describe_image", **gpu_event(ctx))
+        # A described image has no negative prompt yet: do not send an older one along with it.
+        described.success(lambda: ("", ""), None, [negative, variants_view], api_visibility="private")
         send_button.click(None, [output, negative], None, js=SEND_TO_IMAGE_JS, api_visibility="private")
         use_text_model.click(None, None, model_id, js=TEXT_MODEL_JS, api_visibility="private")
         compare_button.click(gpu_function(on_compare), [text, output, negative, seed],

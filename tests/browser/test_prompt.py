@@ -48,3 +48,28 @@ def test_expand_chinese_and_send_it_to_the_image_tab(page, chat_server):
         timeout=120_000,
     )
     assert_no_error_toast(page)
+
+
+def test_describe_an_image_then_add_visual_words(page, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "sky.png"
+    Image.new("RGB", (160, 100), (40, 90, 220)).save(path)
+    open_tab(page, "Prompt")
+    page.get_by_text("Describe (image → prompt)").click()
+    page.locator("#prompt-describe-image input[type='file']").set_input_files(str(path))
+    page.get_by_label("Art / Anime").check()
+    page.locator("#prompt-describe").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#prompt-output textarea')?.value || '').includes('anime style')",
+        timeout=60_000,
+    )
+    assert _value(page, "prompt-negative") == ""
+
+    page.locator("#prompt-input textarea").fill("a lighthouse on a cliff")
+    page.locator("#prompt-classic").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#prompt-info')?.innerText || '').includes('visual phrase')", timeout=60_000
+    )
+    assert _value(page, "prompt-output").startswith("a lighthouse on a cliff")
+    assert_no_error_toast(page)
