@@ -145,7 +145,7 @@ def build(ctx: TabContext) -> None:
             task = gr.Radio(TASKS, value="causal_lm", label=t("train.task"), scale=2)
             base_model = gr.Dropdown(service.base_models(settings, "causal_lm"), value=service.default_base(settings, "causal_lm"),
                                      label=t("train.base_model"), allow_custom_value=True, scale=2)
-            adapter_name = gr.Textbox(label=t("train.adapter_name"), placeholder="act-as-coach", scale=1)
+            adapter_name = gr.Textbox(label=t("train.adapter_name"), placeholder="act-as-coach", scale=1, elem_id="train-adapter-name")
         dataset_path = gr.State(None)
         with gr.Row():
             upload = gr.File(label=t("train.dataset"), file_types=[".csv", ".json", ".jsonl", ".txt"], scale=2)
@@ -159,7 +159,7 @@ def build(ctx: TabContext) -> None:
             label_column = gr.Dropdown([], label=t("train.label_column"), allow_custom_value=True, visible=False)
         with gr.Row():
             first_rows = gr.Number(DEFAULTS.first_rows, precision=0, label=t("train.first_rows"), minimum=0)
-            cutoff_len = gr.Number(DEFAULTS.cutoff_len, precision=0, label=t("train.cutoff_len"), minimum=8)
+            cutoff_len = gr.Number(DEFAULTS.cutoff_len, precision=0, label=t("train.cutoff_len"), minimum=8, elem_id="train-cutoff")
             responses_only = gr.Checkbox(False, label=t("train.responses_only"))
             held_out = gr.Slider(0, 0.5, DEFAULTS.held_out, step=0.05, label=t("train.held_out"), visible=False)
         template = gr.Textbox(DEFAULT_TEMPLATE, lines=3, label=t("train.template"), info=t("train.template_info"))
@@ -170,11 +170,11 @@ def build(ctx: TabContext) -> None:
                 alpha = gr.Number(DEFAULTS.alpha, precision=0, label="alpha", minimum=1)
                 dropout = gr.Number(DEFAULTS.dropout, label="dropout", minimum=0, maximum=0.99)
                 target_modules = gr.Textbox("", label=t("train.targets"), placeholder=t("train.targets_auto"))
-        with gr.Accordion(t("train.optimisation"), open=False):
+        with gr.Accordion(t("train.optimisation"), open=False, elem_id="train-optimisation"):
             with gr.Row():
                 learning_rate = gr.Number(DEFAULTS.learning_rate, label=t("train.lr"))
                 epochs = gr.Number(DEFAULTS.epochs, precision=0, label=t("train.epochs"), minimum=1)
-                max_steps = gr.Number(DEFAULTS.max_steps, precision=0, label=t("train.max_steps"), minimum=0)
+                max_steps = gr.Number(DEFAULTS.max_steps, precision=0, label=t("train.max_steps"), minimum=0, elem_id="train-max-steps")
                 batch_size = gr.Number(DEFAULTS.batch_size, precision=0, label=t("train.batch_size"), minimum=1)
                 grad_accumulation = gr.Number(DEFAULTS.grad_accumulation, precision=0, label=t("train.grad_accumulation"), minimum=1)
             with gr.Row():
@@ -191,7 +191,7 @@ def build(ctx: TabContext) -> None:
 
         with gr.Row():
             job = gr.Dropdown([], label=t("train.jobs"), elem_id="train-job", scale=3)
-            cancel_button = gr.Button(t("train.cancel"), variant="stop", scale=1)
+            cancel_button = gr.Button(t("train.cancel"), variant="stop", scale=1, elem_id="train-cancel")
             resume_button = gr.Button(t("train.resume"), scale=1)
         job_status = gr.Markdown(elem_id="train-status")
         progress = gr.HTML(elem_id="train-progress")
