@@ -125,3 +125,14 @@ def test_bad_options_are_refused_before_any_model_is_touched(tiny_settings, opti
     with pytest.raises(BadInput, match=message):
         expand(ctx, FOX_ZH, options)
     assert ctx.cache.stats()["models"] == []
+
+
+def test_without_a_clip_tokenizer_the_expansion_still_works(tmp_path, chat_server):
+    """Standard profile, offline, SDXL never downloaded: nothing to count with, still an answer."""
+    from studio.settings import load_settings
+
+    settings = load_settings(["--cache-dir", str(tmp_path), "--outputs", str(tmp_path / "out")], env={})
+    ctx = StudioContext(settings)
+    endpoint = service.endpoint_for(settings, "openai", chat_server.url, "served-model")
+    best = expand(ctx, FOX_ZH, ExpandOptions(seed=1), endpoint).best
+    assert best.prompt == FOX_EN and best.tokens == 0 and "not counted" in best.notes[-1]

@@ -43,3 +43,9 @@ def test_a_failure_leaves_the_prompt_as_it_was_with_a_note(studio_ctx):
     endpoint = service.endpoint_for(studio_ctx.settings, "openai", closed_port_url(), "served-model")
     prompt, negative, notes = expand_for_image(studio_ctx, FOX_ZH, "sdxl", "", None, endpoint)
     assert (prompt, negative) == (FOX_ZH, "") and "Cannot reach" in notes[0]
+
+
+def test_a_prompt_too_long_to_expand_is_drawn_as_it_is(studio_ctx):
+    long_prompt = FOX_ZH * 300
+    prompt, negative, notes = expand_for_image(studio_ctx, long_prompt, "sdxl")
+    assert prompt == long_prompt and "Not expanded" in notes[0] and "2,000" in notes[0]

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from studio.errors import BadInput, StudioError
+from studio.errors import BadInput, ModelUnavailable, StudioError
 from studio.prompts import clip_window, instructions
 from studio.prompts.language import Language, detect
 from studio.prompts.parse import parse_reply
@@ -27,6 +27,7 @@ MAX_VARIANTS = 4
 KEPT_ENGLISH = "The text is already English, so it was kept as it is (the LLM was not asked)."
 NO_PROMPT = "The model's reply held no usable English prompt, so the original text is kept. Reply: {reply}"
 FAILED = "The model could not expand the prompt ({error}), so the original text is kept."
+NO_TOKENIZER = "CLIP tokens were not counted: SDXL's tokenizer could not be loaded (offline?)."
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class ExpandOptions:
 class Expansion:
     prompt: str
     negative: str
-    tokens: int  # CLIP tokens of ``prompt``, start and end marks included
+    tokens: int  # CLIP tokens of ``prompt``, start and end marks included (0: not counted)
     seed: int | None
     expanded: bool  # False: the original text (kept, or a fallback)
     notes: list[str] = field(default_factory=list)
@@ -124,6 +125,9 @@ def generation_request(text: str, options: ExpandOptions, seed: int) -> Generati
 
 
 def _finish(tokenizer: Any, expansion: Expansion, trim: bool) -> Expansion:
+    if tokenizer is None:  # counting is a help, not a reason to fail
+        expansion.notes.append(NO_TOKENIZER)
+        return expansion
     if trim:
         cut = clip_window.trim(tokenizer, expansion.prompt)
         if cut.trimmed:
@@ -143,7 +147,10 @@ def expand(
     text = check_text(text)
     options = checked(options)
     language = detect(text)
-    tokenizer = clip_window.clip_tokenizer(studio)
+    try:
+        tokenizer = clip_window.clip_tokenizer(studio)
+    except ModelUnavailable:  # e.g. offline without SDXL's tokenizer in the cache
+        tokenizer = None
     negative = instructions.NEGATIVE[options.target]
     if language.is_english and options.keep_english:
         kept = Expansion(text, negative, 0, None, False, [KEPT_ENGLISH])

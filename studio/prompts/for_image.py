@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from studio.errors import StudioError
 from studio.prompts.expand import ExpandOptions, expand
 from studio.prompts.language import detect
 from studio.text.remote import RemoteEndpoint
@@ -31,7 +32,10 @@ def expand_for_image(
     if not should_expand(prompt, family_name):
         return prompt, negative_prompt, []
     options = replace(options or ExpandOptions(), variants=1, target="sdxl", keep_english=True)
-    result = expand(studio, prompt, options, endpoint)
+    try:
+        result = expand(studio, prompt, options, endpoint)
+    except StudioError as exc:  # e.g. a prompt longer than an idea: draw it as it is
+        return prompt, negative_prompt, [f"Not expanded: {exc}"]
     best = result.best
     if not best.expanded:
         return prompt, negative_prompt, best.notes
