@@ -3,6 +3,7 @@ VQ-GAN codebook tokens. Only components and wiring; the work is in ``studio.toke
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 import gradio as gr
@@ -12,8 +13,13 @@ from studio.tokens import answer, image_tokens, render, sources, text_tokens
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
 EXAMPLE_TEXT = "炎龍老師很幽默\nunbelievable"
-TEXT_MODEL_JS = "() => document.querySelector('#text-model input')?.value || null"
 SNIPPET = 60  # characters of the dropped CLIP text quoted in the summary
+
+
+def text_model_js(default_id: str) -> str:
+    """Reads the Text tab's model box in the browser (the tabs share no server-side state).
+    Gradio draws a tab on its first visit, so an unopened Text tab still shows its default."""
+    return f"() => document.querySelector('#text-model input')?.value || {json.dumps(default_id)}"
 
 
 def _counts_markdown(say: Callable[[str], str], view: text_tokens.TokenView) -> str:
@@ -154,8 +160,8 @@ def build(ctx: TabContext) -> None:
         tokenizer.change(friendly(show_text), text_inputs, text_outputs, **live)
         clip_check.change(friendly(show_text), text_inputs, text_outputs, **live)
         tab.select(friendly(show_text), text_inputs, text_outputs, **live)
-        # Read the Text tab's model box in the browser: the tabs share no server-side state.
-        use_text_model.click(None, None, tokenizer, js=TEXT_MODEL_JS, api_visibility="private")
+        use_text_model.click(None, None, tokenizer, js=text_model_js(catalog.default_id(settings, "text")),
+                             api_visibility="private")
         compare_button.click(friendly(show_compare), [text, compare_pick], [compare_table, compare_view],
                              api_visibility="private")
 

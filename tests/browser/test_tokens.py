@@ -65,13 +65,27 @@ def test_upload_an_image_and_see_the_token_grid(page, tmp_path):
     assert_no_error_toast(page)
 
 
-def test_use_the_text_tabs_model(page):
-    open_tab(page, "Tokenizer")
-    text_model = page.locator("#text-model input").input_value()
-    assert text_model
-    page.get_by_role("button", name="Use the Text tab's model").click()
+def wait_for_tokenizer(page, name: str) -> None:
     page.wait_for_function(
-        "(want) => document.querySelector('#tokens-tokenizer input')?.value === want", arg=text_model
+        "(want) => document.querySelector('#tokens-tokenizer input')?.value === want", arg=name
     )
+
+
+def test_use_the_text_tabs_model(page, tiny_settings):
+    from studio.models import catalog
+
+    # The Text tab never opened (Gradio draws a tab on its first visit): its default model.
+    open_tab(page, "Tokenizer")
+    page.get_by_role("button", name="Use the Text tab's model").click()
+    wait_for_tokenizer(page, catalog.default_id(tiny_settings, "text"))
     page.wait_for_function("() => document.querySelector('#tokens-counts')?.innerText.includes('tokens')")
+    # Another model picked on the Text tab is the one taken.
+    other = catalog.choices(tiny_settings, "text")[1]
+    page.get_by_role("tab", name="Text", exact=True).click()  # not "Text as tokens"
+    box = page.locator("#text-model input")
+    box.fill(other)
+    box.press("Enter")
+    open_tab(page, "Tokenizer")
+    page.get_by_role("button", name="Use the Text tab's model").click()
+    wait_for_tokenizer(page, other)
     assert_no_error_toast(page)
