@@ -59,3 +59,25 @@ def test_added_phrases_are_whole_new_list_entries():
 def test_empty_text_is_refused(studio_ctx):
     with pytest.raises(BadInput, match="empty"):
         classic.classic_expand(studio_ctx, " ")
+
+
+def test_with_the_real_gpt2_tokenizer_every_path_spells_an_allowed_phrase(reference_gpt2):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(reference_gpt2)
+    trie = classic.PhraseTrie(tokenizer)
+    allowed = trie.allowed_ids()
+    assert len(allowed) < 2_000 < len(tokenizer)  # a small corner of GPT-2's 50,257 tokens
+    assert tokenizer(",")["input_ids"] == [11] and 11 in trie.separators  # "," is token 11 in GPT-2
+
+    spelled: set[str] = set()
+
+    def walk(node, path):
+        if None in node:
+            spelled.add(tokenizer.decode(path))
+        for token_id, child in node.items():
+            if token_id is not None:
+                walk(child, path + [token_id])
+
+    walk(trie.root, [])
+    assert spelled == {" " + phrase for phrase in classic.visual_words()}
