@@ -4,16 +4,20 @@ Only components and wiring here: the work is in ``studio.faces``."""
 
 from __future__ import annotations
 
+import glob
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from studio.faces import detect as detection
-from studio.faces import draw, paste, pipeline
+from studio.faces import draw, images, paste, pipeline
 from studio.models import catalog
 from tabs import owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
+MAX_SOURCE_SIDE = 2048  # source photos are kept in session memory at most this large
 MODEL_LABELS = {
     pipeline.DETECTOR: "faceswap.detector", pipeline.RECOGNISER: "faceswap.recogniser",
     pipeline.SWAPPER: "faceswap.swapper", pipeline.RESTORER: "faceswap.restorer",
@@ -22,6 +26,8 @@ MODEL_LABELS = {
 
 def _path(value: Any) -> Any:
     """A file as the studio reads it: Gradio hands a path, a dict or a FileData."""
+    if isinstance(value, dict):
+        return value.get("path")
     return getattr(value, "path", None) or value
 
 
@@ -31,6 +37,42 @@ def _paths(values: Any) -> list[Any]:
     if not isinstance(values, (list, tuple)):
         values = [values]
     return [_path(v) for v in values if v]
+
+
+def forget_uploads(paths: list[Any]) -> None:
+    """Delete uploaded face photos from Gradio's upload folder once read: source faces are
+    held in memory only, never kept on disk. Files anywhere else are never touched."""
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    for value in paths:
+        try:
+            path = Path(str(value)).resolve()
+            if root not in path.parents or not path.is_file():
+                continue
+            # Gradio keeps the upload and a content-addressed copy (<folder>/<hash>/<name>): drop both.
+            digest = _digest(path)
+            for copy in root.glob(f"*/{glob.escape(path.name)}"):
+                if copy != path and copy.stat().st_size == path.stat().st_size and _digest(copy) == digest:
+                    copy.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass  # already gone, or not ours to delete
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def take_sources(paths: list[Any]) -> list[images.Picture]:
+    """Source photos read into memory (and shrunk); their uploaded files are deleted."""
+    try:
+        if len(paths) > pipeline.MAX_SOURCES:
+            raise gr.Error(f"Use at most {pipeline.MAX_SOURCES} source photos of the same person.", print_exception=False)
+        return [images.shrink(images.open_picture(p, f"Source photo {i}"), MAX_SOURCE_SIDE)
+                for i, p in enumerate(paths, 1)]
+    finally:
+        forget_uploads(paths)
 
 
 def model_choices(settings, name: str) -> list[str]:
@@ -68,14 +110,19 @@ def build(ctx: TabContext) -> None:
         '1, 3', or 'similar' (the face most like `reference_image`). blend 0-1, mask_feather 0-0.5,
         mask_region 'box' | 'oval', restore_strength 0-1 (0 = no restoration). Returns the saved
         PNG and the faces found."""
+        faces_only = _paths(source_images) + _paths(reference_image)
         swap_request = pipeline.SwapRequest(
-            source_images=_paths(source_images), target_image=_path(target_image), source_face=source_face,
-            target_faces=target_faces, reference_image=_path(reference_image) if reference_image else None,
+            source_images=take_sources(_paths(source_images)), target_image=_path(target_image),
+            source_face=source_face, target_faces=target_faces,
+            reference_image=_path(reference_image) if reference_image else None,
             blend=blend, mask_feather=mask_feather, mask_region=mask_region, restore_strength=restore_strength,
             score_threshold=score_threshold, detector=detector, recogniser=recogniser, swapper=swapper,
             restorer=restorer,
         )
-        result = pipeline.swap_faces(studio, swap_request, owner.folder_for(ctx, request))
+        try:
+            result = pipeline.swap_faces(studio, swap_request, owner.folder_for(ctx, request))
+        finally:
+            forget_uploads(faces_only)
         return {"image": gr.FileData(path=result.path), **result.summary()}
 
     # --- UI ------------------------------------------------------------------------------
@@ -87,6 +134,7 @@ def build(ctx: TabContext) -> None:
             with gr.Column():
                 sources = gr.File(label=t("faceswap.sources"), file_count="multiple", file_types=["image"],
                                   type="filepath", height=120, elem_id="faceswap-sources")
+                source_pictures = gr.State([])  # this session's source photos, in memory only
                 source_view = gr.Image(label=t("faceswap.source_faces"), interactive=False, height=300,
                                        elem_id="faceswap-source-view")
                 source_face = gr.Number(1, precision=0, minimum=1, label=t("faceswap.source_face"),
@@ -133,11 +181,24 @@ def build(ctx: TabContext) -> None:
         for picker in pickers.values():
             picker.change(friendly(show_licences), list(pickers.values()), licences, api_visibility="private")
 
-        def ui_detect(source_files, target_file, score, detector, request: gr.Request = None):
+        def ui_take_sources(files, score, detector, request: gr.Request = None):
+            say = t.for_request(request)
+            pictures = take_sources(_paths(files))
+            if not pictures:
+                return [], None, None, ""
+            picture, faces = pipeline.find_faces(studio, pictures[0], score, detector)
+            message = say("faceswap.sources_held").format(count=len(pictures)) + "\n\n" + \
+                say("faceswap.found").format(where=say("faceswap.source"), count=len(faces))
+            return pictures, None, draw.annotate(picture.to_pil(), faces), message
+
+        sources.upload(gpu_function(ui_take_sources), [sources, threshold, pickers[pipeline.DETECTOR]],
+                       [source_pictures, sources, source_view, found], api_visibility="private", **gpu_event(ctx))
+
+        def ui_detect(held, target_file, score, detector, request: gr.Request = None):
             say = t.for_request(request)
             shown: dict[Any, Any] = {}
             lines = []
-            for label, component, path in ((say("faceswap.source"), source_view, (_paths(source_files) or [None])[0]),
+            for label, component, path in ((say("faceswap.source"), source_view, (held or [None])[0]),
                                            (say("faceswap.target_short"), target_view, target_file)):
                 if not path:
                     shown[component] = None
@@ -147,15 +208,15 @@ def build(ctx: TabContext) -> None:
                 lines.append(say("faceswap.found").format(where=label, count=len(faces)))
             return shown[source_view], shown[target_view], "\n\n".join(lines)
 
-        detect_button.click(gpu_function(ui_detect), [sources, target, threshold, pickers[pipeline.DETECTOR]],
+        detect_button.click(gpu_function(ui_detect), [source_pictures, target, threshold, pickers[pipeline.DETECTOR]],
                             [source_view, target_view, found], api_visibility="private", **gpu_event(ctx))
 
-        def ui_swap(source_files, target_file, number, which, reference_file, blend_value, feather_value,
+        def ui_swap(held, target_file, number, which, reference_file, blend_value, feather_value,
                     region_value, restore_value, score, detector, recogniser, swapper, restorer, browser_id,
                     request: gr.Request = None):
             say = t.for_request(request)
             swap_request = pipeline.SwapRequest(
-                source_images=_paths(source_files), target_image=target_file, source_face=int(number or 1),
+                source_images=list(held or []), target_image=target_file, source_face=int(number or 1),
                 target_faces=which, reference_image=reference_file, blend=blend_value, mask_feather=feather_value,
                 mask_region=region_value, restore_strength=restore_value, score_threshold=score,
                 detector=detector, recogniser=recogniser, swapper=swapper, restorer=restorer,
@@ -171,7 +232,7 @@ def build(ctx: TabContext) -> None:
             return (result.before, result.path, result.path, result.summary(),
                     draw.annotate(result.before, result.target_faces, chosen), message + ("\n\n" + notes if notes else ""))
 
-        swap_inputs = [sources, target, source_face, target_faces, reference, blend, feather, region, restore_strength,
+        swap_inputs = [source_pictures, target, source_face, target_faces, reference, blend, feather, region, restore_strength,
                        threshold, *pickers.values(), ctx.browser_id]
         swap_button.click(gpu_function(ui_swap), swap_inputs, [before, after, result_path, details, target_view, found],
                           api_visibility="private", **gpu_event(ctx))

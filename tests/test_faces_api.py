@@ -55,3 +55,38 @@ def test_a_target_without_faces_comes_back_as_a_sentence(api, pictures, tmp_path
     with pytest.raises(AppError, match="No face was found in the target photo"):
         api.predict(source_images=[handle_file(str(pictures[0]))], target_image=handle_file(str(empty)),
                     api_name="/swap_faces")
+
+
+def test_uploaded_source_photos_are_not_kept_on_disk(api, pictures, tmp_path):
+    import uuid
+
+    from gradio.utils import get_upload_folder
+    from gradio_client import handle_file
+
+    unique = tmp_path / f"source-{uuid.uuid4().hex}.png"
+    unique.write_bytes(pictures[0].read_bytes())
+    answer = api.predict(source_images=[handle_file(str(unique))], target_image=handle_file(str(pictures[1])),
+                         target_faces="1", api_name="/swap_faces")
+    assert answer["replaced"] == [1]
+    from pathlib import Path
+
+    assert not list(Path(get_upload_folder()).rglob(unique.name))
+    assert unique.is_file()  # the client's own file is untouched
+
+
+def test_forget_uploads_touches_only_the_upload_folder(tmp_path):
+    from gradio.utils import get_upload_folder
+
+    from tabs.faceswap import forget_uploads
+
+    outside = tmp_path / "mine.png"
+    outside.write_bytes(b"x")
+    forget_uploads([str(outside), "/etc/hostname", None])
+    assert outside.is_file()
+    from pathlib import Path
+
+    inside = Path(get_upload_folder()) / "studio-test-forget" / "face.png"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    inside.write_bytes(b"x")
+    forget_uploads([str(inside)])
+    assert not inside.exists()

@@ -105,3 +105,18 @@ def open_picture(source: Any, what: str = "The image") -> Picture:
         raise BadInput(f"{path.name} was not found: upload it again.") from None
     except OSError:
         raise BadInput(f"{path.name} could not be read as a picture (is the file complete?).") from None
+
+
+def shrink(picture: Picture, max_side: int) -> Picture:
+    """The picture no larger than ``max_side`` on its longer side (an identity needs a 112-pixel
+    face, not 40 megapixels kept in memory)."""
+    import cv2
+
+    height, width = picture.rgb.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1:
+        return picture
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    alpha = None if picture.alpha is None else cv2.resize(picture.alpha, size, interpolation=cv2.INTER_AREA)
+    return Picture(cv2.resize(picture.rgb, size, interpolation=cv2.INTER_AREA), alpha, picture.name)
+

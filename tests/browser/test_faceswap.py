@@ -13,10 +13,16 @@ def test_upload_two_photos_find_faces_and_swap(page, tmp_path):
     draw_faces(seed=2).save(target)
     open_tab(page, "Face swap")
     assert "right to use" in page.locator("#faceswap-consent").inner_text()
-    page.get_by_text("Models and licences").click()
+    page.get_by_role("button", name="Models and licences").click()
     licences = page.locator("#faceswap-licences").inner_text()
     assert "inswapper_128" in licences and "non-commercial" in licences and "Apache-2.0" in licences
     page.locator("#faceswap-sources input[type=file]").set_input_files(str(source))
+    # Read into memory, the uploaded file deleted; its faces are shown at once.
+    page.wait_for_function(
+        "() => (document.querySelector('#faceswap-found')?.innerText || '').includes('held in this session')",
+        timeout=60_000,
+    )
+    assert page.locator("#faceswap-source-view img").count() == 1
     page.locator("#faceswap-target input[type=file]").set_input_files(str(target))
     page.locator("#faceswap-target img").wait_for()
 
