@@ -4,7 +4,8 @@ tab, and the same seed drawn from both prompts. The work is in ``studio.prompts`
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import json
+from typing import Callable
 
 import gradio as gr
 
@@ -15,18 +16,24 @@ from studio.prompts.side_by_side import side_by_side
 from studio.text import service
 from studio.tokens.clip_limit import CLIP_LIMIT
 from tabs import owner
-from tabs.common import TabContext, friendly, gpu_event, gpu_function
+from tabs.common import TabContext, gpu_event, gpu_function
+from tabs.i18n import LOCALES
 
-TEXT_MODEL_JS = "() => document.querySelector('#text-model input')?.value || null"
-# Client side: the Image tab's module is not ours to wire, so the browser fills its prompt
-# boxes (an 'input' event lets Gradio see the new value) and opens its tab.
-SEND_TO_IMAGE_JS = """
+def text_model_js(default_id: str) -> str:
+    """Reads the Text tab's model box in the browser; Gradio draws a tab on its first visit,
+    so an unopened Text tab still means its default."""
+    return f"() => document.querySelector('#text-model input')?.value || {json.dumps(default_id)}"
+
+
+def send_to_image_js(tab_labels: list[str]) -> str:
+    """Client side: the Image tab's module is not ours to wire, so the browser opens its tab
+    (found by its label in any UI language), waits for Gradio to draw it, fills its prompt
+    boxes and sends an 'input' event so that Gradio sees the new values."""
+    return """
 async (prompt, negative) => {
   const box = (id) => document.querySelector(`#${id} textarea`);
-  const panel = document.querySelector('#image-prompt')?.closest('[role=tabpanel]');
-  const tabs = [...document.querySelectorAll('button[role=tab]')];
-  const button = (panel && tabs.find((b) => b.getAttribute('aria-controls') === panel.id))
-    || tabs.find((b) => ['Image', '圖像', '圖片'].includes(b.innerText.trim()));
+  const labels = %s;
+  const button = [...document.querySelectorAll('button[role=tab]')].find((b) => labels.includes(b.innerText.trim()));
   button?.click();
   for (let i = 0; i < 50 && !box('image-prompt'); i++) await new Promise((r) => setTimeout(r, 100));
   const fill = (id, value) => {
@@ -39,7 +46,7 @@ async (prompt, negative) => {
   if (negative) fill('image-negative', negative);
   return [];
 }
-"""
+""" % json.dumps(tab_labels, ensure_ascii=False)
 
 
 def _language_markdown(say: Callable[[str], str], result: ExpandResult) -> str:
@@ -199,8 +206,9 @@ def build(ctx: TabContext) -> None:
                                           api_name="describe_image", **gpu_event(ctx))
         # A described image has no negative prompt yet: do not send an older one along with it.
         described.success(lambda: ("", ""), None, [negative, variants_view], api_visibility="private")
-        send_button.click(None, [output, negative], None, js=SEND_TO_IMAGE_JS, api_visibility="private")
-        use_text_model.click(None, None, model_id, js=TEXT_MODEL_JS, api_visibility="private")
+        image_tab_labels = sorted({t.text("image.tab", locale) for locale in LOCALES})
+        send_button.click(None, [output, negative], None, js=send_to_image_js(image_tab_labels), api_visibility="private")
+        use_text_model.click(None, None, model_id, js=text_model_js(model_choices[0]), api_visibility="private")
         compare_button.click(gpu_function(on_compare), [text, output, negative, seed],
                              [original_image, expanded_image, compare_note], api_visibility="private",
                              **gpu_event(ctx))

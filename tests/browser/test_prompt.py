@@ -73,3 +73,26 @@ def test_describe_an_image_then_add_visual_words(page, tmp_path):
     )
     assert _value(page, "prompt-output").startswith("a lighthouse on a cliff")
     assert_no_error_toast(page)
+
+
+def test_send_to_image_finds_the_tab_in_a_chinese_browser(browser, running_app):
+    context = browser.new_context(locale="zh-TW", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(running_app.url)
+        page.wait_for_selector("#studio-title")
+        open_tab(page, "提示詞")
+        page.locator("#prompt-input textarea").fill("a paper lantern at night, watercolor")
+        page.locator("#prompt-expand").click()  # English, kept as it is: no LLM involved
+        page.wait_for_function(
+            "() => (document.querySelector('#prompt-output textarea')?.value || '').startsWith('a paper lantern')"
+        )
+        page.locator("#prompt-send-image").click()
+        page.wait_for_function(
+            "() => (document.querySelector('#image-prompt textarea')?.value || '') === 'a paper lantern at night, watercolor'"
+        )
+        assert page.locator("#image-prompt textarea").is_visible()
+        assert_no_error_toast(page)
+    finally:
+        context.close()
