@@ -3,6 +3,8 @@ feathered mask, so only the face region changes and its edge is invisible."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from studio.errors import BadInput
@@ -14,7 +16,13 @@ BORDER = 2  # crop pixels left out at the edge, where warping smears replicated 
 
 def crop_mask(size: int, feather: float, region: str = "box") -> np.ndarray:
     """A size x size float mask: 1 inside, ramping to 0 over ``feather`` (a fraction of the
-    crop side) towards the crop edge, or towards an oval around the face for ``oval``."""
+    crop side) towards the crop edge, or towards an oval around the face for ``oval``.
+    Read-only and cached: every face of a request (and the next request) uses the same one."""
+    return _crop_mask(int(size), float(feather), str(region))
+
+
+@functools.lru_cache(maxsize=32)
+def _crop_mask(size: int, feather: float, region: str) -> np.ndarray:
     if region not in REGIONS:
         raise BadInput(f"The mask region must be one of {', '.join(REGIONS)} (got {region!r}).")
     if not 0 <= feather <= 0.5:
@@ -28,7 +36,9 @@ def crop_mask(size: int, feather: float, region: str = "box") -> np.ndarray:
         cx, cy, ax, ay = size / 2, size * 0.55, size * 0.42, size * 0.47
         radius = np.sqrt(((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2)
         inside = (1.0 - radius) * min(ax, ay)
-    return np.clip(inside / ramp, 0.0, 1.0).astype(np.float32)
+    mask = np.clip(inside / ramp, 0.0, 1.0).astype(np.float32)
+    mask.setflags(write=False)
+    return mask
 
 
 def match_colour(face: np.ndarray, original: np.ndarray, mask: np.ndarray) -> np.ndarray:
