@@ -185,3 +185,18 @@ def test_face_models_are_shared_cache_entries(studio_ctx):
     assert studio_ctx.cache.misses <= misses + 2  # recogniser and swapper at most; the detector is a hit
     loaded = {m["name"]: m for m in studio_ctx.cache.stats()["models"]}
     assert loaded["face_detector"]["kind"] == "onnx" and loaded["face_detector"]["size_bytes"] > 0
+
+
+def test_onnx_models_are_sized_and_moved_like_torch_models(studio_ctx):
+    import onnxruntime as ort
+
+    from studio.faces.onnx_model import providers_for
+    from studio.models.cache import move, size_of
+
+    with studio_ctx.cache.use(studio_ctx.spec(pipeline.SWAPPER)) as model:
+        assert size_of(model) == model.path.stat().st_size  # claimed, not copied
+        move(model, "cpu")
+        assert model.session.get_providers() == ["CPUExecutionProvider"]
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    assert providers_for("cuda")[0] == ("CUDAExecutionProvider" if cuda else "CPUExecutionProvider")
+    assert providers_for("cpu") == ["CPUExecutionProvider"]
