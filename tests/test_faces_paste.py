@@ -79,3 +79,11 @@ def test_bad_blend_and_region_are_refused():
         paste.paste(image, face, matrix, blend=1.5)
     with pytest.raises(BadInput, match="region"):
         paste.paste(image, face, matrix, region="triangle")
+
+
+def test_inplace_paste_writes_into_the_image_and_matches_the_copy():
+    image, face, matrix = _setup(5)
+    copied = paste.paste(image, face, matrix, feather=0.2)
+    target = image.copy()
+    written = paste.paste(target, face, matrix, feather=0.2, inplace=True)
+    assert written is target and np.array_equal(written, copied)

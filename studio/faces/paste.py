@@ -53,15 +53,16 @@ def match_colour(face: np.ndarray, original: np.ndarray, mask: np.ndarray) -> np
 
 
 def paste(image: np.ndarray, face: np.ndarray, matrix: np.ndarray, blend: float = 1.0, feather: float = 0.1,
-          region: str = "box", original_crop: np.ndarray | None = None) -> np.ndarray:
+          region: str = "box", original_crop: np.ndarray | None = None, inplace: bool = False) -> np.ndarray:
     """A copy of ``image`` (H x W x 3 uint8) with ``face`` (an aligned crop made by ``matrix``)
     pasted back. ``blend`` 0 keeps the image, 1 takes the new face fully; pixels the mask
-    does not reach are left exactly as they were."""
+    does not reach are left exactly as they were. ``inplace`` writes into ``image`` itself
+    (a caller pasting many faces into a large photo copies it once, not once per face)."""
     import cv2
 
     if not 0 <= blend <= 1:
         raise BadInput(f"The blend must be between 0 and 1 (got {blend}).")
-    result = image.copy()
+    result = image if inplace else image.copy()
     if blend == 0:
         return result
     size = face.shape[0]

@@ -235,20 +235,20 @@ def swap_faces(studio: Any, request: SwapRequest, owner: Path | None = None) -> 
                 raise BadInput(f"No face was found in the target photo ({target.name}). Use a photo where the face "
                                "is clear and not too small, or lower the detection threshold.")
             chosen = _choose_targets(studio, request, target, target_faces, models[DETECTOR], models[RECOGNISER], timer)
-            result = target.rgb
+            result = target.rgb.copy()  # the one copy; every face is pasted into it in place
             for number in chosen:
                 face = target_faces[number - 1]
                 started = time.perf_counter()
                 new_face, crop, matrix = swapper.swap(models[SWAPPER], target.rgb, face.landmarks, source_embedding)
                 timer.add("swap", started)
                 started = time.perf_counter()
-                result = paste.paste(result, new_face, matrix, request.blend, request.mask_feather,
-                                     request.mask_region, original_crop=crop)
+                paste.paste(result, new_face, matrix, request.blend, request.mask_feather, request.mask_region,
+                            original_crop=crop, inplace=True)
                 timer.add("paste", started)
                 if RESTORER in models:
                     started = time.perf_counter()
-                    result = restore.restore(models[RESTORER], result, face.landmarks, request.restore_strength,
-                                             request.mask_feather)
+                    restore.restore(models[RESTORER], result, face.landmarks, request.restore_strength,
+                                    request.mask_feather, inplace=True)
                     timer.add("restore", started)
             return result, source_faces, target_faces, chosen
 
