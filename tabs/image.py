@@ -4,6 +4,7 @@ Only components and wiring here: the work is in ``studio.image``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -13,6 +14,7 @@ from studio.image.generate import generate_images
 from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
 from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
+from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
@@ -66,24 +68,42 @@ def build(ctx: TabContext) -> None:
         steps: int = 0,
         cfg: float | None = None,
         scheduler: str = "",
+        expand_into_english: bool = False,
         request: gr.Request = None,
     ) -> dict:
         """Generate `image_number` images (1-8). styles: names from /styles, applied in order.
         performance: Quality | Speed | Extreme Speed | Lightning. aspect_ratio e.g. '1152×896'
         (or width and height). seed -1 = random; image i uses seed + i. checkpoint: '' for the
         default, a Hub id, or a file in the checkpoints folder. loras: [[file, weight], ...].
-        steps 0 / cfg None / scheduler '' follow the preset. Returns images with their seeds,
-        final prompts and metadata."""
+        steps 0 / cfg None / scheduler '' follow the preset. expand_into_english: an LLM first
+        turns the prompt into an English image prompt (for SDXL; Z-Image reads Chinese).
+        Returns images with their seeds, final prompts and metadata."""
         image_request = ImageRequest(
             prompt=prompt, negative_prompt=negative_prompt, styles=tuple(styles or ()), performance=performance,
             aspect_ratio=aspect_ratio, image_number=image_number, seed=seed, checkpoint=checkpoint,
             loras=tuple(tuple(pair) for pair in loras or ()), width=width or None, height=height or None,
             steps=steps or None, cfg=cfg, scheduler=scheduler or None,
         )
+        image_request, notes = expanded(image_request, expand_into_english)
         results = generate_images(studio, image_request, owner.folder_for(ctx, request))
         return {
             "images": [{"image": gr.FileData(path=r.path), **r.summary()} for r in results],
+            "prompt_expansion": notes,
         }
+
+    def expanded(image_request: ImageRequest, wanted: bool) -> tuple[ImageRequest, list[str]]:
+        """The request with its prompt expanded into English when asked (the original is kept
+        in the saved parameters); never blocks a generation: failures leave the prompt as is."""
+        if not wanted or not image_request.prompt.strip():
+            return image_request, []
+        family = checkpoints.family_hint(studio, image_request.checkpoint)
+        english, negative, notes = expand_for_image(
+            studio, image_request.prompt, family.name if family else "sdxl", image_request.negative_prompt
+        )
+        if english == image_request.prompt:
+            return image_request, notes
+        return replace(image_request, prompt=english, negative_prompt=negative,
+                       original_prompt=image_request.prompt), notes
 
     def list_styles() -> list[dict]:
         """Every style: name, one-line description, prompt template ({prompt} is replaced) and negative."""
@@ -101,6 +121,8 @@ def build(ctx: TabContext) -> None:
                     with gr.Column(scale=1, min_width=140):
                         generate_button = gr.Button(t("image.generate"), variant="primary", elem_id="image-generate")
                         cancel_button = gr.Button(t("image.cancel"), variant="stop", elem_id="image-cancel")
+                expand_toggle = gr.Checkbox(False, label=t("image.expand"), info=t("image.expand_info"),
+                                            elem_id="image-expand")
                 status = gr.Markdown(elem_id="image-status")
                 with gr.Row():
                     preview = gr.Image(label=t("image.preview"), interactive=False, height=256, scale=1,
@@ -167,7 +189,7 @@ def build(ctx: TabContext) -> None:
             "steps": steps, "cfg": cfg, "scheduler": sampler, "width": width, "height": height,
         }
         lora_components = lora_names + lora_weights
-        request_inputs = set(fields.values()) | set(lora_components)
+        request_inputs = set(fields.values()) | set(lora_components) | {expand_toggle}
         cancel_flag = gr.State(None)
         last_results = gr.State([])  # summaries of this run's images, for the details line
 
@@ -183,14 +205,17 @@ def build(ctx: TabContext) -> None:
             return ImageRequest(**data)
 
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress()):
-            image_request = request_from(values)
+            image_request, expansion_notes = expanded(request_from(values), values[expand_toggle])
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             flag = CancelFlag()
             # The work goes on if the page goes away: its images still land in the history.
             task = Task(lambda task: generate_images(studio, image_request, folder, task), "studio-image", flag)
             shown: list = []
             summaries: list = []
-            yield {cancel_flag: flag, status: "", gallery: [], details: ""}
+            said = "\n\n".join(f"> {note}" for note in expansion_notes)
+            if image_request.original_prompt:
+                said = f"**English prompt:** {image_request.prompt}\n\n" + said
+            yield {cancel_flag: flag, status: said, gallery: [], details: ""}
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
@@ -313,6 +338,15 @@ def build(ctx: TabContext) -> None:
 
         refresh_button.click(friendly(refresh_lists), checkpoint, [checkpoint, *lora_names], api_visibility="private")
         no_style.click(lambda: [], None, style_pick, api_visibility="private")
+
+        def expand_default(text: str, name: str) -> bool:
+            """On for SDXL / SD 1.5 when the prompt is not English; off for Z-Image (reads Chinese)."""
+            family = checkpoints.family_hint(studio, name)
+            return should_expand(text or "", family.name if family else "sdxl")
+
+        for trigger in (prompt.blur, checkpoint.change):
+            trigger(friendly(expand_default), [prompt, checkpoint], expand_toggle,
+                    api_visibility="private", show_progress="hidden")
 
         gr.api(gpu_function(generate_image), api_name="generate_image", **gpu_event(ctx))
         gr.api(friendly(list_styles), api_name="styles")

@@ -37,3 +37,11 @@ def test_bad_requests_come_back_as_sentences(api, fields, message):
 
     with pytest.raises(AppError, match=message):
         api.predict(prompt="x", api_name="/generate_image", **fields)
+
+
+def test_expand_into_english_never_blocks_a_generation(api):
+    # The tiny LLM answers noise: the prompt goes through as it is, and the answer says why.
+    answer = api.predict(prompt="雪地裡的紅狐狸", expand_into_english=True, seed=5, width=256, height=256, steps=1,
+                         api_name="/generate_image")
+    assert answer["prompt_expansion"]
+    assert len(answer["images"]) == 1

@@ -47,6 +47,8 @@ class ImageRequest:
     task: str = "txt2img"
     init_image: Any = field(default=None, compare=False, repr=False)
     strength: float = 0.5
+    # The user's own words when the prompt above was expanded into English (kept in metadata).
+    original_prompt: str = ""
 
     def parameters(self) -> dict[str, Any]:
         """JSON-safe settings (the image itself is not part of them)."""
@@ -146,6 +148,7 @@ def checked(request: ImageRequest) -> ImageRequest:
         request,
         prompt=check_text("prompt", request.prompt),
         negative_prompt=check_text("negative prompt", request.negative_prompt),
+        original_prompt=check_text("original prompt", request.original_prompt),
         styles=styles.check_names(request.styles),
         performance=presets.performance(request.performance).name,
         image_number=_number("Image number", request.image_number, 1, MAX_IMAGES, whole=True),

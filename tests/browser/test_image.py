@@ -41,6 +41,8 @@ def test_generate_reload_history_and_send_to_the_tokenizer(page):
     page.wait_for_function(
         "() => (document.querySelector('#image-details')?.innerText || '').includes('Prompt sent to the model')"
     )
+    page.locator("#image-send-target input").click()
+    page.get_by_role("option", name="Tokenizer: image as tokens").click()
     page.locator("#image-send").click()
     # The Tokenizer tab opens on its image view with the picture in its file input.
     page.locator("#tokens-image-file").get_by_text(".png").first.wait_for(timeout=30_000)
