@@ -58,7 +58,7 @@ def compact(view: TokenView) -> dict[str, Any]:
         "ids": view.ids,
         "starts": view.starts,
         "ends": view.ends,
-        "pieces": {str(token_id): piece for token_id, piece in dict(zip(view.ids, view.pieces)).items()},
+        "pieces": {str(token_id): piece for token_id, piece in view.piece_of.items()},
         "byte_pieces": {str(token_id): view.id_bytes[token_id][0] for token_id in partial},
         "special": view.special,
         "template": view.template,

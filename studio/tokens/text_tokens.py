@@ -52,7 +52,7 @@ class TokenView:
     tokenizer: str
     text: str
     ids: list[int]
-    pieces: list[str]
+    piece_of: dict[int, str]  # per distinct id: the tokenizer's own spelling
     starts: list[int]  # character offsets of the text each token covers
     ends: list[int]
     special: list[int]  # indices of special tokens
@@ -68,9 +68,13 @@ class TokenView:
         token_id = self.ids[index]
         special = index in self._special_set
         return TokenInfo(
-            index, token_id, self.pieces[index], self.starts[index], self.ends[index],
+            index, token_id, self.piece_of[token_id], self.starts[index], self.ends[index],
             special, index in self._template_set, *self.id_bytes[token_id],
         )
+
+    @cached_property
+    def pieces(self) -> list[str]:
+        return [self.piece_of[token_id] for token_id in self.ids]
 
     @cached_property
     def tokens(self) -> list[TokenInfo]:
@@ -177,18 +181,18 @@ def _iter_chips(text: str, starts: list[int], ends: list[int]) -> Iterator[Chip]
         yield Chip(text[cursor:], [])
 
 
-def _encode(tokenizer: Any, text: str) -> tuple[list[int], list[str], list[tuple[int, int]]]:
-    """Ids, token strings and character offsets, as ``tokenizer(text)`` would give them.
+def _encode(tokenizer: Any, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Ids and character offsets, as ``tokenizer(text)`` would give them.
 
     The Rust encoding is read directly when the tokenizer has no truncation or padding
-    configured: transformers' conversion of 100k offsets costs more than the encoding."""
+    configured: transformers' conversion of 100k offsets costs more than the encoding.
+    Token strings are looked up per distinct id later: a long text repeats its tokens."""
     backend = tokenizer.backend_tokenizer
     if backend.truncation is None and backend.padding is None:
         encoding = backend.encode(text, add_special_tokens=True)
-        return encoding.ids, encoding.tokens, encoding.offsets
+        return encoding.ids, encoding.offsets
     encoding = tokenizer(text, return_offsets_mapping=True, add_special_tokens=True, verbose=False)
-    ids = encoding["input_ids"]
-    return ids, tokenizer.convert_ids_to_tokens(ids), encoding["offset_mapping"]
+    return encoding["input_ids"], encoding["offset_mapping"]
 
 
 def build_view(tokenizer: Any, text: str, name: str) -> TokenView:
@@ -198,10 +202,11 @@ def build_view(tokenizer: Any, text: str, name: str) -> TokenView:
             f"{name} has no fast (Rust) tokenizer, so where each token sits in the text is unknown. "
             "Pick another tokenizer."
         )
-    ids, pieces, offsets = _encode(tokenizer, text)
+    ids, offsets = _encode(tokenizer, text)
     starts, ends = [s for s, _ in offsets], [e for _, e in offsets]
     # Per distinct id, not per token: a long text repeats its tokens a lot.
-    piece_of = dict(zip(ids, pieces))
+    distinct = list(dict.fromkeys(ids))
+    piece_of = dict(zip(distinct, tokenizer.convert_ids_to_tokens(distinct)))
     special_ids = set(tokenizer.all_special_ids) & piece_of.keys()
     reader = byte_pieces.reader_for(tokenizer)
     id_bytes = {}
@@ -215,7 +220,7 @@ def build_view(tokenizer: Any, text: str, name: str) -> TokenView:
     decoded = tokenizer.decode(text_ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
     window = _context_window(tokenizer)
     view = TokenView(
-        tokenizer=name, text=text, ids=ids, pieces=pieces, starts=starts, ends=ends, special=special,
+        tokenizer=name, text=text, ids=ids, piece_of=piece_of, starts=starts, ends=ends, special=special,
         template=template, id_bytes=id_bytes, byte_scheme=reader.scheme, context_window=window,
         decoded=decoded,
     )
@@ -239,7 +244,7 @@ def tokenize(studio: StudioContext, text: str, tokenizer: str | None = None, cli
 
 def clip_cut(tokenizer: Any, text: str) -> WindowCut:
     """Where CLIP's 77-token window cuts ``text``: only the offsets are needed, not a view."""
-    ids, _, offsets = _encode(tokenizer, text)
+    ids, offsets = _encode(tokenizer, text)
     special_ids = set(tokenizer.all_special_ids)
     text_starts = [s for token_id, (s, e) in zip(ids, offsets) if not (token_id in special_ids and s == e)]
     return window_cut(text, text_starts, len(ids) - len(text_starts), CLIP_LIMIT)
