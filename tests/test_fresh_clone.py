@@ -58,7 +58,17 @@ def test_a_clone_without_shared_collects_and_skips_the_reference_tests(clone):
     assert REFERENCE_ABSENT in output
 
 
+def readers_of_shared(files) -> list[str]:
+    return [str(path.relative_to(ROOT)) for path in files if SHARED_PATH.search(path.read_text())]
+
+
 def test_the_app_never_reads_shared():
-    app_files = [ROOT / "app.py", *(ROOT / "studio").rglob("*.py"), *(ROOT / "tabs").rglob("*.py")]
-    readers = [str(path.relative_to(ROOT)) for path in app_files if SHARED_PATH.search(path.read_text())]
-    assert readers == []
+    assert readers_of_shared([ROOT / "app.py", *(ROOT / "studio").rglob("*.py"), *(ROOT / "tabs").rglob("*.py")]) == []
+
+
+def test_tests_reach_shared_only_through_the_fixture():
+    # A test reading the path itself would fail in a clone, and `-m reference` would not find it.
+    own = {ROOT / "tests" / "conftest.py", Path(__file__).resolve()}
+    tests = [path for path in (ROOT / "tests").rglob("*.py") if path not in own]
+    direct = [str(path.relative_to(ROOT)) for path in tests if re.search(r"\bREFERENCE\b", path.read_text())]
+    assert readers_of_shared(tests) + direct == []
