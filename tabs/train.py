@@ -18,7 +18,8 @@ from studio.train.runner import Runner
 from tabs.common import TabContext, friendly, on_zero_gpu
 
 POLL_SECONDS = 1.0
-TASKS = [("Causal LM (text generation)", "causal_lm"), ("Sequence classification", "classification")]
+TASKS = [("Causal LM (text generation)", "causal_lm"), ("Sequence classification", "classification"),
+         ("Image LoRA (SDXL, DreamBooth-style)", "image_lora")]
 DEFAULTS = TrainConfig()
 
 
@@ -86,11 +87,13 @@ def loss_frame(info: dict):
 
 
 def estimate_markdown(result: dict) -> str:
-    parts = ", ".join(f"{k.replace('_', ' ')} {v} GB" for k, v in result["memory_parts_gb"].items())
-    return (f"**trainable params: {result['trainable_parameters']:,} || all params: {result['total_parameters']:,} || "
-            f"trainable%: {result['trainable_percent']:.4f}**\n\nLoRA on `{', '.join(result['target_modules'])}` of "
-            f"`{result['base_model']}` ({result['model_type']}). Memory to train, roughly: **{result['memory_gb']} GB** "
-            f"in {result['precision']} ({parts}).")
+    lines = [f"**trainable params: {result['trainable_parameters']:,} || all params: {result['total_parameters']:,} || "
+             f"trainable%: {result['trainable_percent']:.4f}**",
+             f"LoRA on `{', '.join(result['target_modules'])}` of `{result['base_model']}`."]
+    if "memory_gb" in result:  # language models; the image LoRA counts the UNet only
+        parts = ", ".join(f"{k.replace('_', ' ')} {v} GB" for k, v in result["memory_parts_gb"].items())
+        lines.append(f"Memory to train, roughly: **{result['memory_gb']} GB** in {result['precision']} ({parts}).")
+    return "\n\n".join(lines)
 
 
 def build(ctx: TabContext) -> None:
@@ -148,20 +151,26 @@ def build(ctx: TabContext) -> None:
             adapter_name = gr.Textbox(label=t("train.adapter_name"), placeholder="act-as-coach", scale=1, elem_id="train-adapter-name")
         dataset_path = gr.State(None)
         with gr.Row():
-            upload = gr.File(label=t("train.dataset"), file_types=[".csv", ".json", ".jsonl", ".txt"], scale=2)
+            upload = gr.File(label=t("train.dataset"), file_types=[".csv", ".json", ".jsonl", ".txt", ".zip", ".png", ".jpg", ".jpeg", ".webp"], scale=2)
             with gr.Column(scale=1):
                 sample_button = gr.Button(t("train.use_sample"), elem_id="train-sample")
                 dataset_note = gr.Markdown(elem_id="train-dataset-note")
-        with gr.Row():
+        with gr.Row(visible=True) as text_box:
             prompt_column = gr.Dropdown([], label=t("train.prompt_column"), allow_custom_value=True)
             response_column = gr.Dropdown([], label=t("train.response_column"), allow_custom_value=True)
             text_column = gr.Dropdown([], label=t("train.text_column"), allow_custom_value=True, visible=False)
             label_column = gr.Dropdown([], label=t("train.label_column"), allow_custom_value=True, visible=False)
-        with gr.Row():
+        with gr.Row(visible=True) as rows_box:
             first_rows = gr.Number(DEFAULTS.first_rows, precision=0, label=t("train.first_rows"), minimum=0)
             cutoff_len = gr.Number(DEFAULTS.cutoff_len, precision=0, label=t("train.cutoff_len"), minimum=8, elem_id="train-cutoff")
             responses_only = gr.Checkbox(False, label=t("train.responses_only"))
             held_out = gr.Slider(0, 0.5, DEFAULTS.held_out, step=0.05, label=t("train.held_out"), visible=False)
+        with gr.Row(visible=False) as image_box:
+            instance_prompt = gr.Textbox("", label=t("train.instance_prompt"), placeholder="a photo of sks dog", scale=3)
+            # A CPU with the tiny twin trains at 64 px in seconds; SDXL itself is made for 1024.
+            resolution = gr.Number(64 if settings.is_tiny else DEFAULTS.resolution, precision=0, minimum=64, step=8,
+                                   label=t("train.resolution"))
+            repeats = gr.Number(DEFAULTS.repeats, precision=0, minimum=1, label=t("train.repeats"))
         template = gr.Textbox(DEFAULT_TEMPLATE, lines=3, label=t("train.template"), info=t("train.template_info"))
         preview = gr.Code(label=t("train.preview"), language=None, interactive=False, elem_id="train-preview")
         with gr.Accordion(t("train.lora"), open=False):
@@ -219,7 +228,8 @@ def build(ctx: TabContext) -> None:
             "gradient_checkpointing": checkpointing, "seed": seed, "save_every": save_every, "first_rows": first_rows,
             "cutoff_len": cutoff_len, "prompt_column": prompt_column, "response_column": response_column,
             "template": template, "train_on_responses_only": responses_only, "text_column": text_column,
-            "label_column": label_column, "held_out": held_out,
+            "label_column": label_column, "held_out": held_out, "instance_prompt": instance_prompt,
+            "resolution": resolution, "repeats": repeats,
         }
         mapping_fields = {prompt_column, response_column, text_column, label_column}
 
@@ -235,6 +245,8 @@ def build(ctx: TabContext) -> None:
         def show_preview(values: dict, path: str | None, task_value: str):
             if not path:
                 return ""
+            if task_value == "image_lora":
+                return json.dumps(service.preview_images(path, values[instance_prompt]), ensure_ascii=False, indent=1)
             result = service.preview(settings, task_value, path, collect(values))
             shown = {k: v for k, v in result.items() if k not in ("columns", "mapping")}
             return json.dumps(shown, ensure_ascii=False, indent=1) if task_value == "classification" else (
@@ -243,6 +255,10 @@ def build(ctx: TabContext) -> None:
         def pick_dataset(path: str | None, task_value: str, values: dict):
             if not path:
                 return None, "", *[gr.update() for _ in range(4)], ""
+            if task_value == "image_lora":
+                summary = service.preview_images(path, values[instance_prompt])
+                note = f"{Path(path).name}: {summary['images']} image(s)"
+                return path, note, *[gr.update() for _ in range(4)], json.dumps(summary, ensure_ascii=False, indent=1)
             rows = service.load_dataset(path, task_value, settings)
             mapping = service.fill_mapping(rows, task_value, {})
             cols = datasets.columns(rows)
@@ -263,20 +279,21 @@ def build(ctx: TabContext) -> None:
         def preview_event(values: dict):
             return show_preview(values, values[dataset_path], values[task])
 
-        for component in (*mapping_fields, template, first_rows, responses_only, held_out):
+        for component in (*mapping_fields, template, first_rows, responses_only, held_out, instance_prompt):
             component.change(friendly(preview_event), field_set | {dataset_path, task}, preview,
                              api_visibility="private", show_progress="hidden")
 
         def switch_task(task_value: str):
-            causal = task_value == "causal_lm"
+            causal, classes, image = (task_value == name for name in ("causal_lm", "classification", "image_lora"))
             return (gr.update(choices=service.base_models(settings, task_value), value=service.default_base(settings, task_value)),
-                    gr.update(visible=causal), gr.update(visible=causal), gr.update(visible=not causal),
-                    gr.update(visible=not causal), gr.update(visible=causal), gr.update(visible=causal),
-                    gr.update(visible=not causal), None, "", "")
+                    gr.update(visible=not image), gr.update(visible=not image), gr.update(visible=image),
+                    gr.update(visible=causal), gr.update(visible=causal), gr.update(visible=classes),
+                    gr.update(visible=classes), gr.update(visible=causal), gr.update(visible=causal),
+                    gr.update(visible=classes), None, "", "")
 
-        task.change(switch_task, task, [base_model, prompt_column, response_column, text_column, label_column,
-                                        template, responses_only, held_out, dataset_path, dataset_note, preview],
-                    api_visibility="private")
+        task.change(switch_task, task, [base_model, text_box, rows_box, image_box, prompt_column, response_column,
+                                        text_column, label_column, template, responses_only, held_out,
+                                        dataset_path, dataset_note, preview], api_visibility="private")
 
         # --- estimate, start, watch ---
 

@@ -9,7 +9,7 @@ from typing import Any
 from studio.errors import BadInput
 from studio.outputs import safe_name
 
-TASKS = ("causal_lm", "classification")
+TASKS = ("causal_lm", "classification", "image_lora")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 DEFAULT_TEMPLATE = "### Instruction:\n{prompt}\n\n### Response:\n{response}"
@@ -48,6 +48,10 @@ class TrainConfig:
     text_column: str = ""
     label_column: str = ""
     held_out: float = 0.2
+    # image LoRA (DreamBooth-style)
+    instance_prompt: str = ""  # the caption of every picture without its own .txt
+    resolution: int = 1024
+    repeats: int = 1
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> "TrainConfig":
@@ -86,6 +90,10 @@ class TrainConfig:
             raise BadInput(f"Scheduler must be one of {', '.join(SCHEDULERS)}, not {self.scheduler!r}.")
         if self.precision not in PRECISIONS:
             raise BadInput(f"Precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}.")
+        self.resolution = _whole(self.resolution, "Resolution", 64, 2048)
+        if self.resolution % 8:
+            raise BadInput(f"The resolution must be a multiple of 8 (the VAE works on 8x8 blocks), not {self.resolution}.")
+        self.repeats = _whole(self.repeats, "Repeats", 1, 100)
         if not 0 <= float(self.held_out) < 0.9:
             raise BadInput(f"The held-out share must be between 0 and 0.9, not {self.held_out}.")
         if self.task == "causal_lm" and self.response_column and "{response}" not in self.template:

@@ -28,6 +28,7 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 ACTIVE = ("queued", "running")
 RESUMABLE = ("interrupted", "cancelled", "failed")
+ADAPTER_FILES = ("adapter_config.json", "pytorch_lora_weights.safetensors")  # PEFT, or an SDXL LoRA
 
 
 def owner_name(user: str | None = None, browser_id: str | None = None, session: str | None = None) -> str:
@@ -160,7 +161,8 @@ def summary(folder: Path) -> dict[str, Any]:
         "samples_per_second": last.get("samples_per_second"),
         "loss_history": [{"step": line["step"], "loss": line["loss"]} for line in log if "loss" in line],
         "checkpoints": [p.name for p in checkpoints(folder)],
-        "adapter_path": str(adapter) if (adapter / "adapter_config.json").is_file() else "",
+        "adapter_path": str(adapter) if any((adapter / f).is_file() for f in ADAPTER_FILES) else "",
+        "lora_file": (read_json(folder / "image_lora.json") or {}).get("path", ""),
         "evaluation": read_json(folder / "eval.json"),
         "resumable": state.get("state") in RESUMABLE and bool(checkpoints(folder)),
     }

@@ -43,10 +43,16 @@ class Batches:
     def per_epoch(self) -> int:
         return math.ceil(len(self.items) / self.batch_size)
 
+    def order(self, epoch: int) -> list[int]:
+        if getattr(self, "_epoch", None) != epoch:  # shuffled once per epoch, not per batch
+            order = list(range(len(self.items)))
+            random.Random(self.seed + epoch).shuffle(order)
+            self._epoch, self._order = epoch, order
+        return self._order
+
     def get(self, index: int) -> dict[str, torch.Tensor]:
         epoch, within = divmod(index, self.per_epoch)
-        order = list(range(len(self.items)))
-        random.Random(self.seed + epoch).shuffle(order)
+        order = self.order(epoch)
         picked = order[within * self.batch_size:(within + 1) * self.batch_size]
         return self.collate([self.items[i] for i in picked])
 
@@ -147,6 +153,10 @@ def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) 
 
     job = jobs.read_json(folder / "job.json")
     config = TrainConfig.from_dict(job["config"])
+    if config.task == "image_lora":
+        from studio.train.image_lora import train_image
+
+        return train_image(folder, should_stop, fail_at_step, Stop)
     device = pick_device(job.get("device", "auto"))
     precision = weight_precision(config, device)
     torch.manual_seed(config.seed)

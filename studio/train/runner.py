@@ -142,7 +142,7 @@ class Runner:
         """The process ended: if it could not say how, say it for it."""
         folder, code = self._current, (self._process.returncode if self._process else None)
         state = jobs.read_state(folder).get("state")
-        if state in ("running", "queued"):
+        if state == "running":  # "queued" here means it was resumed already: leave it queued
             if self._cancel_sent or (folder / "cancel").exists():
                 jobs.set_state(folder, "cancelled", message="Cancelled. The last checkpoint is kept.")
             else:

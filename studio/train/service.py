@@ -19,8 +19,10 @@ from studio.train.config import TrainConfig, adapter_file_name
 from studio.train.runner import Runner
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "train"
-SAMPLES = {"causal_lm": ASSETS / "act_as_roles.csv", "classification": ASSETS / "movie_reviews.csv"}
-CATALOG_NAME = {"causal_lm": "text", "classification": "classifier"}
+SAMPLES = {"causal_lm": ASSETS / "act_as_roles.csv", "classification": ASSETS / "movie_reviews.csv",
+           "image_lora": ASSETS / "red_circle"}
+CATALOG_NAME = {"causal_lm": "text", "classification": "classifier", "image_lora": "image"}
+SDXL_TWIN = "tiny:sdxl"
 # The class's lesson tunes bloom-560m; the classifier entry's own default is used as it is.
 DEFAULT_BASE = {"causal_lm": "bigscience/bloom-560m"}
 ZERO_GPU_REFUSAL = (
@@ -56,6 +58,8 @@ def resolve_model(settings: Settings, task: str, base_model: str) -> tuple[str, 
         raise BadInput(f"Task must be one of {', '.join(CATALOG_NAME)}, not {task!r}.")
     model_id = (base_model or default_base(settings, task)).strip()
     spec = catalog.spec_for(settings, name, model_id)
+    if task == "image_lora" and ("z-image" in model_id.lower() or (spec.source.startswith(tiny.TINY_PREFIX) and spec.source != SDXL_TWIN)):
+        raise BadInput(f"Image LoRA training works on SDXL checkpoints; {model_id} is not one. Pick stabilityai/stable-diffusion-xl-base-1.0.")
     if spec.source.startswith(tiny.TINY_PREFIX):
         return model_id, str(tiny.ensure_built(tiny.twin_name(spec.source), settings.tiny_dir))
     return model_id, spec.source
@@ -83,6 +87,10 @@ def estimate(settings: Settings, task: str, base_model: str, values: dict[str, A
 
     config = make_config(task, values, base_model)
     model_id, location = resolve_model(settings, task, base_model)
+    if task == "image_lora":
+        from studio.train.image_lora import estimate_unet
+
+        return {"base_model": model_id, **estimate_unet(location, config)}
     result = from_config(model_config(location), config, resolve_device(settings.device))
     return {"base_model": model_id, **result}
 
@@ -116,10 +124,24 @@ def preview(settings: Settings, task: str, dataset: str | Path | None, values: d
             **datasets.preview(rows, config)}
 
 
+def preview_images(source: str | Path, instance_prompt: str = "") -> dict[str, Any]:
+    """How many pictures a set holds and the captions they will be trained with."""
+    import tempfile
+
+    from studio.train import image_data
+
+    with tempfile.TemporaryDirectory() as tmp:
+        count = image_data.gather(source, Path(tmp))
+        pairs = image_data.captioned(Path(tmp), instance_prompt)
+        return {"images": count, "captions": {image.name: caption for image, caption in pairs[:20]}}
+
+
 def start(settings: Settings, runner: Runner, owner: str, task: str, dataset: str | Path | None,
           values: dict[str, Any] | None, base_model: str = "", adapter_name: str = "") -> str:
     """Check everything, write the job folder, queue it; returns the job id."""
     check_allowed(settings)
+    if task == "image_lora":
+        return start_image(settings, runner, owner, dataset, values, base_model, adapter_name)
     rows = load_dataset(dataset, task, settings)
     values = fill_mapping(rows, task, values)
     name = adapter_file_name(adapter_name or values.get("adapter_name") or f"{task}-{time.strftime('%m%d-%H%M%S')}")
@@ -135,6 +157,38 @@ def start(settings: Settings, runner: Runner, owner: str, task: str, dataset: st
         "id": job_id, "owner": owner, "name": name, "created": time.time(), "base_model": model_id,
         "model_path": location, "device": settings.device, "dataset_file": f"dataset{suffix}",
         "dataset_name": Path(dataset).name, "config": config.to_dict(), "resume": False,
+    })
+    runner.submit(folder)
+    return job_id
+
+
+def start_image(settings: Settings, runner: Runner, owner: str, dataset: str | Path | None,
+                values: dict[str, Any] | None, base_model: str = "", adapter_name: str = "") -> str:
+    """An SDXL LoRA job: pictures copied into the job folder, the result bound for the loras folder."""
+    from studio.image.checkpoints import loras_dir
+    from studio.train import image_data
+
+    if not dataset or not Path(dataset).exists():
+        raise BadInput("Upload a .zip of pictures (with optional .txt captions), or pick the sample.")
+    name = adapter_file_name(adapter_name or (values or {}).get("adapter_name") or f"lora-{time.strftime('%m%d-%H%M%S')}")
+    folder_of_loras = Path(loras_dir(settings)).resolve()
+    if (folder_of_loras / f"{name}.safetensors").exists():
+        raise BadInput(f"The loras folder already has {name}.safetensors: pick another adapter name.")
+    config = make_config("image_lora", {**(values or {}), "adapter_name": name}, base_model)
+    model_id, location = resolve_model(settings, "image_lora", base_model)
+    job_id = jobs.new_job_id()
+    folder = jobs.root(settings.outputs) / owner / job_id
+    try:
+        count = image_data.gather(dataset, folder / "images")
+        image_data.check_images(image_data.captioned(folder / "images", config.instance_prompt))
+    except Exception:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    jobs.write_json(folder / "job.json", {
+        "id": job_id, "owner": owner, "name": name, "created": time.time(), "base_model": model_id,
+        "model_path": location, "device": settings.device, "dataset_file": "images", "images": count,
+        "dataset_name": Path(dataset).name, "config": config.to_dict(), "resume": False,
+        "loras_dir": str(folder_of_loras),
     })
     runner.submit(folder)
     return job_id
