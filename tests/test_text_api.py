@@ -66,3 +66,38 @@ def test_next_token_bad_input(api):
     with pytest.raises(AppError, match="does not return token probabilities|Cannot reach"):
         api.predict(prompt="hi", backend="openai", endpoint_url="http://127.0.0.1:9/v1", endpoint_model="m",
                     api_name="/next_token")
+
+
+GIANT = "x" * 200_000
+TEXT_ENDPOINTS = ("/generate", "/next_token", "/sample_next_token", "/softmax")
+REQUIRED = {"/generate": {"prompt": "hi", "max_new_tokens": 4}, "/next_token": {"prompt": "hi"},
+            "/sample_next_token": {"prompt": "hi"}, "/softmax": {"scores": "1, 2", "temperature": 1.0}}
+
+
+def _string_parameters(api) -> list[tuple[str, str]]:
+    endpoints = api.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    return [
+        (name, p["parameter_name"])
+        for name in TEXT_ENDPOINTS
+        for p in endpoints[name]["parameters"]
+        if p.get("python_type", {}).get("type") == "str"
+    ]
+
+
+def test_every_string_parameter_of_the_text_endpoints_is_bounded(api):
+    """A 200,000-character value in any string parameter is refused with a short sentence
+    that names the limit; nothing is generated from it."""
+    found = _string_parameters(api)
+    assert len(found) >= 20 and ("/generate", "stop_strings") in found
+    for endpoint, name in found:
+        with pytest.raises(AppError) as refused:
+            api.predict(api_name=endpoint, **{**REQUIRED[endpoint], name: GIANT})
+        message = str(refused.value)
+        assert len(message) < 400 and "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" not in message, (endpoint, name)
+
+
+def test_stop_strings_limit_is_said_in_the_refusal(api):
+    with pytest.raises(AppError, match="at most 8 stop strings, one per line, each at most 64 characters"):
+        api.predict(prompt="hi", stop_strings="y" * 65, api_name="/generate", **SMALL)
+    out = api.predict(prompt="hi", stop_strings="\n".join(["。", "\nUser:"]), api_name="/generate", **SMALL)
+    assert out["generated_tokens"] > 0

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from studio.errors import BadInput
+from studio.text.limits import MAX_PROMPT_CHARS, MAX_SYSTEM_PROMPT_CHARS, bounded_text, shown
 
 MODES = ("chat", "completion")
-MAX_PROMPT_CHARS = 100_000
 NO_TEMPLATE_NOTE = (
     "This model has no chat template (it is a base model), so the conversation is written as a "
     "plain User:/Assistant: transcript. Completion mode suits it better."
@@ -30,20 +30,25 @@ class RenderedPrompt:
 
 def check_prompt(prompt: Any, what: str = "prompt") -> str:
     text = "" if prompt is None else str(prompt)
-    if not text.strip():
-        raise BadInput(f"The {what} is empty: type something for the model to continue or answer.")
     if len(text) > MAX_PROMPT_CHARS:
         raise BadInput(
             f"The {what} has {len(text):,} characters; the limit is {MAX_PROMPT_CHARS:,}. "
             "Shorten it (a small model reads only a few thousand tokens anyway)."
         )
+    if not text.strip():
+        raise BadInput(f"The {what} is empty: type something for the model to continue or answer.")
     return text
+
+
+def check_system_prompt(system_prompt: Any) -> str:
+    """May be empty; checked in both modes so that a giant value is refused the same way."""
+    return bounded_text(system_prompt, "system prompt", MAX_SYSTEM_PROMPT_CHARS)
 
 
 def check_mode(mode: Any) -> str:
     value = str(mode or "").strip().lower()
     if value not in MODES:
-        raise BadInput(f"Mode must be 'chat' or 'completion', not {mode!r}.")
+        raise BadInput(f"Mode must be 'chat' or 'completion', not {shown(mode)}.")
     return value
 
 

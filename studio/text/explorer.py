@@ -8,8 +8,10 @@ from typing import Any
 
 from studio.errors import BadInput
 from studio.text import chat
+from studio.text.context_window import context_limit
 from studio.text.filtering import filter_logits
-from studio.text.generate import resolve_seed
+from studio.text.generate import check_model_id, resolve_seed
+from studio.text.limits import shown
 from studio.text.sampling import SamplingSettings, validate
 
 MAX_CANDIDATES = 100
@@ -40,24 +42,32 @@ class NextTokenTable:
 
 def check_top_n(top_n: Any) -> int:
     try:
+        if isinstance(top_n, str) and len(top_n) > 20:  # out of range anyway; int() of it is slow
+            raise ValueError
         value = int(top_n)
-    except (TypeError, ValueError):
-        raise BadInput(f"Number of candidates must be a whole number, not {top_n!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput(f"Number of candidates must be a whole number, not {shown(top_n)}.") from None
     if not 1 <= value <= MAX_CANDIDATES:
         raise BadInput(f"Number of candidates must be between 1 and {MAX_CANDIDATES}, not {value}.")
     return value
 
 
-def _next_token_logits(studio_ctx: Any, text_model: Any, prompt: str) -> tuple[Any, list[int]]:
+def _next_token_logits(studio_ctx: Any, text_model: Any, prompt: str) -> tuple[Any, list[int], str]:
+    """The scores for the token after ``prompt``, the ids read, and a note when the prompt
+    was longer than the model's context (its end is kept)."""
     import torch
 
     tokenizer, model = text_model.tokenizer, text_model.model
     ids = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
     if not ids:
         raise BadInput("The prompt turned into zero tokens; type some text.")
+    limit, note = context_limit(model), ""
+    if limit is not None and len(ids) > limit:
+        note = f"The prompt was {len(ids)} tokens; the model read only its last {limit}."
+        ids = ids[-limit:]
     with torch.inference_mode():
         logits = studio_ctx.cache.run(lambda: model(torch.tensor([ids], device=model.device)).logits[0, -1])
-    return logits.float().cpu(), ids
+    return logits.float().cpu(), ids, note
 
 
 def table_from_distribution(tokenizer: Any, logits: Any, settings: SamplingSettings, top_n: int, prompt_tokens: int) -> NextTokenTable:
@@ -84,9 +94,11 @@ def next_token_table(
     """The top ``top_n`` next-token candidates of a local model for ``prompt`` (raw continuation)."""
     prompt = chat.check_prompt(prompt)
     settings, top_n = validate(settings), check_top_n(top_n)
-    with studio_ctx.cache.use(studio_ctx.spec("text", model_id)) as text_model:
-        logits, ids = _next_token_logits(studio_ctx, text_model, prompt)
-        return table_from_distribution(text_model.tokenizer, logits, settings, top_n, len(ids))
+    with studio_ctx.cache.use(studio_ctx.spec("text", check_model_id(model_id))) as text_model:
+        logits, ids, note = _next_token_logits(studio_ctx, text_model, prompt)
+        table = table_from_distribution(text_model.tokenizer, logits, settings, top_n, len(ids))
+        table.note = note
+        return table
 
 
 def sample_next_token(
@@ -98,9 +110,9 @@ def sample_next_token(
     prompt = chat.check_prompt(prompt)
     settings = validate(settings)
     seed = resolve_seed(seed)
-    with studio_ctx.cache.use(studio_ctx.spec("text", model_id)) as text_model:
+    with studio_ctx.cache.use(studio_ctx.spec("text", check_model_id(model_id))) as text_model:
         tokenizer = text_model.tokenizer
-        logits, ids = _next_token_logits(studio_ctx, text_model, prompt)
+        logits, ids, _ = _next_token_logits(studio_ctx, text_model, prompt)
         probs = filter_logits(logits, settings).probs
         token_id = int(torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(seed)))
         # The text the new token adds (decoding the pair keeps multi-byte characters whole).

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.errors import BadInput
-from studio.text.sampling import SamplingSettings
+from studio.text.limits import MAX_SCORES, MAX_SCORES_TEXT_CHARS, bounded_text, shown
+from studio.text.sampling import SamplingSettings, number
 
 
 def sampling_warpers(settings: SamplingSettings) -> list[Any]:
@@ -77,15 +78,16 @@ _SPLIT = re.compile(r"[\s,;，、]+")
 
 
 def parse_scores(text: str) -> list[float]:
-    parts = [p for p in _SPLIT.split(str(text or "").strip()) if p]
+    text = bounded_text(text, "list of scores", MAX_SCORES_TEXT_CHARS)
+    parts = [p for p in _SPLIT.split(text.strip()) if p]
     if not parts:
         raise BadInput("Type a few scores (logits) separated by commas, e.g. 2.0, 1.0, 0.1.")
-    if len(parts) > 50:
-        raise BadInput("At most 50 scores, please: this is a pencil-and-paper sized example.")
+    if len(parts) > MAX_SCORES:
+        raise BadInput(f"At most {MAX_SCORES} scores, please: this is a pencil-and-paper sized example.")
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise BadInput(f"Scores must be numbers separated by commas; could not read {text!r}.") from None
+        raise BadInput(f"Scores must be numbers separated by commas; could not read {shown(text)}.") from None
     if not all(math.isfinite(v) for v in values):
         raise BadInput("Scores must be finite numbers.")
     return values
@@ -106,7 +108,8 @@ def softmax(values: list[float], temperature: float = 1.0) -> list[float]:
 
 def softmax_table(scores_text: str, temperature: float) -> list[dict[str, float]]:
     """Rows of score, e^score, softmax at T=1 and at the chosen temperature."""
-    if not 0 <= float(temperature) <= 5:
+    temperature = number("Temperature", temperature, float)
+    if not 0 <= temperature <= 5:
         raise BadInput(f"Temperature must be between 0 and 5, not {temperature}.")
     values = parse_scores(scores_text)
     at_one = softmax(values, 1.0)

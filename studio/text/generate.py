@@ -1,31 +1,33 @@
 """Local generation with transformers: streamed, stoppable, seeded, with per-token probabilities.
 
-``model.generate`` runs in a worker thread and feeds a ``TextIteratorStreamer``; the caller
-iterates over ``GenerationUpdate``s. A ``threading.Event`` checked by a stopping criterion
-ends generation at the next token when the user presses Stop (or abandons the stream).
+Greedy decoding and sampling run on the caller's own thread in short runs of
+``model.generate`` (``studio.text.runs``), each followed by an update with the reply so far.
+Beam search keeps several candidates, so there is no single reply to stream: it runs in a
+worker thread (``studio.text.worker``) while the stream sends empty heartbeats. Either way a
+``threading.Event`` checked after every token ends generation at the next token when the
+user presses Stop, and closing the stream ends it too.
 """
 
 from __future__ import annotations
 
-import queue
 import random
 import threading
 import time
-from dataclasses import replace
-from typing import Any, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Generator, Iterator
 
 from studio.errors import BadInput
 from studio.text import chat
+from studio.text.context_window import context_limit, fit_context
 from studio.text.filtering import sampling_warpers
+from studio.text.limits import MAX_MODEL_ID_CHARS, MAX_NUMBER_CHARS, bounded_text, shown
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate, TokenInfo
-from studio.text.sampling import generate_kwargs, validate
+from studio.text.sampling import SamplingSettings, generate_kwargs, validate
 
 TOP_ALTERNATIVES = 5
-STREAM_POLL_SECONDS = 0.05
-# After each update, let the generation thread run undisturbed this long: waking the consumer
-# for every token costs the generating thread the GIL (a UI cannot show 100 updates/s anyway).
-STREAM_BATCH_SECONDS = 0.03
+HEARTBEAT_SECONDS = 0.05  # beam search: how often the stream checks in while the worker runs
 MAX_SEED = 2**31 - 1
+UNFINISHED_CHARACTER = "\ufffd"  # what a character still missing some of its bytes decodes to
 
 
 def resolve_seed(seed: Any) -> int:
@@ -33,9 +35,11 @@ def resolve_seed(seed: Any) -> int:
     if seed is None or seed == "":
         return random.randrange(MAX_SEED)
     try:
+        if isinstance(seed, str) and len(seed) > MAX_NUMBER_CHARS:
+            raise ValueError
         value = int(float(seed))
-    except (TypeError, ValueError):
-        raise BadInput(f"Seed must be a whole number (or -1 for a random one), not {seed!r}.") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: "1e999" is infinite
+        raise BadInput(f"Seed must be a whole number (or -1 for a random one), not {shown(seed)}.") from None
     if value < 0:
         return random.randrange(MAX_SEED)
     if value > MAX_SEED:
@@ -43,111 +47,23 @@ def resolve_seed(seed: Any) -> int:
     return value
 
 
+def check_model_id(model_id: Any) -> str | None:
+    """None (the default model) or a catalog id, Hub id or folder of a sensible length."""
+    if model_id is None or model_id == "":
+        return None
+    return bounded_text(model_id, "model id", MAX_MODEL_ID_CHARS)
+
+
 def checked_request(request: GenerationRequest) -> GenerationRequest:
     """Validate everything a student can get wrong before a model is touched."""
-    mode = chat.check_mode(request.mode)
-    prompt = chat.check_prompt(request.prompt)
-    if mode == "chat" and request.system_prompt and len(request.system_prompt) > chat.MAX_PROMPT_CHARS:
-        chat.check_prompt(request.system_prompt, "system prompt")
-    return replace(request, mode=mode, prompt=prompt, settings=validate(request.settings))
-
-
-def _torch_parts():
-    import torch
-    # Submodule imports: thread-safe, unlike resolving transformers' lazy top-level names.
-    from transformers.generation.logits_process import LogitsProcessor
-    from transformers.generation.stopping_criteria import StoppingCriteria
-
-    class CancelCriteria(StoppingCriteria):
-        """Stop at the next token once ``event`` is set."""
-
-        def __init__(self, event: threading.Event):
-            self.event = event
-            self.answers: dict[tuple, Any] = {}  # made once: this runs after every token
-
-        def __call__(self, input_ids, scores, **kwargs):
-            key = (input_ids.shape[0], input_ids.device, self.event.is_set())
-            if key not in self.answers:
-                self.answers[key] = torch.full(key[:1], key[2], dtype=torch.bool, device=key[1])
-            return self.answers[key]
-
-    class SeededSampler(LogitsProcessor):
-        """Rolls the die with this request's own generator, then leaves only the drawn token
-        for generate's greedy pick. torch's global generator is shared by every request in
-        the process, so with --concurrency above 1 seeding it would not make a reply repeatable."""
-
-        def __init__(self, generator):
-            self.generator = generator
-
-        def __call__(self, input_ids, scores):
-            probs = torch.softmax(scores.float(), dim=-1)
-            drawn = torch.multinomial(probs, 1, generator=self.generator)
-            only_drawn = torch.full_like(scores, -float("inf"))
-            return only_drawn.scatter_(1, drawn, 0.0)
-
-    class ChoiceRecorder(LogitsProcessor):
-        """Placed after the sampling warpers: keeps, per step, the best candidates and (one step
-        later, once it is in ``input_ids``) the probability of the token actually chosen.
-        Everything stays on the device until the end, so no per-token synchronisation."""
-
-        def __init__(self, top_n: int = TOP_ALTERNATIVES):
-            self.top_n = top_n
-            self.last_probs = None
-            self.chosen: list[Any] = []
-            self.top_values: list[Any] = []
-            self.top_ids: list[Any] = []
-
-        def __call__(self, input_ids, scores):
-            if self.last_probs is not None:
-                self.chosen.append(self.last_probs[0, input_ids[0, -1]])
-            probs = torch.softmax(scores.float(), dim=-1)
-            top = probs[0].topk(min(self.top_n, probs.shape[-1]))
-            self.top_values.append(top.values)
-            self.top_ids.append(top.indices)
-            self.last_probs = probs
-            return scores
-
-        def finish(self, last_token_id: int) -> tuple[list[float], list[list[float]], list[list[int]]]:
-            if self.last_probs is not None:
-                self.chosen.append(self.last_probs[0, last_token_id])
-                self.last_probs = None
-            if not self.chosen:
-                return [], [], []
-            return (
-                torch.stack(self.chosen).tolist(),
-                torch.stack(self.top_values).tolist(),
-                torch.stack(self.top_ids).tolist(),
-            )
-
-    return torch, CancelCriteria, ChoiceRecorder, SeededSampler
-
-
-def _context_limit(model: Any) -> int | None:
-    config = model.config
-    for name in ("max_position_embeddings", "n_positions"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None  # e.g. BLOOM (ALiBi): no fixed limit
-
-
-def _fit_context(ids: list[int], limit: int | None, max_new_tokens: int) -> tuple[list[int], int, list[str]]:
-    """Make prompt + reply fit the model's context: keep the prompt's most recent tokens (at
-    least half the context), then shorten the reply if it still does not fit."""
-    if limit is None or len(ids) + max_new_tokens <= limit:
-        return ids, max_new_tokens, []
-    notes = []
-    room_for_prompt = max(limit - max_new_tokens, limit // 2)
-    if len(ids) > room_for_prompt:
-        notes.append(
-            f"The prompt was {len(ids)} tokens; only its last {room_for_prompt} were kept so that it "
-            f"fits the model's {limit}-token context."
-        )
-        ids = ids[-room_for_prompt:]
-    if len(ids) + max_new_tokens > limit:
-        notes.append(f"Max new tokens was lowered to {limit - len(ids)}: the model reads at most {limit} tokens.")
-        max_new_tokens = limit - len(ids)
-    return ids, max_new_tokens, notes
+    return replace(
+        request,
+        mode=chat.check_mode(request.mode),
+        prompt=chat.check_prompt(request.prompt),
+        system_prompt=chat.check_system_prompt(request.system_prompt),
+        model_id=check_model_id(request.model_id),
+        settings=validate(request.settings),
+    )
 
 
 def _cut_at_stop_string(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
@@ -157,40 +73,131 @@ def _cut_at_stop_string(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
     return text[: min(hits)], True
 
 
-def _batched_chunks(streamer: Any | None, thread: threading.Thread) -> Iterator[str]:
-    """Text from a TextIteratorStreamer: the first piece as soon as it exists, then whatever
-    has piled up every STREAM_BATCH_SECONDS, until the stream ends or the worker dies.
-
-    Beam search has no stream: empty heartbeats keep the generator resumable, so a Stop or a
-    closed tab can still end it."""
-    while streamer is None and thread.is_alive():
-        thread.join(STREAM_POLL_SECONDS)
-        yield ""
-    while streamer is not None:
-        try:
-            pieces = [streamer.text_queue.get(timeout=STREAM_POLL_SECONDS)]
-        except queue.Empty:
-            if not thread.is_alive():
-                return
-            continue
-        while True:
-            try:
-                pieces.append(streamer.text_queue.get_nowait())
-            except queue.Empty:
-                break
-        ended = streamer.stop_signal in pieces
-        text = "".join(p for p in pieces if p is not streamer.stop_signal)
-        if text:
-            yield text
-        if ended:
-            return
-        time.sleep(STREAM_BATCH_SECONDS)
+def _showable(text: str, stops: tuple[str, ...]) -> str:
+    """The part of a growing reply that can be shown already: not a character whose bytes are
+    still coming, not a stop string, nor an ending that may yet become one."""
+    text, _ = _cut_at_stop_string(text.rstrip(UNFINISHED_CHARACTER), stops)
+    held = max((k for s in stops for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
+    return text[: len(text) - held]
 
 
 def _token_texts(tokenizer: Any, token_ids: set[int]) -> dict[int, str]:
     """Each token decoded alone (one batched call), special tokens visible."""
     ordered = sorted(token_ids)
     return dict(zip(ordered, tokenizer.batch_decode([[i] for i in ordered], skip_special_tokens=False)))
+
+
+def _eos_ids(model: Any) -> set[int]:
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        return set()
+    return set(eos if isinstance(eos, list) else [eos])
+
+
+@dataclass
+class _Plan:
+    """What ``model.generate`` gets, built once per request."""
+
+    kwargs: dict[str, Any]  # logits processors, stopping criteria, decoding switches
+    recorder: Any | None  # per-token probabilities (None for beam search)
+    stop_criteria: Any | None  # the stop strings' criterion, also asked between runs
+
+
+def _plan(model: Any, tokenizer: Any, settings: SamplingSettings, seed: int, cancel: threading.Event) -> _Plan:
+    import torch
+    from transformers.generation.logits_process import LogitsProcessorList
+    from transformers.generation.stopping_criteria import StoppingCriteriaList, StopStringCriteria
+
+    from studio.text.processors import CancelCriteria, ChoiceRecorder, SeededSampler
+
+    recorder = None if settings.decoding == "beam" else ChoiceRecorder(TOP_ALTERNATIVES)
+    processors = sampling_warpers(settings) + ([recorder] if recorder else [])
+    kwargs = generate_kwargs(settings)
+    if settings.samples:  # the die is rolled by our sampler with this request's generator
+        generator = torch.Generator(device=model.device).manual_seed(seed)
+        processors.append(SeededSampler(generator, recorder))
+        kwargs.update(do_sample=False, temperature=None, top_k=None, top_p=None, min_p=None, typical_p=None)
+    criteria = [CancelCriteria(cancel)]
+    # Built once here rather than by generate from `stop_strings`: it reads the whole vocabulary.
+    stop_criteria = StopStringCriteria(tokenizer, list(settings.stop_strings)) if settings.stop_strings else None
+    if stop_criteria is not None:
+        criteria.append(stop_criteria)
+    kwargs.update(
+        logits_processor=LogitsProcessorList(processors),
+        stopping_criteria=StoppingCriteriaList(criteria),
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return _Plan(kwargs, recorder, stop_criteria)
+
+
+def _raise_explained(studio_ctx: Any, exc: BaseException) -> None:
+    """Re-raise a generate error; a CUDA OOM becomes a clear error (not retried: half the
+    reply has been shown already)."""
+    explained = studio_ctx.cache.explain_oom(exc)
+    if explained is exc:
+        raise exc
+    raise explained from exc
+
+
+def _stream_runs(
+    studio_ctx: Any, model: Any, tokenizer: Any, input_ids: Any, plan: _Plan, settings: SamplingSettings,
+    cancel: threading.Event, prompt_seen: str,
+) -> Generator[GenerationUpdate, None, Any]:
+    """Greedy or sampling: an update after every run; returns the final sequence and when
+    the first text was ready."""
+    from studio.text.runs import generate_in_runs
+
+    eos_ids, prompt_length, stop = _eos_ids(model), input_ids.shape[1], plan.stop_criteria
+    kwargs = {k: v for k, v in plan.kwargs.items() if k != "max_new_tokens"}
+
+    def finished(sequence: Any) -> bool:
+        return (
+            cancel.is_set()
+            or int(sequence[0, -1]) in eos_ids
+            or (stop is not None and bool(stop(sequence, None)[0]))
+        )
+
+    def run(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Exception as exc:
+            _raise_explained(studio_ctx, exc)
+
+    shown_text, sequence, first_text_at = "", input_ids, None
+    for sequence in generate_in_runs(model, input_ids, settings.max_new_tokens, finished, run, **kwargs):
+        text = _showable(tokenizer.decode(sequence[0, prompt_length:].tolist(), skip_special_tokens=True),
+                         settings.stop_strings)
+        if text != shown_text:
+            shown_text, first_text_at = text, first_text_at or time.perf_counter()
+            yield GenerationUpdate(text=text, prompt_seen=prompt_seen)
+    return sequence, first_text_at
+
+
+def _beam_search(
+    studio_ctx: Any, spec: Any, model: Any, input_ids: Any, plan: _Plan, cancel: threading.Event, prompt_seen: str,
+) -> Generator[GenerationUpdate, None, Any]:
+    """Beam search in a worker thread; heartbeats keep the stream resumable, so a Stop or a
+    closed tab can end it. Returns the final sequence (and None: no text is streamed)."""
+    import torch
+
+    from studio.text.worker import GenerationWorker
+
+    def work(_cancel: threading.Event) -> Any:
+        # The thread pins the model itself: if the stream goes away, the model stays pinned
+        # until generate() has really returned.
+        with studio_ctx.cache.use(spec), torch.inference_mode():
+            return model.generate(input_ids, attention_mask=torch.ones_like(input_ids), **plan.kwargs)
+
+    worker = GenerationWorker(work, cancel).start()
+    try:
+        while not worker.join(HEARTBEAT_SECONDS):
+            yield GenerationUpdate(text="", prompt_seen=prompt_seen)
+    finally:
+        if worker.is_alive():  # the stream was closed: end the work at its next step
+            worker.stop()
+    if worker.error is not None:
+        _raise_explained(studio_ctx, worker.error)
+    return worker.result, None
 
 
 def stream_local(
@@ -201,17 +208,14 @@ def stream_local(
     settings = request.settings
     cancel = cancel or threading.Event()
     spec = studio_ctx.spec("text", request.model_id)
-    torch, CancelCriteria, ChoiceRecorder, SeededSampler = _torch_parts()
-    from transformers.generation.logits_process import LogitsProcessorList
-    from transformers.generation.stopping_criteria import StoppingCriteriaList
-    from transformers.generation.streamers import TextIteratorStreamer
+    import torch
 
     with studio_ctx.cache.use(spec) as text_model:
         model, tokenizer = text_model.model, text_model.tokenizer
         rendered = chat.render_prompt(tokenizer, request.mode, request.prompt, request.history, request.system_prompt)
         notes = list(rendered.notes)
-        ids, max_new_tokens, fit_notes = _fit_context(
-            chat.encode(tokenizer, rendered), _context_limit(model), settings.max_new_tokens
+        ids, max_new_tokens, fit_notes = fit_context(
+            chat.encode(tokenizer, rendered), context_limit(model), settings.max_new_tokens
         )
         settings = replace(settings, max_new_tokens=max_new_tokens)
         notes += fit_notes
@@ -219,79 +223,29 @@ def stream_local(
         yield GenerationUpdate(text="", prompt_seen=prompt_seen)
 
         seed = resolve_seed(request.seed)
-        beam = settings.decoding == "beam"
-        recorder = None if beam else ChoiceRecorder()
-        processors = sampling_warpers(settings) + ([recorder] if recorder else [])
-        kwargs = generate_kwargs(settings)
-        if settings.samples:  # the die is rolled by our sampler with this request's generator
-            generator = torch.Generator(device=model.device).manual_seed(seed)
-            processors.append(SeededSampler(generator))
-            kwargs.update(do_sample=False, temperature=None, top_k=None, top_p=None, min_p=None, typical_p=None)
-        processors = LogitsProcessorList(processors)
-        if settings.stop_strings:
-            kwargs["tokenizer"] = tokenizer
-        # Beam search keeps several candidates, so there is no single stream to show.
-        streamer = None if beam else TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        plan = _plan(model, tokenizer, settings, seed, cancel)
         input_ids = torch.tensor([ids], device=model.device)
-        outcome: dict[str, Any] = {}
-
-        def work() -> None:
-            # The thread pins the model itself: if the consumer goes away (Stop, closed tab),
-            # the model stays pinned until generate() has really returned.
-            try:
-                with studio_ctx.cache.use(spec):
-                    with torch.inference_mode():
-                        # Not retried on CUDA OOM: half the reply is already streamed.
-                        outcome["ids"] = model.generate(
-                            input_ids,
-                            attention_mask=torch.ones_like(input_ids),
-                            logits_processor=processors,
-                            stopping_criteria=StoppingCriteriaList([CancelCriteria(cancel)]),
-                            streamer=streamer,
-                            pad_token_id=tokenizer.pad_token_id,
-                            **kwargs,
-                        )
-            except BaseException as exc:  # re-raised in the caller's thread
-                outcome["error"] = studio_ctx.cache.explain_oom(exc)
-                if streamer is not None:
-                    streamer.end()
-
         started = time.perf_counter()
-        first_token_at = None
-        thread = threading.Thread(target=work, name="studio-generate", daemon=True)
-        thread.start()
-        text = ""
-        try:
-            for chunk in _batched_chunks(streamer, thread):
-                if chunk:
-                    first_token_at = first_token_at or time.perf_counter()
-                text += chunk
-                yield GenerationUpdate(text=_cut_at_stop_string(text, settings.stop_strings)[0], prompt_seen=prompt_seen)
-            thread.join()
-        finally:
-            # The consumer went away (Stop, closed tab): end the work too, without waiting here,
-            # since Gradio closes generators on its event loop.
-            if thread.is_alive():
-                cancel.set()
+        if settings.decoding == "beam":
+            updates = _beam_search(studio_ctx, spec, model, input_ids, plan, cancel, prompt_seen)
+        else:
+            updates = _stream_runs(studio_ctx, model, tokenizer, input_ids, plan, settings, cancel, prompt_seen)
+        sequence, first_token_at = yield from updates
         seconds = time.perf_counter() - started
-        if "error" in outcome:
-            raise outcome["error"]
 
-        new_ids = outcome["ids"][0, len(ids):].tolist()
+        new_ids = sequence[0, len(ids):].tolist()
         text, hit_stop = _cut_at_stop_string(
             tokenizer.decode(new_ids, skip_special_tokens=True), settings.stop_strings
         )
-        eos_ids = model.generation_config.eos_token_id
-        eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids])
         if cancel.is_set():
             stopped_by = "stopped by you"
         elif hit_stop:
             stopped_by = "stop string"
-        elif new_ids and new_ids[-1] in eos_ids:
+        elif new_ids and new_ids[-1] in _eos_ids(model):
             stopped_by = "end of text"
         else:
             stopped_by = "length"
-        tokens = _token_details(tokenizer, model, ids, new_ids, recorder, torch)
+        tokens = _token_details(tokenizer, model, ids, new_ids, plan.recorder, torch)
         result = GenerationResult(
             text=text,
             prompt_seen=prompt_seen,

@@ -21,6 +21,7 @@ from studio.text import chat
 from studio.text.explorer import Candidate, NextTokenTable, check_top_n
 from studio.text.filtering import filter_logits
 from studio.text.generate import checked_request, resolve_seed
+from studio.text.limits import MAX_API_KEY_CHARS, MAX_ENDPOINT_MODEL_CHARS, MAX_ENDPOINT_URL_CHARS, bounded_text
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import SamplingSettings, validate
 
@@ -51,12 +52,13 @@ class RemoteEndpoint:
 
     @classmethod
     def from_inputs(cls, base_url: str, model: str, api_key: str = "") -> "RemoteEndpoint":
-        url = str(base_url or "").strip().rstrip("/")
+        url, model, key = check_endpoint_fields(base_url, model, api_key)
+        url = url.strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise BadInput("The endpoint URL must start with http:// or https://, e.g. http://localhost:1234/v1.")
-        if not str(model or "").strip():
+        if not model.strip():
             raise BadInput("Type the model name the endpoint serves (e.g. qwen2.5-1.5b-instruct).")
-        key = (api_key or "").strip()
+        key = key.strip()
         if not key and url == server_endpoint():
             key = os.environ.get(API_KEY_ENV, "")
         return cls(url, str(model).strip(), key)
@@ -66,6 +68,16 @@ class RemoteEndpoint:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
+
+
+def check_endpoint_fields(base_url: Any, model: Any, api_key: Any) -> tuple[str, str, str]:
+    """The three endpoint fields as strings, each within its bound (the key's length only is
+    named in an error, never the key)."""
+    return (
+        bounded_text(base_url, "endpoint URL", MAX_ENDPOINT_URL_CHARS),
+        bounded_text(model, "endpoint model name", MAX_ENDPOINT_MODEL_CHARS),
+        bounded_text(api_key, "API key", MAX_API_KEY_CHARS),
+    )
 
 
 def _body(settings: SamplingSettings, seed: int | None) -> dict[str, Any]:

@@ -10,19 +10,41 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from studio.errors import BadInput
+from studio.text.limits import (
+    MAX_NUMBER_CHARS,
+    MAX_STOP_STRING_CHARS,
+    MAX_STOP_STRINGS,
+    MAX_STOP_STRINGS_TEXT_CHARS,
+    shown,
+)
 
 DECODING = ("greedy", "sample", "beam")
 MAX_NEW_TOKENS = 4096
 MAX_BEAMS = 8
-MAX_STOP_STRINGS = 8
+STOP_STRINGS_RULE = (
+    f"at most {MAX_STOP_STRINGS} stop strings, one per line, each at most {MAX_STOP_STRING_CHARS} characters"
+)
 
 
 def parse_stop_strings(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
     """One stop string per line (a list is taken as is); blank lines are ignored."""
     if text is None:
         return ()
+    if isinstance(text, str) and len(text) > MAX_STOP_STRINGS_TEXT_CHARS:
+        raise BadInput(f"The stop strings box has {len(text):,} characters; allowed are {STOP_STRINGS_RULE}.")
     items = text.splitlines() if isinstance(text, str) else list(text)
     return tuple(s for s in (str(i) for i in items) if s.strip())
+
+
+def check_stop_strings(stops: tuple[str, ...]) -> tuple[str, ...]:
+    """Each stop string is matched against every vocabulary entry when generation starts,
+    so a long one costs minutes: keep them few and short."""
+    if len(stops) > MAX_STOP_STRINGS:
+        raise BadInput(f"Got {len(stops):,} stop strings; allowed are {STOP_STRINGS_RULE}.")
+    for stop in stops:
+        if len(stop) > MAX_STOP_STRING_CHARS:
+            raise BadInput(f"A stop string has {len(stop):,} characters; allowed are {STOP_STRINGS_RULE}.")
+    return stops
 
 
 @dataclass(frozen=True)
@@ -69,18 +91,20 @@ PRESETS: dict[str, SamplingSettings] = {
 }
 
 
-def _number(name: str, value: Any, kind: type) -> Any:
-    if isinstance(value, bool) or value is None:
-        raise BadInput(f"{name} must be a number, not {value!r}.")
+def number(name: str, value: Any, kind: type) -> Any:
+    """``value`` as ``kind`` (int or float); scripts may send numbers as text."""
+    not_a_number = BadInput(f"{name} must be a number, not {shown(value)}.")
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and len(value) > MAX_NUMBER_CHARS):
+        raise not_a_number
     try:
-        number = kind(float(value)) if kind is int else float(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"{name} must be a number, not {value!r}.") from None
-    if kind is int and float(value) != number:
-        raise BadInput(f"{name} must be a whole number, not {value!r}.")
-    if number != number:  # NaN
-        raise BadInput(f"{name} must be a number, not NaN.")
-    return number
+        real = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise not_a_number from None
+    if real != real or real in (float("inf"), float("-inf")):
+        raise BadInput(f"{name} must be a finite number, not {shown(value)}.")
+    if kind is int and not real.is_integer():
+        raise BadInput(f"{name} must be a whole number, not {shown(value)}.")
+    return int(real) if kind is int else real
 
 
 def validate(settings: SamplingSettings) -> SamplingSettings:
@@ -88,16 +112,16 @@ def validate(settings: SamplingSettings) -> SamplingSettings:
     s = settings
     decoding = str(s.decoding).strip().lower()
     if decoding not in DECODING:
-        raise BadInput(f"Decoding must be one of {', '.join(DECODING)}, not {s.decoding!r}.")
-    temperature = _number("Temperature", s.temperature, float)
-    top_k = _number("Top-k", s.top_k, int)
-    top_p = _number("Top-p", s.top_p, float)
-    min_p = _number("Min-p", s.min_p, float)
-    typical_p = _number("Typical-p", s.typical_p, float)
-    repetition_penalty = _number("Repetition penalty", s.repetition_penalty, float)
-    no_repeat = _number("No-repeat n-gram size", s.no_repeat_ngram_size, int)
-    num_beams = _number("Number of beams", s.num_beams, int)
-    max_new_tokens = _number("Max new tokens", s.max_new_tokens, int)
+        raise BadInput(f"Decoding must be one of {', '.join(DECODING)}, not {shown(s.decoding)}.")
+    temperature = number("Temperature", s.temperature, float)
+    top_k = number("Top-k", s.top_k, int)
+    top_p = number("Top-p", s.top_p, float)
+    min_p = number("Min-p", s.min_p, float)
+    typical_p = number("Typical-p", s.typical_p, float)
+    repetition_penalty = number("Repetition penalty", s.repetition_penalty, float)
+    no_repeat = number("No-repeat n-gram size", s.no_repeat_ngram_size, int)
+    num_beams = number("Number of beams", s.num_beams, int)
+    max_new_tokens = number("Max new tokens", s.max_new_tokens, int)
     checks = [
         (0 <= temperature <= 5, f"Temperature must be between 0 and 5 (0 = greedy), not {temperature}."),
         (top_k >= 0, f"Top-k must be 0 (off) or a positive whole number, not {top_k}."),
@@ -115,9 +139,7 @@ def validate(settings: SamplingSettings) -> SamplingSettings:
     for ok, message in checks:
         if not ok:
             raise BadInput(message)
-    stops = s.stop_strings
-    if len(stops) > MAX_STOP_STRINGS:
-        raise BadInput(f"At most {MAX_STOP_STRINGS} stop strings, one per line; got {len(stops)}.")
+    stops = check_stop_strings(s.stop_strings)
     return replace(
         s,
         decoding=decoding,
@@ -138,11 +160,12 @@ def preset(name: str) -> SamplingSettings:
     try:
         return PRESETS[name]
     except KeyError:
-        raise BadInput(f"Unknown preset {name!r}; pick one of {', '.join(PRESETS)}.") from None
+        raise BadInput(f"Unknown preset {shown(name)}; pick one of {', '.join(PRESETS)}.") from None
 
 
 def generate_kwargs(settings: SamplingSettings) -> dict[str, Any]:
-    """Arguments for ``model.generate``. transformers' own warpers are switched off here
+    """Arguments for ``model.generate`` (stop strings become a stopping criterion, built by
+    the caller from the tokenizer). transformers' own warpers are switched off here
     because ``filtering.sampling_warpers`` passes the same warpers explicitly: that way a
     recorder placed after them sees the exact distribution the die is rolled on."""
     kwargs: dict[str, Any] = {
@@ -155,6 +178,4 @@ def generate_kwargs(settings: SamplingSettings) -> dict[str, Any]:
     if settings.samples:
         # Off: see docstring. Also overrides a model's generation_config.json defaults.
         kwargs.update(temperature=1.0, top_k=0, top_p=1.0, min_p=None, typical_p=1.0)
-    if settings.stop_strings:
-        kwargs["stop_strings"] = list(settings.stop_strings)
     return kwargs

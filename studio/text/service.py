@@ -4,13 +4,21 @@ pick the backend (local transformers or an OpenAI-compatible endpoint) and run."
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from studio.errors import BadInput
 from studio.text.explorer import NextTokenTable, next_token_table
 from studio.text.generate import stream_local
 from studio.settings import Settings
-from studio.text.remote import RemoteEndpoint, remote_next_token_table, server_endpoint, stream_remote
+from studio.text.limits import shown
+from studio.text.remote import (
+    RemoteEndpoint,
+    check_endpoint_fields,
+    remote_next_token_table,
+    server_endpoint,
+    stream_remote,
+)
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import SamplingSettings
 
@@ -25,6 +33,23 @@ class StopSignal(threading.Event):
         return self
 
 
+@dataclass(frozen=True)
+class BackendChoice:
+    """Where a request runs, as the UI and the API give it: the four fields travel together.
+    Field names are the API's parameter names."""
+
+    backend: str = "local"  # local | openai
+    endpoint_url: str = ""
+    endpoint_model: str = ""
+    endpoint_api_key: str = ""
+
+    def __repr__(self) -> str:  # never prints the key
+        return f"BackendChoice({self.backend!r}, {self.endpoint_url!r}, {self.endpoint_model!r})"
+
+    def endpoint(self, settings: Settings) -> RemoteEndpoint | None:
+        return endpoint_for(settings, self.backend, self.endpoint_url, self.endpoint_model, self.endpoint_api_key)
+
+
 def endpoint_for(
     settings: Settings, backend: str, base_url: str = "", model: str = "", api_key: str = ""
 ) -> RemoteEndpoint | None:
@@ -33,7 +58,9 @@ def endpoint_for(
     server send requests to addresses inside its network."""
     backend = str(backend or "local").strip().lower()
     if backend not in BACKENDS:
-        raise BadInput(f"Backend must be 'local' or 'openai', not {backend!r}.")
+        raise BadInput(f"Backend must be 'local' or 'openai', not {shown(backend)}.")
+    # Bounded even when unused (local): a giant value is refused the same way every time.
+    check_endpoint_fields(base_url, model, api_key)
     if backend == "local":
         return None
     endpoint = RemoteEndpoint.from_inputs(base_url or server_endpoint(), model, api_key)

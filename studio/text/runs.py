@@ -1,0 +1,71 @@
+"""Streaming without a second thread: ``model.generate`` in short runs on the caller's thread.
+
+Each run is one ``generate`` call that continues from the previous run's KV cache, with the
+same processors and the same die, so the tokens are exactly those of one long call. A run
+costs one call's set-up (2-3 ms of Python), so runs grow from one token (the first one shows
+at once) to about RUN_SECONDS of work.
+
+Why not a worker thread and a streamer: on a small CPU machine the worker gets an OpenMP
+team of its own next to the caller's, and with more OpenMP threads than cores libgomp stops
+spin-waiting and sleeps at every parallel region; add the GIL hand-offs and a per-token
+decode in the streamer, and a reply streamed that way ran a quarter slower than a bare
+``generate`` (see benchmarks/text.py). On the caller's thread there is nothing to hand off
+and nothing to outlive the request: a stream that is closed simply never runs again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterator
+
+RUN_SECONDS = 0.3
+MAX_RUN_TOKENS = 64
+
+
+def next_run_size(size: int, seconds: float, produced: int) -> int:
+    """Double the run, up to what fits in RUN_SECONDS at the speed just measured."""
+    per_token = seconds / max(produced, 1)
+    fits = int(RUN_SECONDS / per_token) if per_token > 0 else MAX_RUN_TOKENS
+    return max(1, min(2 * size, fits, MAX_RUN_TOKENS))
+
+
+def generate_in_runs(
+    model: Any,
+    input_ids: Any,
+    max_new_tokens: int,
+    finished: Callable[[Any], bool],
+    run_generate: Callable[[Callable[[], Any]], Any] = lambda call: call(),
+    **generate_kwargs: Any,
+) -> Iterator[Any]:
+    """Yield the whole sequence (prompt and reply so far) after each run, until the reply has
+    ``max_new_tokens`` tokens, a run ends early (end of text, a stopping criterion) or
+    ``finished(sequence)`` says so. ``run_generate`` wraps each call (error translation)."""
+    import torch
+
+    sequence, cache, size, produced = input_ids, None, 1, 0
+    while produced < max_new_tokens:
+        size = min(size, max_new_tokens - produced)
+        started = time.perf_counter()
+
+        def call(sequence=sequence, cache=cache, size=size):
+            # Per call, not around the loop: a suspended generator must not leave the
+            # caller's thread in inference mode.
+            with torch.inference_mode():
+                return model.generate(
+                    sequence,
+                    attention_mask=torch.ones_like(sequence),
+                    max_new_tokens=size,
+                    past_key_values=cache,
+                    return_dict_in_generate=True,
+                    **generate_kwargs,
+                )
+
+        out = run_generate(call)
+        seconds = time.perf_counter() - started
+        new = out.sequences.shape[1] - sequence.shape[1]
+        sequence, cache = out.sequences, out.past_key_values
+        produced += new
+        yield sequence
+        if new < size or finished(sequence):
+            return
+        size = next_run_size(size, seconds, new)
