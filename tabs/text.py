@@ -3,7 +3,11 @@ explorer; softmax by hand. Only components and wiring here: the work is in studi
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -16,7 +20,115 @@ from studio.text.tokens_view import candidate_bars, token_spans, visible
 from tabs.common import TabContext, friendly, gpu_event, gpu_function, session_folder
 
 BALANCED = PRESETS["Balanced"]
+# The explorer starts from the raw distribution: every filter off.
+UNFILTERED = SamplingSettings(decoding="sample", temperature=1.0, top_k=0, top_p=1.0, min_p=0.0)
 TABLE_COLUMNS = ["rank", "token", "token_id", "logit", "probability", "filtered_probability", "kept"]
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One sampling control: the SamplingSettings field it sets (also its API parameter's
+    name) and how its component is made (starting at the Balanced preset)."""
+
+    name: str
+    control: Callable[[Any], gr.components.Component]  # the translator -> the component
+    advanced: bool = False  # under "More settings"
+    preset: bool = True  # a preset sets it
+    explorer: bool = False  # it also steers the next-token explorer
+
+
+# The sampling knobs, once: the UI, the presets, saved records and the API all follow this.
+# Adding a knob = a SamplingSettings field + one line here (+ its labels in text.json).
+KNOBS = (
+    Knob("decoding", lambda t: gr.Radio(
+        [(t.plain("text.greedy"), "greedy"), (t.plain("text.sampling"), "sample"), (t.plain("text.beam"), "beam")],
+        value=BALANCED.decoding, label=t("text.decoding"), elem_id="text-decoding"), explorer=True),
+    Knob("temperature", lambda t: gr.Slider(
+        0, 2, value=BALANCED.temperature, step=0.05, label=t("text.temperature"), info=t("text.temperature_info")),
+        explorer=True),
+    Knob("top_k", lambda t: gr.Slider(
+        0, 200, value=BALANCED.top_k, step=1, label=t("text.top_k"), info=t("text.top_k_info"), elem_id="text-top-k"),
+        explorer=True),
+    Knob("top_p", lambda t: gr.Slider(
+        0.01, 1, value=BALANCED.top_p, step=0.01, label=t("text.top_p"), info=t("text.top_p_info")), explorer=True),
+    Knob("min_p", lambda t: gr.Slider(
+        0, 0.5, value=BALANCED.min_p, step=0.01, label=t("text.min_p"), info=t("text.min_p_info")), explorer=True),
+    Knob("typical_p", lambda t: gr.Slider(
+        0.01, 1, value=BALANCED.typical_p, step=0.01, label=t("text.typical_p"), info=t("text.typical_p_info")),
+        advanced=True),
+    Knob("repetition_penalty", lambda t: gr.Slider(
+        1, 2, value=BALANCED.repetition_penalty, step=0.01, label=t("text.repetition_penalty"),
+        info=t("text.repetition_penalty_info")), advanced=True),
+    Knob("no_repeat_ngram_size", lambda t: gr.Slider(
+        0, 10, value=BALANCED.no_repeat_ngram_size, step=1, label=t("text.no_repeat"), info=t("text.no_repeat_info")),
+        advanced=True),
+    Knob("num_beams", lambda t: gr.Slider(
+        1, MAX_BEAMS, value=4, step=1, label=t("text.num_beams"), info=t("text.num_beams_info")),
+        advanced=True, preset=False),
+    Knob("max_new_tokens", lambda t: gr.Slider(
+        1, MAX_NEW_TOKENS, value=BALANCED.max_new_tokens, step=1, label=t("text.max_new_tokens"),
+        elem_id="text-max-new-tokens"), preset=False),
+    Knob("stop_strings", lambda t: gr.Textbox(
+        label=t("text.stop_strings"), info=t("text.stop_strings_info"), lines=2), advanced=True, preset=False),
+)
+EXPLORER_KNOBS = tuple(k.name for k in KNOBS if k.explorer)
+BACKEND_FIELDS = tuple(f.name for f in dataclasses.fields(service.BackendChoice))
+
+
+def knob_value(settings: SamplingSettings, name: str) -> Any:
+    """A settings field as its control shows it (a list of stop strings is one per line)."""
+    value = getattr(settings, name)
+    return "\n".join(value) if isinstance(value, tuple) else value
+
+
+def settings_from(named: dict[str, Any]) -> SamplingSettings:
+    """SamplingSettings from whichever knobs ``named`` holds (the others keep their defaults)."""
+    return SamplingSettings(**{k.name: named[k.name] for k in KNOBS if k.name in named})
+
+
+def backend_from(named: dict[str, Any]) -> service.BackendChoice:
+    return service.BackendChoice(**{name: named[name] for name in BACKEND_FIELDS})
+
+
+def _parameter(name: str, kind: type, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=kind)
+
+
+def knob_parameters(defaults: SamplingSettings, names: tuple[str, ...]) -> list[inspect.Parameter]:
+    """API parameters for these knobs, typed as the settings fields (stop strings: one text)."""
+    hints = typing.get_type_hints(SamplingSettings)
+    return [
+        _parameter(name, str if typing.get_origin(hints[name]) is tuple else hints[name], knob_value(defaults, name))
+        for name in names
+    ]
+
+
+def backend_parameters() -> list[inspect.Parameter]:
+    defaults = service.BackendChoice()
+    return [_parameter(name, str, getattr(defaults, name)) for name in BACKEND_FIELDS]
+
+
+def api_endpoint(run: Callable[[dict[str, Any]], dict], parameters: list[inspect.Parameter]) -> Callable[..., dict]:
+    """``run(named_values)`` behind a function with exactly these parameters: Gradio reads
+    the signature and type hints to describe the endpoint, and gradio_client scripts call
+    it by these names (or by position, in this order)."""
+    signature = inspect.Signature(parameters, return_annotation=dict)
+
+    def endpoint(*args: Any, **kwargs: Any) -> dict:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return run(dict(bound.arguments))
+
+    endpoint.__name__ = endpoint.__qualname__ = run.__name__
+    endpoint.__doc__ = run.__doc__
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]
+    endpoint.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": dict}
+    return endpoint
+
+
+def _by_name(values: dict, components: dict[str, Any]) -> dict[str, Any]:
+    """An event's input values (Gradio passes {component: value}) keyed by parameter name."""
+    return {name: values[component] for name, component in components.items() if component in values}
 
 
 def _message_text(content: Any) -> str:
@@ -70,60 +182,26 @@ def build(ctx: TabContext) -> None:
 
     # --- the API: clean, self-explaining parameters; same studio functions as the UI -------
 
-    def generate(
-        prompt: str,
-        mode: str = "chat",
-        model_id: str = model_choices[0],
-        system_prompt: str = "",
-        decoding: str = BALANCED.decoding,
-        temperature: float = BALANCED.temperature,
-        top_k: int = BALANCED.top_k,
-        top_p: float = BALANCED.top_p,
-        min_p: float = BALANCED.min_p,
-        typical_p: float = BALANCED.typical_p,
-        repetition_penalty: float = BALANCED.repetition_penalty,
-        no_repeat_ngram_size: int = BALANCED.no_repeat_ngram_size,
-        num_beams: int = 1,
-        max_new_tokens: int = BALANCED.max_new_tokens,
-        seed: int = -1,
-        stop_strings: str = "",
-        backend: str = "local",
-        endpoint_url: str = "",
-        endpoint_model: str = "",
-        endpoint_api_key: str = "",
-    ) -> dict:
+    def generate(named: dict[str, Any]) -> dict:
         """Generate a reply (mode 'chat', with the model's chat template) or a continuation
         (mode 'completion'). decoding: greedy | sample | beam. seed -1 = random (reported back).
         stop_strings: one per line. backend: 'local' or 'openai' (then endpoint_*).
         Returns text, prompt_tokens, generated_tokens, tokens_per_second, seconds, seed, ..."""
-        settings = SamplingSettings(
-            decoding, temperature, top_k, top_p, min_p, typical_p, repetition_penalty,
-            no_repeat_ngram_size, num_beams, max_new_tokens, stop_strings,
+        request = GenerationRequest(
+            named["prompt"], named["mode"], named["model_id"], named["system_prompt"], [], settings_from(named),
+            named["seed"],
         )
-        request = GenerationRequest(prompt, mode, model_id, system_prompt, [], settings, seed)
-        endpoint = service.endpoint_for(studio.settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
+        endpoint = backend_from(named).endpoint(studio.settings)
         return service.run_generation(studio, request, endpoint).summary()
 
-    def next_token(
-        prompt: str,
-        model_id: str = model_choices[0],
-        decoding: str = "sample",
-        temperature: float = 1.0,
-        top_k: int = 0,
-        top_p: float = 1.0,
-        min_p: float = 0.0,
-        number_of_candidates: int = 20,
-        backend: str = "local",
-        endpoint_url: str = "",
-        endpoint_model: str = "",
-        endpoint_api_key: str = "",
-    ) -> dict:
+    def next_token(named: dict[str, Any]) -> dict:
         """The top candidates for the next token of `prompt` (raw continuation): logit,
         probability at temperature 1, probability after temperature / top-k / top-p / min-p,
         and whether the filters keep it."""
-        settings = SamplingSettings(decoding, temperature, top_k, top_p, min_p)
-        endpoint = service.endpoint_for(studio.settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
-        table = service.candidates(studio, prompt, settings, number_of_candidates, model_id, endpoint)
+        endpoint = backend_from(named).endpoint(studio.settings)
+        table = service.candidates(
+            studio, named["prompt"], settings_from(named), named["number_of_candidates"], named["model_id"], endpoint,
+        )
         return {
             "candidates": [c.as_row() for c in table.candidates],
             "kept_count": table.kept_count,
@@ -132,22 +210,28 @@ def build(ctx: TabContext) -> None:
             "note": table.note,
         }
 
-    def sample_next_token(
-        prompt: str,
-        model_id: str = model_choices[0],
-        decoding: str = "sample",
-        temperature: float = 1.0,
-        top_k: int = 0,
-        top_p: float = 1.0,
-        min_p: float = 0.0,
-        seed: int = -1,
-    ) -> dict:
+    def sample_next_token(named: dict[str, Any]) -> dict:
         """Draw one token from the filtered distribution and append it (local backend)."""
         from studio.text.explorer import sample_next_token as draw
 
-        settings = SamplingSettings(decoding, temperature, top_k, top_p, min_p)
-        new_prompt, token, used_seed = draw(studio, prompt, settings, seed, model_id)
+        new_prompt, token, used_seed = draw(studio, named["prompt"], settings_from(named), named["seed"], named["model_id"])
         return {"prompt": new_prompt, "token": token, "seed": used_seed}
+
+    generate_parameters = [
+        _parameter("prompt", str), _parameter("mode", str, "chat"), _parameter("model_id", str, model_choices[0]),
+        _parameter("system_prompt", str, ""), *knob_parameters(BALANCED, tuple(k.name for k in KNOBS)),
+        *backend_parameters(),
+    ]
+    # The seed sits before stop_strings, where it has always been (scripts may pass arguments by position).
+    generate_parameters.insert(
+        [p.name for p in generate_parameters].index("stop_strings"), _parameter("seed", int, -1)
+    )
+    explorer_parameters = [
+        _parameter("prompt", str), _parameter("model_id", str, model_choices[0]),
+        *knob_parameters(UNFILTERED, EXPLORER_KNOBS),
+    ]
+    next_token_parameters = [*explorer_parameters, _parameter("number_of_candidates", int, 20), *backend_parameters()]
+    sample_parameters = [*explorer_parameters, _parameter("seed", int, -1)]
 
     # --- the UI ------------------------------------------------------------------------
 
@@ -222,42 +306,33 @@ def build(ctx: TabContext) -> None:
 
             with gr.Column(scale=2):
                 preset = gr.Radio(list(PRESETS), value="Balanced", label=t("text.preset"), info=t("text.preset_info"))
-                decoding = gr.Radio(
-                    [(t.plain("text.greedy"), "greedy"), (t.plain("text.sampling"), "sample"), (t.plain("text.beam"), "beam")],
-                    value=BALANCED.decoding, label=t("text.decoding"), elem_id="text-decoding",
-                )
-                temperature = gr.Slider(0, 2, value=BALANCED.temperature, step=0.05, label=t("text.temperature"), info=t("text.temperature_info"))
-                top_k = gr.Slider(0, 200, value=BALANCED.top_k, step=1, label=t("text.top_k"), info=t("text.top_k_info"), elem_id="text-top-k")
-                top_p = gr.Slider(0.01, 1, value=BALANCED.top_p, step=0.01, label=t("text.top_p"), info=t("text.top_p_info"))
-                min_p = gr.Slider(0, 0.5, value=BALANCED.min_p, step=0.01, label=t("text.min_p"), info=t("text.min_p_info"))
-                max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=BALANCED.max_new_tokens, step=1, label=t("text.max_new_tokens"), elem_id="text-max-new-tokens")
+                built = {k.name: k.control(t) for k in KNOBS if not k.advanced}
                 seed = gr.Number(-1, precision=0, label=t("text.seed"), info=t("text.seed_info"), elem_id="text-seed")
                 with gr.Accordion(t("text.more"), open=False):
-                    typical_p = gr.Slider(0.01, 1, value=BALANCED.typical_p, step=0.01, label=t("text.typical_p"), info=t("text.typical_p_info"))
-                    repetition_penalty = gr.Slider(1, 2, value=BALANCED.repetition_penalty, step=0.01, label=t("text.repetition_penalty"), info=t("text.repetition_penalty_info"))
-                    no_repeat = gr.Slider(0, 10, value=BALANCED.no_repeat_ngram_size, step=1, label=t("text.no_repeat"), info=t("text.no_repeat_info"))
-                    num_beams = gr.Slider(1, MAX_BEAMS, value=4, step=1, label=t("text.num_beams"), info=t("text.num_beams_info"))
-                    stop_strings = gr.Textbox(label=t("text.stop_strings"), info=t("text.stop_strings_info"), lines=2)
+                    built.update({k.name: k.control(t) for k in KNOBS if k.advanced})
+        knobs = {k.name: built[k.name] for k in KNOBS}  # in KNOBS order
 
         history = gr.State([])
         stop_signal = gr.State(None)
-
-        knobs = [decoding, temperature, top_k, top_p, min_p, typical_p, repetition_penalty, no_repeat, num_beams,
-                 max_new_tokens, stop_strings]
-        remote = [backend, endpoint_url, endpoint_model, endpoint_key]
+        remote = dict(zip(BACKEND_FIELDS, (backend, endpoint_url, endpoint_model, endpoint_key)))
 
         # --- generation: stream into the chat or the completion box ---
 
-        def ui_generate(chat_history, mode_value, prompt_text, model_value, system_text, seed_value,
-                        backend_value, url, remote_model, key, *knob_values, request: gr.Request = None,
-                        progress=gr.Progress(track_tqdm=True)):
+        generation_fields = {
+            "prompt": prompt, "mode": mode, "model_id": model_id, "system_prompt": system_prompt, "seed": seed,
+            **knobs, **remote,
+        }
+
+        def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
+            named = _by_name(values, generation_fields)
             signal = service.StopSignal()
-            chat_history = _as_history(chat_history)
+            chat_history = _as_history(values[history])
+            prompt_text, mode_value = named["prompt"], named["mode"]
             generation = GenerationRequest(
-                prompt_text, mode_value, model_value, system_text, chat_history,
-                SamplingSettings(*knob_values), seed_value,
+                prompt_text, mode_value, named["model_id"], named["system_prompt"], chat_history,
+                settings_from(named), named["seed"],
             )
-            endpoint = service.endpoint_for(studio.settings, backend_value, url, remote_model, key)
+            endpoint = backend_from(named).endpoint(studio.settings)
             shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
             for update in service.stream_generation(studio, generation, endpoint, signal):
                 out: dict = {stop_signal: signal, seen: update.prompt_seen}
@@ -284,27 +359,26 @@ def build(ctx: TabContext) -> None:
             return gr.update()
 
         generation_outputs = [chatbot, completion, history, stats, seen, tokens_html, stop_signal, prompt, record_file]
-        generation_inputs = [history, mode, prompt, model_id, system_prompt, seed, *remote, *knobs]
+        generation_inputs = {history, *generation_fields.values()}
         events = [
             trigger(gpu_function(ui_generate), generation_inputs, generation_outputs, api_visibility="private",
                     show_progress="minimal", **gpu_event(ctx))
             for trigger in (generate_button.click, prompt.submit)
         ]
         stop_button.click(ui_stop, [stop_signal, chatbot, mode], history, cancels=events, api_visibility="private")
+
         def ui_load_record(path):
             """Put a saved generation's mode, prompts, model, seed and settings back."""
             saved, saved_seed = records.load_generation(path)
-            knob = saved.settings
-            return (
-                saved.mode, saved.prompt, saved.system_prompt, saved.model_id or model_choices[0],
-                -1 if saved_seed is None else saved_seed, knob.decoding, knob.temperature, knob.top_k, knob.top_p,
-                knob.min_p, knob.typical_p, knob.repetition_penalty, knob.no_repeat_ngram_size,
-                max(knob.num_beams, 1), knob.max_new_tokens, "\n".join(knob.stop_strings),
-            )
+            return {
+                mode: saved.mode, prompt: saved.prompt, system_prompt: saved.system_prompt,
+                model_id: saved.model_id or model_choices[0], seed: -1 if saved_seed is None else saved_seed,
+                **{control: knob_value(saved.settings, name) for name, control in knobs.items()},
+            }
 
         load_record.upload(
             friendly(ui_load_record), load_record,
-            [mode, prompt, system_prompt, model_id, seed, *knobs], api_visibility="private",
+            [mode, prompt, system_prompt, model_id, seed, *knobs.values()], api_visibility="private",
         )
         clear_button.click(
             lambda: ([], [], "", "", "", ""), None, [chatbot, history, completion, stats, tokens_html, seen],
@@ -319,43 +393,47 @@ def build(ctx: TabContext) -> None:
             backend, [remote_row, model_id], api_visibility="private",
         )
 
-        def apply_preset(name):
-            p = PRESETS[name]
-            return (p.decoding, p.temperature, p.top_k, p.top_p, p.min_p, p.typical_p, p.repetition_penalty,
-                    p.no_repeat_ngram_size)
+        preset_controls = {k.name: knobs[k.name] for k in KNOBS if k.preset}
 
-        preset.change(
-            apply_preset, preset,
-            [decoding, temperature, top_k, top_p, min_p, typical_p, repetition_penalty, no_repeat],
-            api_visibility="private",
-        )
+        def apply_preset(name):
+            return {control: knob_value(PRESETS[name], knob) for knob, control in preset_controls.items()}
+
+        preset.change(apply_preset, preset, list(preset_controls.values()), api_visibility="private")
 
         # --- explorer ---
 
-        explorer_knobs = [decoding, temperature, top_k, top_p, min_p]
+        explorer_fields = {
+            "prompt": explorer_prompt, "number_of_candidates": top_n, "model_id": model_id, "seed": seed,
+            **{name: knobs[name] for name in EXPLORER_KNOBS}, **remote,
+        }
 
-        def ui_candidates(prompt_text, n, model_value, backend_value, url, remote_model, key, *knob_values):
-            endpoint = service.endpoint_for(studio.settings, backend_value, url, remote_model, key)
-            settings = SamplingSettings(*knob_values)
-            found = service.candidates(studio, prompt_text, settings, int(n), model_value, endpoint)
+        def candidates_view(named: dict[str, Any]) -> tuple[str, list[list[Any]]]:
+            endpoint = backend_from(named).endpoint(studio.settings)
+            found = service.candidates(
+                studio, named["prompt"], settings_from(named), int(named["number_of_candidates"]), named["model_id"],
+                endpoint,
+            )
             return candidate_bars(found), _table_rows(found)
 
-        def ui_sample(prompt_text, n, model_value, seed_value, backend_value, url, remote_model, key, *knob_values,
-                      request: gr.Request = None):
+        def ui_candidates(values: dict):
+            return candidates_view(_by_name(values, explorer_fields))
+
+        def ui_sample(values: dict, request: gr.Request = None):
             say = t.for_request(request)
-            if backend_value != "local":
+            named = _by_name(values, explorer_fields)
+            if backend_from(named).backend != "local":
                 raise gr.Error(say("text.sample_local_only"))
-            drawn_token = sample_next_token(prompt_text, model_value, *knob_values, seed=seed_value)
-            bars_html, rows = ui_candidates(drawn_token["prompt"], n, model_value, backend_value, url, remote_model, key, *knob_values)
+            drawn_token = sample_next_token(named)
+            bars_html, rows = candidates_view({**named, "prompt": drawn_token["prompt"]})
             note = f"{say('text.drawn')} `{visible(drawn_token['token'])}` (seed {drawn_token['seed']})"
             return drawn_token["prompt"], note, bars_html, rows
 
-        explorer_inputs = [explorer_prompt, top_n, model_id, *remote, *explorer_knobs]
-        show_button.click(gpu_function(ui_candidates), explorer_inputs, [bars, table], api_visibility="private", **gpu_event(ctx))
-        explorer_prompt.submit(gpu_function(ui_candidates), explorer_inputs, [bars, table], api_visibility="private", **gpu_event(ctx))
+        explorer_inputs = set(explorer_fields.values())
+        for trigger in (show_button.click, explorer_prompt.submit):
+            trigger(gpu_function(ui_candidates), explorer_inputs, [bars, table], api_visibility="private", **gpu_event(ctx))
         sample_button.click(
-            gpu_function(ui_sample), [explorer_prompt, top_n, model_id, seed, *remote, *explorer_knobs],
-            [explorer_prompt, drawn, bars, table], api_visibility="private", **gpu_event(ctx),
+            gpu_function(ui_sample), explorer_inputs, [explorer_prompt, drawn, bars, table],
+            api_visibility="private", **gpu_event(ctx),
         )
 
         # --- softmax by hand (no model) ---
@@ -364,6 +442,6 @@ def build(ctx: TabContext) -> None:
             api_name="softmax",
         )
 
-        gr.api(gpu_function(generate), api_name="generate", **gpu_event(ctx))
-        gr.api(gpu_function(next_token), api_name="next_token", **gpu_event(ctx))
-        gr.api(gpu_function(sample_next_token), api_name="sample_next_token", **gpu_event(ctx))
+        gr.api(gpu_function(api_endpoint(generate, generate_parameters)), api_name="generate", **gpu_event(ctx))
+        gr.api(gpu_function(api_endpoint(next_token, next_token_parameters)), api_name="next_token", **gpu_event(ctx))
+        gr.api(gpu_function(api_endpoint(sample_next_token, sample_parameters)), api_name="sample_next_token", **gpu_event(ctx))
