@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--cutoff", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=2, help="alternate runner / bare this many times; best of each")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(["--profile", "tiny", "--cache-dir", str(Path(tmp) / "cache"),
@@ -97,9 +98,13 @@ def main() -> None:
         values = {"max_steps": args.steps, "batch_size": args.batch_size, "cutoff_len": args.cutoff,
                   "save_every": 10_000, "learning_rate": 2e-4}
         _, model_path = service.resolve_model(settings, "causal_lm", "")
-        runner_rate, startup = runner_run(settings, values)
-        bare_rate = bare_run(model_path, values)
-    print(f"bloom twin, {args.steps} steps, batch {args.batch_size}, cut-off {args.cutoff}, CPU")
+        runs, bares = [], []
+        for _ in range(args.rounds):  # alternated, so load from other programs hits both alike
+            runs.append(runner_run(settings, values))
+            bares.append(bare_run(model_path, values))
+        runner_rate, startup = max(r for r, _ in runs), min(s for _, s in runs)
+        bare_rate = max(bares)
+    print(f"bloom twin, {args.steps} steps, batch {args.batch_size}, cut-off {args.cutoff}, CPU, best of {args.rounds}")
     print(f"runner (worker process):  {runner_rate:8.2f} optimizer steps/s")
     print(f"bare PEFT loop:           {bare_rate:8.2f} optimizer steps/s")
     print(f"ratio runner / bare:      {runner_rate / bare_rate:8.2f}  (target >= 0.9)")

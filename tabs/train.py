@@ -83,7 +83,9 @@ def evaluation_markdown(evaluation: dict | None) -> str:
 def loss_frame(info: dict):
     import pandas as pd
 
-    return pd.DataFrame(info.get("loss_history") or [], columns=["step", "loss"])
+    # Typed columns even when empty: the plot then reads loss as a number, not as categories.
+    frame = pd.DataFrame(info.get("loss_history") or [], columns=["step", "loss"])
+    return frame.astype({"step": "int64", "loss": "float64"})
 
 
 def estimate_markdown(result: dict) -> str:
@@ -204,7 +206,8 @@ def build(ctx: TabContext) -> None:
             resume_button = gr.Button(t("train.resume"), scale=1)
         job_status = gr.Markdown(elem_id="train-status")
         progress = gr.HTML(elem_id="train-progress")
-        plot = gr.LinePlot(loss_frame({}), x="step", y="loss", label=t("train.loss"), elem_id="train-loss", height=260)
+        plot = gr.LinePlot(loss_frame({}), x="step", y="loss", label=t("train.loss"), elem_id="train-loss", height=260,
+                           x_title="step", y_title="loss")
         evaluation = gr.Markdown(elem_id="train-eval")
         with gr.Row():
             zip_button = gr.Button(t("train.download"))
@@ -303,7 +306,8 @@ def build(ctx: TabContext) -> None:
         estimate_button.click(friendly(ui_estimate), field_set | {task, base_model}, estimate_view, api_visibility="private")
 
         def job_choices(owner: str) -> list[tuple[str, str]]:
-            return [(f"{j['name']} · {j['state']} · {j['task']}", j["job_id"]) for j in service.list_jobs(settings, owner)]
+            # No state in the label: it changes while the list stays put; the status line shows it.
+            return [(f"{j['name']} · {j['task']} · {j['base_model']}", j["job_id"]) for j in service.list_jobs(settings, owner)]
 
         def view(job_id: str | None, browser_id: str, request: gr.Request | None):
             if not job_id:

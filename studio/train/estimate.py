@@ -47,9 +47,17 @@ def count_parameters(model: Any) -> tuple[int, int]:
 
 def weight_precision(train: TrainConfig, device: str) -> str:
     """fp16/bf16 as asked where the device allows; fp32 on a CPU."""
-    if train.precision == "auto":
-        return "bf16" if device == "cuda" else "fp32"
-    return train.precision if device != "cpu" else "fp32"
+    if device == "cpu":
+        return "fp32"
+    if device == "cuda":
+        import torch
+
+        bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        if train.precision == "auto":
+            return "bf16" if bf16 else "fp16"
+        if train.precision == "bf16" and not bf16:
+            return "fp16"  # older cards (T4, V100) have no bf16
+    return "fp16" if train.precision == "auto" else train.precision
 
 
 def estimate(config: Any, train: TrainConfig, device: str = "cpu", num_labels: int = 2) -> dict[str, Any]:
