@@ -92,6 +92,12 @@ def test_causal_lm_job_lowers_loss_and_saves_a_working_adapter(setup, tmp_path):
 
     assert "adapter/adapter_model.safetensors" in zipfile.ZipFile(archive).namelist()
 
+    merged = adapters.merge(settings, OWNER, job_id)  # base + adapter folded into one plain model
+    with torch.no_grad():
+        folded = AutoModelForCausalLM.from_pretrained(merged).eval()(ids).logits
+    assert torch.allclose(folded, after, atol=1e-4)
+    assert adapters.list_adapters(settings, OWNER)[0]["merged_path"] == str(merged)
+
     from studio.train.compare import compare
 
     answers = compare(settings, OWNER, job_id, "Coach", max_new_tokens=8)
