@@ -163,7 +163,7 @@ def _resolved(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
 def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any, torch: Any) -> ImageResult:
     family = p.family
     seen = {"steps": 0, "scheduler": ""}
-    last_preview = [0.0]
+    last_preview = [time.monotonic()]  # the first preview after PREVIEW_SECONDS, not at step 1
     total = p.steps if p.request.task == "txt2img" else max(1, int(p.steps * p.request.strength))
     label = f"image {index + 1} of {p.request.image_number}"
 

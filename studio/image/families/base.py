@@ -9,8 +9,9 @@ stack (requests, LoRAs, metadata, the tab) is written once against this interfac
 
 from __future__ import annotations
 
-import importlib
+import inspect
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,20 @@ class ImageFamily:
 
     def task_pipeline(self, base: Any, task: str, scheduler: Any) -> Any:
         """A pipeline for ``task`` over the cached base's modules (no copy), with this
-        request's own scheduler: schedulers keep per-run state, so requests never share one."""
-        pipe = self.pipeline_class(task).from_pipe(base, scheduler=scheduler)
+        request's own scheduler: schedulers, and the per-call values a pipeline keeps on
+        itself, are per run, so requests never share a pipeline object.
+
+        Built straight from the base's components and config values, which is what
+        ``from_pipe`` does too, minus its generic checks: 1 ms instead of ~30 ms a request."""
+        cls = self.pipeline_class(task)
+        accepted = _init_parameters(cls)
+        kwargs = {name: module for name, module in base.components.items() if name in accepted}
+        kwargs.update({
+            name: value for name, value in base.config.items()
+            if name in accepted and name not in kwargs and not name.startswith("_")
+        })
+        kwargs["scheduler"] = scheduler
+        pipe = cls(**kwargs)
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
@@ -123,6 +136,6 @@ class ImageFamily:
         return cfg > self.guidance_threshold
 
 
-def import_class(path: str) -> Any:
-    module_name, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module_name), name)
+@lru_cache(maxsize=None)
+def _init_parameters(cls: type) -> frozenset[str]:
+    return frozenset(inspect.signature(cls.__init__).parameters) - {"self"}
