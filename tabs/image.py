@@ -13,6 +13,7 @@ from studio.image import checkpoints, metadata, outputs, presets, styles
 from studio.image.generate import generate_images
 from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
+from studio.outputs import owner_key
 from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
 from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import owner
@@ -331,12 +332,23 @@ def build(ctx: TabContext) -> None:
 
         ctx.after_load.append((friendly(on_load), [family_note, performance, sampler, negative_prompt, cfg]))
 
-        def refresh_lists(current: str):
-            names = checkpoints.offered(settings)
-            lora_choices = ["None"] + checkpoints.offered_loras(settings)
-            return [gr.update(choices=names, value=current)] + [gr.update(choices=lora_choices) for _ in lora_names]
+        def lora_choices(browser_id: str, request: gr.Request | None) -> list:
+            """Shared LoRAs plus the ones this user trained (nobody else's)."""
+            owner = owner_key(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))
+            names = ["None"] + checkpoints.offered_loras(settings, owner)
+            return [gr.update(choices=names) for _ in lora_names]
 
-        refresh_button.click(friendly(refresh_lists), checkpoint, [checkpoint, *lora_names], api_visibility="private")
+        def refresh_lists(current: str, browser_id: str, request: gr.Request = None):
+            names = checkpoints.offered(settings)
+            return [gr.update(choices=names, value=current)] + lora_choices(browser_id, request)
+
+        refresh_button.click(friendly(refresh_lists), [checkpoint, ctx.browser_id], [checkpoint, *lora_names],
+                             api_visibility="private")
+
+        def own_loras_on_load(browser_id: str, request: gr.Request = None):
+            return lora_choices(browser_id, request)
+
+        ctx.after_load.append((friendly(own_loras_on_load), lora_names))
         no_style.click(lambda: [], None, style_pick, api_visibility="private")
 
         def expand_default(text: str, name: str) -> bool:

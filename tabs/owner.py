@@ -14,7 +14,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from studio.image.outputs import BROWSER_ID, owner_folder
+from studio.image.outputs import owner_folder
+from studio.outputs import BROWSER_ID
 from tabs.common import TabContext
 
 STORAGE_KEY = "genai-studio-browser"

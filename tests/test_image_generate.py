@@ -3,6 +3,7 @@ LoRAs, the shared cache, img2img, Cancel and bad input. Pixels are compared exac
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 import numpy as np
@@ -222,3 +223,21 @@ def test_the_models_tab_lists_each_component_of_a_checkpoint_with_its_memory(ima
     parts = entry["parts_mb"]
     assert {"unet", "vae", "text_encoder", "text_encoder_2"} <= set(parts)
     assert abs(sum(parts.values()) - entry["size_mb"]) < 0.05  # the parts add up to the entry
+
+
+def test_a_lora_trained_by_one_user_is_listed_and_usable_by_that_user_only(image_ctx, tmp_path):
+    from studio.image import checkpoints
+
+    folder = checkpoints.loras_dir(image_ctx.settings)
+    owner, other = "browser-" + "a" * 32, "browser-" + "b" * 32
+    private = folder / checkpoints.PRIVATE_LORAS / owner
+    private.mkdir(parents=True, exist_ok=True)
+    shutil.copy(folder / "people" / "style.safetensors", private / "mine.safetensors")
+    name = f"{checkpoints.PRIVATE_LORAS}/{owner}/mine.safetensors"
+    assert name not in checkpoints.offered_loras(image_ctx.settings)
+    assert name not in checkpoints.offered_loras(image_ctx.settings, other)
+    assert name in checkpoints.offered_loras(image_ctx.settings, owner)
+    request = dict(prompt="a fox", seed=9, loras=((name, 1.0),))
+    with pytest.raises(BadInput, match="among yours"):
+        run(image_ctx, tmp_path / other, **request)
+    assert run(image_ctx, tmp_path / owner, **request)[0].image.size == (256, 256)

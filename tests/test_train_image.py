@@ -41,12 +41,15 @@ def test_sample_pictures_train_an_sdxl_lora_the_image_tab_lists(setup):
 
     from studio.image.checkpoints import offered_loras
 
-    assert "red-circle.safetensors" in offered_loras(settings)
+    # Listed to its owner in the Image tab, and to nobody else.
+    own = f"_users/{OWNER}/red-circle.safetensors"
+    assert own in offered_loras(settings, OWNER)
+    assert own not in offered_loras(settings) and own not in offered_loras(settings, "browser-" + "f" * 32)
     pipe = StableDiffusionXLPipeline.from_pretrained(jobs.read_json(folder / "job.json")["model_path"])
     pipe.load_lora_weights(info["lora_file"])
     assert pipe.get_list_adapters()["unet"]
 
-    with pytest.raises(BadInput, match="already has red-circle.safetensors"):
+    with pytest.raises(BadInput, match="already have red-circle.safetensors"):
         service.start(settings, runner, OWNER, "image_lora", service.SAMPLES["image_lora"], {}, adapter_name="red-circle")
 
 

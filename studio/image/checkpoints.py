@@ -20,6 +20,8 @@ from studio.settings import Settings
 
 CHECKPOINT_SUFFIXES = (".safetensors",)
 LORA_SUFFIXES = (".safetensors",)
+# LoRAs a user trained in the Train tab: loras/_users/<owner key>/, listed to that owner only.
+PRIVATE_LORAS = "_users"
 
 
 def checkpoints_dir(settings: Settings) -> Path:
@@ -35,8 +37,14 @@ def offered(settings: Settings) -> list[str]:
     return catalog.choices(settings, "image") + [name for name in local if name not in catalog.entry("image").twins]
 
 
-def offered_loras(settings: Settings) -> list[str]:
-    return model_files.list_files(loras_dir(settings), LORA_SUFFIXES)
+def offered_loras(settings: Settings, owner: str | None = None) -> list[str]:
+    """The shared LoRAs, then this owner's own (trained here); never another user's."""
+    folder = loras_dir(settings)
+    shared = [n for n in model_files.list_files(folder, LORA_SUFFIXES) if not n.startswith(PRIVATE_LORAS + "/")]
+    if not owner:
+        return shared
+    own = f"{PRIVATE_LORAS}/{owner}"
+    return shared + [f"{own}/{name}" for name in model_files.list_files(folder / own, LORA_SUFFIXES)]
 
 
 def spec(studio: Any, name: str | None) -> ModelSpec:
@@ -55,9 +63,15 @@ def spec(studio: Any, name: str | None) -> ModelSpec:
     return studio.spec("image", name)  # any Hub id (standard profile)
 
 
-def lora_files(studio: Any, pairs: tuple[tuple[str, float], ...]) -> list[LoraFile]:
+def lora_files(studio: Any, pairs: tuple[tuple[str, float], ...], owner: str | None = None) -> list[LoraFile]:
     folder = loras_dir(studio.settings)
-    return [LoraFile(model_files.resolve(folder, name, "LoRA"), weight, name) for name, weight in pairs]
+    files = []
+    for name, weight in pairs:
+        parts = name.replace("\\", "/").split("/")
+        if parts[0] == PRIVATE_LORAS and (len(parts) < 3 or parts[1] != owner):
+            raise BadInput(f"No LoRA called {name[:80]!r} among yours. Refresh the list and pick one.")
+        files.append(LoraFile(model_files.resolve(folder, name, "LoRA"), weight, name))
+    return files
 
 
 def preset_lora(studio: Any, entry_name: str) -> LoraFile:

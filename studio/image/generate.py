@@ -59,10 +59,10 @@ def _size(request: ImageRequest, family: ImageFamily) -> tuple[int, int]:
     return width, height
 
 
-def plan(studio: Any, request: ImageRequest, family: ImageFamily, base: Any) -> Plan:
+def plan(studio: Any, request: ImageRequest, family: ImageFamily, base: Any, owner: str | None = None) -> Plan:
     notes: list[str] = []
     width, height = _size(request, family)
-    loras = checkpoints.lora_files(studio, request.loras)
+    loras = checkpoints.lora_files(studio, request.loras, owner)
     if family.uses("performance"):
         preset = presets.performance(request.performance)
         steps, cfg, scheduler = preset.steps, preset.cfg, preset.scheduler
@@ -133,7 +133,8 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
     results: list[ImageResult] = []
     with studio.cache.use(spec) as model:
         family, base = model.family, model.pipeline
-        p = plan(studio, request, family, base)
+        # The folder is the owner's (studio.image.outputs.owner_folder): their own LoRAs are allowed.
+        p = plan(studio, request, family, base, Path(folder).name if folder is not None else None)
         pipe = family.task_pipeline(base, request.task, family.make_scheduler(base, p.scheduler))
         model_name = spec.source if not spec.is_tiny else f"{request.checkpoint or 'default'} ({spec.source})"
         with model.adapter_state.holding(active_key(p.loras), lambda: switch_to(base, p.loras)):

@@ -10,30 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import threading
 from pathlib import Path
 from typing import Any
 
 from studio.image import metadata
-from studio.outputs import safe_name
+from studio.outputs import owner_key
 
 IMAGES = "images"
-BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 HISTORY_LIMIT = 200
 _counter_lock = threading.Lock()
 
 
 def owner_folder(outputs_root: Path, user: str | None = None, browser_id: str | None = None,
                  session: str | None = None) -> Path:
-    """The owner's images folder: the logged-in user, else the browser id, else the session."""
-    if user:
-        owner = "user-" + safe_name(user, "user", 48)
-    elif browser_id and BROWSER_ID.match(str(browser_id)):
-        owner = "browser-" + browser_id
-    else:
-        owner = "session-" + safe_name(session or "script", "script", 32)
-    folder = Path(outputs_root) / IMAGES / owner
+    """The owner's images folder (its name is the owner key, see studio.outputs.owner_key)."""
+    folder = Path(outputs_root) / IMAGES / owner_key(user, browser_id, session)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

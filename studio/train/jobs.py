@@ -21,23 +21,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from studio.errors import BadInput
-from studio.outputs import safe_name
+from studio.outputs import owner_key, safe_name
 
 TRAIN = "train"
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 ACTIVE = ("queued", "running")
 RESUMABLE = ("interrupted", "cancelled", "failed")
 ADAPTER_FILES = ("adapter_config.json", "pytorch_lora_weights.safetensors")  # PEFT, or an SDXL LoRA
 
 
-def owner_name(user: str | None = None, browser_id: str | None = None, session: str | None = None) -> str:
-    """The logged-in user, else this browser's id, else the Gradio session (scripts)."""
-    if user:
-        return "user-" + safe_name(user, "user", 48)
-    if browser_id and BROWSER_ID.match(str(browser_id)):
-        return "browser-" + browser_id
-    return "session-" + safe_name(session or "script", "script", 32)
+owner_name = owner_key  # one naming rule for every tool's per-user folders
 
 
 def root(outputs: Path) -> Path:

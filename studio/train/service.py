@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import BadInput, ModelUnavailable
+from studio.image.checkpoints import PRIVATE_LORAS
 from studio.models import catalog, tiny
+from studio.outputs import safe_name
 from studio.settings import Settings
 from studio.train import datasets, jobs
 from studio.train.config import TrainConfig, adapter_file_name
@@ -171,9 +173,10 @@ def start_image(settings: Settings, runner: Runner, owner: str, dataset: str | P
     if not dataset or not Path(dataset).exists():
         raise BadInput("Upload a .zip of pictures (with optional .txt captions), or pick the sample.")
     name = adapter_file_name(adapter_name or (values or {}).get("adapter_name") or f"lora-{time.strftime('%m%d-%H%M%S')}")
-    folder_of_loras = Path(loras_dir(settings)).resolve()
+    # Private to its owner: the Image tab lists another user's _users/ folder to nobody.
+    folder_of_loras = Path(loras_dir(settings)).resolve() / PRIVATE_LORAS / safe_name(owner, "owner", 80)
     if (folder_of_loras / f"{name}.safetensors").exists():
-        raise BadInput(f"The loras folder already has {name}.safetensors: pick another adapter name.")
+        raise BadInput(f"Your LoRAs already have {name}.safetensors: pick another adapter name.")
     config = make_config("image_lora", {**(values or {}), "adapter_name": name}, base_model)
     model_id, location = resolve_model(settings, "image_lora", base_model)
     job_id = jobs.new_job_id()
