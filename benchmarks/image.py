@@ -87,15 +87,18 @@ def in_worker_thread(fn):
     return out.get("value")
 
 
-def timed(fn, repeats: int) -> tuple[float, float]:
-    times, peaks = [], []
+def timed_pair(first, second, repeats: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median seconds and peak extra RAM of each, the two calls interleaved so that drift in
+    the machine's speed (other processes, clocks) falls on both alike."""
+    results: list[tuple[list[float], list[float]]] = [([], []), ([], [])]
     for _ in range(repeats):
-        with PeakRSS() as memory:
-            started = time.perf_counter()
-            in_worker_thread(fn)
-            times.append(time.perf_counter() - started)
-        peaks.append(memory.extra_mb)
-    return statistics.median(times), max(peaks)
+        for fn, (times, peaks) in zip((first, second), results):
+            with PeakRSS() as memory:
+                started = time.perf_counter()
+                in_worker_thread(fn)
+                times.append(time.perf_counter() - started)
+            peaks.append(memory.extra_mb)
+    return tuple((statistics.median(times), max(peaks)) for times, peaks in results)
 
 
 def bench_family(ctx, name: str, args, folder: Path) -> None:
@@ -111,8 +114,11 @@ def bench_family(ctx, name: str, args, folder: Path) -> None:
         bare_call(bare_pipe, family, 1, cfg, args.size, 0)
         studio_call(ctx, checkpoint, 1, cfg, args.size, 0, folder)
         # The studio uses the preset's sampler for SDXL: the same one as the bare call here.
-        bare_s, bare_mb = timed(lambda: bare_call(bare_pipe, family, steps, cfg, args.size, 1), args.repeats)
-        studio_s, studio_mb = timed(lambda: studio_call(ctx, checkpoint, steps, cfg, args.size, 1, folder), args.repeats)
+        (bare_s, bare_mb), (studio_s, studio_mb) = timed_pair(
+            lambda: bare_call(bare_pipe, family, steps, cfg, args.size, 1),
+            lambda: studio_call(ctx, checkpoint, steps, cfg, args.size, 1, folder),
+            args.repeats,
+        )
     print(f"{name:7s} {args.size}x{args.size} {steps} steps · bare {bare_s:.3f} s/image · studio {studio_s:.3f} "
           f"s/image · ratio {bare_s / studio_s:.3f} · peak extra RAM bare {bare_mb:.0f} MB, studio {studio_mb:.0f} MB")
 
@@ -219,7 +225,7 @@ def main(argv=None) -> int:
     parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--cache-dir", default=".cache/studio")
     parser.add_argument("--full-size", action="store_true")
     parser.add_argument("--check-full-size", action="store_true")
