@@ -1,8 +1,11 @@
 """Text tab speed: tokens/s of the tab's generate function against a bare ``model.generate``
-on the same model and settings (as a ratio; target >= 0.95), and time to the first streamed token.
+on the same model and settings (as a ratio; target >= 0.97), and time to the first streamed token.
 
     python benchmarks/text.py                                   # tiny twin, offline
+    python benchmarks/text.py --full-size qwen2.5-0.5b --repeats 3   # real-size body, random weights
     python benchmarks/text.py --profile standard --model Qwen/Qwen2.5-1.5B-Instruct
+
+On a shared machine the best of N runs is the number to read; the medians show the noise.
 """
 
 from __future__ import annotations
@@ -53,10 +56,14 @@ def studio_generate(ctx, request: GenerationRequest) -> tuple[float, int, str]:
 
 def first_token_seconds(ctx, request: GenerationRequest) -> float:
     started = time.perf_counter()
-    for update in stream_local(ctx, request):
-        if update.text:
-            return time.perf_counter() - started
-    return float("nan")
+    stream = stream_local(ctx, request)
+    try:
+        for update in stream:
+            if update.text:
+                return time.perf_counter() - started
+        return float("nan")
+    finally:
+        stream.close()  # as a closed tab would: the rest is never generated
 
 
 # Real architectures with random weights (same FLOPs as the real model, no download).
@@ -128,7 +135,8 @@ def main(argv=None) -> int:
         median_ratio = statistics.median(studio_rates) / statistics.median(bare_rates)
         ttft = statistics.median(first_token_seconds(ctx, request) for _ in range(args.repeats))
         print(
-            f"{label:34s} bare {bare:8.1f} tok/s · studio {ours:8.1f} tok/s · ratio {ours / bare:.3f}"
+            f"{label:34s} bare {bare:6.1f} tok/s (runs {min(bare_rates):.1f}-{bare:.1f}) · "
+            f"studio {ours:6.1f} tok/s (runs {min(studio_rates):.1f}-{ours:.1f}) · ratio {ours / bare:.3f}"
             f" (medians: {median_ratio:.3f}) · first streamed token {ttft * 1000:.0f} ms · same length: {same}"
         )
     return 0

@@ -101,3 +101,22 @@ def test_stop_strings_limit_is_said_in_the_refusal(api):
         api.predict(prompt="hi", stop_strings="y" * 65, api_name="/generate", **SMALL)
     out = api.predict(prompt="hi", stop_strings="\n".join(["。", "\nUser:"]), api_name="/generate", **SMALL)
     assert out["generated_tokens"] > 0
+
+
+def test_endpoint_parameters_keep_their_names_and_order(api):
+    """The public contract of scripts (README table): names, order, and a few defaults."""
+    endpoints = api.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    names = {e: [p["parameter_name"] for p in endpoints[e]["parameters"]] for e in TEXT_ENDPOINTS}
+    knobs = ["decoding", "temperature", "top_k", "top_p", "min_p"]
+    backend = ["backend", "endpoint_url", "endpoint_model", "endpoint_api_key"]
+    assert names["/generate"] == [
+        "prompt", "mode", "model_id", "system_prompt", *knobs, "typical_p", "repetition_penalty",
+        "no_repeat_ngram_size", "num_beams", "max_new_tokens", "seed", "stop_strings", *backend,
+    ]
+    assert names["/next_token"] == ["prompt", "model_id", *knobs, "number_of_candidates", *backend]
+    assert names["/sample_next_token"] == ["prompt", "model_id", *knobs, "seed"]
+    defaults = {p["parameter_name"]: p.get("parameter_default") for p in endpoints["/generate"]["parameters"]}
+    assert defaults["mode"] == "chat" and defaults["seed"] == -1 and defaults["num_beams"] == 1
+    assert defaults["stop_strings"] == "" and defaults["backend"] == "local" and defaults["temperature"] == 0.7
+    types = {p["parameter_name"]: p["python_type"]["type"] for p in endpoints["/generate"]["parameters"]}
+    assert (types["top_k"], types["temperature"], types["stop_strings"]) == ("int", "float", "str")
