@@ -91,7 +91,7 @@ def _decode_chunk(kind: bytes, data: bytes) -> tuple[str, str]:
             return key.decode("latin-1"), rest.decode("latin-1")
         if kind == b"zTXt":
             return key.decode("latin-1"), zlib.decompress(rest[1:], bufsize=MAX_TEXT_BYTES).decode("latin-1")
-        compressed, _method = rest[0], rest[1]
+        compressed = rest[0]  # rest[1] is the compression method: zlib is the only one defined
         _language, _, rest = rest[2:].partition(b"\0")
         _translated, _, text = rest.partition(b"\0")
         if compressed:

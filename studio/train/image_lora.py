@@ -62,12 +62,12 @@ def _encode_prompts(pipe_parts: dict, captions: list[str], device: str) -> tuple
 def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0, Stop=Exception) -> dict[str, Any]:
     from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
     from diffusers.utils import convert_state_dict_to_diffusers
-    from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
+    from peft.utils import get_peft_model_state_dict
     from PIL import Image
-    from safetensors.torch import load_file, save_file
-    from transformers import AutoTokenizer, CLIPTextModel, CLIPTextModelWithProjection, get_scheduler
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer, CLIPTextModel, CLIPTextModelWithProjection
 
-    from studio.train.loop import pick_device
+    from studio.train.loop import optimiser_from_checkpoint, pick_device
 
     job = jobs.read_json(folder / "job.json")
     config = TrainConfig.from_dict(job["config"])
@@ -103,18 +103,7 @@ def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int
     time_ids = torch.tensor([size, size, 0, 0, size, size], dtype=torch.float32, device=device)
 
     total = config.max_steps or -(-len(pairs) // config.batch_size) * config.epochs
-    trainable = [p for p in unet.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate)
-    scheduler = get_scheduler(config.scheduler, optimizer, num_warmup_steps=config.warmup_steps, num_training_steps=total)
-    step = 0
-    done = jobs.checkpoints(folder)
-    if job.get("resume") and done:
-        state = torch.load(done[-1] / "trainer_state.pt", map_location=device, weights_only=False)
-        set_peft_model_state_dict(unet, load_file(done[-1] / "adapter_model.safetensors", device=device))
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step = state["step"]
-        jobs.trim_log(folder, step)
+    optimizer, scheduler, step = optimiser_from_checkpoint(unet, config, folder, job, total, device)
     jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None)
 
     def checkpoint(at: int) -> None:

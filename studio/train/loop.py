@@ -139,6 +139,32 @@ def save_checkpoint(folder: Path, model: Any, optimizer: Any, scheduler: Any, sc
         shutil.rmtree(old, ignore_errors=True)
 
 
+def optimiser_from_checkpoint(model: Any, config: TrainConfig, folder: Path, job: dict[str, Any], total: int,
+                              device: str, scaler: Any = None) -> tuple[Any, Any, int]:
+    """AdamW and the learning-rate schedule over the trainable (LoRA) weights; on Resume, the
+    adapter, optimiser, schedule (and fp16 scaler) of the last good checkpoint, and its step.
+    Shared by the text and image loops."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+    from transformers import get_scheduler
+
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate)
+    scheduler = get_scheduler(config.scheduler, optimizer, num_warmup_steps=config.warmup_steps, num_training_steps=total)
+    step = 0
+    done = jobs.checkpoints(folder)
+    if job.get("resume") and done:
+        state = torch.load(done[-1] / "trainer_state.pt", map_location=device, weights_only=False)
+        set_peft_model_state_dict(model, load_file(done[-1] / "adapter_model.safetensors", device=device))
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if scaler and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        step = state["step"]
+        jobs.trim_log(folder, step)
+    return optimizer, scheduler, step
+
+
 def pick_device(requested: str) -> str:
     if requested in ("auto", "", None):
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -147,10 +173,6 @@ def pick_device(requested: str) -> str:
 
 def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) -> dict[str, Any]:
     """Run (or resume) the job in ``folder``; returns the final summary. Raises Stop on cancel."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-    from transformers import get_scheduler
-
     job = jobs.read_json(folder / "job.json")
     config = TrainConfig.from_dict(job["config"])
     if config.task == "image_lora":
@@ -181,22 +203,8 @@ def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) 
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
     model = with_lora(model, config).to(device)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate)
-    scheduler = get_scheduler(config.scheduler, optimizer, num_warmup_steps=config.warmup_steps, num_training_steps=total)
     scaler = torch.amp.GradScaler(device) if precision == "fp16" else None
-
-    step = 0
-    done = jobs.checkpoints(folder)
-    if job.get("resume") and done:
-        state = torch.load(done[-1] / "trainer_state.pt", map_location=device, weights_only=False)
-        set_peft_model_state_dict(model, load_file(done[-1] / "adapter_model.safetensors", device=device))
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if scaler and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        step = state["step"]
-        jobs.trim_log(folder, step)
+    optimizer, scheduler, step = optimiser_from_checkpoint(model, config, folder, job, total, device, scaler)
     jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None)
     if config.task == "classification" and step == 0:
         jobs.write_json(folder / "eval.json", {"label_names": label_names,
