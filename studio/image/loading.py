@@ -41,7 +41,7 @@ class ImageModel:
     _sizes: dict[str, int] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        from studio.image.loras import AdapterGate
+        from studio.models.adapter_gate import AdapterGate
 
         if self.adapter_state is None:
             self.adapter_state = AdapterGate()

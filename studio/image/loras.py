@@ -11,11 +11,9 @@ without LoRAs always runs on the untouched base weights.
 from __future__ import annotations
 
 import hashlib
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from studio.errors import BadInput
 
@@ -31,36 +29,6 @@ class LoraFile:
         # A name peft accepts, unique per file (two files may share a stem).
         digest = hashlib.sha1(str(self.path).encode()).hexdigest()[:10]
         return f"studio_{digest}"
-
-
-class AdapterGate:
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._active: tuple = ()
-        self._users = 0
-
-    @property
-    def active(self) -> tuple:
-        return self._active
-
-    @contextmanager
-    def holding(self, wanted: tuple, switch: Callable[[], None]) -> Iterator[None]:
-        """Run the block with the adapter set ``wanted`` active. ``switch`` makes it active and
-        runs only while nobody else uses the model."""
-        with self._condition:
-            while wanted != self._active and self._users:
-                self._condition.wait()
-            if wanted != self._active:
-                self._active = ("<switching>",)  # a failed switch leaves no claim of a clean state
-                switch()
-                self._active = wanted
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._users -= 1
-                self._condition.notify_all()
 
 
 def switch_to(pipe: Any, loras: list[LoraFile]) -> None:
