@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from studio.image.outputs import owner_folder
-from studio.outputs import BROWSER_ID
+from studio.outputs import BROWSER_ID, owner_key
 from tabs.common import TabContext
 
 STORAGE_KEY = "genai-studio-browser"
@@ -54,3 +54,8 @@ def folder_for(ctx: TabContext, request: gr.Request | None, browser_id: str | No
         browser_id=browser_id,
         session=getattr(request, "session_hash", None),
     )
+
+
+def key_for(request: gr.Request | None, browser_id: str | None = None) -> str:
+    """Whose adapters, jobs and LoRAs these are (studio.outputs.owner_key), from an event."""
+    return owner_key(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))

@@ -12,11 +12,12 @@ from typing import Any, Callable
 import gradio as gr
 
 from studio.models import catalog
-from studio.text import records, service
+from studio.text import adapters, records, service
 from studio.text.filtering import softmax_table
 from studio.text.results import GenerationRequest, GenerationResult
 from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS, SamplingSettings
 from studio.text.tokens_view import candidate_bars, token_spans, visible
+from tabs import owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function, session_folder
 
 BALANCED = PRESETS["Balanced"]
@@ -72,6 +73,7 @@ KNOBS = (
         label=t("text.stop_strings"), info=t("text.stop_strings_info"), lines=2), advanced=True, preset=False),
 )
 EXPLORER_KNOBS = tuple(k.name for k in KNOBS if k.explorer)
+BROWSER = "browser_id"  # the per-browser id among an event's named values (tabs.owner)
 BACKEND_FIELDS = tuple(f.name for f in dataclasses.fields(service.BackendChoice))
 
 
@@ -106,6 +108,12 @@ def knob_parameters(defaults: SamplingSettings, names: tuple[str, ...]) -> list[
 def backend_parameters() -> list[inspect.Parameter]:
     defaults = service.BackendChoice()
     return [_parameter(name, str, getattr(defaults, name)) for name in BACKEND_FIELDS]
+
+
+# A trained adapter, by the job id the Train tab / /train_start gave ("" = the base model).
+ADAPTER_PARAMETER = _parameter("adapter", str, "")
+# Gradio fills a gr.Request parameter itself; it is not part of the endpoint's API.
+REQUEST_PARAMETER = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
 
 
 def api_endpoint(run: Callable[[dict[str, Any]], dict], parameters: list[inspect.Parameter]) -> Callable[..., dict]:
@@ -157,6 +165,7 @@ def _stats_markdown(result: GenerationResult) -> str:
         f"**{result.tokens_per_second:.1f} tokens/s** · {result.generated_tokens} new tokens · "
         f"{result.prompt_tokens} prompt tokens · {result.seconds:.2f} s{ttft}{seed} · "
         f"ended: {result.stopped_by} · {result.backend}: `{result.model}`"
+        + (f" + adapter `{result.adapter}`" if result.adapter else "")
     ]
     lines += [f"> {note}" for note in result.notes]
     return "\n\n".join(lines)
@@ -189,7 +198,7 @@ def build(ctx: TabContext) -> None:
         Returns text, prompt_tokens, generated_tokens, tokens_per_second, seconds, seed, ..."""
         request = GenerationRequest(
             named["prompt"], named["mode"], named["model_id"], named["system_prompt"], [], settings_from(named),
-            named["seed"],
+            named["seed"], adapter_of(named, named["request"]),
         )
         endpoint = backend_from(named).endpoint(studio.settings)
         return service.run_generation(studio, request, endpoint).summary()
@@ -201,6 +210,7 @@ def build(ctx: TabContext) -> None:
         endpoint = backend_from(named).endpoint(studio.settings)
         table = service.candidates(
             studio, named["prompt"], settings_from(named), named["number_of_candidates"], named["model_id"], endpoint,
+            adapter_of(named, named["request"]),
         )
         return {
             "candidates": [c.as_row() for c in table.candidates],
@@ -214,13 +224,19 @@ def build(ctx: TabContext) -> None:
         """Draw one token from the filtered distribution and append it (local backend)."""
         from studio.text.explorer import sample_next_token as draw
 
-        new_prompt, token, used_seed = draw(studio, named["prompt"], settings_from(named), named["seed"], named["model_id"])
+        new_prompt, token, used_seed = draw(
+            studio, named["prompt"], settings_from(named), named["seed"], named["model_id"], adapter_of(named, named["request"]),
+        )
         return {"prompt": new_prompt, "token": token, "seed": used_seed}
+
+    def adapter_of(named: dict[str, Any], request: gr.Request | None) -> Any:
+        """The requester's own trained adapter named by its job id ("" for none)."""
+        return adapters.resolve(studio.settings, owner.key_for(request, named.get(BROWSER)), named["model_id"], named["adapter"])
 
     generate_parameters = [
         _parameter("prompt", str), _parameter("mode", str, "chat"), _parameter("model_id", str, model_choices[0]),
         _parameter("system_prompt", str, ""), *knob_parameters(BALANCED, tuple(k.name for k in KNOBS)),
-        *backend_parameters(),
+        *backend_parameters(), ADAPTER_PARAMETER, REQUEST_PARAMETER,
     ]
     # The seed sits before stop_strings, where it has always been (scripts may pass arguments by position).
     generate_parameters.insert(
@@ -230,8 +246,11 @@ def build(ctx: TabContext) -> None:
         _parameter("prompt", str), _parameter("model_id", str, model_choices[0]),
         *knob_parameters(UNFILTERED, EXPLORER_KNOBS),
     ]
-    next_token_parameters = [*explorer_parameters, _parameter("number_of_candidates", int, 20), *backend_parameters()]
-    sample_parameters = [*explorer_parameters, _parameter("seed", int, -1)]
+    next_token_parameters = [
+        *explorer_parameters, _parameter("number_of_candidates", int, 20), *backend_parameters(), ADAPTER_PARAMETER,
+        REQUEST_PARAMETER,
+    ]
+    sample_parameters = [*explorer_parameters, _parameter("seed", int, -1), ADAPTER_PARAMETER, REQUEST_PARAMETER]
 
     # --- the UI ------------------------------------------------------------------------
 
@@ -245,6 +264,10 @@ def build(ctx: TabContext) -> None:
             model_id = gr.Dropdown(
                 model_choices, value=model_choices[0], label=t("text.model"), info=t("text.model_info"),
                 allow_custom_value=True, scale=3, elem_id="text-model",
+            )
+            adapter = gr.Dropdown(
+                [(t.plain("text.no_adapter"), "")], value="", label=t("text.adapter"), info=t("text.adapter_info"),
+                scale=2, elem_id="text-adapter",
             )
         with gr.Row(visible=False) as remote_row:
             endpoint_url = gr.Textbox(
@@ -320,7 +343,7 @@ def build(ctx: TabContext) -> None:
 
         generation_fields = {
             "prompt": prompt, "mode": mode, "model_id": model_id, "system_prompt": system_prompt, "seed": seed,
-            **knobs, **remote,
+            "adapter": adapter, BROWSER: ctx.browser_id, **knobs, **remote,
         }
 
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
@@ -330,7 +353,7 @@ def build(ctx: TabContext) -> None:
             prompt_text, mode_value = named["prompt"], named["mode"]
             generation = GenerationRequest(
                 prompt_text, mode_value, named["model_id"], named["system_prompt"], chat_history,
-                settings_from(named), named["seed"],
+                settings_from(named), named["seed"], adapter_of(named, request),
             )
             endpoint = backend_from(named).endpoint(studio.settings)
             shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
@@ -393,6 +416,20 @@ def build(ctx: TabContext) -> None:
             backend, [remote_row, model_id], api_visibility="private",
         )
 
+        def adapter_choices(model: str, current: str, browser_id: str, request: gr.Request = None):
+            """This user's adapters trained on the model in use (new ones appear when the list is opened)."""
+            found = adapters.available(studio.settings, owner.key_for(request, browser_id), model or None)
+            choices = [(t.plain("text.no_adapter"), "")] + [(a.label, a.job_id) for a in found]
+            return gr.update(choices=choices, value=current if current in {a.job_id for a in found} else "")
+
+        adapter_inputs = [model_id, adapter, ctx.browser_id]
+        model_id.change(friendly(adapter_choices), adapter_inputs, adapter, api_visibility="private")
+        adapter.focus(friendly(adapter_choices), adapter_inputs, adapter, api_visibility="private")
+        def adapters_on_load(browser_id: str, request: gr.Request = None):
+            return adapter_choices(model_choices[0], "", browser_id, request)
+
+        ctx.after_load.append((friendly(adapters_on_load), [adapter]))
+
         preset_controls = {k.name: knobs[k.name] for k in KNOBS if k.preset}
 
         def apply_preset(name):
@@ -404,27 +441,27 @@ def build(ctx: TabContext) -> None:
 
         explorer_fields = {
             "prompt": explorer_prompt, "number_of_candidates": top_n, "model_id": model_id, "seed": seed,
-            **{name: knobs[name] for name in EXPLORER_KNOBS}, **remote,
+            "adapter": adapter, BROWSER: ctx.browser_id, **{name: knobs[name] for name in EXPLORER_KNOBS}, **remote,
         }
 
-        def candidates_view(named: dict[str, Any]) -> tuple[str, list[list[Any]]]:
+        def candidates_view(named: dict[str, Any], request: gr.Request | None) -> tuple[str, list[list[Any]]]:
             endpoint = backend_from(named).endpoint(studio.settings)
             found = service.candidates(
                 studio, named["prompt"], settings_from(named), int(named["number_of_candidates"]), named["model_id"],
-                endpoint,
+                endpoint, adapter_of(named, request),
             )
             return candidate_bars(found), _table_rows(found)
 
-        def ui_candidates(values: dict):
-            return candidates_view(_by_name(values, explorer_fields))
+        def ui_candidates(values: dict, request: gr.Request = None):
+            return candidates_view(_by_name(values, explorer_fields), request)
 
         def ui_sample(values: dict, request: gr.Request = None):
             say = t.for_request(request)
             named = _by_name(values, explorer_fields)
             if backend_from(named).backend != "local":
                 raise gr.Error(say("text.sample_local_only"))
-            drawn_token = sample_next_token(named)
-            bars_html, rows = candidates_view({**named, "prompt": drawn_token["prompt"]})
+            drawn_token = sample_next_token({**named, "request": request})
+            bars_html, rows = candidates_view({**named, "prompt": drawn_token["prompt"]}, request)
             note = f"{say('text.drawn')} `{visible(drawn_token['token'])}` (seed {drawn_token['seed']})"
             return drawn_token["prompt"], note, bars_html, rows
 

@@ -19,6 +19,7 @@ REFERENCE = ROOT.parent / "shared" / "reference"
 REFERENCE_ABSENT = "../shared/reference is absent (it exists in CI only)"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the Hub
 sys.path.insert(0, str(ROOT))
+import studio  # noqa: E402,F401  (first: it lets torchvision import next to a CPU torch; see studio/torchvision_ops.py)
 
 
 def pytest_configure(config):

@@ -111,10 +111,11 @@ def test_endpoint_parameters_keep_their_names_and_order(api):
     backend = ["backend", "endpoint_url", "endpoint_model", "endpoint_api_key"]
     assert names["/generate"] == [
         "prompt", "mode", "model_id", "system_prompt", *knobs, "typical_p", "repetition_penalty",
-        "no_repeat_ngram_size", "num_beams", "max_new_tokens", "seed", "stop_strings", *backend,
+        "no_repeat_ngram_size", "num_beams", "max_new_tokens", "seed", "stop_strings", *backend, "adapter",
     ]
-    assert names["/next_token"] == ["prompt", "model_id", *knobs, "number_of_candidates", *backend]
-    assert names["/sample_next_token"] == ["prompt", "model_id", *knobs, "seed"]
+    # New parameters go at the end, so scripts that pass arguments by position keep working.
+    assert names["/next_token"] == ["prompt", "model_id", *knobs, "number_of_candidates", *backend, "adapter"]
+    assert names["/sample_next_token"] == ["prompt", "model_id", *knobs, "seed", "adapter"]
     defaults = {p["parameter_name"]: p.get("parameter_default") for p in endpoints["/generate"]["parameters"]}
     assert defaults["mode"] == "chat" and defaults["seed"] == -1 and defaults["num_beams"] == 1
     assert defaults["stop_strings"] == "" and defaults["backend"] == "local" and defaults["temperature"] == 0.7

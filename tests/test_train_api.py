@@ -43,6 +43,16 @@ def test_start_watch_and_finish_a_job_with_an_uploaded_file(api, tmp_path):
     assert [p["step"] for p in info["loss_history"]] == [1, 2, 3] and info["adapter_path"].endswith("adapter")
     assert any(j["job_id"] == started["job_id"] for j in api.predict(api_name="/train_jobs"))
 
+    # The adapter is ready for the Text tab's /generate at once, for its owner only.
+    reply = api.predict(prompt="Coach", mode="completion", model_id="bigscience/bloom-560m", max_new_tokens=4,
+                        adapter=started["job_id"], api_name="/generate")
+    assert reply["adapter"].startswith("api-test") and reply["generated_tokens"] >= 1
+    from gradio_client import Client
+
+    stranger = Client(api.src, verbose=False)  # another session: not their adapter
+    with pytest.raises(Exception, match="No finished text adapter"):
+        stranger.predict(prompt="Coach", model_id="bigscience/bloom-560m", adapter=started["job_id"], api_name="/generate")
+
 
 @pytest.mark.parametrize("fields, message", [
     ({"settings": {"r": 0}}, "rank r must be between 1"),

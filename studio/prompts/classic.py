@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.prompts.expand import check_text
+from studio.text import adapters
 from studio.text.generate import resolve_seed
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "visual_words.txt"
@@ -139,7 +140,7 @@ def classic_expand(
     from transformers.generation.logits_process import LogitsProcessorList
 
     spec = studio.spec("text", model_id)
-    with studio.cache.use(spec) as text_model:
+    with adapters.using(studio, spec) as text_model:  # the plain model, whatever adapter others use
         model, tokenizer = text_model.model, text_model.tokenizer
         ids = tokenizer(text.rstrip().rstrip(",") + ",", add_special_tokens=False)["input_ids"]
         input_ids = torch.tensor([ids], device=model.device)

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from studio.errors import BadInput
-from studio.text import chat
+from studio.text import adapters, chat
 from studio.text.context_window import context_limit
 from studio.text.filtering import filter_logits
+from studio.text.adapters import TextAdapter
 from studio.text.generate import check_model_id, resolve_seed
 from studio.text.limits import shown
 from studio.text.sampling import SamplingSettings, validate
@@ -89,12 +90,13 @@ def table_from_distribution(tokenizer: Any, logits: Any, settings: SamplingSetti
 
 
 def next_token_table(
-    studio_ctx: Any, prompt: str, settings: SamplingSettings, top_n: int = 20, model_id: str | None = None
+    studio_ctx: Any, prompt: str, settings: SamplingSettings, top_n: int = 20, model_id: str | None = None,
+    adapter: TextAdapter | None = None,
 ) -> NextTokenTable:
     """The top ``top_n`` next-token candidates of a local model for ``prompt`` (raw continuation)."""
     prompt = chat.check_prompt(prompt)
     settings, top_n = validate(settings), check_top_n(top_n)
-    with studio_ctx.cache.use(studio_ctx.spec("text", check_model_id(model_id))) as text_model:
+    with adapters.using(studio_ctx, studio_ctx.spec("text", check_model_id(model_id)), adapter) as text_model:
         logits, ids, note = _next_token_logits(studio_ctx, text_model, prompt)
         table = table_from_distribution(text_model.tokenizer, logits, settings, top_n, len(ids))
         table.note = note
@@ -102,7 +104,8 @@ def next_token_table(
 
 
 def sample_next_token(
-    studio_ctx: Any, prompt: str, settings: SamplingSettings, seed: Any = None, model_id: str | None = None
+    studio_ctx: Any, prompt: str, settings: SamplingSettings, seed: Any = None, model_id: str | None = None,
+    adapter: TextAdapter | None = None,
 ) -> tuple[str, str, int]:
     """Roll the die on the filtered distribution; returns (prompt + token, the token, seed used)."""
     import torch
@@ -110,7 +113,7 @@ def sample_next_token(
     prompt = chat.check_prompt(prompt)
     settings = validate(settings)
     seed = resolve_seed(seed)
-    with studio_ctx.cache.use(studio_ctx.spec("text", check_model_id(model_id))) as text_model:
+    with adapters.using(studio_ctx, studio_ctx.spec("text", check_model_id(model_id)), adapter) as text_model:
         tokenizer = text_model.tokenizer
         logits, ids, _ = _next_token_logits(studio_ctx, text_model, prompt)
         probs = filter_logits(logits, settings).probs

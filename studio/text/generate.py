@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Generator, Iterator
 
 from studio.errors import BadInput
-from studio.text import chat
+from studio.text import adapters, chat
+from studio.text.adapters import TextAdapter
 from studio.text.context_window import context_limit, fit_context
 from studio.text.filtering import sampling_warpers
 from studio.text.limits import MAX_MODEL_ID_CHARS, MAX_NUMBER_CHARS, bounded_text, shown
@@ -56,6 +57,8 @@ def check_model_id(model_id: Any) -> str | None:
 
 def checked_request(request: GenerationRequest) -> GenerationRequest:
     """Validate everything a student can get wrong before a model is touched."""
+    if request.adapter is not None and not isinstance(request.adapter, TextAdapter):
+        raise BadInput("An adapter is picked from your trained adapters (studio.text.adapters.resolve).")
     return replace(
         request,
         mode=chat.check_mode(request.mode),
@@ -174,7 +177,8 @@ def _stream_runs(
 
 
 def _beam_search(
-    studio_ctx: Any, spec: Any, model: Any, input_ids: Any, plan: _Plan, cancel: threading.Event, prompt_seen: str,
+    studio_ctx: Any, spec: Any, text_model: Any, adapter: TextAdapter | None, input_ids: Any, plan: _Plan,
+    cancel: threading.Event, prompt_seen: str,
 ) -> Generator[GenerationUpdate, None, Any]:
     """Beam search in a worker thread; heartbeats keep the stream resumable, so a Stop or a
     closed tab can end it. Returns the final sequence (and None: no text is streamed)."""
@@ -182,10 +186,12 @@ def _beam_search(
 
     from studio.text.worker import GenerationWorker
 
+    model = text_model.model
+
     def work(_cancel: threading.Event) -> Any:
-        # The thread pins the model itself: if the stream goes away, the model stays pinned
-        # until generate() has really returned.
-        with studio_ctx.cache.use(spec), torch.inference_mode():
+        # The thread pins the model (and its adapter) itself: if the stream goes away, both
+        # stay in place until generate() has really returned.
+        with studio_ctx.cache.use(spec), adapters.holding(text_model, adapter), torch.inference_mode():
             return model.generate(input_ids, attention_mask=torch.ones_like(input_ids), **plan.kwargs)
 
     worker = GenerationWorker(work, cancel).start()
@@ -210,7 +216,7 @@ def stream_local(
     spec = studio_ctx.spec("text", request.model_id)
     import torch
 
-    with studio_ctx.cache.use(spec) as text_model:
+    with adapters.using(studio_ctx, spec, request.adapter) as text_model:
         model, tokenizer = text_model.model, text_model.tokenizer
         rendered = chat.render_prompt(tokenizer, request.mode, request.prompt, request.history, request.system_prompt)
         notes = list(rendered.notes)
@@ -227,7 +233,7 @@ def stream_local(
         input_ids = torch.tensor([ids], device=model.device)
         started = time.perf_counter()
         if settings.decoding == "beam":
-            updates = _beam_search(studio_ctx, spec, model, input_ids, plan, cancel, prompt_seen)
+            updates = _beam_search(studio_ctx, spec, text_model, request.adapter, input_ids, plan, cancel, prompt_seen)
         else:
             updates = _stream_runs(studio_ctx, model, tokenizer, input_ids, plan, settings, cancel, prompt_seen)
         sequence, first_token_at = yield from updates
@@ -260,6 +266,7 @@ def stream_local(
             model=spec.source if not spec.is_tiny else f"{request.model_id or 'default'} ({spec.source})",
             tokens=tokens,
             notes=notes,
+            adapter=request.adapter.label if request.adapter is not None else "",
         )
         yield GenerationUpdate(text=text, prompt_seen=prompt_seen, result=result)
 

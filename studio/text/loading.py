@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from studio.models.adapter_gate import AdapterGate
 from studio.models.loaders import LoadRequest
 
 
@@ -14,6 +15,7 @@ class TextModel:
 
     model: Any
     tokenizer: Any
+    adapter_gate: AdapterGate = field(default_factory=AdapterGate)  # trained adapters (studio.text.adapters)
 
     @property
     def device(self) -> Any:

@@ -20,6 +20,7 @@ def save_generation(folder: Path, request: GenerationRequest, result: Generation
         "backend": result.backend,
         "model": result.model,
         "model_id": request.model_id,
+        "adapter": result.adapter,  # "name · job id" of a trained adapter, "" for none
         "mode": request.mode,
         "system_prompt": request.system_prompt,
         "history": request.history,

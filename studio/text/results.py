@@ -17,6 +17,7 @@ class GenerationRequest:
     history: list[dict] = field(default_factory=list)  # earlier chat turns, {"role", "content"}
     settings: SamplingSettings = field(default_factory=SamplingSettings)
     seed: int | None = None  # None or negative: a fresh random seed, reported back
+    adapter: Any = None  # a TextAdapter of the requester's (studio.text.adapters.resolve), local only
 
 
 @dataclass
@@ -41,6 +42,7 @@ class GenerationResult:
     model: str
     tokens: list[TokenInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    adapter: str = ""  # the trained adapter on the model, if any
 
     def summary(self) -> dict[str, Any]:
         """The JSON the /generate endpoint returns (per-token details left out)."""

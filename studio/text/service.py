@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from studio.errors import BadInput
+from studio.text.adapters import TextAdapter
 from studio.text.explorer import NextTokenTable, next_token_table
 from studio.text.generate import stream_local
 from studio.settings import Settings
@@ -80,6 +81,8 @@ def stream_generation(
 ) -> Iterator[GenerationUpdate]:
     if endpoint is None:
         return stream_local(studio_ctx, request, cancel)
+    if request.adapter is not None:
+        raise BadInput("A trained adapter runs on the local backend only: pick 'local', or no adapter.")
     return stream_remote(endpoint, request, cancel)
 
 
@@ -96,8 +99,8 @@ def run_generation(
 
 def candidates(
     studio_ctx: Any, prompt: str, settings: SamplingSettings, top_n: int = 20,
-    model_id: str | None = None, endpoint: RemoteEndpoint | None = None,
+    model_id: str | None = None, endpoint: RemoteEndpoint | None = None, adapter: TextAdapter | None = None,
 ) -> NextTokenTable:
     if endpoint is None:
-        return next_token_table(studio_ctx, prompt, settings, top_n, model_id)
+        return next_token_table(studio_ctx, prompt, settings, top_n, model_id, adapter)
     return remote_next_token_table(endpoint, prompt, settings, top_n)

@@ -1,7 +1,9 @@
 """The Train tab in a real Chromium: the sample dataset, a short job whose loss plot moves,
-and the same job found again after a reload."""
+the same job found again after a reload, and a finished adapter used from the Text tab."""
 
 from __future__ import annotations
+
+import re
 
 from tests.browser.conftest import assert_no_error_toast, open_tab
 
@@ -35,3 +37,32 @@ def test_sample_job_loss_plot_and_reload(page):
     page.locator("#train-cancel").click()  # leave no worker running
     page.wait_for_function("() => /cancelled|done/.test(document.querySelector('#train-status')?.innerText || '')",
                            timeout=60_000)
+
+
+def test_a_finished_adapter_is_offered_in_the_text_tab(page):
+    """Train a few steps on the sample data, then pick the adapter next to the model in the
+    Text tab and generate with it: the stats name the adapter."""
+    open_tab(page, "Train (LoRA)")
+    page.locator("#train-sample").click()
+    page.wait_for_function("() => document.querySelector('#train-preview')?.innerText.includes('Motivational Coach')")
+    page.locator("#train-adapter-name input, #train-adapter-name textarea").first.fill("text-coach")
+    page.locator("#train-cutoff input").fill("32")
+    page.locator("#train-optimisation").get_by_text("Optimisation").first.click()
+    page.locator("#train-max-steps input").fill("3")
+    page.locator("#train-start").click()
+    page.wait_for_function("() => /text-coach[\\s\\S]*done/.test(document.querySelector('#train-status')?.innerText || '')",
+                           timeout=180_000)
+
+    open_tab(page, "Text")
+    page.locator("#text-model input").fill("bigscience/bloom-560m")
+    page.locator("#text-model input").press("Enter")
+    page.locator("#text-adapter input").click()  # opening the list refreshes it
+    page.get_by_role("option", name=re.compile(r"^text-coach · ")).click()
+    page.get_by_text("Completion", exact=True).first.click()
+    page.locator("#text-prompt textarea").fill("Coach")
+    page.locator("#text-max-new-tokens input[type='number']").fill("4")
+    page.locator("#text-generate-btn").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#text-stats')?.innerText || '').includes('adapter text-coach')", timeout=60_000
+    )
+    assert_no_error_toast(page)
