@@ -1,0 +1,210 @@
+"""Outpaint: extend a picture on any of its four sides, then extend the result again.
+
+Margins are given in pixels or in percent of the side they extend (left and right of the
+width, top and bottom of the height). Each margin is rounded **up** to a multiple of the
+checkpoint's size multiple (8 px for SDXL and SD 1.5, 16 for Z-Image), so the canvas fits the
+model's latent grid; the result says when a margin was rounded.
+
+The new area starts as the picture's edge pixels carried outwards (edge fill) and blurred.
+Why: edge fill keeps the colours and tones the picture has at its border, so the model
+continues from them and the seam has no tone shift; the blur removes the streaks edge fill
+draws, which the model would otherwise copy. Noise would give it nothing to continue from,
+and a flat colour a visible step.
+
+The whole canvas is redrawn by the inpaint pipeline at the checkpoint's resolution (denoise
+1.0 by default, as in Fooocus), with the new area as the mask. Then:
+
+- the original pixels are put back unchanged (the original region is byte-identical);
+- in the new area, a linear ramp ``seam_feather`` pixels wide goes from the edge fill (which
+  equals the neighbouring original pixel) at the seam to the model's pixels, so there is no
+  line and no step in tone. Each side's ramp is at most its margin wide, and in the corners
+  the two ramps combine by distance.
+
+The prompt is optional: left empty, the model continues the picture on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from studio.errors import BadInput
+from studio.image.edit import images, work
+from studio.image.edit.results import EditResult
+
+SIDES = ("left", "right", "top", "bottom")
+UNITS = ("px", "%")
+MAX_PERCENT = 200.0
+DEFAULT_FEATHER = 32
+MAX_FEATHER = 256
+DEFAULT_DENOISE = 1.0
+FILL_BLUR_SHARE = 0.25  # blur radius of the new area's start, as a share of the largest margin
+
+
+@dataclass(frozen=True)
+class Margins:
+    left: int = 0
+    right: int = 0
+    top: int = 0
+    bottom: int = 0
+
+    def any(self) -> bool:
+        return any((self.left, self.right, self.top, self.bottom))
+
+    def as_dict(self) -> dict[str, int]:
+        return {s: getattr(self, s) for s in SIDES}
+
+
+@dataclass(frozen=True)
+class OutpaintRequest:
+    image: Any
+    left: float = 0
+    right: float = 0
+    top: float = 0
+    bottom: float = 0
+    unit: str = "px"  # px | %
+    seam_feather: int = DEFAULT_FEATHER
+    denoise: float = DEFAULT_DENOISE
+    diffusion: work.Diffusion = field(default_factory=work.Diffusion)
+
+
+def margins_for(width: int, height: int, request: OutpaintRequest, multiple: int) -> tuple[Margins, list[str]]:
+    """The requested margins in pixels, each rounded up to ``multiple``; notes on rounding."""
+    unit = str(request.unit or "px").strip().lower().replace("percent", "%").replace("pixels", "px")
+    if unit not in UNITS:
+        raise BadInput(f"The margin unit must be px or %, not {str(request.unit)[:20]!r}.")
+    values, notes = {}, []
+    for side in SIDES:
+        raw = getattr(request, side)
+        try:
+            amount = float(raw or 0)
+        except (TypeError, ValueError):
+            raise BadInput(f"The {side} margin must be a number, not {str(raw)[:30]!r}.") from None
+        if amount < 0 or math.isnan(amount):
+            raise BadInput(f"The {side} margin cannot be negative ({amount:g}).")
+        length = width if side in ("left", "right") else height
+        if unit == "%":
+            if amount > MAX_PERCENT:
+                raise BadInput(f"The {side} margin can be at most {MAX_PERCENT:g}% of the picture, not {amount:g}%.")
+            pixels = math.ceil(length * amount / 100 - 1e-9)
+        else:
+            pixels = math.ceil(amount - 1e-9)
+            if pixels > MAX_PERCENT / 100 * length + multiple:
+                raise BadInput(f"The {side} margin can be at most {MAX_PERCENT:g}% of the picture "
+                               f"({int(MAX_PERCENT / 100 * length)} px), not {pixels} px.")
+        rounded = -(-pixels // multiple) * multiple
+        if rounded != amount:
+            asked = f"{amount:g}%" if unit == "%" else f"{amount:g} px"
+            notes.append(f"{side.capitalize()}: {asked} → {rounded} px (rounded up to a multiple of {multiple} px, "
+                         "what the model's latent grid needs).")
+        values[side] = rounded
+    margins = Margins(**values)
+    if not margins.any():
+        raise BadInput("All four margins are 0: give at least one side to extend (e.g. right = 256 px or 30%).")
+    return margins, notes
+
+
+def edge_fill(original: np.ndarray, margins: Margins) -> np.ndarray:
+    """The canvas with the original in place and its edge pixels carried outwards."""
+    return np.pad(original, ((margins.top, margins.bottom), (margins.left, margins.right), (0, 0)), mode="edge")
+
+
+def initial_canvas(original: np.ndarray, margins: Margins) -> np.ndarray:
+    """What the model starts from: edge fill, blurred in the new area only."""
+    import cv2
+
+    filled = edge_fill(original, margins)
+    radius = max(1, int(max(margins.as_dict().values()) * FILL_BLUR_SHARE))
+    size = 2 * radius + 1
+    blurred = cv2.GaussianBlur(filled, (size, size), sigmaX=radius / 2.0, borderType=cv2.BORDER_REPLICATE)
+    new = new_area(original.shape[1], original.shape[0], margins)
+    out = filled.copy()
+    out[new] = blurred[new]
+    return out
+
+
+def new_area(width: int, height: int, margins: Margins) -> np.ndarray:
+    """Boolean canvas mask: True outside the original's rectangle."""
+    mask = np.ones((height + margins.top + margins.bottom, width + margins.left + margins.right), dtype=bool)
+    mask[margins.top : margins.top + height, margins.left : margins.left + width] = False
+    return mask
+
+
+def seam_weights(width: int, height: int, margins: Margins, feather: int) -> np.ndarray:
+    """Weight of the edge fill in the new area: 1 at the seam, falling linearly to 0 at
+    ``feather`` pixels (at most the side's margin) from the original; 1 on the original."""
+    canvas_h = height + margins.top + margins.bottom
+    canvas_w = width + margins.left + margins.right
+    xs = np.arange(canvas_w, dtype=np.float32) + 0.5  # pixel centres
+    ys = np.arange(canvas_h, dtype=np.float32) + 0.5
+    x0, x1 = margins.left, margins.left + width
+    y0, y1 = margins.top, margins.top + height
+
+    def along(centres, start, end, before, after):
+        # distance outside [start, end], divided by that side's ramp width
+        d = np.zeros_like(centres)
+        fb, fa = max(1, min(feather, before)), max(1, min(feather, after))
+        d = np.where(centres < start, (start - centres) / fb, d)
+        d = np.where(centres > end, (centres - end) / fa, d)
+        return d
+
+    u = along(xs, x0, x1, margins.left, margins.right)[None, :]
+    v = along(ys, y0, y1, margins.top, margins.bottom)[:, None]
+    return np.clip(1.0 - np.sqrt(u * u + v * v), 0.0, 1.0).astype(np.float32)
+
+
+def compose(original: np.ndarray, generated: np.ndarray, margins: Margins, feather: int) -> np.ndarray:
+    """The final canvas: the original's bytes in place, the seam ramp from the edge fill to
+    ``generated`` (canvas-sized) in the new area."""
+    height, width = original.shape[:2]
+    w = seam_weights(width, height, margins, feather)[:, :, None]
+    fill = edge_fill(original, margins).astype(np.float32)
+    mixed = fill * w + generated.astype(np.float32) * (1.0 - w)
+    out = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    out[margins.top : margins.top + height, margins.left : margins.left + width] = original
+    return out
+
+
+def outpaint(studio: Any, request: OutpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
+    from PIL import Image
+
+    image = images.open_image(request.image, "The image to extend")
+    diffusion = request.diffusion
+    side, multiple = work.model_side(studio, diffusion.checkpoint)
+    margins, notes = margins_for(image.width, image.height, request, multiple)
+    canvas_w = image.width + margins.left + margins.right
+    canvas_h = image.height + margins.top + margins.bottom
+    images.check_size(canvas_w, canvas_h, "The extended picture")
+    try:
+        feather = int(float(request.seam_feather))
+        denoise = float(request.denoise)
+    except (TypeError, ValueError):
+        raise BadInput("Seam feather and denoise must be numbers.") from None
+    if not 0 <= feather <= MAX_FEATHER:
+        raise BadInput(f"Seam feather must be between 0 and {MAX_FEATHER} pixels, not {feather}.")
+    if not 0.01 <= denoise <= 1.0:
+        raise BadInput(f"Denoise must be between 0.01 and 1, not {denoise:g}.")
+    original = np.asarray(image)
+    start = Image.fromarray(initial_canvas(original, margins))
+    mask = Image.fromarray((new_area(image.width, image.height, margins) * 255).astype(np.uint8))
+    work_w, work_h = work.fit_area(canvas_w, canvas_h, side, multiple)
+    seed = diffusion.resolved_seed()
+    request_image = diffusion.request(
+        "inpaint", start.resize((work_w, work_h), Image.Resampling.LANCZOS), denoise, seed,
+        mask=mask.resize((work_w, work_h), Image.Resampling.NEAREST),
+    )
+    made = work.run(studio, request_image, task, "outpainting")
+    generated = np.asarray(made.image.convert("RGB").resize((canvas_w, canvas_h), Image.Resampling.LANCZOS))
+    out = compose(original, generated, margins, feather)
+    notes.insert(0, f"{image.width}×{image.height} → {canvas_w}×{canvas_h} (left {margins.left}, right {margins.right}, "
+                    f"top {margins.top}, bottom {margins.bottom} px), drawn at {work_w}×{work_h}, "
+                    f"{made.steps_run} step(s); the original pixels are unchanged.")
+    settings = {**margins.as_dict(), "unit": request.unit, "asked": {s: getattr(request, s) for s in SIDES},
+                "seam_feather": feather, "denoise": denoise, "input_size": f"{image.width}x{image.height}",
+                "work_size": f"{work_w}x{work_h}"}
+    result = EditResult(Image.fromarray(out), "outpaint", settings, seed=made.seed, steps_run=made.steps_run,
+                        diffusion=made.parameters, notes=notes + list(made.notes))
+    return result.save(folder)

@@ -1,0 +1,67 @@
+"""Vary (Subtle) and Vary (Strong): img2img of the whole picture at a light or heavy denoise
+(Fooocus's 0.5 and 0.85), on the Image tab's checkpoint.
+
+The picture is redrawn at the checkpoint's own resolution (about side² pixels, same aspect
+ratio: 1024² for SDXL), where the model draws best, and the result is brought back to the
+input's size. The denoise decides how many of the steps run: ``int(steps × denoise)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.errors import BadInput
+from studio.image.edit import images, work
+from studio.image.edit.results import EditResult
+
+STRENGTHS = {"Vary (Subtle)": 0.5, "Vary (Strong)": 0.85}
+_ALIASES = {"subtle": "Vary (Subtle)", "strong": "Vary (Strong)"}
+
+
+def strength_of(name: str) -> float:
+    key = str(name or "").strip()
+    key = _ALIASES.get(key.lower(), key)
+    if key not in STRENGTHS:
+        raise BadInput(f"Vary strength {str(name)[:40]!r} is unknown: pick subtle or strong (or give a denoise).")
+    return STRENGTHS[key]
+
+
+@dataclass(frozen=True)
+class VaryRequest:
+    image: Any
+    strength: str = "subtle"  # subtle | strong
+    denoise: float | None = None  # overrides the strength's number when given
+    diffusion: work.Diffusion = field(default_factory=work.Diffusion)
+
+
+def steps_for(steps: int, denoise: float) -> int:
+    """How many denoising steps an img2img run of ``steps`` at ``denoise`` really runs."""
+    return min(steps, int(steps * denoise))
+
+
+def vary(studio: Any, request: VaryRequest, folder: Any = None, task: Any = None) -> EditResult:
+    from PIL import Image
+
+    image = images.open_image(request.image, "The image to vary")
+    denoise = strength_of(request.strength) if request.denoise in (None, "", 0) else request.denoise
+    try:
+        denoise = float(denoise)
+    except (TypeError, ValueError):
+        raise BadInput(f"Denoise must be a number, not {str(denoise)[:30]!r}.") from None
+    if not 0.01 <= denoise <= 1.0:
+        raise BadInput(f"Denoise must be between 0.01 and 1, not {denoise:g}.")
+    side, multiple = work.model_side(studio, request.diffusion.checkpoint)
+    size = work.fit_area(image.width, image.height, side, multiple)
+    seed = request.diffusion.resolved_seed()
+    start = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
+    label = f"varying at denoise {denoise:g}"
+    made = work.run(studio, request.diffusion.request("img2img", start, denoise, seed), task, label)
+    out = made.image if made.image.size == image.size else made.image.resize(image.size, Image.Resampling.LANCZOS)
+    settings = {"denoise": denoise, "strength": request.strength if request.denoise in (None, "", 0) else "custom",
+                "work_size": f"{size[0]}x{size[1]}"}
+    notes = [f"Redrawn at {size[0]}×{size[1]} (the model's resolution) with denoise {denoise:g}: "
+             f"{made.steps_run} step(s) ran."] + list(made.notes)
+    result = EditResult(out, "vary", settings, seed=made.seed, steps_run=made.steps_run, diffusion=made.parameters,
+                        notes=notes)
+    return result.save(folder)
