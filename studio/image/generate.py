@@ -13,6 +13,7 @@ its latents, saved with its parameters as soon as it is done, and delivered.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 from studio.errors import BadInput
 from studio.image import checkpoints, metadata, outputs, presets, styles
 from studio.image.families.base import ImageFamily
-from studio.image.loras import LoraFile, active_key, switch_to
+from studio.image.image_prompts import apply as image_prompts
+from studio.image.loras import LoraFile, active_key
 from studio.image.previews import latents_to_rgb
 from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
 
@@ -47,7 +49,7 @@ class Plan:
 
 
 def _size(request: ImageRequest, family: ImageFamily) -> tuple[int, int]:
-    if request.task == "img2img":  # the starting image's size, rounded down to what the model takes
+    if request.task in ("img2img", "inpaint"):  # the starting image's size, rounded down to what the model takes
         m = family.defaults.size_multiple
         width, height = request.init_image.size
         return max(m, width // m * m), max(m, height // m * m)
@@ -117,7 +119,7 @@ def a1111_fields(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
         "Lora weights": ", ".join(f"{lora.label}: {lora.weight:g}" for lora in p.loras),
         "Version": APP_NAME,
     }
-    if p.request.task == "img2img":
+    if p.request.task != "txt2img":
         fields["Denoising strength"] = f"{p.request.strength:g}"
     return fields
 
@@ -131,19 +133,25 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
     request = checked(request)
     spec = checkpoints.spec(studio, request.checkpoint)
     results: list[ImageResult] = []
-    with studio.cache.use(spec) as model:
+    with studio.cache.use(spec) as model, ExitStack() as stack:
         family, base = model.family, model.pipeline
         # The folder is the owner's (studio.image.outputs.owner_folder): their own LoRAs are allowed.
         p = plan(studio, request, family, base, Path(folder).name if folder is not None else None)
-        pipe = family.task_pipeline(base, request.task, family.make_scheduler(base, p.scheduler))
+        # Image prompts: maps made and their models pinned (shared cache entries) before anything is drawn.
+        prompts = stack.enter_context(image_prompts.prepared(studio, family, request.image_prompts, request.task,
+                                                             p.width, p.height))
+        p.notes += prompts.notes
+        pipe = family.task_pipeline(base, prompts.task(request.task), family.make_scheduler(base, p.scheduler),
+                                    prompts.components())
         model_name = spec.source if not spec.is_tiny else f"{request.checkpoint or 'default'} ({spec.source})"
-        with model.adapter_state.holding(active_key(p.loras), lambda: switch_to(base, p.loras)):
+        with prompts.holding(model, active_key(p.loras), lambda: prompts.switch(base, pipe, p.loras)):
             for index in range(request.image_number):
                 seed = p.seed + index
-                result = _one_image(studio, pipe, p, seed, index, task, torch)
+                result = _one_image(studio, pipe, p, seed, index, task, torch, prompts)
                 per_image = replace(request, seed=seed, image_number=1).parameters()
                 result.parameters = {"request": per_image, "resolved": _resolved(p, seed, model_name)}
-                a1111 = metadata.a1111_text(p.prompt, p.negative_prompt, a1111_fields(p, seed, Path(model_name).name))
+                fields = {**a1111_fields(p, seed, Path(model_name).name), **prompts.a1111_fields()}
+                a1111 = metadata.a1111_text(p.prompt, p.negative_prompt, fields)
                 result.parameters["a1111"] = a1111
                 if folder is not None:
                     result.path = str(outputs.save_png(folder, result.image, a1111, result.parameters, seed))
@@ -161,7 +169,8 @@ def _resolved(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
     }
 
 
-def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any, torch: Any) -> ImageResult:
+def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any, torch: Any,
+               prompts: Any = None) -> ImageResult:
     family = p.family
     seen = {"steps": 0, "scheduler": ""}
     last_preview = [time.monotonic()]  # the first preview after PREVIEW_SECONDS, not at step 1
@@ -170,6 +179,8 @@ def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any
 
     def on_step(pipeline, step, timestep, tensors):
         seen["steps"] += 1
+        if prompts is not None:
+            prompts.on_step(pipeline, step)  # each image prompt's scale for the next step
         seen["scheduler"] = type(pipeline.scheduler).__name__
         if task is not None:
             preview = None
@@ -192,13 +203,24 @@ def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any
     )
     if family.uses("negative_prompt") or family.guidance_active(p.cfg):
         kwargs["negative_prompt"] = p.negative_prompt or None
-    if p.request.task == "img2img":
+    if p.request.task in ("img2img", "inpaint"):
         start = p.request.init_image.convert("RGB")
         if start.size != (p.width, p.height):
             start = start.resize((p.width, p.height))
         kwargs.update(image=start, strength=p.request.strength)
+        if p.request.task == "inpaint":
+            mask = p.request.mask_image.convert("L")
+            kwargs["mask_image"] = mask if mask.size == start.size else mask.resize(start.size)
         kwargs.pop("width"), kwargs.pop("height")
-    image = studio.cache.run(lambda: pipe(**kwargs).images[0])
+    if prompts is not None:
+        kwargs.update(prompts.call_kwargs())
+
+    def draw():
+        if prompts is not None:
+            prompts.start(pipe, p.steps)  # every call starts from each slot's own weight
+        return pipe(**kwargs).images[0]
+
+    image = studio.cache.run(draw)
     return ImageResult(
         image=image, seed=seed, prompt=p.prompt, negative_prompt=p.negative_prompt, parameters={},
         steps_run=seen["steps"], scheduler_used=seen["scheduler"], notes=list(p.notes),

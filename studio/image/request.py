@@ -14,6 +14,7 @@ from typing import Any
 
 from studio.errors import BadInput
 from studio.image import presets, styles
+from studio.image.image_prompts import slots as image_prompt_slots
 
 MAX_PROMPT_CHARS = 20_000  # far past any text encoder's window; longer is a paste mistake
 MAX_IMAGES = 8
@@ -23,7 +24,7 @@ MAX_STEPS = 150
 MAX_CFG = 30.0
 MAX_SEED = 2**32 - 1  # what torch generators and A1111 seeds accept
 LORA_WEIGHT_RANGE = (-4.0, 4.0)
-TASKS = ("txt2img", "img2img")
+TASKS = ("txt2img", "img2img", "inpaint")
 
 
 @dataclass(frozen=True)
@@ -47,20 +48,26 @@ class ImageRequest:
     task: str = "txt2img"
     init_image: Any = field(default=None, compare=False, repr=False)
     strength: float = 0.5
+    # inpaint (Inpaint, Outpaint): white = repaint, the init image's size (studio.image.edit).
+    mask_image: Any = field(default=None, compare=False, repr=False)
     # The user's own words when the prompt above was expanded into English (kept in metadata).
     original_prompt: str = ""
+    # Image prompts (studio.image.image_prompts): slots of picture, type, weight, stop-at.
+    image_prompts: tuple = field(default=(), compare=False, repr=False)
 
     def parameters(self) -> dict[str, Any]:
         """JSON-safe settings (the image itself is not part of them)."""
-        data = asdict(replace(self, init_image=None))
-        data.pop("init_image")
+        data = asdict(replace(self, init_image=None, mask_image=None, image_prompts=()))
+        data.pop("init_image"), data.pop("mask_image")
         data["styles"] = list(self.styles)
         data["loras"] = [list(pair) for pair in self.loras]
+        # Each slot's type, weight, stop-at and a hash of its picture (not the picture).
+        data["image_prompts"] = [slot.record() for slot in self.image_prompts if hasattr(slot, "record")]
         return data
 
     @classmethod
     def from_parameters(cls, data: dict[str, Any]) -> "ImageRequest":
-        known = {f for f in cls.__dataclass_fields__ if f != "init_image"}
+        known = {f for f in cls.__dataclass_fields__ if f not in ("init_image", "mask_image", "image_prompts")}
         values = {k: v for k, v in data.items() if k in known}
         values["styles"] = tuple(values.get("styles") or ())
         values["loras"] = tuple(tuple(pair) for pair in values.get("loras") or ())
@@ -132,8 +139,10 @@ def checked(request: ImageRequest) -> ImageRequest:
     task = str(request.task)
     if task not in TASKS:
         raise BadInput(f"Task must be one of {', '.join(TASKS)}.")
-    if task == "img2img" and request.init_image is None:
+    if task in ("img2img", "inpaint") and request.init_image is None:
         raise BadInput("Give an image to start from.")
+    if task == "inpaint" and request.mask_image is None:
+        raise BadInput("Give a mask: the part of the image to repaint.")
     size = {}
     for side in ("width", "height"):
         value = getattr(request, side)
@@ -161,6 +170,7 @@ def checked(request: ImageRequest) -> ImageRequest:
         else _number("CFG", request.cfg, 0.0, MAX_CFG),
         scheduler=(str(request.scheduler).strip() or None) if request.scheduler else None,
         strength=_number("Denoise strength", request.strength, 0.01, 1.0),
+        image_prompts=image_prompt_slots.check_slots(request.image_prompts),
     )
 
 

@@ -139,6 +139,80 @@ CATALOG: dict[str, CatalogEntry] = {
             twins={"google-bert/bert-base-uncased": "bert-classifier", "google-bert/bert-base-chinese": "bert-classifier"},
             vram_gb={"google-bert/bert-base-uncased": 1.0, "google-bert/bert-base-chinese": 1.0},
         ),
+        CatalogEntry(
+            name="upscaler",
+            kind="upscaler",
+            default="2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth",
+            description="Super-resolution model read by spandrel (Edit tab: Upscale), as owner/repo/file on the Hub.",
+            twins={"2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth": "esrgan-x4", "2kpr/Real-ESRGAN/RealESRGAN_x2plus.pth": "esrgan-x2"},
+            vram_gb={"2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth": 0.5, "2kpr/Real-ESRGAN/RealESRGAN_x2plus.pth": 0.5},
+            notes={
+                "2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth": (
+                    "Real-ESRGAN x4plus (RRDBNet, 23 blocks, 64 filters; 67 MB fp32), the general-purpose 4x model "
+                    "Fooocus-style upscales start from. BSD-3-Clause."
+                ),
+                "2kpr/Real-ESRGAN/RealESRGAN_x2plus.pth": "Real-ESRGAN x2plus (RRDBNet on a pixel-unshuffled input), 2x. BSD-3-Clause.",
+            },
+        ),
+        # Image prompts (the Image tab's ImagePrompt / PyraCanny / CPDS / FaceSwap slots, SDXL).
+        CatalogEntry(
+            name="controlnet_canny",
+            kind="controlnet",
+            default="diffusers/controlnet-canny-sdxl-1.0",
+            description="Canny-edge ControlNet for SDXL: the PyraCanny image prompt.",
+            twins={"diffusers/controlnet-canny-sdxl-1.0": "sdxl-controlnet-canny"},
+            vram_gb={"diffusers/controlnet-canny-sdxl-1.0": 2.5},
+            notes={"diffusers/controlnet-canny-sdxl-1.0": (
+                "Trained by the diffusers team on SDXL base with canny edges (white lines on black), what the "
+                "pyramid edge map is; 1.25 B parameters, 2.5 GB in fp16. OpenRAIL++."
+            )},
+        ),
+        CatalogEntry(
+            name="controlnet_cpds",
+            kind="controlnet",
+            default="diffusers/controlnet-depth-sdxl-1.0",
+            description="Structure (depth) ControlNet for SDXL: the CPDS image prompt.",
+            twins={"diffusers/controlnet-depth-sdxl-1.0": "sdxl-controlnet-cpds"},
+            vram_gb={"diffusers/controlnet-depth-sdxl-1.0": 2.5},
+            notes={"diffusers/controlnet-depth-sdxl-1.0": (
+                "A CPDS map is a grey structure map (near and bright shapes light, gaps dark), the kind of input a "
+                "depth ControlNet follows; a plain ControlNetModel, so it runs next to the canny one in diffusers' "
+                "multi-ControlNet. 2.5 GB in fp16. OpenRAIL++."
+            )},
+        ),
+        CatalogEntry(
+            name="ip_adapter",
+            kind="ip_adapter",
+            default="h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors",
+            description="IP-Adapter for SDXL (style and content of a picture): the ImagePrompt image prompt.",
+            twins={"h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors": "sdxl-ip-adapter"},
+            vram_gb={"h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors": 0.7},
+            notes={"h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors": (
+                "The SDXL IP-Adapter that reads the ViT-H image encoder (shared with FaceSwap); 698 MB. Apache-2.0."
+            )},
+        ),
+        CatalogEntry(
+            name="ip_adapter_face",
+            kind="ip_adapter",
+            default="h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors",
+            description="Face IP-Adapter for SDXL (a face's identity from a crop): the FaceSwap image prompt.",
+            twins={"h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors": "sdxl-ip-adapter-face"},
+            vram_gb={"h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors": 0.85},
+            notes={"h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors": (
+                "The 'plus face' adapter: a resampler over the ViT-H encoder's patch features of a cropped face, "
+                "16 tokens; 848 MB. Needs no InsightFace model. Apache-2.0."
+            )},
+        ),
+        CatalogEntry(
+            name="image_encoder",
+            kind="image_encoder",
+            default="h94/IP-Adapter",
+            subfolder="models/image_encoder",
+            description="CLIP ViT-H/14 image encoder read by both IP-Adapters (ImagePrompt, FaceSwap).",
+            twins={"h94/IP-Adapter": "clip-vision-h"},
+            vram_gb={"h94/IP-Adapter": 1.3},
+            notes={"h94/IP-Adapter": "OpenCLIP ViT-H/14 vision tower, 632 M parameters, 1.3 GB in fp16. Apache-2.0 (repo)."},
+        ),
         # Face models: ONNX files on the Hub as "owner/repo/file.onnx"; licences in `notes`.
         CatalogEntry(
             name="face_detector",

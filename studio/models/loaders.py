@@ -47,6 +47,10 @@ LOADERS: dict[str, str] = {
     "image_pipeline": "studio.image.loading:load_image_pipeline",
     "captioner": "studio.prompts.describe:load_captioner",
     "onnx": "studio.faces.onnx_model:load_onnx",
+    "controlnet": "studio.image.image_prompts.models:load_controlnet",
+    "ip_adapter": "studio.image.image_prompts.models:load_ip_adapter",
+    "image_encoder": "studio.image.image_prompts.models:load_image_encoder",
+    "upscaler": "studio.image.edit.upscaler:load_upscaler",
 }
 
 

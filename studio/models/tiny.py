@@ -41,6 +41,13 @@ BUILDERS: dict[str, str] = {
     "inswapper": "studio.faces.tiny_twins:build_inswapper",
     "gfpgan": "studio.faces.tiny_twins:build_gfpgan",
     "bert-classifier": "studio.train.tiny_twins:build_bert_classifier",
+    "sdxl-controlnet-canny": "studio.image.image_prompts.twins:build_controlnet_canny",
+    "sdxl-controlnet-cpds": "studio.image.image_prompts.twins:build_controlnet_cpds",
+    "clip-vision-h": "studio.image.image_prompts.twins:build_image_encoder",
+    "sdxl-ip-adapter": "studio.image.image_prompts.twins:build_ip_adapter",
+    "sdxl-ip-adapter-face": "studio.image.image_prompts.twins:build_ip_adapter_face",
+    "esrgan-x4": "studio.image.edit.tiny_twins:build_esrgan_x4",
+    "esrgan-x2": "studio.image.edit.tiny_twins:build_esrgan_x2",
 }
 
 # Re-entrant: a twin may be built from another (a LoRA twin needs its base model's twin).

@@ -55,6 +55,10 @@ class ImageFamily:
     call_extras: dict[str, Any] = field(default_factory=dict)  # fixed keyword arguments of __call__
     lora_modules: tuple[str, ...] = ("unet",)
     guidance_threshold: float = 1.0  # CFG above this runs the negative branch (SDXL: 1)
+    # Image prompt type (ImagePrompt, PyraCanny, CPDS, FaceSwap) -> the catalog entry of the model
+    # that reads it; a type not listed is one this family lacks, and ``image_prompt_note`` says why.
+    image_prompt_models: dict[str, str] = field(default_factory=dict)
+    image_prompt_note: str = ""
 
     def uses(self, control: str) -> bool:
         return control not in self.unused
@@ -103,13 +107,14 @@ class ImageFamily:
 
     # -- per request --
 
-    def task_pipeline(self, base: Any, task: str, scheduler: Any) -> Any:
+    def task_pipeline(self, base: Any, task: str, scheduler: Any, extra: dict[str, Any] | None = None) -> Any:
         """A pipeline for ``task`` over the cached base's modules (no copy), with this
         request's own scheduler: schedulers, and the per-call values a pipeline keeps on
         itself, are per run, so requests never share a pipeline object.
 
         Built straight from the base's components and config values, which is what
-        ``from_pipe`` does too, minus its generic checks: 1 ms instead of ~30 ms a request."""
+        ``from_pipe`` does too, minus its generic checks: 1 ms instead of ~30 ms a request.
+        ``extra``: modules the base does not hold (ControlNets, an image encoder), by name."""
         cls = self.pipeline_class(task)
         accepted = _init_parameters(cls)
         kwargs = {name: module for name, module in base.components.items() if name in accepted}
@@ -117,6 +122,7 @@ class ImageFamily:
             name: value for name, value in base.config.items()
             if name in accepted and name not in kwargs and not name.startswith("_")
         })
+        kwargs.update(extra or {})
         kwargs["scheduler"] = scheduler
         pipe = cls(**kwargs)
         pipe.set_progress_bar_config(disable=True)

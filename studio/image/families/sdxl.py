@@ -14,10 +14,13 @@ SDXL = ImageFamily(
         "txt2img": "StableDiffusionXLPipeline",
         "img2img": "StableDiffusionXLImg2ImgPipeline",
         "inpaint": "StableDiffusionXLInpaintPipeline",
+        "controlnet": "StableDiffusionXLControlNetPipeline",  # txt2img steered by PyraCanny / CPDS
     },
     defaults=FamilyDefaults(steps=30, cfg=7.0, scheduler="DPM++ 2M Karras", width=1024, height=1024, size_multiple=8),
     schedulers=UNET_SCHEDULERS,
     prompt_window=CLIP_WINDOW,
+    image_prompt_models={"ImagePrompt": "ip_adapter", "FaceSwap": "ip_adapter_face",
+                         "PyraCanny": "controlnet_canny", "CPDS": "controlnet_cpds"},
     # A published linear fit from SDXL's 4 latent channels to RGB: previews without a VAE decode.
     latent_rgb=((0.3651, 0.4232, 0.4341), (-0.2533, -0.0042, 0.1068), (0.1076, 0.1111, -0.0362),
                 (-0.3165, -0.2492, -0.2188)),
@@ -36,6 +39,7 @@ SD15 = ImageFamily(
     schedulers=UNET_SCHEDULERS,
     prompt_window=CLIP_WINDOW,
     unused={"performance": "The LCM and Lightning presets are SDXL LoRAs; SD 1.5 uses steps and CFG directly."},
+    image_prompt_note="The image-prompt models here (IP-Adapters, ControlNets) are SDXL ones: pick an SDXL checkpoint.",
     latent_rgb=((0.3512, 0.2297, 0.3227), (0.3250, 0.4974, 0.2350), (-0.2829, 0.1762, 0.2721),
                 (-0.2120, -0.2616, -0.7177)),
 )

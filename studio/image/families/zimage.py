@@ -25,5 +25,10 @@ ZIMAGE = ImageFamily(
     call_extras={"max_sequence_length": 512},
     lora_modules=("transformer",),
     guidance_threshold=0.0,  # flow-matching guidance acts as soon as CFG is above 0
+    image_prompt_note=(
+        "Z-Image Turbo has no IP-Adapter in diffusers (no ImagePrompt or FaceSwap), and its union ControlNet "
+        "pipeline takes no stop-at (control_guidance_end), so PyraCanny and CPDS could not stop as set: "
+        "pick an SDXL checkpoint for image prompts."
+    ),
 )
 

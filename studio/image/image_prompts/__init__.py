@@ -1,0 +1,26 @@
+"""Image prompts (Fooocus's "Input Image -> Image Prompt"): pictures that steer a generation.
+
+``slots`` (what a slot is, its defaults and checks), ``preprocess`` (PyraCanny and CPDS maps,
+the encoder's view, the face crop), ``models`` (cache entries and loaders), ``apply`` (inside
+one generation), ``twins`` (the tiny profile's models). ``preview(studio, image, type)`` is
+what the tab and ``/image_prompt_preview`` show: the picture the model will be given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.image.image_prompts.slots import DEFAULTS, MAX_SLOTS, TYPES, ImagePromptSlot, check_slot, check_slots
+
+__all__ = ["DEFAULTS", "MAX_SLOTS", "TYPES", "ImagePromptSlot", "check_slot", "check_slots", "preview"]
+
+
+def preview(studio: Any, image: Any, kind: str) -> Any:
+    """The map (PyraCanny, CPDS, at the picture's size), the encoder's square view (ImagePrompt)
+    or the largest face's crop (FaceSwap) of ``image``, as a PIL image."""
+    from PIL import Image
+
+    from studio.image.image_prompts import preprocess
+
+    slot = check_slot({"image": image, "type": kind}, 1)
+    return Image.fromarray(preprocess.preview(studio, slot), "RGB")

@@ -1,0 +1,219 @@
+"""Image prompts inside one generation: the models pinned, the maps made, the pipeline
+assembled, the adapters switched on the shared UNet, and the per-step scales.
+
+    with prepared(studio, model, plan) as prompts:      # checks, maps, face crops, models pinned
+        pipe = family.task_pipeline(base, prompts.task(task), scheduler, prompts.components())
+        with prompts.holding(model, lora_key, lambda: prompts.switch(base, pipe, loras)):
+            prompts.start(pipe, steps); pipe(**kwargs, **prompts.call_kwargs(), callback=... prompts.on_step)
+
+- ControlNets (PyraCanny, CPDS) are per call: ``controlnet_conditioning_scale`` is the weight
+  and ``control_guidance_end`` the stop-at; several run through diffusers' multi-ControlNet.
+- IP-Adapters (ImagePrompt, FaceSwap) live in the shared UNet's attention processors once
+  ``load_ip_adapter`` has run, so the adapter set is part of the checkpoint's adapter-gate key
+  (with the LoRAs): a request that wants another set (none included) waits until the model
+  is idle and switches, and a plain request after an image-prompt one unloads them first, so
+  it runs on the untouched UNet. Their scales change during the run (each slot's own stop),
+  which is state of that UNet too: requests with IP-Adapters run one at a time.
+- Scales use diffusers' own IP-Adapter scaling (``set_ip_adapter_scale``), set at the start
+  of every call and after every step: slot i's weight while it acts, 0 after its stop-at.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterator
+
+from studio.errors import BadInput
+from studio.image.image_prompts import preprocess
+from studio.image.image_prompts.slots import CONTROLNET_TYPES, ImagePromptSlot, active_at
+
+_locks: "weakref.WeakKeyDictionary[Any, threading.Lock]" = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _exclusive_lock(model: Any) -> threading.Lock:
+    """One lock per loaded checkpoint, taken by requests whose IP-Adapter scales change per step."""
+    with _locks_guard:
+        return _locks.setdefault(model, threading.Lock())
+
+
+@lru_cache(maxsize=8)
+def _feature_extractor(side: int) -> Any:
+    """The CLIP image processor for an encoder of ``side`` pixels (what load_ip_adapter makes)."""
+    from transformers import CLIPImageProcessor
+
+    return CLIPImageProcessor(size=side, crop_size=side)
+
+
+@dataclass
+class Control:
+    slot: ImagePromptSlot
+    model: Any
+    image: Any  # the map (PIL), at the generation size
+
+
+@dataclass
+class Adapter:
+    slot: ImagePromptSlot
+    source: str  # the adapter's model id: part of the gate key
+    weights: Any  # IPAdapterWeights
+    image: Any  # what the image encoder reads (PIL)
+
+
+@dataclass
+class Prepared:
+    controls: list[Control] = field(default_factory=list)
+    adapters: list[Adapter] = field(default_factory=list)
+    encoder: Any = None
+    notes: list[str] = field(default_factory=list)
+    total: int = 1
+
+    # -- the pipeline --
+
+    def task(self, task: str) -> str:
+        return "controlnet" if self.controls else task
+
+    def components(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.controls:
+            if len(self.controls) == 1:
+                extra["controlnet"] = self.controls[0].model
+            else:
+                from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
+
+                extra["controlnet"] = MultiControlNetModel([c.model for c in self.controls])
+        if self.adapters:
+            extra["image_encoder"] = self.encoder
+            extra["feature_extractor"] = _feature_extractor(int(self.encoder.config.image_size))
+        return extra
+
+    # -- the adapter set on the shared UNet --
+
+    def adapter_key(self, lora_key: tuple) -> tuple:
+        if not self.adapters:
+            return lora_key
+        return lora_key + (("image_prompts",) + tuple(a.source for a in self.adapters),)
+
+    @contextmanager
+    def holding(self, model: Any, lora_key: tuple, switch: Callable[[], None]) -> Iterator[None]:
+        lock = _exclusive_lock(model) if self.adapters else nullcontext()
+        with lock, model.adapter_state.holding(self.adapter_key(lora_key), switch):
+            yield
+
+    def switch(self, base: Any, pipe: Any, loras: list) -> None:
+        """Make this request's adapters the UNet's: every IP-Adapter out, the LoRAs switched,
+        then this request's IP-Adapters in (through the request's pipeline, which holds the
+        image encoder, so the cached base pipeline keeps no reference to one)."""
+        from studio.image.loras import switch_to
+
+        unload(base)
+        switch_to(base, loras)
+        if self.adapters:
+            count = len(self.adapters)
+            pipe.load_ip_adapter([a.weights.state_dicts() for a in self.adapters], subfolder=[None] * count,
+                                 weight_name=[None] * count, image_encoder_folder=None)
+
+    # -- the call --
+
+    def call_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if len(self.controls) == 1:
+            control = self.controls[0]
+            kwargs.update(image=control.image, controlnet_conditioning_scale=control.slot.weight,
+                          control_guidance_end=control.slot.stop_at)
+        elif self.controls:
+            kwargs.update(image=[c.image for c in self.controls],
+                          controlnet_conditioning_scale=[c.slot.weight for c in self.controls],
+                          control_guidance_end=[c.slot.stop_at for c in self.controls])
+        if self.adapters:
+            kwargs["ip_adapter_image"] = [a.image for a in self.adapters]
+        return kwargs
+
+    def scales(self, step: int, total: int) -> list[float]:
+        return [a.slot.weight if active_at(step, total, a.slot.stop_at) else 0.0 for a in self.adapters]
+
+    def start(self, pipe: Any, total: int) -> None:
+        """Every call starts from each slot's weight (a cancelled or finished run left zeros)."""
+        self.total = total
+        if self.adapters:
+            pipe.set_ip_adapter_scale(self.scales(0, total))
+
+    def on_step(self, pipeline: Any, step: int) -> None:
+        """After step ``step``: the scales for the next one (a slot past its stop-at gives 0)."""
+        if self.adapters:
+            total = getattr(pipeline, "num_timesteps", None) or self.total
+            pipeline.set_ip_adapter_scale(self.scales(step + 1, total))
+
+    def a1111_fields(self) -> dict[str, str]:
+        """The A1111 settings line's entry: each slot's type, weight / stop-at and picture hash."""
+        items = [*self.controls, *self.adapters]
+        return {"Image prompts": ", ".join(item.slot.a1111() for item in items)} if items else {}
+
+
+def unload(base: Any) -> None:
+    """Take every IP-Adapter out of the base's UNet (attention processors back to plain ones)."""
+    unet = getattr(base, "unet", None)
+    if unet is not None and getattr(unet.config, "encoder_hid_dim_type", None) == "ip_image_proj":
+        base.unload_ip_adapter()
+
+
+def unsupported(family: Any, kind: str) -> str | None:
+    """Why ``family`` cannot take an image prompt of type ``kind`` (None when it can)."""
+    if kind in family.image_prompt_models:
+        return None
+    return f"{family.label} has no {kind} image prompt. {family.image_prompt_note}".strip()
+
+
+def _to_pil(rgb: Any) -> Any:
+    from PIL import Image
+
+    return Image.fromarray(rgb, "RGB")
+
+
+@contextmanager
+def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int
+             ) -> Iterator[Prepared]:
+    """Everything image prompts add to a generation. Every check, map and face crop is done
+    before any model is pinned, so a bad slot stops the request before anything is drawn."""
+    result = Prepared()
+    active = []
+    for number, slot in enumerate(slots, 1):
+        if slot.weight == 0 or slot.stop_at == 0:
+            why = "weight 0" if slot.weight == 0 else "stop-at 0"
+            result.notes.append(f"Image prompt {number} ({slot.type}) has {why}: it acts on no step, so it was left out.")
+            continue
+        why_not = unsupported(family, slot.type)
+        if why_not:
+            raise BadInput(why_not)
+        active.append((number, slot))
+    if active and task != "txt2img":
+        raise BadInput("Image prompts steer text-to-image generation; clear them for this tool.")
+    made: list[tuple[ImagePromptSlot, Any]] = []
+    for number, slot in active:
+        if slot.type in CONTROLNET_TYPES:
+            made.append((slot, _to_pil(preprocess.control_map(slot.type, preprocess.fit(slot.rgb, width, height)))))
+        elif slot.type == "FaceSwap":
+            made.append((slot, _to_pil(preprocess.largest_face(studio, slot.image, number))))
+        else:
+            made.append((slot, _to_pil(slot.rgb)))
+    with ExitStack() as stack:
+        def pinned(entry: str) -> tuple[Any, str]:
+            spec = studio.spec(entry)
+            return stack.enter_context(studio.cache.use(spec)), spec.source
+
+        for slot, image in made:
+            module, source = pinned(family.image_prompt_models[slot.type])
+            if slot.type in CONTROLNET_TYPES:
+                result.controls.append(Control(slot, module, image))
+            else:
+                result.adapters.append(Adapter(slot, source, module, image))
+        if result.adapters:
+            result.adapters.sort(key=lambda a: a.source)  # one canonical order: the same set, the same key
+            result.encoder, _ = pinned("image_encoder")
+        yield result
+
+

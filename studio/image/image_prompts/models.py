@@ -1,0 +1,96 @@
+"""The image-prompt models as shared cache entries, and their loaders.
+
+ControlNets and the CLIP image encoder are ordinary ``from_pretrained`` models. An
+IP-Adapter is one weight file; its entry is the file's tensors (``IPAdapterWeights``, a
+module so the cache can size and move it), handed to diffusers' ``load_ip_adapter`` as a
+state dict whenever the adapter set of a checkpoint's UNet changes. All of them are
+entries of the one ModelCache, shared by every user and request, apart from the
+checkpoint's own entry: adding or removing a slot never reloads the base pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.errors import BadInput, ModelUnavailable
+
+IP_ADAPTER_SUFFIX = ".safetensors"
+
+
+def load_controlnet(request: Any) -> Any:
+    from diffusers import ControlNetModel
+
+    return ControlNetModel.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
+
+
+def load_image_encoder(request: Any) -> Any:
+    from transformers import CLIPVisionModelWithProjection
+
+    return CLIPVisionModelWithProjection.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
+
+
+def _ip_adapter_file(request: Any) -> Path:
+    """A twin's folder (its one .safetensors), or "owner/repo/path/file.safetensors" on the Hub."""
+    location = Path(request.location)
+    if location.is_dir():
+        files = sorted(location.glob(f"*{IP_ADAPTER_SUFFIX}"))
+        if not files:
+            raise ModelUnavailable(f"{location} holds no IP-Adapter .safetensors file.")
+        return files[0]
+    if location.is_file():
+        return location
+    parts = request.location.split("/")
+    if len(parts) < 3 or not request.location.endswith(IP_ADAPTER_SUFFIX):
+        raise BadInput(f"{request.location!r} is not an IP-Adapter file: give owner/repo/path/file.safetensors.")
+    from huggingface_hub import hf_hub_download
+
+    return Path(hf_hub_download("/".join(parts[:2]), "/".join(parts[2:]), revision=request.revision,
+                                local_files_only=request.local_files_only))
+
+
+def _weights_class():
+    import torch
+
+    class IPAdapterWeights(torch.nn.Module):
+        """An IP-Adapter file's tensors as buffers (moved and sized by the cache), given back in
+        the ``{"image_proj": {...}, "ip_adapter": {...}}`` form ``load_ip_adapter`` takes."""
+
+        def __init__(self, sections: dict[str, dict[str, Any]]):
+            super().__init__()
+            self.names: list[tuple[str, str]] = []
+            for section, tensors in sections.items():
+                for key, tensor in tensors.items():
+                    self.register_buffer(f"t{len(self.names)}", tensor)
+                    self.names.append((section, key))
+
+        def state_dicts(self) -> dict[str, dict[str, Any]]:
+            sections: dict[str, dict[str, Any]] = {"image_proj": {}, "ip_adapter": {}}
+            for index, (section, key) in enumerate(self.names):
+                sections[section][key] = getattr(self, f"t{index}")
+            return sections
+
+        @property
+        def plus(self) -> bool:
+            """A resampler adapter (reads the encoder's hidden states, not its image embedding)."""
+            return "latents" in self.state_dicts()["image_proj"]
+
+    return IPAdapterWeights
+
+
+def load_ip_adapter(request: Any) -> Any:
+    from safetensors import safe_open
+
+    path = _ip_adapter_file(request)
+    sections: dict[str, dict[str, Any]] = {"image_proj": {}, "ip_adapter": {}}
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            for key in handle.keys():
+                section, _, name = key.partition(".")
+                if section in sections:
+                    sections[section][name] = handle.get_tensor(key).to(request.dtype)
+    except Exception as exc:  # safetensors raises its own error types for a damaged header
+        raise ModelUnavailable(f"{path.name} cannot be read as an IP-Adapter ({str(exc).splitlines()[0][:120]}).") from None
+    if not sections["image_proj"] or not sections["ip_adapter"]:
+        raise ModelUnavailable(f"{path.name} is not an IP-Adapter file (no image_proj / ip_adapter weights).")
+    return _weights_class()(sections)
