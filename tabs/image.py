@@ -9,7 +9,8 @@ from typing import Any
 
 import gradio as gr
 
-from studio.image import checkpoints, metadata, outputs, presets, styles
+from studio.errors import StudioError
+from studio.image import checkpoints, image_prompts, metadata, outputs, presets, styles
 from studio.image.generate import generate_images
 from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
@@ -20,6 +21,52 @@ from tabs import owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
+
+
+def _uploaded(value: Any) -> Any:
+    """A picture sent to the API: a file Gradio received (its upload or cache folder), never a
+    path on the server's own disk that a script names."""
+    from pathlib import Path
+
+    from gradio.utils import get_upload_folder
+
+    path = value.get("path") if isinstance(value, dict) else getattr(value, "path", None) or value
+    if not isinstance(path, str) or not path:
+        raise gr.Error("Each image prompt needs its picture: send it with gradio_client's handle_file().",
+                       print_exception=False)
+    resolved = Path(path).resolve()
+    if Path(get_upload_folder()).resolve() not in resolved.parents:
+        raise gr.Error("Image prompt pictures must be uploaded (gradio_client's handle_file()), not named by path.",
+                       print_exception=False)
+    return str(resolved)
+
+
+def _api_slots(slots: Any) -> tuple:
+    """The API's image prompts ([{image, type, weight, stop_at}, ...]) with their uploaded files."""
+    if not slots:
+        return ()
+    if not isinstance(slots, (list, tuple)):
+        slots = [slots]
+    out = []
+    for slot in slots:
+        if isinstance(slot, dict):
+            slot = {**slot, "image": _uploaded(slot.get("image"))}
+        out.append(slot)
+    return tuple(out)
+
+
+def _save_preview(image: Any) -> str:
+    """A preview PNG in Gradio's upload folder (served to this caller, cleaned with Gradio's files)."""
+    import uuid
+    from pathlib import Path
+
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()) / "image_prompt_previews"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.png"
+    image.save(path)
+    return str(path)
 
 
 def _style_choices() -> list[tuple[str, str]]:
@@ -70,6 +117,7 @@ def build(ctx: TabContext) -> None:
         cfg: float | None = None,
         scheduler: str = "",
         expand_into_english: bool = False,
+        image_prompts: list[dict] | None = None,
         request: gr.Request = None,
     ) -> dict:
         """Generate `image_number` images (1-8). styles: names from /styles, applied in order.
@@ -78,12 +126,14 @@ def build(ctx: TabContext) -> None:
         default, a Hub id, or a file in the checkpoints folder. loras: [[file, weight], ...].
         steps 0 / cfg None / scheduler '' follow the preset. expand_into_english: an LLM first
         turns the prompt into an English image prompt (for SDXL; Z-Image reads Chinese).
+        image_prompts: up to 4 slots [{"image": handle_file(...), "type": "ImagePrompt" | "PyraCanny" |
+        "CPDS" | "FaceSwap", "weight": 0-2, "stop_at": 0-1}] (weight / stop_at left out = the type's defaults).
         Returns images with their seeds, final prompts and metadata."""
         image_request = ImageRequest(
             prompt=prompt, negative_prompt=negative_prompt, styles=tuple(styles or ()), performance=performance,
             aspect_ratio=aspect_ratio, image_number=image_number, seed=seed, checkpoint=checkpoint,
             loras=tuple(tuple(pair) for pair in loras or ()), width=width or None, height=height or None,
-            steps=steps or None, cfg=cfg, scheduler=scheduler or None,
+            steps=steps or None, cfg=cfg, scheduler=scheduler or None, image_prompts=_api_slots(image_prompts),
         )
         image_request, notes = expanded(image_request, expand_into_english)
         results = generate_images(studio, image_request, owner.folder_for(ctx, request))
@@ -106,6 +156,13 @@ def build(ctx: TabContext) -> None:
         return replace(image_request, prompt=english, negative_prompt=negative,
                        original_prompt=image_request.prompt), notes
 
+    def image_prompt_preview(image: gr.FileData, type: str = "PyraCanny") -> dict:  # noqa: A002 - the API's word
+        """What an image prompt gives the model: the PyraCanny or CPDS map (the picture's size), the
+        square the image encoder reads (ImagePrompt) or the largest face, cropped (FaceSwap)."""
+        shown = image_prompts.preview(studio, _uploaded(image), type)
+        return {"image": gr.FileData(path=_save_preview(shown)), "width": shown.width, "height": shown.height,
+                "type": image_prompts.slots.type_name(type)}
+
     def list_styles() -> list[dict]:
         """Every style: name, one-line description, prompt template ({prompt} is replaced) and negative."""
         return styles.listing()
@@ -124,6 +181,30 @@ def build(ctx: TabContext) -> None:
                         cancel_button = gr.Button(t("image.cancel"), variant="stop", elem_id="image-cancel")
                 expand_toggle = gr.Checkbox(False, label=t("image.expand"), info=t("image.expand_info"),
                                             elem_id="image-expand")
+                with gr.Accordion(t("image.prompts"), open=False, elem_id="image-prompts"):
+                    gr.Markdown(t("image.prompts_info"))
+                    prompts_note = gr.Markdown(elem_id="image-prompts-note")
+                    prompts_advanced = gr.Checkbox(False, label=t("image.prompts_advanced"),
+                                                   elem_id="image-prompts-advanced")
+                    slot_images, slot_types, slot_weights, slot_stops, slot_maps, slot_says = [], [], [], [], [], []
+                    for i in range(image_prompts.MAX_SLOTS):
+                        first = image_prompts.TYPES[0]
+                        with gr.Row(elem_id=f"image-prompt-{i + 1}"):
+                            slot_images.append(gr.Image(type="filepath", label=f"{t.plain('image.prompt_slot')} {i + 1}",
+                                                        sources=["upload", "clipboard"], height=180, scale=2,
+                                                        elem_id=f"image-prompt-{i + 1}-input"))
+                            with gr.Column(scale=2, min_width=160):
+                                slot_types.append(gr.Radio(list(image_prompts.TYPES), value=first,
+                                                           label=t("image.prompt_type"),
+                                                           elem_id=f"image-prompt-{i + 1}-type"))
+                                stop, weight = image_prompts.DEFAULTS[first]
+                                slot_weights.append(gr.Slider(0, 2, value=weight, step=0.05, label=t("image.prompt_weight"),
+                                                              visible=False, elem_id=f"image-prompt-{i + 1}-weight"))
+                                slot_stops.append(gr.Slider(0, 1, value=stop, step=0.01, label=t("image.prompt_stop"),
+                                                            visible=False, elem_id=f"image-prompt-{i + 1}-stop"))
+                                slot_says.append(gr.Markdown(elem_id=f"image-prompt-{i + 1}-says"))
+                            slot_maps.append(gr.Image(label=t("image.prompt_map"), interactive=False, height=180, scale=2,
+                                                      elem_id=f"image-prompt-{i + 1}-map"))
                 status = gr.Markdown(elem_id="image-status")
                 with gr.Row():
                     preview = gr.Image(label=t("image.preview"), interactive=False, height=256, scale=1,
@@ -190,7 +271,8 @@ def build(ctx: TabContext) -> None:
             "steps": steps, "cfg": cfg, "scheduler": sampler, "width": width, "height": height,
         }
         lora_components = lora_names + lora_weights
-        request_inputs = set(fields.values()) | set(lora_components) | {expand_toggle}
+        slot_components = slot_images + slot_types + slot_weights + slot_stops
+        request_inputs = set(fields.values()) | set(lora_components) | {expand_toggle, prompts_advanced} | set(slot_components)
         cancel_flag = gr.State(None)
         last_results = gr.State([])  # summaries of this run's images, for the details line
 
@@ -202,6 +284,12 @@ def build(ctx: TabContext) -> None:
             data["scheduler"] = data["scheduler"] or None
             data["loras"] = tuple(
                 (values[n], values[w]) for n, w in zip(lora_names, lora_weights) if values[n] not in (None, "", "None")
+            )
+            advanced = values[prompts_advanced]  # off: each type's defaults
+            data["image_prompts"] = tuple(
+                {"image": values[image], "type": values[kind], "weight": values[weight] if advanced else None,
+                 "stop_at": values[stop] if advanced else None}
+                for image, kind, weight, stop in zip(slot_images, slot_types, slot_weights, slot_stops) if values[image]
             )
             return ImageRequest(**data)
 
@@ -360,6 +448,47 @@ def build(ctx: TabContext) -> None:
             trigger(friendly(expand_default), [prompt, checkpoint], expand_toggle,
                     api_visibility="private", show_progress="hidden")
 
+        # --- image prompts: each slot's map next to its picture, the defaults per type ---
+
+        def show_map(image: str | None, kind: str):
+            """The slot's map, or a sentence (no face found...) under it; never an error toast."""
+            if not image:
+                return None, ""
+            try:
+                return image_prompts.preview(studio, image, kind), ""
+            except StudioError as exc:
+                return None, f"> {exc}"
+
+        def type_defaults(kind: str):
+            stop, weight = image_prompts.DEFAULTS.get(kind, (0.5, 1.0))
+            return weight, stop
+
+        for image, kind, weight, stop, shown, says in zip(slot_images, slot_types, slot_weights, slot_stops, slot_maps,
+                                                          slot_says):
+            for trigger in (image.change, kind.change):
+                trigger(friendly(show_map), [image, kind], [shown, says], api_visibility="private",
+                        show_progress="minimal")
+            kind.change(type_defaults, kind, [weight, stop], api_visibility="private", show_progress="hidden")
+
+        def show_advanced(on: bool):
+            return [gr.update(visible=on) for _ in slot_weights + slot_stops]
+
+        prompts_advanced.change(show_advanced, prompts_advanced, slot_weights + slot_stops, api_visibility="private",
+                                show_progress="hidden")
+
+        def prompts_family_note(name: str):
+            family = checkpoints.family_hint(studio, name)
+            if family is None:
+                return ""
+            lacking = [kind for kind in image_prompts.TYPES if kind not in family.image_prompt_models]
+            if not lacking:
+                return ""
+            return f"> {family.label} lacks: {', '.join(lacking)}. {family.image_prompt_note}"
+
+        checkpoint.change(friendly(prompts_family_note), checkpoint, prompts_note, api_visibility="private",
+                          show_progress="hidden")
+
         gr.api(gpu_function(generate_image), api_name="generate_image", **gpu_event(ctx))
+        gr.api(gpu_function(image_prompt_preview), api_name="image_prompt_preview", **gpu_event(ctx))
         gr.api(friendly(list_styles), api_name="styles")
 
