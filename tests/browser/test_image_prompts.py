@@ -1,0 +1,38 @@
+"""Browser: the project's own test picture in two image-prompt slots (PyraCanny and
+ImagePrompt), both maps shown next to the pictures, then a generation that uses them."""
+
+from __future__ import annotations
+
+from studio.faces.samples import draw_faces
+from tests.browser.conftest import assert_no_error_toast, open_tab
+
+
+def test_two_slots_show_their_maps_and_generate(page, tmp_path):
+    picture = tmp_path / "faces.png"
+    draw_faces(seed=4).save(picture)
+    open_tab(page, "Image")
+    page.locator("#image-prompts button").first.click()
+    # Slot 1: PyraCanny (the default type); slot 2: ImagePrompt.
+    page.locator("#image-prompt-1-input input[type=file]").set_input_files(str(picture))
+    page.locator("#image-prompt-1-map img").wait_for(timeout=60_000)
+    page.locator("#image-prompt-2-type").get_by_text("ImagePrompt", exact=True).click()
+    page.locator("#image-prompt-2-input input[type=file]").set_input_files(str(picture))
+    page.locator("#image-prompt-2-map img").wait_for(timeout=60_000)
+    # Advanced shows each slot's weight and stop-at, set to its type's defaults.
+    page.locator("#image-prompts-advanced input").check()
+    page.locator("#image-prompt-2-weight input[type=number]").wait_for()
+    assert page.locator("#image-prompt-2-weight input[type=number]").input_value() == "0.6"
+    assert page.locator("#image-prompt-1-stop input[type=number]").input_value() == "0.5"
+
+    page.locator("#image-prompt textarea").fill("three friends, watercolor")
+    page.locator("#image-advanced button").first.click()
+    for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", 2), ("image-number", 1)):
+        box = page.locator(f"#{elem_id} input[type='number']")
+        box.fill(str(value))
+        box.press("Tab")
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000
+    )
+    assert page.locator("#image-gallery img").count() >= 1
+    assert_no_error_toast(page)
