@@ -10,15 +10,20 @@ from tests.browser.conftest import assert_no_error_toast, open_tab
 STEP = "() => Number(document.querySelector('#train-progress .train-progress')?.dataset.step || 0)"
 
 
-def test_sample_job_loss_plot_and_reload(page):
+def start_sample_job(page, name: str, max_steps: int) -> None:
+    """Pick the sample dataset, name the adapter, and start a short job."""
     open_tab(page, "Train (LoRA)")
     page.locator("#train-sample").click()
     page.wait_for_function("() => document.querySelector('#train-preview')?.innerText.includes('Motivational Coach')")
-    page.locator("#train-adapter-name input, #train-adapter-name textarea").first.fill("browser-coach")
+    page.locator("#train-adapter-name input, #train-adapter-name textarea").first.fill(name)
     page.locator("#train-cutoff input").fill("32")
     page.locator("#train-optimisation").get_by_text("Optimisation").first.click()
-    page.locator("#train-max-steps input").fill("40")
+    page.locator("#train-max-steps input").fill(str(max_steps))
     page.locator("#train-start").click()
+
+
+def test_sample_job_loss_plot_and_reload(page):
+    start_sample_job(page, "browser-coach", 40)
 
     page.wait_for_function(f"() => ({STEP})() >= 2", timeout=180_000)
     first = page.evaluate(STEP)
@@ -42,14 +47,7 @@ def test_sample_job_loss_plot_and_reload(page):
 def test_a_finished_adapter_is_offered_in_the_text_tab(page):
     """Train a few steps on the sample data, then pick the adapter next to the model in the
     Text tab and generate with it: the stats name the adapter."""
-    open_tab(page, "Train (LoRA)")
-    page.locator("#train-sample").click()
-    page.wait_for_function("() => document.querySelector('#train-preview')?.innerText.includes('Motivational Coach')")
-    page.locator("#train-adapter-name input, #train-adapter-name textarea").first.fill("text-coach")
-    page.locator("#train-cutoff input").fill("32")
-    page.locator("#train-optimisation").get_by_text("Optimisation").first.click()
-    page.locator("#train-max-steps input").fill("3")
-    page.locator("#train-start").click()
+    start_sample_job(page, "text-coach", 3)
     page.wait_for_function("() => /text-coach[\\s\\S]*done/.test(document.querySelector('#train-status')?.innerText || '')",
                            timeout=180_000)
 
