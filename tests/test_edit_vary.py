@@ -1,0 +1,44 @@
+"""Vary: Fooocus's denoise numbers, and the denoise deciding how many steps actually run."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from studio.errors import BadInput
+from studio.image.edit import vary, work
+from tests.edit_helpers import array, edit_ctx, picture  # noqa: F401  (fixture)
+
+TEN_STEPS = work.Diffusion(prompt="a quiet street", seed=21, steps=10)
+
+
+@pytest.mark.parametrize("strength,denoise,steps_run", [("subtle", None, 5), ("strong", None, 8), ("subtle", 0.3, 3),
+                                                        ("strong", 1.0, 10)])
+def test_the_denoise_strength_maps_to_the_number_of_steps_actually_run(edit_ctx, strength, denoise, steps_run):
+    image = picture(80, 60)
+    result = vary.vary(edit_ctx, vary.VaryRequest(image, strength=strength, denoise=denoise, diffusion=TEN_STEPS))
+    assert result.steps_run == steps_run == vary.steps_for(10, denoise or vary.STRENGTHS[f"Vary ({strength.title()})"])
+    assert result.image.size == image.size
+
+
+def test_fooocus_numbers_are_the_defaults():
+    assert vary.strength_of("subtle") == vary.STRENGTHS["Vary (Subtle)"] == 0.5
+    assert vary.strength_of("Vary (Strong)") == 0.85
+
+
+def test_same_seed_same_variation_and_metadata_in_the_png(edit_ctx, tmp_path):
+    image = picture(64, 64)
+    first = vary.vary(edit_ctx, vary.VaryRequest(image, "strong", diffusion=TEN_STEPS), tmp_path)
+    again = vary.vary(edit_ctx, vary.VaryRequest(image, "strong", diffusion=TEN_STEPS))
+    assert (array(first.image) == array(again.image)).all()
+    assert not (array(first.image) == array(image)).all()
+    saved = Image.open(first.path).info
+    assert "Denoising strength: 0.85" in saved["parameters"] and "Edit: vary" in saved["parameters"]
+    assert '"tool": "vary"' in saved["studio"]
+
+
+def test_unknown_strength_and_bad_denoise_are_refused(edit_ctx):
+    with pytest.raises(BadInput, match="subtle or strong"):
+        vary.vary(edit_ctx, vary.VaryRequest(picture(), "wild"))
+    with pytest.raises(BadInput, match="between 0.01 and 1"):
+        vary.vary(edit_ctx, vary.VaryRequest(picture(), denoise=3))
