@@ -8,6 +8,8 @@ bare diffusers pipeline call with identical settings on the same model, as a rat
     python benchmarks/image.py --full-size           # GPU: real-size SDXL UNet / Z-Image transformer,
                                                      # random weights, 1024x1024, bf16 (same FLOPs)
     python benchmarks/image.py --check-full-size     # parameter counts of the full-size builds (meta device)
+    python benchmarks/image.py --image-prompts       # one ControlNet slot, one IP-Adapter slot vs the bare
+                                                     # diffusers calls (SDXL twin), and each preprocessor at 1024x1024
 """
 
 from __future__ import annotations
@@ -123,6 +125,76 @@ def bench_family(ctx, name: str, args, folder: Path) -> None:
           f"s/image · ratio {bare_s / studio_s:.3f} · peak extra RAM bare {bare_mb:.0f} MB, studio {studio_mb:.0f} MB")
 
 
+# --- image prompts ----------------------------------------------------------------------------
+
+
+def bench_preprocessors(repeats: int) -> None:
+    import numpy as np
+
+    from studio.faces.samples import draw_faces
+    from studio.image.image_prompts import preprocess
+
+    picture = np.asarray(draw_faces((1024, 1024), ((300, 400), (700, 500)), radius=150, seed=1))
+    for name, fn in (("PyraCanny", preprocess.pyramid_canny), ("CPDS", preprocess.cpds),
+                     ("ImagePrompt view", preprocess.encoder_view)):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            fn(picture)
+            times.append(time.perf_counter() - started)
+        print(f"preprocess {name:16s} 1024x1024 · median {statistics.median(times) * 1000:.0f} ms (min {min(times) * 1000:.0f})")
+
+
+def bench_image_prompts(ctx, args, folder: Path) -> None:
+    """Studio (slot checked, map made, models pinned, adapter gate, per-step scale callback, PNG
+    saved) vs a script's bare call on the same modules: the map made with the same function and
+    passed to the ControlNet pipeline, or the IP-Adapter already loaded and its scale set."""
+    import torch
+
+    from studio.faces.samples import draw_faces
+    from studio.image.image_prompts import apply, preprocess
+    from studio.image.image_prompts.slots import check_slots
+
+    checkpoint, size, steps = FAMILIES["sdxl"], args.size, args.steps or 8
+    picture = draw_faces((size, size), ((size // 2, size // 2),), radius=size // 5, seed=2)
+    # Stop-at 1 for the adapter: diffusers' bare call has no per-adapter stop, so the settings match.
+    cases = {"PyraCanny": {"image": picture, "type": "PyraCanny", "weight": 1.0, "stop_at": 0.5},
+             "ImagePrompt": {"image": picture, "type": "ImagePrompt", "weight": 0.6, "stop_at": 1.0}}
+    spec = checkpoints.spec(ctx, checkpoint)
+    for kind, slot in cases.items():
+        def studio():
+            request = ImageRequest(prompt=PROMPT, checkpoint=checkpoint, width=size, height=size, steps=steps, cfg=7.0,
+                                   seed=1, performance="Speed", image_prompts=(slot,))
+            return Task(lambda task: generate_images(ctx, request, folder, task)).run()[0].image
+
+        studio()  # warm: loads the ControlNet / IP-Adapter and image encoder, switches the UNet's adapters
+        with ctx.cache.use(spec) as model, apply.prepared(ctx, model.family, check_slots([slot]), "txt2img",
+                                                           size, size) as prompts:
+            family, base = model.family, model.pipeline
+            scheduler = family.make_scheduler(base, "DPM++ 2M Karras")
+            pipe = family.task_pipeline(base, prompts.task("txt2img"), scheduler, prompts.components())
+
+            def bare():
+                kwargs = dict(prompt=PROMPT, width=size, height=size, num_inference_steps=steps, guidance_scale=7.0,
+                              generator=torch.Generator("cpu").manual_seed(1))
+                if kind == "PyraCanny":
+                    edges = preprocess.pyramid_canny(preprocess.fit(np.asarray(picture), size, size))
+                    kwargs.update(image=Image.fromarray(edges), controlnet_conditioning_scale=1.0,
+                                  control_guidance_end=0.5)
+                else:
+                    pipe.set_ip_adapter_scale(0.6)  # the adapter is in the UNet since the warm-up call
+                    kwargs["ip_adapter_image"] = [picture]
+                return pipe(**kwargs).images[0]
+
+            import numpy as np
+            from PIL import Image
+
+            bare()
+            (bare_s, _), (studio_s, _) = timed_pair(bare, studio, args.repeats)
+        print(f"image prompt {kind:11s} sdxl {size}x{size} {steps} steps · bare {bare_s:.3f} s/image · studio "
+              f"{studio_s:.3f} s/image · ratio {bare_s / studio_s:.3f}")
+
+
 # --- full size (random weights, no download) --------------------------------------------------
 # The published architecture sizes, built with random weights: the same FLOPs and memory as
 # the real models, so speed can be measured on a lent GPU without the Hub.
@@ -229,6 +301,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", default=".cache/studio")
     parser.add_argument("--full-size", action="store_true")
     parser.add_argument("--check-full-size", action="store_true")
+    parser.add_argument("--image-prompts", action="store_true",
+                        help="one ControlNet slot and one IP-Adapter slot vs bare diffusers, and the preprocessors")
     args = parser.parse_args(argv)
     settings = load_settings(["--profile", "tiny", "--cache-dir", args.cache_dir], env={})
     if args.check_full_size:
@@ -245,6 +319,10 @@ def main(argv=None) -> int:
     else:
         ctx = StudioContext(settings)
     with tempfile.TemporaryDirectory() as folder:
+        if args.image_prompts:
+            bench_image_prompts(ctx, args, Path(folder))
+            bench_preprocessors(args.repeats)
+            return 0
         for name in args.families:
             bench_family(ctx, name, args, Path(folder))
     return 0

@@ -71,6 +71,7 @@ class Prepared:
     encoder: Any = None
     notes: list[str] = field(default_factory=list)
     total: int = 1
+    _set: list[float] = field(default_factory=list)  # the IP-Adapter scales the UNet holds now
 
     # -- the pipeline --
 
@@ -140,13 +141,18 @@ class Prepared:
         """Every call starts from each slot's weight (a cancelled or finished run left zeros)."""
         self.total = total
         if self.adapters:
-            pipe.set_ip_adapter_scale(self.scales(0, total))
+            self._set = self.scales(0, total)
+            pipe.set_ip_adapter_scale(self._set)
 
     def on_step(self, pipeline: Any, step: int) -> None:
-        """After step ``step``: the scales for the next one (a slot past its stop-at gives 0)."""
+        """After step ``step``: the scales for the next one (a slot past its stop-at gives 0).
+        Set only when one changes: diffusers walks every attention layer to set them."""
         if self.adapters:
             total = getattr(pipeline, "num_timesteps", None) or self.total
-            pipeline.set_ip_adapter_scale(self.scales(step + 1, total))
+            wanted = self.scales(step + 1, total)
+            if wanted != self._set:
+                self._set = wanted
+                pipeline.set_ip_adapter_scale(wanted)
 
     def a1111_fields(self) -> dict[str, str]:
         """The A1111 settings line's entry: each slot's type, weight / stop-at and picture hash."""
