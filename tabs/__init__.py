@@ -14,7 +14,7 @@ from tabs.common import TabContext
 from tabs.i18n import Translator
 
 # One module per tab, each exposing build(ctx); shown in this order.
-TAB_MODULES = ("tabs.image", "tabs.faceswap", "tabs.prompt", "tabs.text", "tabs.tokens", "tabs.train", "tabs.models", "tabs.about")
+TAB_MODULES = ("tabs.image", "tabs.edit", "tabs.faceswap", "tabs.prompt", "tabs.text", "tabs.tokens", "tabs.train", "tabs.models", "tabs.about")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 

@@ -58,7 +58,8 @@ def vary(studio: Any, request: VaryRequest, folder: Any = None, task: Any = None
     label = f"varying at denoise {denoise:g}"
     made = work.run(studio, request.diffusion.request("img2img", start, denoise, seed), task, label)
     out = made.image if made.image.size == image.size else made.image.resize(image.size, Image.Resampling.LANCZOS)
-    settings = {"denoise": denoise, "strength": request.strength if request.denoise in (None, "", 0) else "custom",
+    named = request.denoise in (None, "", 0) or denoise == strength_of(request.strength)
+    settings = {"denoise": denoise, "strength": request.strength if named else "custom",
                 "work_size": f"{size[0]}x{size[1]}"}
     notes = [f"Redrawn at {size[0]}×{size[1]} (the model's resolution) with denoise {denoise:g}: "
              f"{made.steps_run} step(s) ran."] + list(made.notes)

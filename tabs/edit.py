@@ -1,0 +1,292 @@
+"""Edit tab: Upscale / Vary, Inpaint and Outpaint, as three sub-tabs of one tab.
+
+One tab, because the three share everything around the picture: the Image tab's model and
+prompt, the progress / preview / Cancel column, and the result, which goes straight into
+another sub-tab (outpaint again, inpaint the outpainted picture, upscale the inpainted one).
+Only components and wiring here: the work is in ``studio.image.edit``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from studio.image import checkpoints
+from studio.image.edit import images, inpaint, outpaint, upscale, upscaler, vary
+from studio.image.edit.work import Diffusion
+from studio.image.request import MAX_STEPS
+from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
+from tabs import owner
+from tabs.common import TabContext, friendly, gpu_event, gpu_function
+
+UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
+DEFAULT_MODE = "Vary (Subtle)"
+
+
+def _path(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get("path")
+    return getattr(value, "path", None) or value
+
+
+def _steps(value: Any) -> Any:
+    return None if value in (None, "", 0) else value
+
+
+def _diffusion(prompt: str, negative_prompt: str, checkpoint: str, seed: Any, steps: Any) -> Diffusion:
+    return Diffusion(prompt=prompt or "", negative_prompt=negative_prompt or "", checkpoint=checkpoint or "",
+                     seed=-1 if seed in (None, "") else seed, steps=_steps(steps))
+
+
+def _answer(result) -> dict:
+    return {"image": gr.FileData(path=result.path), **result.summary()}
+
+
+def _editor_parts(value: Any) -> tuple[Any, list]:
+    """The picture and the brush layers of a gr.ImageEditor value."""
+    if not isinstance(value, dict):
+        return value, []
+    return value.get("background"), [layer for layer in value.get("layers") or [] if layer is not None]
+
+
+def _details(result) -> str:
+    lines = [f"**{result.tool}** · {result.image.width}×{result.image.height}"
+             + (f" · seed {result.seed}" if result.seed is not None else "")
+             + (f" · {result.steps_run} step(s)" if result.steps_run else "")]
+    lines += [f"> {note}" for note in result.notes]
+    return "\n\n".join(lines)
+
+
+def build(ctx: TabContext) -> None:
+    t, studio, settings = ctx.t, ctx.studio, ctx.settings
+    checkpoint_choices = checkpoints.offered(settings)
+    upscaler_choices = upscaler.choices(settings)
+
+    # --- API: self-explaining parameters; the same studio functions as the UI ------------
+
+    def upscale_image(image: gr.FileData, mode: str = upscale.FAST_2X, upscaler_model: str = "",
+                      tile_size: int = 0, tile_overlap: int = upscale.DEFAULT_OVERLAP,
+                      refine_denoise: float = upscale.REFINE_DENOISE, prompt: str = "", negative_prompt: str = "",
+                      checkpoint: str = "", seed: int = -1, steps: int = 0, request: gr.Request = None) -> dict:
+        """Enlarge `image`. mode: 'Upscale (Fast 2×)' (super-resolution only), 'Upscale (1.5×)' or
+        'Upscale (2×)' (then a light redraw at refine_denoise, Fooocus's 0.382). upscaler_model: '' =
+        default, a file in the upscalers folder, or owner/repo/file.pth. tile_size 0 = automatic.
+        The prompt, checkpoint, seed and steps (0 = default) steer the refine. Returns the saved PNG."""
+        upscale_request = upscale.UpscaleRequest(
+            _path(image), mode, upscaler_model, tile_size, tile_overlap, refine_denoise,
+            _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+        )
+        return _answer(upscale.upscale(studio, upscale_request, owner.folder_for(ctx, request)))
+
+    def vary_image(image: gr.FileData, strength: str = "subtle", denoise: float = 0.0, prompt: str = "",
+                   negative_prompt: str = "", checkpoint: str = "", seed: int = -1, steps: int = 0,
+                   request: gr.Request = None) -> dict:
+        """A variation of `image`: strength 'subtle' (denoise 0.5) or 'strong' (0.85), or your own
+        denoise (0 = by strength). Only int(steps × denoise) steps run. Returns the saved PNG."""
+        vary_request = vary.VaryRequest(_path(image), strength, denoise or None,
+                                        _diffusion(prompt, negative_prompt, checkpoint, seed, steps))
+        return _answer(vary.vary(studio, vary_request, owner.folder_for(ctx, request)))
+
+    def inpaint_image(image: gr.FileData, mask: gr.FileData, prompt: str = "", negative_prompt: str = "",
+                      mask_grow: int = inpaint.DEFAULT_GROW, mask_feather: int = inpaint.DEFAULT_FEATHER,
+                      only_masked_area: bool = True, denoise: float = inpaint.DEFAULT_DENOISE,
+                      checkpoint: str = "", seed: int = -1, steps: int = 0, request: gr.Request = None) -> dict:
+        """Repaint the part of `image` that `mask` marks (same size; white, or painted on a
+        transparent layer, = repaint). mask_grow / mask_feather in pixels; only_masked_area: repaint a
+        crop around the mask at the model's resolution. Pixels outside the feathered mask stay as
+        they were. Returns the saved PNG."""
+        inpaint_request = inpaint.InpaintRequest(
+            _path(image), _path(mask), mask_grow, mask_feather, only_masked_area, denoise,
+            _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+        )
+        return _answer(inpaint.inpaint(studio, inpaint_request, owner.folder_for(ctx, request)))
+
+    def outpaint_image(image: gr.FileData, left: float = 0, right: float = 0, top: float = 0, bottom: float = 0,
+                       unit: str = "px", prompt: str = "", negative_prompt: str = "",
+                       seam_feather: int = outpaint.DEFAULT_FEATHER, denoise: float = outpaint.DEFAULT_DENOISE,
+                       checkpoint: str = "", seed: int = -1, steps: int = 0, request: gr.Request = None) -> dict:
+        """Extend `image` by left / right / top / bottom, in unit 'px' or '%' of that side, each
+        rounded up to a multiple of 8 px (16 for Z-Image). The prompt is optional. The original pixels
+        are kept byte for byte; the result can be sent back in to extend again. Returns the saved PNG."""
+        outpaint_request = outpaint.OutpaintRequest(
+            _path(image), left, right, top, bottom, unit, seam_feather, denoise,
+            _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+        )
+        return _answer(outpaint.outpaint(studio, outpaint_request, owner.folder_for(ctx, request)))
+
+    # --- UI ------------------------------------------------------------------------------
+
+    with gr.Tab(t("edit.tab"), id="edit"):
+        gr.Markdown(t("edit.intro"))
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Tabs() as edit_tabs:
+                    with gr.Tab(t("edit.upscale_tab"), id="edit-upscale"):
+                        uov_image = gr.Image(label=t("edit.image"), type="filepath", height=360,
+                                             elem_id="edit-upscale-image")
+                        uov_mode = gr.Radio(UPSCALE_OR_VARY, value=DEFAULT_MODE, label=t("edit.mode"),
+                                            info=t("edit.mode_info"), elem_id="edit-upscale-mode")
+                        with gr.Accordion(t("edit.advanced"), open=False):
+                            upscaler_pick = gr.Dropdown(upscaler_choices, value=upscaler_choices[0],
+                                                        allow_custom_value=True, label=t("edit.upscaler"),
+                                                        info=t("edit.upscaler_info"), elem_id="edit-upscaler")
+                            with gr.Row():
+                                tile_size = gr.Number(0, precision=0, minimum=0, label=t("edit.tile_size"))
+                                tile_overlap = gr.Number(upscale.DEFAULT_OVERLAP, precision=0, minimum=0,
+                                                         maximum=upscale.MAX_OVERLAP, label=t("edit.tile_overlap"))
+                            with gr.Row():
+                                refine_denoise = gr.Slider(0.01, 1, value=upscale.REFINE_DENOISE, step=0.001,
+                                                           label=t("edit.refine_denoise"))
+                                subtle = gr.Slider(0.01, 1, value=vary.STRENGTHS["Vary (Subtle)"], step=0.01,
+                                                   label=t("edit.subtle_denoise"))
+                                strong = gr.Slider(0.01, 1, value=vary.STRENGTHS["Vary (Strong)"], step=0.01,
+                                                   label=t("edit.strong_denoise"))
+                        uov_button = gr.Button(t("edit.run_upscale"), variant="primary", elem_id="edit-upscale-run")
+                    with gr.Tab(t("edit.inpaint_tab"), id="edit-inpaint"):
+                        editor = gr.ImageEditor(label=t("edit.editor"), type="pil", height=420, sources=["upload", "clipboard"],
+                                                brush=gr.Brush(colors=["#ffffff"], default_size=24, color_mode="fixed"),
+                                                transforms=(), layers=False, elem_id="edit-inpaint-editor")
+                        mask_file = gr.Image(label=t("edit.mask_file"), type="filepath", height=140,
+                                             elem_id="edit-inpaint-mask")
+                        with gr.Row():
+                            mask_grow = gr.Slider(0, 64, value=inpaint.DEFAULT_GROW, step=1, label=t("edit.mask_grow"))
+                            mask_feather = gr.Slider(0, 64, value=inpaint.DEFAULT_FEATHER, step=1,
+                                                     label=t("edit.mask_feather"))
+                        with gr.Row():
+                            only_masked = gr.Checkbox(True, label=t("edit.only_masked"), info=t("edit.only_masked_info"))
+                            inpaint_denoise = gr.Slider(0.01, 1, value=inpaint.DEFAULT_DENOISE, step=0.01,
+                                                        label=t("edit.inpaint_denoise"))
+                        inpaint_button = gr.Button(t("edit.run_inpaint"), variant="primary", elem_id="edit-inpaint-run")
+                    with gr.Tab(t("edit.outpaint_tab"), id="edit-outpaint"):
+                        out_image = gr.Image(label=t("edit.image"), type="filepath", height=360,
+                                             elem_id="edit-outpaint-image")
+                        with gr.Row():
+                            sides = {
+                                side: gr.Number(0, minimum=0, label=t(f"edit.{side}"), elem_id=f"edit-outpaint-{side}")
+                                for side in outpaint.SIDES
+                            }
+                        with gr.Row():
+                            unit = gr.Radio([("px", "px"), ("%", "%")], value="px", label=t("edit.unit"),
+                                            info=t("edit.unit_info"), elem_id="edit-outpaint-unit")
+                            seam_feather = gr.Slider(0, outpaint.MAX_FEATHER, value=outpaint.DEFAULT_FEATHER, step=1,
+                                                     label=t("edit.seam_feather"))
+                            out_denoise = gr.Slider(0.01, 1, value=outpaint.DEFAULT_DENOISE, step=0.01,
+                                                    label=t("edit.outpaint_denoise"))
+                        outpaint_button = gr.Button(t("edit.run_outpaint"), variant="primary",
+                                                    elem_id="edit-outpaint-run")
+                with gr.Accordion(t("edit.advanced") + " · " + t.plain("edit.checkpoint"), open=True):
+                    prompt = gr.Textbox(label=t("edit.prompt"), placeholder=t.plain("edit.prompt_placeholder"),
+                                        lines=2, elem_id="edit-prompt")
+                    negative = gr.Textbox(label=t("edit.negative"), lines=1, elem_id="edit-negative")
+                    with gr.Row():
+                        checkpoint = gr.Dropdown(checkpoint_choices, value=checkpoint_choices[0], allow_custom_value=True,
+                                                 label=t("edit.checkpoint"), info=t("edit.checkpoint_info"), scale=3,
+                                                 elem_id="edit-checkpoint")
+                        seed = gr.Number(-1, precision=0, label=t("edit.seed"), scale=1, elem_id="edit-seed")
+                        steps = gr.Number(None, precision=0, minimum=0, maximum=MAX_STEPS, label=t("edit.steps"),
+                                          scale=1, elem_id="edit-steps")
+            with gr.Column(scale=2):
+                cancel_button = gr.Button(t("edit.cancel"), variant="stop", elem_id="edit-cancel")
+                status = gr.Markdown(elem_id="edit-status")
+                preview = gr.Image(label=t("edit.preview"), interactive=False, height=200, elem_id="edit-preview")
+                result_view = gr.Image(label=t("edit.result"), interactive=False, type="filepath", height=360,
+                                       elem_id="edit-result")
+                details = gr.Markdown(elem_id="edit-details")
+                result_path = gr.State(None)
+                extend_again = gr.Button(t("edit.extend_again"), elem_id="edit-extend-again")
+                ctx.send_to.source(t("edit.send_picker"), t("edit.send"), result_path, "edit")
+
+        ctx.send_to.register("edit-upscale", t.plain("edit.send_upscale"), uov_image, "edit",
+                             inner=((edit_tabs, "edit-upscale"),))
+        ctx.send_to.register("edit-inpaint", t.plain("edit.send_inpaint"), editor, "edit",
+                             inner=((edit_tabs, "edit-inpaint"),))
+        ctx.send_to.register("edit-outpaint", t.plain("edit.send_outpaint"), out_image, "edit",
+                             inner=((edit_tabs, "edit-outpaint"),))
+
+        cancel_flag = gr.State(None)
+        shared = [prompt, negative, checkpoint, seed, steps, ctx.browser_id]
+        run_outputs = [cancel_flag, status, preview, result_view, details, result_path]
+
+        def stream(work, folder):
+            """Run ``work(folder, task)`` as a Task: progress, previews, Cancel, then the result."""
+            flag = CancelFlag()
+            task = Task(lambda task: work(folder, task), "studio-edit", flag)
+            yield {cancel_flag: flag, status: "Starting…", details: ""}
+            try:
+                for event in task.events():
+                    if isinstance(event, Progress):
+                        update = {status: f"{event.label} · {event.step} / {event.total}"}
+                        if event.preview is not None:
+                            update[preview] = event.preview
+                        yield update
+                    elif isinstance(event, Finished):
+                        result = event.value
+                        yield {status: f"Done: {result.image.width}×{result.image.height}, saved.",
+                               result_view: result.path, details: _details(result), result_path: result.path,
+                               preview: None}
+            except Cancelled:
+                yield {status: "Cancelled: nothing was saved."}
+
+        def diffusion_of(values: dict) -> Diffusion:
+            return _diffusion(values[prompt], values[negative], values[checkpoint], values[seed], values[steps])
+
+        def ui_upscale_or_vary(values: dict, request: gr.Request = None):
+            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
+            picked = values[uov_mode]
+            if picked in vary.STRENGTHS:
+                denoise = values[subtle] if picked == "Vary (Subtle)" else values[strong]
+                job = vary.VaryRequest(values[uov_image], picked, denoise, diffusion_of(values))
+                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder)
+                return
+            job = upscale.UpscaleRequest(values[uov_image], picked, values[upscaler_pick], int(values[tile_size] or 0),
+                                         int(values[tile_overlap] or 0), values[refine_denoise], diffusion_of(values))
+            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder)
+
+        def ui_inpaint(values: dict, request: gr.Request = None):
+            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
+            picture, layers = _editor_parts(values[editor])
+            if picture is None:
+                raise gr.Error("The image to inpaint is missing: upload a picture or send one from another tab.",
+                               print_exception=False)
+            if values[mask_file]:
+                mask = values[mask_file]
+            else:
+                mask = images.mask_from_layers(picture.size, layers)
+            job = inpaint.InpaintRequest(picture, mask, values[mask_grow], values[mask_feather], values[only_masked],
+                                         values[inpaint_denoise], diffusion_of(values))
+            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder)
+
+        def ui_outpaint(values: dict, request: gr.Request = None):
+            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
+            job = outpaint.OutpaintRequest(values[out_image], *(values[sides[s]] for s in outpaint.SIDES), values[unit],
+                                           values[seam_feather], values[out_denoise], diffusion_of(values))
+            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder)
+
+        events = []
+        for button, fn, inputs in (
+            (uov_button, ui_upscale_or_vary, [uov_image, uov_mode, upscaler_pick, tile_size, tile_overlap,
+                                              refine_denoise, subtle, strong]),
+            (inpaint_button, ui_inpaint, [editor, mask_file, mask_grow, mask_feather, only_masked, inpaint_denoise]),
+            (outpaint_button, ui_outpaint, [out_image, unit, seam_feather, out_denoise, *sides.values()]),
+        ):
+            events.append(button.click(gpu_function(fn), set(inputs + shared), run_outputs, api_visibility="private",
+                                       show_progress="minimal", **gpu_event(ctx)))
+
+        def ui_cancel(flag):
+            if flag is not None:
+                flag.set()
+            return "Cancelling at the next step…"
+
+        cancel_button.click(ui_cancel, cancel_flag, status, cancels=events, api_visibility="private")
+
+        def extend(path: str | None, request: gr.Request = None):
+            if not path:
+                raise gr.Error(t.for_request(request)("send.nothing"), print_exception=False)
+            return path, gr.Tabs(selected="edit-outpaint")
+
+        extend_again.click(extend, result_path, [out_image, edit_tabs], api_visibility="private")
+
+        gr.api(gpu_function(upscale_image), api_name="upscale", **gpu_event(ctx))
+        gr.api(gpu_function(vary_image), api_name="vary", **gpu_event(ctx))
+        gr.api(gpu_function(inpaint_image), api_name="inpaint", **gpu_event(ctx))
+        gr.api(gpu_function(outpaint_image), api_name="outpaint", **gpu_event(ctx))
