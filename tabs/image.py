@@ -92,6 +92,11 @@ def _details_markdown(result_summary: dict[str, Any]) -> str:
         lines.append(f"**Negative:** {resolved['negative_prompt']}")
     if resolved.get("loras"):
         lines.append("**LoRAs:** " + ", ".join(f"{name} ({weight:g})" for name, weight in resolved["loras"]))
+    slots = (result_summary.get("request") or {}).get("image_prompts") or []
+    if slots:
+        lines.append("**Image prompts:** " + ", ".join(
+            f"{s['type']} (weight {s['weight']:g}, stop at {s['stop_at']:g}, picture #{(s.get('image_sha256') or '')[:8]})"
+            for s in slots))
     return "\n\n".join(lines)
 
 

@@ -12,12 +12,18 @@ def test_two_slots_show_their_maps_and_generate(page, tmp_path):
     draw_faces(seed=4).save(picture)
     open_tab(page, "Image")
     page.locator("#image-prompts button").first.click()
-    # Slot 1: PyraCanny (the default type); slot 2: ImagePrompt.
+    # Slot 1: PyraCanny; slot 2: ImagePrompt (the default type).
+    page.locator("#image-prompt-1-type").get_by_text("PyraCanny", exact=True).click()
     page.locator("#image-prompt-1-input input[type=file]").set_input_files(str(picture))
     page.locator("#image-prompt-1-map img").wait_for(timeout=60_000)
-    page.locator("#image-prompt-2-type").get_by_text("ImagePrompt", exact=True).click()
     page.locator("#image-prompt-2-input input[type=file]").set_input_files(str(picture))
     page.locator("#image-prompt-2-map img").wait_for(timeout=60_000)
+    # Each map is what that type gives the model: the edge map at the picture's size (640×320),
+    # the encoder's 224×224 square.
+    size = "(sel) => { const i = document.querySelector(sel); return i && i.complete ? [i.naturalWidth, i.naturalHeight] : null; }"
+    page.wait_for_function(f"() => ({size})('#image-prompt-1-map img')?.[0] === 640")
+    assert page.evaluate(f"() => ({size})('#image-prompt-1-map img')") == [640, 320]
+    page.wait_for_function(f"() => ({size})('#image-prompt-2-map img')?.[0] === 224")
     # Advanced shows each slot's weight and stop-at, set to its type's defaults.
     page.locator("#image-prompts-advanced input").check()
     page.locator("#image-prompt-2-weight input[type=number]").wait_for()
@@ -35,4 +41,7 @@ def test_two_slots_show_their_maps_and_generate(page, tmp_path):
         "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000
     )
     assert page.locator("#image-gallery img").count() >= 1
+    # The result says which pictures steered it, with their settings.
+    details = page.locator("#image-details").inner_text()
+    assert "PyraCanny (weight 1, stop at 0.5" in details and "ImagePrompt (weight 0.6, stop at 0.5" in details
     assert_no_error_toast(page)
