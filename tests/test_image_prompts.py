@@ -198,28 +198,35 @@ def test_the_shared_unet_comes_back_clean_after_image_prompts(image_ctx):
     assert not any(hasattr(p, "scale") for p in unet.attn_processors.values())
 
 
-def test_two_users_at_once_never_see_each_others_adapters(image_ctx):
-    plain = pixels(run(image_ctx, steps=6))
-    steered = pixels(run(image_ctx, steps=6, prompts=[{"image": FACE, "type": "ImagePrompt", "weight": 1.5}]))
-    found: dict[str, list] = {"plain": [], "steered": []}
+def test_users_at_once_never_see_each_others_adapters(image_ctx):
+    """Three students on one checkpoint at once: no adapters; an ImagePrompt; a FaceSwap with a
+    LoRA. Each gets exactly the pixels it gets alone."""
+    lora = (("people/style.safetensors", 0.8),)
+    users = {
+        "plain": dict(prompts=[]),
+        "image prompt": dict(prompts=[{"image": FACE, "type": "ImagePrompt", "weight": 1.5}]),
+        "face and lora": dict(prompts=[{"image": FACE, "type": "FaceSwap"}], loras=lora),
+    }
+    alone = {name: pixels(run(image_ctx, steps=6, **fields)) for name, fields in users.items()}
+    assert len({a.tobytes() for a in alone.values()}) == 3
+    found: dict[str, list] = {name: [] for name in users}
     errors: list[BaseException] = []
 
-    def user(name, prompts):
+    def user(name):
         try:
             for _ in range(3):
-                found[name].append(pixels(run(image_ctx, steps=6, prompts=prompts)))
+                found[name].append(pixels(run(image_ctx, steps=6, **users[name])))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=user, args=("plain", [])),
-               threading.Thread(target=user, args=("steered", [{"image": FACE, "type": "ImagePrompt", "weight": 1.5}]))]
+    threads = [threading.Thread(target=user, args=(name,)) for name in users]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=300)
+        thread.join(timeout=600)
     assert not errors
-    assert all(np.array_equal(p, plain) for p in found["plain"]) and len(found["plain"]) == 3
-    assert all(np.array_equal(s, steered) for s in found["steered"]) and len(found["steered"]) == 3
+    for name in users:
+        assert len(found[name]) == 3 and all(np.array_equal(f, alone[name]) for f in found[name]), name
 
 
 def test_adding_then_removing_a_slot_loads_the_base_checkpoint_once(image_ctx):
