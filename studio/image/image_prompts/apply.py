@@ -1,10 +1,11 @@
 """Image prompts inside one generation: the models pinned, the maps made, the pipeline
 assembled, the adapters switched on the shared UNet, and the per-step scales.
 
-    with prepared(studio, model, plan) as prompts:      # checks, maps, face crops, models pinned
+    with prepared(studio, family, request.image_prompts, task, width, height) as prompts:  # maps, crops, pins
         pipe = family.task_pipeline(base, prompts.task(task), scheduler, prompts.components())
         with prompts.holding(model, lora_key, lambda: prompts.switch(base, pipe, loras)):
-            prompts.start(pipe, steps); pipe(**kwargs, **prompts.call_kwargs(), callback=... prompts.on_step)
+            prompts.start(pipe, steps)  # then pipe(**kwargs, **prompts.call_kwargs()), whose step
+                                        # callback calls prompts.on_step(pipeline, step)
 
 - ControlNets (PyraCanny, CPDS) are per call: ``controlnet_conditioning_scale`` is the weight
   and ``control_guidance_end`` the stop-at; several run through diffusers' multi-ControlNet.
@@ -15,7 +16,8 @@ assembled, the adapters switched on the shared UNet, and the per-step scales.
   it runs on the untouched UNet. Their scales change during the run (each slot's own stop),
   which is state of that UNet too: requests with IP-Adapters run one at a time.
 - Scales use diffusers' own IP-Adapter scaling (``set_ip_adapter_scale``), set at the start
-  of every call and after every step: slot i's weight while it acts, 0 after its stop-at.
+  of every call and again after the step where a slot passes its stop-at: slot i's weight
+  while it acts, 0 after.
 """
 
 from __future__ import annotations
