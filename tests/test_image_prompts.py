@@ -188,12 +188,16 @@ def test_two_controlnets_at_once_through_multi_controlnet(image_ctx):
     assert not np.array_equal(pixels(one), pixels(two))
 
 
-def test_the_shared_unet_comes_back_clean_after_image_prompts(image_ctx):
-    plain = run(image_ctx)
-    run(image_ctx, prompts=[{"image": FACE, "type": "ImagePrompt"}, {"image": FACE, "type": "FaceSwap"}])
-    after = run(image_ctx)
+@pytest.mark.parametrize("checkpoint", ["stabilityai/stable-diffusion-xl-base-1.0",
+                                        "stable-diffusion-v1-5/stable-diffusion-v1-5"])
+def test_all_four_at_once_then_the_shared_unet_comes_back_clean(image_ctx, checkpoint):
+    plain = run(image_ctx, checkpoint=checkpoint)
+    steered = run(image_ctx, checkpoint=checkpoint, prompts=[
+        {"image": FACE, "type": kind} for kind in ("ImagePrompt", "PyraCanny", "CPDS", "FaceSwap")])
+    assert not np.array_equal(pixels(steered), pixels(plain))
+    after = run(image_ctx, checkpoint=checkpoint)
     assert np.array_equal(pixels(after), pixels(plain))
-    unet = image_ctx.cache.get(image_ctx.spec("image")).pipeline.unet
+    unet = image_ctx.cache.get(image_ctx.spec("image", checkpoint)).pipeline.unet
     assert unet.encoder_hid_proj is None
     assert not any(hasattr(p, "scale") for p in unet.attn_processors.values())
 

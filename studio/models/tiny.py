@@ -46,6 +46,10 @@ BUILDERS: dict[str, str] = {
     "clip-vision-h": "studio.image.image_prompts.twins:build_image_encoder",
     "sdxl-ip-adapter": "studio.image.image_prompts.twins:build_ip_adapter",
     "sdxl-ip-adapter-face": "studio.image.image_prompts.twins:build_ip_adapter_face",
+    "sd15-controlnet-canny": "studio.image.image_prompts.twins:build_sd15_controlnet_canny",
+    "sd15-controlnet-cpds": "studio.image.image_prompts.twins:build_sd15_controlnet_cpds",
+    "sd15-ip-adapter": "studio.image.image_prompts.twins:build_sd15_ip_adapter",
+    "sd15-ip-adapter-face": "studio.image.image_prompts.twins:build_sd15_ip_adapter_face",
     "esrgan-x4": "studio.image.edit.tiny_twins:build_esrgan_x4",
     "esrgan-x2": "studio.image.edit.tiny_twins:build_esrgan_x2",
 }

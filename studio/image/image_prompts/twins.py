@@ -1,5 +1,5 @@
-"""Tiny twins of the image-prompt models, sized for the tiny SDXL twin's UNet and built with
-the real classes and file layouts, so every image-prompt path runs offline:
+"""Tiny twins of the image-prompt models, sized for the tiny SDXL and SD 1.5 twins' UNets and
+built with the real classes and file layouts, so every image-prompt path runs offline:
 
 - a ControlNet made by ``ControlNetModel.from_unet`` from the tiny UNet (its zero-initialised
   output convolutions given random weights, so it visibly steers, as a trained one does),
@@ -27,19 +27,19 @@ PLUS_HEAD_DIM = 64  # diffusers reads heads as to_q rows / 64
 FF_MULT = 4
 
 
-def _tiny_unet(folder: Path):
+def _tiny_unet(folder: Path, base: str):
     from diffusers import UNet2DConditionModel
 
     from studio.models import tiny
 
-    return UNet2DConditionModel.from_pretrained(tiny.ensure_built("sdxl", folder.parent), subfolder="unet")
+    return UNet2DConditionModel.from_pretrained(tiny.ensure_built(base, folder.parent), subfolder="unet")
 
 
-def _controlnet(folder: Path, seed: int) -> None:
+def _controlnet(folder: Path, seed: int, base: str = "sdxl") -> None:
     import torch
     from diffusers import ControlNetModel
 
-    unet = _tiny_unet(folder)
+    unet = _tiny_unet(folder, base)
     torch.manual_seed(seed)
     net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(8, 16, 16, 32))
     with torch.no_grad():
@@ -58,6 +58,16 @@ def build_controlnet_canny(folder: Path) -> None:
 def build_controlnet_cpds(folder: Path) -> None:
     """Stands in for diffusers/controlnet-depth-sdxl-1.0 (what CPDS maps are fed to)."""
     _controlnet(folder, seed=22)
+
+
+def build_sd15_controlnet_canny(folder: Path) -> None:
+    """Stands in for lllyasviel/control_v11p_sd15_canny."""
+    _controlnet(folder, seed=31, base="sd15")
+
+
+def build_sd15_controlnet_cpds(folder: Path) -> None:
+    """Stands in for lllyasviel/control_v11f1p_sd15_depth."""
+    _controlnet(folder, seed=32, base="sd15")
 
 
 def build_image_encoder(folder: Path) -> None:
@@ -136,11 +146,11 @@ def _resampler(cross: int, generator) -> dict:
     return {f"image_proj.{key}": value for key, value in state.items()}
 
 
-def _ip_adapter(folder: Path, seed: int, plus: bool) -> None:
+def _ip_adapter(folder: Path, seed: int, plus: bool, base: str = "sdxl") -> None:
     import torch
     from safetensors.torch import save_file
 
-    unet = _tiny_unet(folder)
+    unet = _tiny_unet(folder, base)
     generator = torch.Generator().manual_seed(seed)
     cross = unet.config.cross_attention_dim
     tensors = (_resampler(cross, generator) if plus else _plain_projection(cross, generator))
@@ -157,3 +167,13 @@ def build_ip_adapter(folder: Path) -> None:
 def build_ip_adapter_face(folder: Path) -> None:
     """Stands in for h94/IP-Adapter sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors."""
     _ip_adapter(folder, seed=25, plus=True)
+
+
+def build_sd15_ip_adapter(folder: Path) -> None:
+    """Stands in for h94/IP-Adapter models/ip-adapter_sd15.safetensors."""
+    _ip_adapter(folder, seed=33, plus=False, base="sd15")
+
+
+def build_sd15_ip_adapter_face(folder: Path) -> None:
+    """Stands in for h94/IP-Adapter models/ip-adapter-plus-face_sd15.safetensors."""
+    _ip_adapter(folder, seed=34, plus=True, base="sd15")
