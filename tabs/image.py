@@ -493,6 +493,11 @@ def build(ctx: TabContext) -> None:
         checkpoint.change(friendly(prompts_family_note), checkpoint, prompts_note, api_visibility="private",
                           show_progress="hidden")
 
+        def prompts_note_on_load(_browser_id: str):
+            return prompts_family_note(checkpoint_choices[0])
+
+        ctx.after_load.append((friendly(prompts_note_on_load), [prompts_note]))
+
         gr.api(gpu_function(generate_image), api_name="generate_image", **gpu_event(ctx))
         gr.api(gpu_function(image_prompt_preview), api_name="image_prompt_preview", **gpu_event(ctx))
         gr.api(friendly(list_styles), api_name="styles")
