@@ -10,6 +10,7 @@ checkpoint's own entry: adding or removing a slot never reloads the base pipelin
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,9 @@ def _ip_adapter_file(request: Any) -> Path:
                                 local_files_only=request.local_files_only))
 
 
+@lru_cache(maxsize=None)
 def _weights_class():
+    """Defined on first use (torch is imported only then), once."""
     import torch
 
     class IPAdapterWeights(torch.nn.Module):
