@@ -144,7 +144,7 @@ def build(ctx: TabContext) -> None:
                         uov_button = gr.Button(t("edit.run_upscale"), variant="primary", elem_id="edit-upscale-run")
                     with gr.Tab(t("edit.inpaint_tab"), id="edit-inpaint"):
                         editor = gr.ImageEditor(label=t("edit.editor"), type="pil", height=420, sources=["upload", "clipboard"],
-                                                brush=gr.Brush(colors=["#ffffff"], default_size=24, color_mode="fixed"),
+                                                brush=gr.Brush(colors=[("#ff00c8", 0.6)], default_size=24, color_mode="fixed"),
                                                 transforms=(), layers=False, elem_id="edit-inpaint-editor")
                         mask_file = gr.Image(label=t("edit.mask_file"), type="filepath", height=140,
                                              elem_id="edit-inpaint-mask")
