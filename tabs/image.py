@@ -51,6 +51,8 @@ def _api_slots(slots: Any) -> tuple:
     for slot in slots:
         if isinstance(slot, dict):
             slot = {**slot, "image": _uploaded(slot.get("image"))}
+        elif isinstance(slot, (list, tuple)) and slot:  # [image, type, weight, stop_at]
+            slot = [_uploaded(slot[0]), *slot[1:]]
         out.append(slot)
     return tuple(out)
 

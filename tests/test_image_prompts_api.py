@@ -57,6 +57,14 @@ def test_bad_image_prompts_come_back_as_sentences(api, face_png, slot, message):
                     image_prompts=[{"image": handle_file(face_png), **slot}])
 
 
+def test_a_server_path_is_refused_in_the_list_form_too(api, face_png):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="must be uploaded"):
+        api.predict(prompt="x", steps=1, width=256, height=256, api_name="/generate_image",
+                    image_prompts=[[face_png, "PyraCanny", 1.0, 0.5]])
+
+
 def test_a_picture_without_a_face_is_refused_for_faceswap(api, tmp_path):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
