@@ -27,8 +27,8 @@ ZIMAGE = ImageFamily(
     guidance_threshold=0.0,  # flow-matching guidance acts as soon as CFG is above 0
     image_prompt_note=(
         "Z-Image Turbo has no IP-Adapter in diffusers (no ImagePrompt or FaceSwap), and its union ControlNet "
-        "pipeline takes no stop-at (control_guidance_end), so PyraCanny and CPDS could not stop as set: "
-        "pick an SDXL checkpoint for image prompts."
+        "pipeline takes one control image and no stop-at (control_guidance_end), so PyraCanny and CPDS could "
+        "not stop as set: pick an SDXL or SD 1.5 checkpoint for image prompts."
     ),
 )
 
