@@ -7,11 +7,12 @@ Only components and wiring here: the work is in ``studio.image.edit``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from studio.image import checkpoints
+from studio.image import checkpoints, outputs
 from studio.image.edit import images, inpaint, outpaint, upscale, upscaler, vary
 from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
@@ -285,6 +286,30 @@ def build(ctx: TabContext) -> None:
             return path, gr.Tabs(selected="edit-outpaint")
 
         extend_again.click(extend, result_path, [out_image, edit_tabs], api_visibility="private")
+
+        def made_with(value: Any, current_prompt: str, current_negative: str):
+            """A picture made here (or by any A1111-style tool) brings its model and prompts along:
+            the edit then redraws with the checkpoint it was made with (already in the cache)."""
+            path = _path(value)
+            if not path or not str(path).lower().endswith(".png"):
+                return gr.update(), gr.update(), gr.update()
+            try:
+                found = outputs.read_request(Path(path))
+            except Exception:  # no metadata, or a damaged file: the edit's own settings stay
+                return gr.update(), gr.update(), gr.update()
+            checkpoint_update = gr.update()
+            if found.get("checkpoint") in checkpoints.offered(settings):
+                checkpoint_update = gr.update(value=found["checkpoint"])
+            elif "checkpoint" in found and not found["checkpoint"]:
+                checkpoint_update = gr.update(value=checkpoint_choices[0])
+            prompt_update = gr.update(value=found["prompt"]) if found.get("prompt") and not current_prompt else gr.update()
+            negative_update = (gr.update(value=found["negative_prompt"])
+                               if found.get("negative_prompt") and not current_negative else gr.update())
+            return checkpoint_update, prompt_update, negative_update
+
+        for picture_input in (uov_image, out_image):
+            picture_input.change(made_with, [picture_input, prompt, negative], [checkpoint, prompt, negative],
+                                 api_visibility="private", show_progress="hidden")
 
         gr.api(gpu_function(upscale_image), api_name="upscale", **gpu_event(ctx))
         gr.api(gpu_function(vary_image), api_name="vary", **gpu_event(ctx))

@@ -1,6 +1,6 @@
 """The Edit tab in a real Chromium: outpaint right, then extend the result again in one click;
 brush a mask and inpaint (pixels away from the brush unchanged); send an Image tab result to
-Outpaint through the send-to picker."""
+Outpaint through the send-to picker (its prompt comes along)."""
 
 from __future__ import annotations
 
@@ -112,6 +112,9 @@ def test_an_image_tab_result_is_sent_to_outpaint_and_extended(page):
     page.get_by_role("option", name="Edit: outpaint").click()
     page.locator("#image-send").click()
     page.locator("#edit-outpaint-image img").wait_for(timeout=30_000)  # the Edit tab opened on Outpaint
+    # The picture brings the prompt it was made with (the model too): the edit continues it.
+    page.wait_for_function("() => document.querySelector('#edit-prompt textarea')?.value === 'a small boat'",
+                           timeout=30_000)
     _number(page, "edit-steps", 1)
     _number(page, "edit-outpaint-left", 10)
     page.locator("#edit-outpaint-unit").get_by_text("%").click()
