@@ -208,7 +208,7 @@ def build(ctx: TabContext) -> None:
         shared = [prompt, negative, checkpoint, seed, steps, ctx.browser_id]
         run_outputs = [cancel_flag, status, preview, result_view, details, result_path]
 
-        def stream(work, folder):
+        def stream(work, folder, progress):
             """Run ``work(folder, task)`` as a Task: progress, previews, Cancel, then the result."""
             flag = CancelFlag()
             task = Task(lambda task: work(folder, task), "studio-edit", flag)
@@ -216,6 +216,7 @@ def build(ctx: TabContext) -> None:
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
+                        progress(event.fraction, desc=f"{event.label}: {event.step}/{event.total}")
                         update = {status: f"{event.label} · {event.step} / {event.total}"}
                         if event.preview is not None:
                             update[preview] = event.preview
@@ -231,19 +232,19 @@ def build(ctx: TabContext) -> None:
         def diffusion_of(values: dict) -> Diffusion:
             return _diffusion(values[prompt], values[negative], values[checkpoint], values[seed], values[steps])
 
-        def ui_upscale_or_vary(values: dict, request: gr.Request = None):
+        def ui_upscale_or_vary(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             picked = values[uov_mode]
             if picked in vary.STRENGTHS:
                 denoise = values[subtle] if picked == "Vary (Subtle)" else values[strong]
                 job = vary.VaryRequest(values[uov_image], picked, denoise, diffusion_of(values))
-                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder)
+                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress)
                 return
             job = upscale.UpscaleRequest(values[uov_image], picked, values[upscaler_pick], int(values[tile_size] or 0),
                                          int(values[tile_overlap] or 0), values[refine_denoise], diffusion_of(values))
-            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder)
+            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress)
 
-        def ui_inpaint(values: dict, request: gr.Request = None):
+        def ui_inpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             picture, layers = _editor_parts(values[editor])
             if picture is None:
@@ -255,13 +256,13 @@ def build(ctx: TabContext) -> None:
                 mask = images.mask_from_layers(picture.size, layers)
             job = inpaint.InpaintRequest(picture, mask, values[mask_grow], values[mask_feather], values[only_masked],
                                          values[inpaint_denoise], diffusion_of(values))
-            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder)
+            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress)
 
-        def ui_outpaint(values: dict, request: gr.Request = None):
+        def ui_outpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             job = outpaint.OutpaintRequest(values[out_image], *(values[sides[s]] for s in outpaint.SIDES), values[unit],
                                            values[seam_feather], values[out_denoise], diffusion_of(values))
-            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder)
+            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress)
 
         events = []
         for button, fn, inputs in (

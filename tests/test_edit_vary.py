@@ -42,3 +42,23 @@ def test_unknown_strength_and_bad_denoise_are_refused(edit_ctx):
         vary.vary(edit_ctx, vary.VaryRequest(picture(), "wild"))
     with pytest.raises(BadInput, match="between 0.01 and 1"):
         vary.vary(edit_ctx, vary.VaryRequest(picture(), denoise=3))
+
+
+def test_progress_is_reported_per_step_and_cancel_stops_within_one(edit_ctx, tmp_path):
+    from studio.progress import Cancelled, Progress, Task
+
+    long_run = work.Diffusion(seed=2, steps=150)
+    task = Task(lambda task: vary.vary(edit_ctx, vary.VaryRequest(picture(64, 64), "strong", diffusion=long_run),
+                                       tmp_path, task))
+    seen = []
+    with pytest.raises(Cancelled):
+        for event in task.events():
+            if isinstance(event, Progress):
+                seen.append(event)
+                assert event.label.startswith("varying at denoise 0.85") and event.total == 127
+            if len(seen) == 2:
+                task.cancel()
+    task.join(30)
+    assert not task.running
+    assert task.steps_reported <= 4  # the step in flight when Cancel came, and no more
+    assert list(tmp_path.rglob("*.png")) == []  # nothing half-done was saved

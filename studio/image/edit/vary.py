@@ -36,7 +36,8 @@ class VaryRequest:
 
 
 def steps_for(steps: int, denoise: float) -> int:
-    """How many denoising steps an img2img run of ``steps`` at ``denoise`` really runs."""
+    """How many denoising steps an img2img run of ``steps`` at ``denoise`` really runs with the
+    UNet families' schedulers (SDXL, SD 1.5); Z-Image's flow-matching img2img rounds up instead."""
     return min(steps, int(steps * denoise))
 
 
