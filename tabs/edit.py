@@ -18,7 +18,7 @@ from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
 from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
 from tabs import owner
-from tabs.common import TabContext, friendly, gpu_event, gpu_function
+from tabs.common import TabContext, gpu_event, gpu_function
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
 DEFAULT_MODE = "Vary (Subtle)"

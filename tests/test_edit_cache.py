@@ -8,7 +8,7 @@ import numpy as np
 from studio.image.edit import inpaint, outpaint, upscale, vary
 from studio.image.generate import generate_images
 from studio.image.request import ImageRequest
-from tests.edit_helpers import QUICK, edit_ctx, picture  # noqa: F401  (fixture)
+from tests.edit_helpers import QUICK, edit_ctx  # noqa: F401  (fixture)
 
 
 def test_the_base_unet_loads_once_across_every_edit_after_a_generation(edit_ctx):

@@ -73,7 +73,7 @@ def inpaint(studio: Any, request: InpaintRequest, folder: Any = None, task: Any 
     if grown.all():  # nothing is kept: this is img2img, and the same run as Vary's
         size = work.fit_area(image.width, image.height, side, multiple)
         start = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
-        made = work.run(studio, diffusion.request("img2img", start, denoise, seed), task, f"repainting everything")
+        made = work.run(studio, diffusion.request("img2img", start, denoise, seed), task, "repainting everything")
         out = made.image if made.image.size == image.size else made.image.resize(image.size, Image.Resampling.LANCZOS)
         notes.append("The mask covers the whole picture: it was redrawn as img2img (the same as Vary at this denoise).")
         settings.update(work_size=f"{size[0]}x{size[1]}", region="all")
