@@ -82,3 +82,18 @@ def test_images_from_arrays_and_transparent_pngs(tmp_path):
     rgba.save(path)
     assert images.open_image(str(path)).getpixel((0, 0)) == (255, 255, 255)  # transparent reads as white
     assert images.open_image(np.zeros((20, 20, 3), dtype=np.uint8)).size == (20, 20)
+
+
+def test_a_missing_upscaler_in_the_standard_profile_names_the_file_and_the_fix(tmp_path, monkeypatch):
+    from studio.context import StudioContext
+    from studio.errors import ModelUnavailable
+    from studio.settings import load_settings
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))  # an empty cache: nothing downloaded
+    settings = load_settings(["--profile", "standard", "--device", "cpu", "--cache-dir", str(tmp_path / "cache"),
+                              "--outputs", str(tmp_path / "out")], env={})
+    with pytest.raises(ModelUnavailable) as caught:
+        upscale.super_resolve(StudioContext(settings), picture(32, 32), 2)
+    message = str(caught.value)
+    assert "'2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth' could not be loaded" in message
+    assert "`hf download 2kpr/Real-ESRGAN RealESRGAN_x4plus.pth`" in message and "--profile tiny" in message

@@ -66,11 +66,15 @@ def hub_cache_dir() -> str:
 
 
 def unavailable_message(source: str, reason: str) -> str:
+    parts = source.split("/")
+    # One file of a repository ("owner/repo/path/file.pth", as the upscalers and face models are
+    # named) downloads as `hf download owner/repo path/file.pth`.
+    command = f"{'/'.join(parts[:2])} {'/'.join(parts[2:])}" if len(parts) > 2 else source
     return (
         f"Model {source!r} could not be loaded ({reason}). "
         f"It is looked up in the Hugging Face cache at {hub_cache_dir()}. "
         "Fix: connect to the internet so it downloads on first use, pre-download it with "
-        f"`hf download {source}`, check the id for typos, or run offline with `--profile tiny`."
+        f"`hf download {command}`, check the id for typos, or run offline with `--profile tiny`."
     )
 
 
