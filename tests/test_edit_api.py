@@ -31,6 +31,9 @@ def test_upscale_fast_2x_and_2x_with_refine(api, photo):
     assert Image.open(refined["image"]).size == (120, 84)
     assert refined["steps_run"] == int(3 * 0.382) and refined["parameters"]["edit"]["tiles"] == 6
     assert "Denoising strength: 0.382" in Image.open(refined["image"]).info["parameters"]
+    # The upscaler is a shared-cache entry like any model: the Models tab lists it.
+    models = api.predict(api_name="/models_status")["models"]
+    assert any(m["name"] == "upscaler" and m["model"] == "tiny:esrgan-x4" and m["size_mb"] > 0 for m in models)
 
 
 def test_vary_runs_the_steps_its_denoise_asks_for(api, photo):
