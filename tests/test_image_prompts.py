@@ -312,10 +312,42 @@ def test_a_non_image_and_a_20000_pixel_upload_are_refused(image_ctx, tmp_path):
         check_slots([{"image": FACE, "type": "CPDS"}] * 5)
 
 
-def test_a_family_without_image_prompts_says_which_and_why(image_ctx):
-    with pytest.raises(BadInput, match="Z-Image Turbo has no PyraCanny image prompt.*control_guidance_end"):
-        run(image_ctx, checkpoint="Tongyi-MAI/Z-Image-Turbo", width=256, height=256,
-            prompts=[{"image": FACE, "type": "PyraCanny"}])
+ZIMAGE = "Tongyi-MAI/Z-Image-Turbo"
+
+
+def test_z_image_says_which_types_it_lacks_and_takes_one_structure_map(image_ctx):
+    with pytest.raises(BadInput, match="Z-Image Turbo has no ImagePrompt image prompt.*no IP-Adapter for Z-Image"):
+        run(image_ctx, checkpoint=ZIMAGE, prompts=[{"image": FACE, "type": "ImagePrompt"}])
+    with pytest.raises(BadInput, match="one PyraCanny or CPDS picture at a time"):
+        run(image_ctx, checkpoint=ZIMAGE, prompts=[{"image": FACE, "type": "PyraCanny"}, {"image": FACE, "type": "CPDS"}])
+
+
+def test_z_image_union_controlnet_acts_until_its_stop_at_and_leaves_the_shared_models_clean(image_ctx):
+    """Z-Image's ControlNet pipeline has no control_guidance_end: the stop-at is the request's own.
+    A hook on the shared transformer sees the ControlNet's residuals: weighted, then zero."""
+    plain = run(image_ctx, checkpoint=ZIMAGE, steps=None)
+    transformer = image_ctx.cache.get(image_ctx.spec("image", ZIMAGE)).pipeline.transformer
+    acting: list[bool] = []
+
+    def on_transformer(module, args, kwargs):
+        samples = kwargs.get("controlnet_block_samples") or {}
+        acting.append(any(bool(v.abs().max() > 0) for v in samples.values()))
+
+    hook = transformer.register_forward_pre_hook(on_transformer, with_kwargs=True)
+    try:
+        steered = run(image_ctx, checkpoint=ZIMAGE, steps=None,
+                      prompts=[{"image": shapes(), "type": "PyraCanny", "weight": 0.8, "stop_at": 0.5}])
+    finally:
+        hook.remove()
+    assert acting == [True] * 4 + [False] * 4  # 8 steps: 0-3, then 4-7
+    assert not np.array_equal(pixels(steered), pixels(plain))
+    zero = run(image_ctx, checkpoint=ZIMAGE, steps=None, prompts=[{"image": shapes(), "type": "CPDS", "weight": 0}])
+    assert np.array_equal(pixels(zero), pixels(plain))
+    assert np.array_equal(pixels(run(image_ctx, checkpoint=ZIMAGE, steps=None)), pixels(plain))
+    # The cached ControlNet holds none of the transformer's modules the pipeline attaches.
+    controlnet = image_ctx.cache.get(image_ctx.spec("controlnet_union_zimage"))
+    assert {name for name, _ in controlnet.named_children()} == {"control_layers", "control_all_x_embedder",
+                                                                  "control_noise_refiner"}
 
 
 def test_defaults_are_fooocus_defaults():

@@ -242,6 +242,20 @@ CATALOG: dict[str, CatalogEntry] = {
             )},
         ),
         CatalogEntry(
+            name="controlnet_union_zimage",
+            kind="zimage_controlnet",
+            default="alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors",
+            description="Union ControlNet for Z-Image Turbo (canny, depth, pose...): PyraCanny or CPDS, one at a time.",
+            twins={"alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors":
+                   "zimage-controlnet-union"},
+            vram_gb={"alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors": 3.1},
+            notes={"alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors": (
+                "Control blocks on 6 of the transformer's layers plus 2 refiner blocks, about 1.55 B parameters "
+                "(3.1 GB in bf16); reads canny, HED, depth, pose and MLSD maps; loaded with diffusers' "
+                "from_single_file. Apache-2.0."
+            )},
+        ),
+        CatalogEntry(
             name="image_encoder",
             kind="image_encoder",
             default="h94/IP-Adapter",

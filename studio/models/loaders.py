@@ -50,6 +50,7 @@ LOADERS: dict[str, str] = {
     "controlnet": "studio.image.image_prompts.models:load_controlnet",
     "ip_adapter": "studio.image.image_prompts.models:load_ip_adapter",
     "image_encoder": "studio.image.image_prompts.models:load_image_encoder",
+    "zimage_controlnet": "studio.image.image_prompts.models:load_zimage_controlnet",
     "upscaler": "studio.image.edit.upscaler:load_upscaler",
 }
 

@@ -50,6 +50,7 @@ BUILDERS: dict[str, str] = {
     "sd15-controlnet-cpds": "studio.image.image_prompts.twins:build_sd15_controlnet_cpds",
     "sd15-ip-adapter": "studio.image.image_prompts.twins:build_sd15_ip_adapter",
     "sd15-ip-adapter-face": "studio.image.image_prompts.twins:build_sd15_ip_adapter_face",
+    "zimage-controlnet-union": "studio.image.image_prompts.twins:build_zimage_controlnet",
     "esrgan-x4": "studio.image.edit.tiny_twins:build_esrgan_x4",
     "esrgan-x2": "studio.image.edit.tiny_twins:build_esrgan_x2",
 }

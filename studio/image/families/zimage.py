@@ -12,6 +12,7 @@ ZIMAGE = ImageFamily(
         "txt2img": "ZImagePipeline",
         "img2img": "ZImageImg2ImgPipeline",
         "inpaint": "ZImageInpaintPipeline",
+        "controlnet": "ZImageControlNetPipeline",  # txt2img steered by one PyraCanny / CPDS map
     },
     # diffusers >= 0.36 spaces the sigmas from 1 to 1/steps, so 8 steps are 8 transformer passes.
     defaults=FamilyDefaults(steps=8, cfg=0.0, scheduler="Flow Euler", width=1024, height=1024, size_multiple=16),
@@ -25,10 +26,12 @@ ZIMAGE = ImageFamily(
     call_extras={"max_sequence_length": 512},
     lora_modules=("transformer",),
     guidance_threshold=0.0,  # flow-matching guidance acts as soon as CFG is above 0
+    # Its union ControlNet reads canny and depth-like maps, one at a time; the stop-at is applied by
+    # the request's own view of it (the pipeline has no control_guidance_end).
+    image_prompt_models={"PyraCanny": "controlnet_union_zimage", "CPDS": "controlnet_union_zimage"},
     image_prompt_note=(
-        "Z-Image Turbo has no IP-Adapter in diffusers (no ImagePrompt or FaceSwap), and its union ControlNet "
-        "pipeline takes one control image and no stop-at (control_guidance_end), so PyraCanny and CPDS could "
-        "not stop as set: pick an SDXL or SD 1.5 checkpoint for image prompts."
+        "diffusers has no IP-Adapter for Z-Image Turbo, so ImagePrompt and FaceSwap need an SDXL or SD 1.5 "
+        "checkpoint; its union ControlNet takes one PyraCanny or CPDS picture at a time."
     ),
 )
 

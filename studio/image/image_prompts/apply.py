@@ -73,7 +73,11 @@ class Prepared:
     encoder: Any = None
     notes: list[str] = field(default_factory=list)
     total: int = 1
+    # False: the family's ControlNet pipeline has no control_guidance_end (Z-Image): one control
+    # image, given as ``control_image``, stopped by this request's own view of the ControlNet.
+    guidance_end: bool = True
     _set: list[float] = field(default_factory=list)  # the IP-Adapter scales the UNet holds now
+    _control_on: bool = True  # whether the (single, self-stopped) ControlNet acts on the next step
 
     # -- the pipeline --
 
@@ -83,7 +87,9 @@ class Prepared:
     def components(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if self.controls:
-            if len(self.controls) == 1:
+            if not self.guidance_end:
+                extra["controlnet"] = _stopped_view(self.controls[0], lambda: self._control_on)
+            elif len(self.controls) == 1:
                 extra["controlnet"] = self.controls[0].model
             else:
                 from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
@@ -124,7 +130,10 @@ class Prepared:
 
     def call_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
-        if len(self.controls) == 1:
+        if not self.guidance_end and self.controls:
+            control = self.controls[0]
+            kwargs.update(control_image=control.image, controlnet_conditioning_scale=control.slot.weight)
+        elif len(self.controls) == 1:
             control = self.controls[0]
             kwargs.update(image=control.image, controlnet_conditioning_scale=control.slot.weight,
                           control_guidance_end=control.slot.stop_at)
@@ -142,6 +151,8 @@ class Prepared:
     def start(self, pipe: Any, total: int) -> None:
         """Every call starts from each slot's weight (a cancelled or finished run left zeros)."""
         self.total = total
+        if self.controls and not self.guidance_end:
+            self._control_on = active_at(0, total, self.controls[0].slot.stop_at)
         if self.adapters:
             self._set = self.scales(0, total)
             pipe.set_ip_adapter_scale(self._set)
@@ -149,8 +160,10 @@ class Prepared:
     def on_step(self, pipeline: Any, step: int) -> None:
         """After step ``step``: the scales for the next one (a slot past its stop-at gives 0).
         Set only when one changes: diffusers walks every attention layer to set them."""
+        total = getattr(pipeline, "num_timesteps", None) or self.total
+        if self.controls and not self.guidance_end:
+            self._control_on = active_at(step + 1, total, self.controls[0].slot.stop_at)
         if self.adapters:
-            total = getattr(pipeline, "num_timesteps", None) or self.total
             wanted = self.scales(step + 1, total)
             if wanted != self._set:
                 self._set = wanted
@@ -160,6 +173,35 @@ class Prepared:
         """The A1111 settings line's entry: each slot's type, weight / stop-at and picture hash."""
         items = [*self.controls, *self.adapters]
         return {"Image prompts": ", ".join(item.slot.a1111() for item in items)} if items else {}
+
+
+def _stopped_view(control: Control, acting: Callable[[], bool]) -> Any:
+    """This request's own view of a shared ControlNet (same weights and submodules, no copy) whose
+    conditioning scale is the slot's weight while ``acting()`` and 0 after its stop-at. Being the
+    request's own, it also takes what the pipeline attaches to it (Z-Image's pipeline hangs the
+    transformer's embedders on its ControlNet), leaving the cached ControlNet untouched."""
+    import copy
+
+    shared = control.model
+    view = copy.copy(shared)
+    for table in ("_modules", "_parameters", "_buffers"):
+        object.__setattr__(view, table, dict(getattr(shared, table)))
+    forward = type(shared).forward
+    weight = control.slot.weight
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        kwargs["conditioning_scale"] = weight if acting() else 0.0
+        return forward(view, *args, **kwargs)
+
+    object.__setattr__(view, "forward", stopped)
+    return view
+
+
+def _takes(family: Any, argument: str) -> bool:
+    """Whether the family's ControlNet pipeline call takes ``argument``."""
+    import inspect
+
+    return argument in inspect.signature(family.pipeline_class("controlnet").__call__).parameters
 
 
 def unload(base: Any) -> None:
@@ -200,6 +242,12 @@ def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task:
         active.append((number, slot))
     if active and task != "txt2img":
         raise BadInput("Image prompts steer text-to-image generation; clear them for this tool.")
+    controls = [slot for _, slot in active if slot.type in CONTROLNET_TYPES]
+    if controls:
+        result.guidance_end = _takes(family, "control_guidance_end")
+        if not result.guidance_end and len(controls) > 1:
+            raise BadInput(f"{family.label} takes one PyraCanny or CPDS picture at a time (its ControlNet reads one "
+                           f"control image); this request has {len(controls)}.")
     made: list[tuple[ImagePromptSlot, Any]] = []
     for number, slot in active:
         if slot.type in CONTROLNET_TYPES:

@@ -25,25 +25,37 @@ def load_controlnet(request: Any) -> Any:
     return ControlNetModel.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
 
 
+def load_zimage_controlnet(request: Any) -> Any:
+    """Z-Image's union ControlNet: one original-layout .safetensors file (``from_single_file``).
+    A twin's folder holds its config too; the Hub file's config comes from diffusers' default."""
+    from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
+
+    folder = Path(request.location)
+    path = _single_file(request)
+    config = str(folder) if folder.is_dir() and (folder / "config.json").is_file() else None
+    return ZImageControlNetModel.from_single_file(str(path), config=config, dtype=request.dtype,
+                                                  local_files_only=request.local_files_only or None)
+
+
 def load_image_encoder(request: Any) -> Any:
     from transformers import CLIPVisionModelWithProjection
 
     return CLIPVisionModelWithProjection.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
 
 
-def _ip_adapter_file(request: Any) -> Path:
+def _single_file(request: Any) -> Path:
     """A twin's folder (its one .safetensors), or "owner/repo/path/file.safetensors" on the Hub."""
     location = Path(request.location)
     if location.is_dir():
         files = sorted(location.glob(f"*{IP_ADAPTER_SUFFIX}"))
         if not files:
-            raise ModelUnavailable(f"{location} holds no IP-Adapter .safetensors file.")
+            raise ModelUnavailable(f"{location} holds no .safetensors file.")
         return files[0]
     if location.is_file():
         return location
     parts = request.location.split("/")
     if len(parts) < 3 or not request.location.endswith(IP_ADAPTER_SUFFIX):
-        raise BadInput(f"{request.location!r} is not an IP-Adapter file: give owner/repo/path/file.safetensors.")
+        raise BadInput(f"{request.location!r} is not a model file: give owner/repo/path/file.safetensors.")
     from huggingface_hub import hf_hub_download
 
     return Path(hf_hub_download("/".join(parts[:2]), "/".join(parts[2:]), revision=request.revision,
@@ -84,7 +96,7 @@ def _weights_class():
 def load_ip_adapter(request: Any) -> Any:
     from safetensors import safe_open
 
-    path = _ip_adapter_file(request)
+    path = _single_file(request)
     sections: dict[str, dict[str, Any]] = {"image_proj": {}, "ip_adapter": {}}
     try:
         with safe_open(str(path), framework="pt") as handle:

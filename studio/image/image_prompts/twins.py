@@ -70,6 +70,36 @@ def build_sd15_controlnet_cpds(folder: Path) -> None:
     _controlnet(folder, seed=32, base="sd15")
 
 
+ZIMAGE_CONTROLNET_FILE = "z-image-controlnet-union.safetensors"
+
+
+def build_zimage_controlnet(folder: Path) -> None:
+    """Stands in for alibaba-pai's Z-Image-Turbo-Fun-Controlnet-Union: a ``ZImageControlNetModel``
+    sized for the tiny Z-Image transformer, written as the original single file (read by
+    ``from_single_file``) with its config beside it (the real one's config comes from the Hub)."""
+    import torch
+    from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
+    from diffusers.models.transformers.transformer_z_image import ZImageTransformer2DModel
+    from safetensors.torch import save_file
+
+    from studio.models import tiny
+
+    config = ZImageTransformer2DModel.load_config(tiny.ensure_built("zimage", folder.parent), subfolder="transformer")
+    torch.manual_seed(41)
+    net = ZImageControlNetModel(
+        control_layers_places=list(range(config["n_layers"])), control_in_dim=config["in_channels"], dim=config["dim"],
+        n_refiner_layers=config["n_refiner_layers"], n_heads=config["n_heads"], n_kv_heads=config["n_kv_heads"],
+        all_patch_size=tuple(config["all_patch_size"]), all_f_patch_size=tuple(config["all_f_patch_size"]),
+    )
+    with torch.no_grad():  # its zero-initialised projections in and out get random weights, so it steers
+        for parameter in net.parameters():
+            if not parameter.any():
+                parameter.normal_(0.0, 0.2)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(folder / ZIMAGE_CONTROLNET_FILE))
+    net.save_config(folder)
+
+
 def build_image_encoder(folder: Path) -> None:
     """Stands in for h94/IP-Adapter's models/image_encoder (OpenCLIP ViT-H/14)."""
     import torch
