@@ -9,6 +9,8 @@ assembled, the adapters switched on the shared UNet, and the per-step scales.
 
 - ControlNets (PyraCanny, CPDS) are per call: ``controlnet_conditioning_scale`` is the weight
   and ``control_guidance_end`` the stop-at; several run through diffusers' multi-ControlNet.
+  A pipeline without ``control_guidance_end`` (Z-Image's) takes one control image, and gets a
+  per-request view of the cached ControlNet that applies the stop-at itself.
 - IP-Adapters (ImagePrompt, FaceSwap) live in the shared UNet's attention processors once
   ``load_ip_adapter`` has run, so the adapter set is part of the checkpoint's adapter-gate key
   (with the LoRAs): a request that wants another set (none included) waits until the model
