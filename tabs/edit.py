@@ -175,7 +175,7 @@ def build(ctx: TabContext) -> None:
                                                     label=t("edit.outpaint_denoise"))
                         outpaint_button = gr.Button(t("edit.run_outpaint"), variant="primary",
                                                     elem_id="edit-outpaint-run")
-                with gr.Accordion(t("edit.advanced") + " · " + t.plain("edit.checkpoint"), open=True):
+                with gr.Accordion(t("edit.shared"), open=True):
                     prompt = gr.Textbox(label=t("edit.prompt"), placeholder=t.plain("edit.prompt_placeholder"),
                                         lines=2, elem_id="edit-prompt")
                     negative = gr.Textbox(label=t("edit.negative"), lines=1, elem_id="edit-negative")
