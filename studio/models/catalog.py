@@ -33,6 +33,16 @@ class CatalogEntry:
         return list(self.twins)
 
 
+def one_model(name: str, kind: str, model_id: str, twin: str, description: str, *,
+              vram_gb: float | None = None, note: str | None = None, **fields) -> CatalogEntry:
+    """An entry that offers a single Hub id (an adapter, a ControlNet, one ONNX file)."""
+    return CatalogEntry(
+        name=name, kind=kind, default=model_id, description=description, twins={model_id: twin},
+        vram_gb={} if vram_gb is None else {model_id: vram_gb}, notes={} if note is None else {model_id: note},
+        **fields,
+    )
+
+
 CATALOG: dict[str, CatalogEntry] = {
     entry.name: entry
     for entry in (
@@ -99,23 +109,15 @@ CATALOG: dict[str, CatalogEntry] = {
                 ),
             },
         ),
-        CatalogEntry(
-            name="lcm_lora",
-            kind="image_lora",
-            default="latent-consistency/lcm-lora-sdxl",
-            description="LCM-LoRA for SDXL: the Extreme Speed preset (8 steps, CFG 1).",
-            weight_name="pytorch_lora_weights.safetensors",
-            twins={"latent-consistency/lcm-lora-sdxl": "sdxl-lcm-lora"},
-            vram_gb={"latent-consistency/lcm-lora-sdxl": 0.4},
+        one_model(
+            "lcm_lora", "image_lora", "latent-consistency/lcm-lora-sdxl", "sdxl-lcm-lora",
+            "LCM-LoRA for SDXL: the Extreme Speed preset (8 steps, CFG 1).",
+            vram_gb=0.4, weight_name="pytorch_lora_weights.safetensors",
         ),
-        CatalogEntry(
-            name="lightning_lora",
-            kind="image_lora",
-            default="ByteDance/SDXL-Lightning",
-            description="SDXL-Lightning 4-step LoRA: the Lightning preset (4 steps, CFG 1).",
-            weight_name="sdxl_lightning_4step_lora.safetensors",
-            twins={"ByteDance/SDXL-Lightning": "sdxl-lightning-lora"},
-            vram_gb={"ByteDance/SDXL-Lightning": 0.4},
+        one_model(
+            "lightning_lora", "image_lora", "ByteDance/SDXL-Lightning", "sdxl-lightning-lora",
+            "SDXL-Lightning 4-step LoRA: the Lightning preset (4 steps, CFG 1).",
+            vram_gb=0.4, weight_name="sdxl_lightning_4step_lora.safetensors",
         ),
         CatalogEntry(
             name="describe",
@@ -155,148 +157,93 @@ CATALOG: dict[str, CatalogEntry] = {
             },
         ),
         # Image prompts (the Image tab's ImagePrompt / PyraCanny / CPDS / FaceSwap slots, SDXL).
-        CatalogEntry(
-            name="controlnet_canny",
-            kind="controlnet",
-            default="diffusers/controlnet-canny-sdxl-1.0",
-            description="Canny-edge ControlNet for SDXL: the PyraCanny image prompt.",
-            twins={"diffusers/controlnet-canny-sdxl-1.0": "sdxl-controlnet-canny"},
-            vram_gb={"diffusers/controlnet-canny-sdxl-1.0": 2.5},
-            notes={"diffusers/controlnet-canny-sdxl-1.0": (
-                "Trained by the diffusers team on SDXL base with canny edges (white lines on black), what the "
-                "pyramid edge map is; 1.25 B parameters, 2.5 GB in fp16. OpenRAIL++."
-            )},
+        one_model(
+            "controlnet_canny", "controlnet", "diffusers/controlnet-canny-sdxl-1.0", "sdxl-controlnet-canny",
+            "Canny-edge ControlNet for SDXL: the PyraCanny image prompt.",
+            vram_gb=2.5,
+            note="Trained by the diffusers team on SDXL base with canny edges (white lines on black), what the "
+                 "pyramid edge map is; 1.25 B parameters, 2.5 GB in fp16. OpenRAIL++.",
         ),
-        CatalogEntry(
-            name="controlnet_cpds",
-            kind="controlnet",
-            default="diffusers/controlnet-depth-sdxl-1.0",
-            description="Structure (depth) ControlNet for SDXL: the CPDS image prompt.",
-            twins={"diffusers/controlnet-depth-sdxl-1.0": "sdxl-controlnet-cpds"},
-            vram_gb={"diffusers/controlnet-depth-sdxl-1.0": 2.5},
-            notes={"diffusers/controlnet-depth-sdxl-1.0": (
-                "A CPDS map is a grey structure map (near and bright shapes light, gaps dark), the kind of input a "
-                "depth ControlNet follows; a plain ControlNetModel, so it runs next to the canny one in diffusers' "
-                "multi-ControlNet. 2.5 GB in fp16. OpenRAIL++."
-            )},
+        one_model(
+            "controlnet_cpds", "controlnet", "diffusers/controlnet-depth-sdxl-1.0", "sdxl-controlnet-cpds",
+            "Structure (depth) ControlNet for SDXL: the CPDS image prompt.",
+            vram_gb=2.5,
+            note="A CPDS map is a grey structure map (near and bright shapes light, gaps dark), the kind of input a "
+                 "depth ControlNet follows; a plain ControlNetModel, so it runs next to the canny one in diffusers' "
+                 "multi-ControlNet. 2.5 GB in fp16. OpenRAIL++.",
         ),
-        CatalogEntry(
-            name="ip_adapter",
-            kind="ip_adapter",
-            default="h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors",
-            description="IP-Adapter for SDXL (style and content of a picture): the ImagePrompt image prompt.",
-            twins={"h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors": "sdxl-ip-adapter"},
-            vram_gb={"h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors": 0.7},
-            notes={"h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors": (
-                "The SDXL IP-Adapter that reads the ViT-H image encoder (shared with FaceSwap); 698 MB. Apache-2.0."
-            )},
+        one_model(
+            "ip_adapter", "ip_adapter", "h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors",
+            "sdxl-ip-adapter",
+            "IP-Adapter for SDXL (style and content of a picture): the ImagePrompt image prompt.",
+            vram_gb=0.7,
+            note="The SDXL IP-Adapter that reads the ViT-H image encoder (shared with FaceSwap); 698 MB. Apache-2.0.",
         ),
-        CatalogEntry(
-            name="ip_adapter_face",
-            kind="ip_adapter",
-            default="h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors",
-            description="Face IP-Adapter for SDXL (a face's identity from a crop): the FaceSwap image prompt.",
-            twins={"h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors": "sdxl-ip-adapter-face"},
-            vram_gb={"h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors": 0.85},
-            notes={"h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors": (
-                "The 'plus face' adapter: a resampler over the ViT-H encoder's patch features of a cropped face, "
-                "16 tokens; 848 MB. Needs no InsightFace model. Apache-2.0."
-            )},
+        one_model(
+            "ip_adapter_face", "ip_adapter", "h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors",
+            "sdxl-ip-adapter-face",
+            "Face IP-Adapter for SDXL (a face's identity from a crop): the FaceSwap image prompt.",
+            vram_gb=0.85,
+            note="The 'plus face' adapter: a resampler over the ViT-H encoder's patch features of a cropped face, "
+                 "16 tokens; 848 MB. Needs no InsightFace model. Apache-2.0.",
         ),
-        CatalogEntry(
-            name="controlnet_canny_sd15",
-            kind="controlnet",
-            default="lllyasviel/control_v11p_sd15_canny",
-            description="Canny-edge ControlNet for SD 1.5: the PyraCanny image prompt.",
-            twins={"lllyasviel/control_v11p_sd15_canny": "sd15-controlnet-canny"},
-            vram_gb={"lllyasviel/control_v11p_sd15_canny": 0.7},
-            notes={"lllyasviel/control_v11p_sd15_canny": "ControlNet 1.1 canny by its author; 361 M parameters. OpenRAIL."},
+        one_model(
+            "controlnet_canny_sd15", "controlnet", "lllyasviel/control_v11p_sd15_canny", "sd15-controlnet-canny",
+            "Canny-edge ControlNet for SD 1.5: the PyraCanny image prompt.",
+            vram_gb=0.7, note="ControlNet 1.1 canny by its author; 361 M parameters. OpenRAIL.",
         ),
-        CatalogEntry(
-            name="controlnet_cpds_sd15",
-            kind="controlnet",
-            default="lllyasviel/control_v11f1p_sd15_depth",
-            description="Depth ControlNet for SD 1.5: the CPDS image prompt.",
-            twins={"lllyasviel/control_v11f1p_sd15_depth": "sd15-controlnet-cpds"},
-            vram_gb={"lllyasviel/control_v11f1p_sd15_depth": 0.7},
-            notes={"lllyasviel/control_v11f1p_sd15_depth": "ControlNet 1.1 depth by its author; 361 M parameters. OpenRAIL."},
+        one_model(
+            "controlnet_cpds_sd15", "controlnet", "lllyasviel/control_v11f1p_sd15_depth", "sd15-controlnet-cpds",
+            "Depth ControlNet for SD 1.5: the CPDS image prompt.",
+            vram_gb=0.7, note="ControlNet 1.1 depth by its author; 361 M parameters. OpenRAIL.",
         ),
-        CatalogEntry(
-            name="ip_adapter_sd15",
-            kind="ip_adapter",
-            default="h94/IP-Adapter/models/ip-adapter_sd15.safetensors",
-            description="IP-Adapter for SD 1.5: the ImagePrompt image prompt.",
-            twins={"h94/IP-Adapter/models/ip-adapter_sd15.safetensors": "sd15-ip-adapter"},
-            vram_gb={"h94/IP-Adapter/models/ip-adapter_sd15.safetensors": 0.05},
-            notes={"h94/IP-Adapter/models/ip-adapter_sd15.safetensors": "Reads the ViT-H encoder; 45 MB. Apache-2.0."},
+        one_model(
+            "ip_adapter_sd15", "ip_adapter", "h94/IP-Adapter/models/ip-adapter_sd15.safetensors", "sd15-ip-adapter",
+            "IP-Adapter for SD 1.5: the ImagePrompt image prompt.",
+            vram_gb=0.05, note="Reads the ViT-H encoder; 45 MB. Apache-2.0.",
         ),
-        CatalogEntry(
-            name="ip_adapter_face_sd15",
-            kind="ip_adapter",
-            default="h94/IP-Adapter/models/ip-adapter-plus-face_sd15.safetensors",
-            description="Face IP-Adapter for SD 1.5: the FaceSwap image prompt.",
-            twins={"h94/IP-Adapter/models/ip-adapter-plus-face_sd15.safetensors": "sd15-ip-adapter-face"},
-            vram_gb={"h94/IP-Adapter/models/ip-adapter-plus-face_sd15.safetensors": 0.1},
-            notes={"h94/IP-Adapter/models/ip-adapter-plus-face_sd15.safetensors": (
-                "The plus face adapter for SD 1.5 (ViT-H patch features of a face crop); 98 MB. Apache-2.0."
-            )},
+        one_model(
+            "ip_adapter_face_sd15", "ip_adapter", "h94/IP-Adapter/models/ip-adapter-plus-face_sd15.safetensors",
+            "sd15-ip-adapter-face",
+            "Face IP-Adapter for SD 1.5: the FaceSwap image prompt.",
+            vram_gb=0.1, note="The plus face adapter for SD 1.5 (ViT-H patch features of a face crop); 98 MB. Apache-2.0.",
         ),
-        CatalogEntry(
-            name="controlnet_union_zimage",
-            kind="zimage_controlnet",
-            default="alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors",
-            description="Union ControlNet for Z-Image Turbo (canny, depth, pose...): PyraCanny or CPDS, one at a time.",
-            twins={"alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors":
-                   "zimage-controlnet-union"},
-            vram_gb={"alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors": 3.1},
-            notes={"alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors": (
-                "Control blocks on 6 of the transformer's layers plus 2 refiner blocks, about 1.55 B parameters "
-                "(3.1 GB in bf16); reads canny, HED, depth, pose and MLSD maps; loaded with diffusers' "
-                "from_single_file. Apache-2.0."
-            )},
+        one_model(
+            "controlnet_union_zimage", "zimage_controlnet",
+            "alibaba-pai/Z-Image-Turbo-Fun-Controlnet-Union/Z-Image-Turbo-Fun-Controlnet-Union.safetensors",
+            "zimage-controlnet-union",
+            "Union ControlNet for Z-Image Turbo (canny, depth, pose...): PyraCanny or CPDS, one at a time.",
+            vram_gb=3.1,
+            note="Control blocks on 6 of the transformer's layers plus 2 refiner blocks, about 1.55 B parameters "
+                 "(3.1 GB in bf16); reads canny, HED, depth, pose and MLSD maps; loaded with diffusers' "
+                 "from_single_file. Apache-2.0.",
         ),
-        CatalogEntry(
-            name="image_encoder",
-            kind="image_encoder",
-            default="h94/IP-Adapter",
-            subfolder="models/image_encoder",
-            description="CLIP ViT-H/14 image encoder read by both IP-Adapters (ImagePrompt, FaceSwap).",
-            twins={"h94/IP-Adapter": "clip-vision-h"},
-            vram_gb={"h94/IP-Adapter": 1.3},
-            notes={"h94/IP-Adapter": "OpenCLIP ViT-H/14 vision tower, 632 M parameters, 1.3 GB in fp16. Apache-2.0 (repo)."},
+        one_model(
+            "image_encoder", "image_encoder", "h94/IP-Adapter", "clip-vision-h",
+            "CLIP ViT-H/14 image encoder read by both IP-Adapters (ImagePrompt, FaceSwap).",
+            vram_gb=1.3, subfolder="models/image_encoder",
+            note="OpenCLIP ViT-H/14 vision tower, 632 M parameters, 1.3 GB in fp16. Apache-2.0 (repo).",
         ),
         # Face models: ONNX files on the Hub as "owner/repo/file.onnx"; licences in `notes`.
-        CatalogEntry(
-            name="face_detector",
-            kind="onnx",
-            default="facefusion/models-3.0.0/scrfd_2.5g.onnx",
-            description="SCRFD face detector with 5 landmarks (Face swap tab, FaceSwap image prompt).",
-            twins={"facefusion/models-3.0.0/scrfd_2.5g.onnx": "scrfd"},
-            notes={"facefusion/models-3.0.0/scrfd_2.5g.onnx": "InsightFace SCRFD-2.5GF: non-commercial research use only."},
+        one_model(
+            "face_detector", "onnx", "facefusion/models-3.0.0/scrfd_2.5g.onnx", "scrfd",
+            "SCRFD face detector with 5 landmarks (Face swap tab, FaceSwap image prompt).",
+            note="InsightFace SCRFD-2.5GF: non-commercial research use only.",
         ),
-        CatalogEntry(
-            name="face_recogniser",
-            kind="onnx",
-            default="facefusion/models-3.0.0/arcface_w600k_r50.onnx",
-            description="ArcFace identity embedding (112x112) of the source face.",
-            twins={"facefusion/models-3.0.0/arcface_w600k_r50.onnx": "arcface"},
-            notes={"facefusion/models-3.0.0/arcface_w600k_r50.onnx": "InsightFace ArcFace w600k R50: non-commercial research use only."},
+        one_model(
+            "face_recogniser", "onnx", "facefusion/models-3.0.0/arcface_w600k_r50.onnx", "arcface",
+            "ArcFace identity embedding (112x112) of the source face.",
+            note="InsightFace ArcFace w600k R50: non-commercial research use only.",
         ),
-        CatalogEntry(
-            name="face_swapper",
-            kind="onnx",
-            default="facefusion/models-3.0.0/inswapper_128.onnx",
-            description="Face swapper (inswapper_128-class: 128x128 target crop + 512 identity).",
-            twins={"facefusion/models-3.0.0/inswapper_128.onnx": "inswapper"},
-            notes={"facefusion/models-3.0.0/inswapper_128.onnx": "InsightFace inswapper_128: non-commercial research use only."},
+        one_model(
+            "face_swapper", "onnx", "facefusion/models-3.0.0/inswapper_128.onnx", "inswapper",
+            "Face swapper (inswapper_128-class: 128x128 target crop + 512 identity).",
+            note="InsightFace inswapper_128: non-commercial research use only.",
         ),
-        CatalogEntry(
-            name="face_restorer",
-            kind="onnx",
-            default="facefusion/models-3.0.0/gfpgan_1.4.onnx",
-            description="GFPGAN 1.4 face restoration of the swapped face (512x512, optional).",
-            twins={"facefusion/models-3.0.0/gfpgan_1.4.onnx": "gfpgan"},
-            notes={"facefusion/models-3.0.0/gfpgan_1.4.onnx": "TencentARC GFPGAN 1.4: Apache-2.0 (commercial use allowed)."},
+        one_model(
+            "face_restorer", "onnx", "facefusion/models-3.0.0/gfpgan_1.4.onnx", "gfpgan",
+            "GFPGAN 1.4 face restoration of the swapped face (512x512, optional).",
+            note="TencentARC GFPGAN 1.4: Apache-2.0 (commercial use allowed).",
         ),
     )
 }
