@@ -22,6 +22,23 @@ MIN_SIDE = 16
 FORMATS = "PNG, JPEG or WebP"
 
 
+def number_between(name: str, value: Any, low: float, high: float, unit: str = "") -> float:
+    """A form value as a number in [low, high], or a sentence that names the field, the range
+    and the unit (text, NaN and out-of-range values alike)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{name} must be a number{' of ' + unit if unit else ''}, not {str(value)[:30]!r}.") from None
+    if not low <= number <= high:  # False for NaN too
+        raise BadInput(f"{name} must be between {low:g} and {high:g}{' ' + unit if unit else ''}, not {number:g}.")
+    return number
+
+
+def denoise_of(value: Any, name: str = "Denoise") -> float:
+    """How much of the picture a diffusion edit redraws: 0.01 (a touch) to 1 (all of it)."""
+    return number_between(name, value, 0.01, 1.0)
+
+
 def _megapixels(pixels: int) -> str:
     return f"{pixels / 1_000_000:.1f}"
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import BadInput
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
 
@@ -43,16 +42,6 @@ class InpaintRequest:
     diffusion: work.Diffusion = field(default_factory=work.Diffusion)
 
 
-def _denoise(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"Denoise must be a number, not {str(value)[:30]!r}.") from None
-    if not 0.01 <= number <= 1.0:
-        raise BadInput(f"Denoise must be between 0.01 and 1, not {number:g}.")
-    return number
-
-
 def inpaint(studio: Any, request: InpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
@@ -61,7 +50,7 @@ def inpaint(studio: Any, request: InpaintRequest, folder: Any = None, task: Any 
     masks.require_some(mask)
     grow_px = masks.check_amount("Mask grow", request.mask_grow, masks.MAX_GROW)
     feather_px = masks.check_amount("Mask feather", request.mask_feather, masks.MAX_FEATHER)
-    denoise = _denoise(request.denoise)
+    denoise = images.denoise_of(request.denoise)
     notes: list[str] = []
     grown = masks.grow(mask, grow_px)
     diffusion = request.diffusion

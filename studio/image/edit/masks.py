@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from studio.errors import BadInput
+from studio.image.edit import images
 
 MAX_GROW = 256
 MAX_FEATHER = 256
@@ -22,13 +23,7 @@ MIN_CELLS = 2  # a mask narrower than this many latent cells at the work size is
 
 
 def check_amount(name: str, value: float, high: int) -> int:
-    try:
-        number = float(value or 0)
-    except (TypeError, ValueError):
-        raise BadInput(f"{name} must be a number of pixels, not {str(value)[:30]!r}.") from None
-    if not 0 <= number <= high:
-        raise BadInput(f"{name} must be between 0 and {high} pixels, not {number:g}.")
-    return int(round(number))
+    return int(round(images.number_between(name, value or 0, 0, high, "pixels")))
 
 
 def require_some(mask: np.ndarray) -> None:

@@ -178,15 +178,8 @@ def outpaint(studio: Any, request: OutpaintRequest, folder: Any = None, task: An
     canvas_w = image.width + margins.left + margins.right
     canvas_h = image.height + margins.top + margins.bottom
     images.check_size(canvas_w, canvas_h, "The extended picture")
-    try:
-        feather = int(float(request.seam_feather))
-        denoise = float(request.denoise)
-    except (TypeError, ValueError):
-        raise BadInput("Seam feather and denoise must be numbers.") from None
-    if not 0 <= feather <= MAX_FEATHER:
-        raise BadInput(f"Seam feather must be between 0 and {MAX_FEATHER} pixels, not {feather}.")
-    if not 0.01 <= denoise <= 1.0:
-        raise BadInput(f"Denoise must be between 0.01 and 1, not {denoise:g}.")
+    feather = int(images.number_between("Seam feather", request.seam_feather, 0, MAX_FEATHER, "pixels"))
+    denoise = images.denoise_of(request.denoise)
     original = np.asarray(image)
     start = Image.fromarray(initial_canvas(original, margins))
     mask = Image.fromarray((new_area(image.width, image.height, margins) * 255).astype(np.uint8))

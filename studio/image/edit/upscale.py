@@ -73,16 +73,6 @@ class UpscaleRequest:
     diffusion: work.Diffusion = field(default_factory=work.Diffusion)
 
 
-def _number(name: str, value: Any, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"{name} must be a number, not {str(value)[:30]!r}.") from None
-    if not low <= number <= high:
-        raise BadInput(f"{name} must be between {low:g} and {high:g}, not {number:g}.")
-    return number
-
-
 def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", tile_size: int = 0,
                   overlap: int = DEFAULT_OVERLAP, task: Any = None) -> tuple[Any, dict[str, Any]]:
     """``image`` (PIL) upscaled by ``factor`` with a spandrel model, in tiles; exact output size."""
@@ -90,8 +80,8 @@ def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", ti
 
     target = output_size(image.width, image.height, factor)
     images.check_size(*target, "The upscaled image", images.MAX_UPSCALE_OUTPUT_PIXELS)
-    overlap = int(_number("Tile overlap", overlap, 0, MAX_OVERLAP))
-    tile_size = int(_number("Tile size", tile_size or 0, 0, 8192))
+    overlap = int(images.number_between("Tile overlap", overlap, 0, MAX_OVERLAP, "pixels"))
+    tile_size = int(images.number_between("Tile size", tile_size or 0, 0, 8192, "pixels"))
     if 0 < tile_size < MIN_TILE:
         raise BadInput(f"Tile size must be 0 (automatic) or at least {MIN_TILE} pixels.")
     with studio.cache.use(upscaler.spec(studio, model_id)) as model:
@@ -176,7 +166,7 @@ def upscale(studio: Any, request: UpscaleRequest, folder: Any = None, task: Any 
     """The Upscale tool end to end: one saved result."""
     chosen = mode(request.mode)
     image = images.open_image(request.image, "The image to upscale")
-    denoise = _number("Refine denoise", request.refine_denoise, 0.01, 1.0)
+    denoise = images.denoise_of(request.refine_denoise, "Refine denoise")
     started = time.perf_counter()
     big, info = super_resolve(studio, image, chosen.factor, request.upscaler, request.tile_size,
                               request.tile_overlap, task)

@@ -45,13 +45,7 @@ def vary(studio: Any, request: VaryRequest, folder: Any = None, task: Any = None
     from PIL import Image
 
     image = images.open_image(request.image, "The image to vary")
-    denoise = strength_of(request.strength) if request.denoise in (None, "", 0) else request.denoise
-    try:
-        denoise = float(denoise)
-    except (TypeError, ValueError):
-        raise BadInput(f"Denoise must be a number, not {str(denoise)[:30]!r}.") from None
-    if not 0.01 <= denoise <= 1.0:
-        raise BadInput(f"Denoise must be between 0.01 and 1, not {denoise:g}.")
+    denoise = images.denoise_of(strength_of(request.strength) if request.denoise in (None, "", 0) else request.denoise)
     side, multiple = work.model_side(studio, request.diffusion.checkpoint)
     size = work.fit_area(image.width, image.height, side, multiple)
     seed = request.diffusion.resolved_seed()
