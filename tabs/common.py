@@ -105,3 +105,13 @@ def session_folder(ctx: TabContext, request: gr.Request | None) -> Path:
     """This user's outputs folder for today; other sessions never see it."""
     session = getattr(request, "session_hash", None) or "script"
     return session_dir(ctx.settings.outputs, session)
+
+
+def progress_update(event: Any, progress: Callable, status: Any, preview: Any, unit: str = "") -> dict:
+    """Show one ``studio.progress.Progress`` event: Gradio's bar, the status line and, when the
+    work sent one, the live preview. ``unit`` names what is counted ("step ")."""
+    progress(event.fraction, desc=f"{event.label}: {unit}{event.step}/{event.total}")
+    update = {status: f"{event.label} · {unit}{event.step} / {event.total}"}
+    if event.preview is not None:
+        update[preview] = event.preview
+    return update

@@ -18,7 +18,7 @@ from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
 from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
 from tabs import owner
-from tabs.common import TabContext, gpu_event, gpu_function
+from tabs.common import TabContext, gpu_event, gpu_function, progress_update
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
 DEFAULT_MODE = "Vary (Subtle)"
@@ -216,11 +216,7 @@ def build(ctx: TabContext) -> None:
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
-                        progress(event.fraction, desc=f"{event.label}: {event.step}/{event.total}")
-                        update = {status: f"{event.label} · {event.step} / {event.total}"}
-                        if event.preview is not None:
-                            update[preview] = event.preview
-                        yield update
+                        yield progress_update(event, progress, status, preview)
                     elif isinstance(event, Finished):
                         result = event.value
                         yield {status: f"Done: {result.image.width}×{result.image.height}, saved.",

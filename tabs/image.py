@@ -18,7 +18,7 @@ from studio.outputs import owner_key
 from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
 from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import owner
-from tabs.common import TabContext, friendly, gpu_event, gpu_function
+from tabs.common import TabContext, friendly, gpu_event, gpu_function, progress_update
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
 
@@ -315,11 +315,7 @@ def build(ctx: TabContext) -> None:
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
-                        progress(event.fraction, desc=f"{event.label}: step {event.step}/{event.total}")
-                        update = {status: f"{event.label} · step {event.step} / {event.total}"}
-                        if event.preview is not None:
-                            update[preview] = event.preview
-                        yield update
+                        yield progress_update(event, progress, status, preview, unit="step ")
                     elif isinstance(event, Delivered):
                         shown.append(_gallery_item(event.item))
                         summaries.append(event.item.parameters)
