@@ -44,3 +44,15 @@ def open_tab(page, name: str) -> None:
 def assert_no_error_toast(page) -> None:
     toasts = page.locator(".toast-body.error, [data-testid='toast-body'].error")
     assert toasts.count() == 0, toasts.all_inner_texts()
+
+
+def small_image_settings(page, steps: int, number: int | None = None) -> None:
+    """Open the Image tab's Advanced settings and ask for small, quick pictures (256×256)."""
+    page.locator("#image-advanced button").first.click()
+    fields = [("image-width", 256), ("image-height", 256), ("image-steps", steps)]
+    if number is not None:
+        fields.append(("image-number", number))
+    for elem_id, value in fields:
+        box = page.locator(f"#{elem_id} input[type='number']")
+        box.fill(str(value))
+        box.press("Tab")

@@ -9,7 +9,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.browser.conftest import assert_no_error_toast, open_tab
+from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
 from tests.edit_helpers import picture
 
 
@@ -99,11 +99,7 @@ def test_brush_a_mask_and_inpaint(page, tmp_path):
 def test_an_image_tab_result_is_sent_to_outpaint_and_extended(page):
     open_tab(page, "Image")
     page.locator("#image-prompt textarea").fill("a small boat")
-    page.locator("#image-advanced button").first.click()
-    for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", 1), ("image-number", 1)):
-        box = page.locator(f"#{elem_id} input[type='number']")
-        box.fill(str(value))
-        box.press("Tab")
+    small_image_settings(page, steps=1, number=1)
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000

@@ -3,15 +3,7 @@ this browser's history, send one to another tab, Cancel a long run."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import assert_no_error_toast, open_tab
-
-
-def _small_settings(page, steps: int) -> None:
-    page.locator("#image-advanced button").first.click()
-    for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", steps)):
-        box = page.locator(f"#{elem_id} input[type='number']")
-        box.fill(str(value))
-        box.press("Tab")
+from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
 
 
 def _status(page) -> str:
@@ -21,7 +13,7 @@ def _status(page) -> str:
 def test_generate_reload_history_and_send_to_the_tokenizer(page):
     open_tab(page, "Image")
     page.locator("#image-prompt textarea").fill("a paper lantern at night")
-    _small_settings(page, steps=2)
+    small_image_settings(page, steps=2)
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('2 image(s) done')", timeout=120_000
@@ -52,7 +44,7 @@ def test_generate_reload_history_and_send_to_the_tokenizer(page):
 def test_cancel_ends_a_long_run_and_the_next_one_works(page):
     open_tab(page, "Image")
     page.locator("#image-prompt textarea").fill("a very long run")
-    _small_settings(page, steps=150)
+    small_image_settings(page, steps=150)
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
@@ -74,7 +66,7 @@ def test_a_run_still_going_when_the_page_reloads_lands_in_the_history(page):
     open_tab(page, "Image")
     before = page.locator("#image-history img").count()
     page.locator("#image-prompt textarea").fill("finished after the reload")
-    _small_settings(page, steps=20)
+    small_image_settings(page, steps=20)
     box = page.locator("#image-number input[type='number']")
     box.fill("1")
     box.press("Tab")

@@ -4,7 +4,7 @@ ImagePrompt), both maps shown next to the pictures, then a generation that uses 
 from __future__ import annotations
 
 from studio.faces.samples import draw_faces
-from tests.browser.conftest import assert_no_error_toast, open_tab
+from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
 
 
 def test_two_slots_show_their_maps_and_generate(page, tmp_path):
@@ -31,11 +31,7 @@ def test_two_slots_show_their_maps_and_generate(page, tmp_path):
     assert page.locator("#image-prompt-1-stop input[type=number]").input_value() == "0.5"
 
     page.locator("#image-prompt textarea").fill("three friends, watercolor")
-    page.locator("#image-advanced button").first.click()
-    for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", 2), ("image-number", 1)):
-        box = page.locator(f"#{elem_id} input[type='number']")
-        box.fill(str(value))
-        box.press("Tab")
+    small_image_settings(page, steps=2, number=1)
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000

@@ -3,7 +3,7 @@ gives a well-formed English reply), send it to the Image tab, and draw with it."
 
 from __future__ import annotations
 
-from tests.browser.conftest import assert_no_error_toast, open_tab
+from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
 from tests.prompt_helpers import chat_server  # noqa: F401  (fixture)
 
 ENGLISH = "a red fox standing in deep snow, wildlife photograph"
@@ -37,11 +37,7 @@ def test_expand_chinese_and_send_it_to_the_image_tab(page, chat_server):
     assert _value(page, "image-negative") == "blurry, low quality, watermark"
 
     # Gradio itself holds the new value: a generation uses it.
-    page.locator("#image-advanced button").first.click()
-    for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", 1), ("image-number", 1)):
-        box = page.locator(f"#{elem_id} input[type='number']")
-        box.fill(str(value))
-        box.press("Tab")
+    small_image_settings(page, steps=1, number=1)
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-details')?.innerText || '').includes('wildlife photograph')",

@@ -23,7 +23,9 @@ def start_sample_job(page, name: str, max_steps: int) -> None:
 
 
 def test_sample_job_loss_plot_and_reload(page):
-    start_sample_job(page, "browser-coach", 40)
+    # Long enough to be still running through the reload below (the tiny model takes a few ms a
+    # step); the test cancels it at the end.
+    start_sample_job(page, "browser-coach", 20_000)
 
     page.wait_for_function(f"() => ({STEP})() >= 2", timeout=180_000)
     first = page.evaluate(STEP)
