@@ -133,3 +133,51 @@ def test_an_adapter_needs_the_local_backend(setup):
         stream_generation(ctx, request, endpoint_for(settings, "openai", "http://127.0.0.1:9/v1", "m"))
     with pytest.raises(BadInput, match="picked from your trained adapters"):
         generate_text(ctx, replace(request, adapter="/etc/passwd"))
+
+
+def test_the_shared_model_with_an_adapter_gives_peft_models_own_logits(setup):
+    """The reference: PEFT's own PeftModel.from_pretrained on a fresh copy of the base."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    settings, ctx = setup
+    adapter = adapters.resolve(settings, OWNER, BLOOM, write_adapter(settings, OWNER, "coach", 1))
+    _, location = service.resolve_model(settings, "causal_lm", BLOOM)
+    reference = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(location), adapter.path).eval()
+    ids = torch.tensor([[5, 17, 42, 99, 7]])
+    with adapters.using(ctx, ctx.spec("text", BLOOM), adapter) as text_model, torch.inference_mode():
+        ours = text_model.model(ids).logits
+    with torch.inference_mode():
+        assert torch.allclose(ours, reference(ids).logits, atol=1e-5)
+        with reference.disable_adapter():
+            base = reference(ids).logits
+    with adapters.using(ctx, ctx.spec("text", BLOOM)) as text_model, torch.inference_mode():
+        assert torch.allclose(text_model.model(ids).logits, base, atol=1e-5)
+
+
+def test_a_broken_adapter_is_refused_and_leaves_nothing_behind(setup):
+    settings, ctx = setup
+    job_id = write_adapter(settings, OWNER, "coach", 1)
+    adapter = adapters.resolve(settings, OWNER, BLOOM, job_id)
+    weights = jobs.root(settings.outputs) / OWNER / job_id / "adapter" / adapters.WEIGHTS
+    plain = fingerprint(reply(ctx))
+    weights.write_bytes(b"not a safetensors file")
+    for _ in range(2):  # a retry is refused too: no zero-weight adapter was left to switch on
+        with pytest.raises(BadInput, match="could not be loaded"):
+            reply(ctx, adapter)
+    with adapters.using(ctx, ctx.spec("text", BLOOM)) as text_model:
+        assert text_model.adapters == []
+        assert not any("lora_" in name for name, _ in text_model.model.named_parameters())
+    assert fingerprint(reply(ctx)) == plain
+
+
+def test_the_oldest_adapter_is_unloaded_past_the_limit(setup, monkeypatch):
+    settings, ctx = setup
+    monkeypatch.setattr(adapters, "MAX_LOADED", 2)
+    made = [adapters.resolve(settings, OWNER, BLOOM, write_adapter(settings, OWNER, f"a{i}", i)) for i in range(3)]
+    first = fingerprint(reply(ctx, made[0]))
+    for adapter in made[1:]:
+        reply(ctx, adapter)
+    with adapters.using(ctx, ctx.spec("text", BLOOM)) as text_model:
+        assert text_model.adapters == [made[1].adapter_name, made[2].adapter_name]
+    assert fingerprint(reply(ctx, made[0])) == first  # loaded again, the same as before

@@ -1,7 +1,7 @@
 """Text LoRAs trained in the Train tab, on the shared cached base model.
 
-An adapter is loaded into the cached base once (transformers' PEFT integration) and switched
-on per request through the model's ``AdapterGate``: requests with the same adapter (or none)
+An adapter is loaded into the cached base once (PEFT's functional API: its layers are injected
+into the model in place, so the cache keeps one model object) and switched on per request through the model's ``AdapterGate``: requests with the same adapter (or none)
 run side by side, a request with another one waits until the model is idle. A request
 without an adapter runs with every adapter disabled, which gives exactly the base model's
 tokens. Only the owner's own adapters can be picked (``studio.train.adapters``), and only
@@ -11,6 +11,7 @@ those trained on the model in use.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,9 @@ from typing import Any, Iterator
 from studio.errors import BadInput
 from studio.settings import Settings
 from studio.text.limits import bounded_text, shown
+
+# Several adapters in one model is the point here (each request switches to its own).
+warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute", category=UserWarning)
 
 MAX_LOADED = 8  # adapters kept loaded in a base model (a LoRA of r=8 is a few MB)
 WEIGHTS = "adapter_model.safetensors"
@@ -31,13 +35,13 @@ class TextAdapter:
     name: str
     path: str  # the PEFT folder
     base_model: str
+    version: int = 0  # when its weights were written (ns): a resumed job's new weights load anew
 
     @property
     def adapter_name(self) -> str:
-        """Unique per folder and per version of its weights: a resumed job's new weights load anew."""
-        weights = Path(self.path) / WEIGHTS
-        stamp = weights.stat().st_mtime_ns if weights.is_file() else 0
-        return "studio_" + hashlib.sha1(f"{self.path}:{stamp}".encode()).hexdigest()[:12]
+        """Unique per folder and per version of its weights. Fixed when the adapter is resolved:
+        every part of one request (a beam search's worker too) asks the gate for the same set."""
+        return "studio_" + hashlib.sha1(f"{self.path}:{self.version}".encode()).hexdigest()[:12]
 
     @property
     def label(self) -> str:
@@ -51,10 +55,15 @@ def available(settings: Settings, owner: str, model_id: str | None) -> list[Text
 
     base = model_id or catalog.default_id(settings, "text")
     return [
-        TextAdapter(found["job_id"], found["name"], found["path"], found["base_model"])
+        TextAdapter(found["job_id"], found["name"], found["path"], found["base_model"], _written(found["path"]))
         for found in list_adapters(settings, owner)
         if found["task"] == "causal_lm" and found["base_model"] == base
     ]
+
+
+def _written(folder: str) -> int:
+    weights = Path(folder) / WEIGHTS
+    return weights.stat().st_mtime_ns if weights.is_file() else 0
 
 
 def resolve(settings: Settings, owner: str, model_id: str | None, job_id: Any) -> TextAdapter | None:
@@ -77,30 +86,65 @@ def gate_key(adapter: TextAdapter | None) -> tuple:
 
 def holding(text_model: Any, adapter: TextAdapter | None) -> Any:
     """Context manager: the block runs with ``adapter`` (or none) active on the cached model."""
-    return text_model.adapter_gate.holding(gate_key(adapter), lambda: switch_to(text_model.model, adapter))
+    return text_model.adapter_gate.holding(gate_key(adapter), lambda: switch_to(text_model, adapter))
 
 
-def switch_to(model: Any, adapter: TextAdapter | None) -> None:
-    """Make ``adapter`` (or none) the active one on the shared ``model``. Runs only while no
-    other request uses the model (``AdapterGate``)."""
-    loaded = list(model.peft_config) if getattr(model, "_hf_peft_config_loaded", False) else []
+def switch_to(text_model: Any, adapter: TextAdapter | None) -> None:
+    """Make ``adapter`` (or none) the active one on the shared model. Runs only while no other
+    request uses the model (``AdapterGate``)."""
+    from peft.functional import set_adapter
+
+    model, loaded = text_model.model, text_model.adapters
     if adapter is None:
-        if loaded:
-            model.disable_adapters()
+        _enable(model, False)
         return
     name = adapter.adapter_name
     if name not in loaded:
-        stale = loaded[: max(0, len(loaded) + 1 - MAX_LOADED)]  # the first loaded go first
-        if stale:
-            model.delete_adapter(stale)
-        try:
-            model.load_adapter(adapter.path, adapter_name=name)
-        except (ValueError, KeyError, RuntimeError, OSError) as exc:
-            raise BadInput(
-                f"The adapter {adapter.name} does not fit this model ({str(exc).splitlines()[0][:160]})."
-            ) from None
-    model.set_adapter(name)
-    model.enable_adapters()
+        for stale in loaded[: max(0, len(loaded) + 1 - MAX_LOADED)]:  # the first loaded go first
+            _remove(model, stale)
+            loaded.remove(stale)
+        _load(model, adapter)
+        loaded.append(name)
+    set_adapter(model, name, inference_mode=True)
+    _enable(model, True)
+
+
+def _load(model: Any, adapter: TextAdapter) -> None:
+    """Inject the adapter's layers and fill them; on any failure take them out again, so a broken
+    file never leaves a half-loaded (zero-weight) adapter that a retry would switch on."""
+    from peft import PeftConfig
+    from peft.functional import inject_adapter_in_model, set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    name = adapter.adapter_name
+    try:
+        config = PeftConfig.from_pretrained(adapter.path)
+        config.inference_mode = True
+        # Saved from a PeftModel, whose own prefix this plain model does not have.
+        weights = {key.removeprefix("base_model.model."): value
+                   for key, value in load_file(str(Path(adapter.path) / WEIGHTS)).items()}
+        inject_adapter_in_model(config, model, adapter_name=name)
+        result = set_peft_model_state_dict(model, weights, adapter_name=name)
+        if result.unexpected_keys:
+            raise ValueError(f"weights for layers this model lacks, e.g. {result.unexpected_keys[0]}")
+    except Exception as exc:  # noqa: BLE001 - any failure: undo, then one sentence
+        _remove(model, name)
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise BadInput(f"The adapter {adapter.name} could not be loaded into this model ({reason}).") from None
+
+
+def _remove(model: Any, name: str) -> None:
+    from peft.functional import delete_adapter
+
+    delete_adapter(model, name, prefix="lora_")
+
+
+def _enable(model: Any, on: bool) -> None:
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    for module in model.modules():
+        if isinstance(module, BaseTunerLayer):
+            module.enable_adapters(on)
 
 
 @contextmanager

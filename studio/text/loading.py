@@ -16,6 +16,7 @@ class TextModel:
     model: Any
     tokenizer: Any
     adapter_gate: AdapterGate = field(default_factory=AdapterGate)  # trained adapters (studio.text.adapters)
+    adapters: list[str] = field(default_factory=list)  # names loaded into ``model``, oldest first
 
     @property
     def device(self) -> Any:

@@ -22,6 +22,15 @@ RUN_SECONDS = 0.5
 MAX_RUN_TOKENS = 64
 
 
+def cache_argument() -> str:
+    """The name ``generate`` takes the KV cache under: transformers 5.24 renamed
+    ``past_key_values`` to ``cache`` (the old name still works there, with a warning a call)."""
+    import transformers
+    from packaging.version import Version
+
+    return "cache" if Version(transformers.__version__) >= Version("5.24.0.dev0") else "past_key_values"
+
+
 def next_run_size(size: int, seconds: float, produced: int) -> int:
     """Double the run, up to what fits in RUN_SECONDS at the speed just measured."""
     per_token = seconds / max(produced, 1)
@@ -43,6 +52,7 @@ def generate_in_runs(
     import torch
 
     sequence, cache, size, produced = input_ids, None, 1, 0
+    cache_name = cache_argument()
     while produced < max_new_tokens:
         size = min(size, max_new_tokens - produced)
         started = time.perf_counter()
@@ -55,7 +65,7 @@ def generate_in_runs(
                     sequence,
                     attention_mask=torch.ones_like(sequence),
                     max_new_tokens=size,
-                    past_key_values=cache,
+                    **{cache_name: cache},
                     return_dict_in_generate=True,
                     **generate_kwargs,
                 )
@@ -63,7 +73,7 @@ def generate_in_runs(
         out = run_generate(call)
         seconds = time.perf_counter() - started
         new = out.sequences.shape[1] - sequence.shape[1]
-        sequence, cache = out.sequences, out.past_key_values
+        sequence, cache = out.sequences, getattr(out, cache_name)
         produced += new
         yield sequence
         if new < size or finished(sequence):
