@@ -20,14 +20,28 @@ from studio.errors import BadInput
 
 @dataclass(frozen=True)
 class LoraFile:
+    """One LoRA of a request. ``version`` is the file's modification time (ns) and size, read
+    once when the request is built: training writes a LoRA over the same file, so the version
+    is part of the gate key and the adapter name, and a new version is loaded anew."""
+
     path: Path
     weight: float
     label: str
+    version: tuple[int, int] | None = None  # (st_mtime_ns, st_size); None: read from the file now
+
+    def __post_init__(self) -> None:
+        if self.version is None:
+            try:
+                stat = Path(self.path).stat()
+                version = (stat.st_mtime_ns, stat.st_size)
+            except OSError:  # gone: loading it says so
+                version = (0, 0)
+            object.__setattr__(self, "version", version)
 
     @property
     def adapter_name(self) -> str:
-        # A name peft accepts, unique per file (two files may share a stem).
-        digest = hashlib.sha1(str(self.path).encode()).hexdigest()[:10]
+        # A name peft accepts, unique per file and version (two files may share a stem).
+        digest = hashlib.sha1(f"{self.path}|{self.version[0]}|{self.version[1]}".encode()).hexdigest()[:10]
         return f"studio_{digest}"
 
 
@@ -49,4 +63,5 @@ def switch_to(pipe: Any, loras: list[LoraFile]) -> None:
 
 
 def active_key(loras: list[LoraFile]) -> tuple:
-    return tuple(sorted((str(lora.path), lora.weight) for lora in loras if lora.weight != 0))
+    """The adapter-gate key of ``loras``: each file with its version, and its weight."""
+    return tuple(sorted((str(lora.path), *lora.version, lora.weight) for lora in loras if lora.weight != 0))
