@@ -111,9 +111,13 @@ class Prepared:
 
     @contextmanager
     def holding(self, model: Any, lora_key: tuple, switch: Callable[[], None]) -> Iterator[None]:
-        lock = _exclusive_lock(model) if self.adapters else nullcontext()
-        with lock, model.adapter_state.holding(self.adapter_key(lora_key), switch):
-            yield
+        """The gate first, then (with IP-Adapters) the checkpoint's exclusive lock: a request
+        never holds the lock while it waits at the gate, so requests queue at the gate in the
+        order they came, and those of the same set wait for the lock inside it, side by side.
+        One generation enters the gate once (patience None: always first come, first served)."""
+        with model.adapter_state.holding(self.adapter_key(lora_key), switch, patience=None):
+            with _exclusive_lock(model) if self.adapters else nullcontext():
+                yield
 
     def switch(self, base: Any, pipe: Any, loras: list) -> None:
         """Make this request's adapters the UNet's: every IP-Adapter out, the LoRAs switched,
