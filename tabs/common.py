@@ -115,3 +115,26 @@ def progress_update(event: Any, progress: Callable, status: Any, preview: Any, u
     if event.preview is not None:
         update[preview] = event.preview
     return update
+
+
+def uploaded(value: Any, what: str) -> str:
+    """A file a script sent to the API: one Gradio received (in its upload / cache folder, as
+    gradio_client's handle_file() sends it), never a path on the server's own disk that a script
+    names, which could be another user's outputs. ``what`` names it in the sentence ("the image
+    to upscale"). UI components need no such check: Gradio hands them its own copies."""
+    from gradio.utils import get_upload_folder
+
+    path = value.get("path") if isinstance(value, dict) else getattr(value, "path", None) or value
+    said = what[:1].upper() + what[1:]
+    if not isinstance(path, str) or not path.strip():
+        raise gr.Error(f"{said} is missing: send it with gradio_client's handle_file().", print_exception=False)
+    try:
+        resolved = Path(path).resolve()
+        inside = Path(get_upload_folder()).resolve() in resolved.parents
+    except (OSError, ValueError):  # a NUL byte, a loop of links: not an upload either
+        inside = False
+    if not inside:
+        raise gr.Error(f"{said} must be uploaded (gradio_client's handle_file()), not named by a path on the server.",
+                       print_exception=False)
+    return str(resolved)
+

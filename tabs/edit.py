@@ -18,7 +18,7 @@ from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
 from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
 from tabs import owner
-from tabs.common import TabContext, gpu_event, gpu_function, progress_update
+from tabs.common import TabContext, gpu_event, gpu_function, progress_update, uploaded
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
 DEFAULT_MODE = "Vary (Subtle)"
@@ -64,6 +64,7 @@ def build(ctx: TabContext) -> None:
     upscaler_choices = upscaler.choices(settings)
 
     # --- API: self-explaining parameters; the same studio functions as the UI ------------
+    # Every file a script sends must be an upload (``uploaded``): a path on the server is refused.
 
     def upscale_image(image: gr.FileData, mode: str = upscale.FAST_2X, upscaler_model: str = "",
                       tile_size: int = 0, tile_overlap: int = upscale.DEFAULT_OVERLAP,
@@ -74,8 +75,8 @@ def build(ctx: TabContext) -> None:
         default, a file in the upscalers folder, or owner/repo/file.pth. tile_size 0 = automatic.
         The prompt, checkpoint, seed and steps (0 = default) steer the refine. Returns the saved PNG."""
         upscale_request = upscale.UpscaleRequest(
-            _path(image), mode, upscaler_model, tile_size, tile_overlap, refine_denoise,
-            _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+            uploaded(image, "the image to upscale"), mode, upscaler_model, tile_size, tile_overlap,
+            refine_denoise, _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
         return _answer(upscale.upscale(studio, upscale_request, owner.folder_for(ctx, request)))
 
@@ -84,7 +85,7 @@ def build(ctx: TabContext) -> None:
                    request: gr.Request = None) -> dict:
         """A variation of `image`: strength 'subtle' (denoise 0.5) or 'strong' (0.85), or your own
         denoise (0 = by strength). Only int(steps × denoise) steps run. Returns the saved PNG."""
-        vary_request = vary.VaryRequest(_path(image), strength, denoise or None,
+        vary_request = vary.VaryRequest(uploaded(image, "the image to vary"), strength, denoise or None,
                                         _diffusion(prompt, negative_prompt, checkpoint, seed, steps))
         return _answer(vary.vary(studio, vary_request, owner.folder_for(ctx, request)))
 
@@ -97,8 +98,8 @@ def build(ctx: TabContext) -> None:
         crop around the mask at the model's resolution. Pixels outside the feathered mask stay as
         they were. Returns the saved PNG."""
         inpaint_request = inpaint.InpaintRequest(
-            _path(image), _path(mask), mask_grow, mask_feather, only_masked_area, denoise,
-            _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+            uploaded(image, "the image to inpaint"), uploaded(mask, "the mask"), mask_grow, mask_feather,
+            only_masked_area, denoise, _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
         return _answer(inpaint.inpaint(studio, inpaint_request, owner.folder_for(ctx, request)))
 
@@ -110,7 +111,7 @@ def build(ctx: TabContext) -> None:
         rounded up to a multiple of 8 px (16 for Z-Image). The prompt is optional. The original pixels
         are kept byte for byte; the result can be sent back in to extend again. Returns the saved PNG."""
         outpaint_request = outpaint.OutpaintRequest(
-            _path(image), left, right, top, bottom, unit, seam_feather, denoise,
+            uploaded(image, "the image to extend"), left, right, top, bottom, unit, seam_feather, denoise,
             _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
         return _answer(outpaint.outpaint(studio, outpaint_request, owner.folder_for(ctx, request)))

@@ -18,27 +18,10 @@ from studio.outputs import owner_key
 from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
 from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import owner
-from tabs.common import TabContext, friendly, gpu_event, gpu_function, progress_update
+from tabs.common import TabContext, friendly, gpu_event, gpu_function, progress_update, uploaded
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
-
-
-def _uploaded(value: Any) -> Any:
-    """A picture sent to the API: a file Gradio received (its upload or cache folder), never a
-    path on the server's own disk that a script names."""
-    from pathlib import Path
-
-    from gradio.utils import get_upload_folder
-
-    path = value.get("path") if isinstance(value, dict) else getattr(value, "path", None) or value
-    if not isinstance(path, str) or not path:
-        raise gr.Error("Each image prompt needs its picture: send it with gradio_client's handle_file().",
-                       print_exception=False)
-    resolved = Path(path).resolve()
-    if Path(get_upload_folder()).resolve() not in resolved.parents:
-        raise gr.Error("Image prompt pictures must be uploaded (gradio_client's handle_file()), not named by path.",
-                       print_exception=False)
-    return str(resolved)
+PROMPT_PICTURE = "each image prompt's picture"
 
 
 def _api_slots(slots: Any) -> tuple:
@@ -50,25 +33,21 @@ def _api_slots(slots: Any) -> tuple:
     out = []
     for slot in slots:
         if isinstance(slot, dict):
-            slot = {**slot, "image": _uploaded(slot.get("image"))}
+            slot = {**slot, "image": uploaded(slot.get("image"), PROMPT_PICTURE)}
         elif isinstance(slot, (list, tuple)) and slot:  # [image, type, weight, stop_at]
-            slot = [_uploaded(slot[0]), *slot[1:]]
+            slot = [uploaded(slot[0], PROMPT_PICTURE), *slot[1:]]
         out.append(slot)
     return tuple(out)
 
 
 def _save_preview(image: Any) -> str:
-    """A preview PNG in Gradio's upload folder (served to this caller, cleaned with Gradio's files)."""
-    import uuid
-    from pathlib import Path
-
+    """A preview PNG in Gradio's cache, named by its content as Gradio names the pictures it
+    caches: the same preview asked again is the same file (no pile of copies), and Gradio's own
+    cache cleaning (``delete_cache``) removes it with the rest."""
+    from gradio.processing_utils import save_pil_to_cache
     from gradio.utils import get_upload_folder
 
-    folder = Path(get_upload_folder()) / "image_prompt_previews"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.png"
-    image.save(path)
-    return str(path)
+    return save_pil_to_cache(image, get_upload_folder(), name="preview", format="png")
 
 
 def _style_choices() -> list[tuple[str, str]]:
@@ -166,7 +145,7 @@ def build(ctx: TabContext) -> None:
     def image_prompt_preview(image: gr.FileData, type: str = "PyraCanny") -> dict:  # noqa: A002 - the API's word
         """What an image prompt gives the model: the PyraCanny or CPDS map (the picture's size), the
         square the image encoder reads (ImagePrompt) or the largest face, cropped (FaceSwap)."""
-        shown = image_prompts.preview(studio, _uploaded(image), type)
+        shown = image_prompts.preview(studio, uploaded(image, "the picture to preview"), type)
         return {"image": gr.FileData(path=_save_preview(shown)), "width": shown.width, "height": shown.height,
                 "type": image_prompts.slots.type_name(type)}
 

@@ -94,3 +94,26 @@ def test_wrong_files_come_back_as_sentences_and_the_server_stays_up(api, photo, 
     with pytest.raises(AppError, match="The mask is empty"):
         api.predict(image=handle_file(str(photo)), mask=handle_file(str(empty_mask)), api_name="/inpaint")
     assert api.predict(image=handle_file(str(photo)), api_name="/upscale")["width"] == 160
+
+
+SERVER_PATHS = {
+    "a bare path string": ("/upscale", lambda photo: dict(image=str(photo))),
+    "a FileData-shaped dict without Gradio's meta": ("/vary", lambda photo: dict(image={"path": str(photo)})),
+    "a system file": ("/outpaint", lambda photo: dict(image={"path": "/etc/hostname"}, right=8)),
+    "the mask, checked like the image": ("/inpaint", lambda photo: dict(image=handle_file(str(photo)),
+                                                                        mask={"path": str(photo)})),
+}
+
+
+@pytest.mark.parametrize("case", list(SERVER_PATHS))
+def test_a_path_on_the_server_is_refused_with_a_sentence(api, photo, case):
+    """A script must upload its files: naming a server path (another user's outputs, say) is refused."""
+    api_name, fields = SERVER_PATHS[case]
+    with pytest.raises(AppError, match=r"must be uploaded \(gradio_client's handle_file\(\)\), not named by a path "
+                                       r"on the server"):
+        api.predict(api_name=api_name, **fields(photo))
+
+
+def test_a_missing_file_is_named_in_the_sentence(api):
+    with pytest.raises(AppError, match="The image to upscale is missing: send it with gradio_client's handle_file"):
+        api.predict(image=None, api_name="/upscale")

@@ -3,6 +3,8 @@ the app started in the tiny profile."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -73,3 +75,17 @@ def test_a_picture_without_a_face_is_refused_for_faceswap(api, tmp_path):
     Image.new("RGB", (128, 128), (90, 90, 90)).save(path)
     with pytest.raises(AppError, match="No face was found"):
         api.predict(image=handle_file(str(path)), type="FaceSwap", api_name="/image_prompt_preview")
+
+
+def test_previews_of_the_same_picture_add_no_files_to_the_upload_folder(api, face_png):
+    """The preview is saved under its content's hash in Gradio's cache (and cleaned with it): asking
+    again for the same preview writes nothing new, where one file per call used to pile up."""
+    from gradio.utils import get_upload_folder
+    from gradio_client import handle_file
+
+    folder = Path(get_upload_folder())  # the app runs on this machine, with the same temp folder
+    api.predict(image=handle_file(face_png), type="PyraCanny", api_name="/image_prompt_preview")
+    before = {p for p in folder.rglob("*") if p.is_file()}
+    for _ in range(2):
+        api.predict(image=handle_file(face_png), type="PyraCanny", api_name="/image_prompt_preview")
+    assert {p for p in folder.rglob("*") if p.is_file()} - before == set()
