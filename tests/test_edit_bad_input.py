@@ -97,3 +97,20 @@ def test_a_missing_upscaler_in_the_standard_profile_names_the_file_and_the_fix(t
     message = str(caught.value)
     assert "'2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth' could not be loaded" in message
     assert "`hf download 2kpr/Real-ESRGAN RealESRGAN_x4plus.pth`" in message and "--profile tiny" in message
+
+
+def test_transparent_parts_are_white_however_the_picture_arrives(tmp_path):
+    # A picture from the UI (PIL), an array, and a file all go through the same composite on white:
+    # plain convert("RGB") would turn the transparent half black.
+    half = np.zeros((20, 20, 4), dtype=np.uint8)
+    half[:, :10] = (255, 0, 0, 255)
+    half[:, 10:] = (0, 0, 0, 0)
+    path = tmp_path / "half.png"
+    Image.fromarray(half).save(path)
+    for value in (Image.fromarray(half), half, str(path), Image.fromarray(half).convert("LA")):
+        opened = np.asarray(images.open_image(value))
+        assert opened.shape == (20, 20, 3) and opened.dtype == np.uint8
+        assert (opened[:, 10:] == 255).all()  # transparent reads as white
+    assert (np.asarray(images.open_image(Image.fromarray(half)))[:, :10] == (255, 0, 0)).all()
+    semi = Image.new("RGBA", (16, 16), (0, 0, 0, 128))  # half-transparent black: mid grey on white
+    assert abs(images.on_white(semi).getpixel((0, 0))[0] - 127) <= 1

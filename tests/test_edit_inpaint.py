@@ -110,3 +110,13 @@ def test_bad_grow_and_feather_are_refused(edit_ctx, grow, feather, message):
     mask = box_mask(64, 64, (10, 10, 20, 20))
     with pytest.raises(BadInput, match=message):
         inpaint.inpaint(edit_ctx, request(picture(64, 64), mask, mask_grow=grow, mask_feather=feather))
+
+
+def test_a_denoise_too_low_for_the_steps_is_refused_before_anything_is_drawn(edit_ctx, monkeypatch):
+    from studio.image.edit import work
+
+    monkeypatch.setattr(work, "run", lambda *a, **k: pytest.fail("the diffusion started"))
+    mask = np.zeros((48, 64), dtype=bool)
+    mask[10:30, 10:30] = True
+    with pytest.raises(BadInput, match=r"Denoise 0.2 with 4 steps runs no step at all .* at least 0.25 for 4 steps"):
+        inpaint.inpaint(edit_ctx, inpaint.InpaintRequest(picture(64, 48), mask, denoise=0.2, diffusion=QUICK))

@@ -122,8 +122,50 @@ def test_the_new_area_starts_from_the_blurred_edge_colours():
         (dict(right=300, unit="%"), "at most 200%"),
         (dict(right=10, unit="cm"), "px or %"),
         (dict(right="wide"), "must be a number"),
+        (dict(right=float("inf")), "The right margin must be a finite number of pixels, not 'inf'"),
+        (dict(top=float("nan"), unit="%"), "The top margin must be a finite number of percent, not 'nan'"),
+        (dict(left="-inf"), "The left margin must be a finite number"),
     ],
 )
 def test_bad_margins_are_refused_with_a_sentence(edit_ctx, fields, message):
     with pytest.raises(BadInput, match=message):
         outpaint.outpaint(edit_ctx, request(picture(64, 48), **fields))
+
+
+@pytest.mark.parametrize(
+    "fields,note",
+    [
+        (dict(right=30, unit="%"), None),  # 30% of 80 px is 24 px, a multiple of 8: nothing was rounded
+        (dict(right=32), None),
+        (dict(right=25, unit="%"), "Right: 25% (20 px) → 24 px"),
+        (dict(left=20), "Left: 20 px → 24 px"),
+    ],
+)
+def test_the_rounding_note_compares_pixels_with_pixels(fields, note):
+    _margins, notes = outpaint.margins_for(80, 56, outpaint.OutpaintRequest(None, **fields), 8)
+    if note is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and notes[0].startswith(note)
+
+
+def test_the_start_is_blurred_at_the_work_size_and_the_original_is_still_byte_identical(edit_ctx, monkeypatch):
+    seen = []
+    real_run = work.run
+
+    def spy(studio, image_request, task, label):
+        seen.append(image_request)
+        return real_run(studio, image_request, task, label)
+
+    monkeypatch.setattr(work, "run", spy)
+    image = picture(320, 240)
+    result = outpaint.outpaint(edit_ctx, request(image, right=160, bottom=80))
+    margins = outpaint.Margins(right=160, bottom=80)
+    work_size = tuple(int(v) for v in result.settings["work_size"].split("x"))
+    assert work_size != (480, 320)  # the tiny model's 256² resolution: smaller than the canvas
+    start = outpaint.initial_canvas(array(image), margins, work_size)
+    assert start.shape[:2] == (work_size[1], work_size[0])
+    assert np.array_equal(np.asarray(seen[0].init_image), start)  # the model starts from the work-size canvas
+    mask = np.asarray(seen[0].mask_image) > 127
+    assert np.array_equal(mask, outpaint.new_area_at(320, 240, margins, work_size))
+    assert np.array_equal(array(result.image)[:240, :320], array(image))

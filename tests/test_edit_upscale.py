@@ -4,11 +4,13 @@ blending ramps, the Fooocus modes with their refine, models from the upscalers f
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
-from studio.errors import BadInput
-from studio.image.edit import tiling, upscale, upscaler
+from studio.errors import BadInput, StudioError
+from studio.image.edit import tiling, upscale, upscaler, work
 from studio.progress import Cancelled, Task
 from tests.edit_helpers import QUICK, array, edit_ctx, picture  # noqa: F401  (fixture)
 
@@ -155,3 +157,65 @@ def test_a_file_spandrel_cannot_read_is_refused_naming_what_it_supports(edit_ctx
             upscale.super_resolve(edit_ctx, picture(20, 14), 2, model_id=name)
     with pytest.raises(BadInput, match="No upscaler called"):
         upscale.super_resolve(edit_ctx, picture(20, 14), 2, model_id="../../etc/passwd")
+
+
+@pytest.mark.timeout(60)  # before the check, a 1× model looped for ever
+def test_a_1x_restoration_model_is_refused_when_picked(edit_ctx):
+    from studio.image.edit import tiny_twins
+
+    folder = edit_ctx.settings.upscalers_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    tiny_twins._save_esrgan(folder, "cleanup-1x.safetensors", scale=1)  # spandrel: purpose "Restoration"
+    with pytest.raises(BadInput, match=r"cleanup-1x.safetensors is a ×1 ESRGAN model .*pick a model of ×2 or more"):
+        upscale.upscale(edit_ctx, upscale.UpscaleRequest(picture(32, 24), upscaler="cleanup-1x.safetensors"))
+
+
+@pytest.mark.timeout(60)
+def test_a_model_that_does_not_enlarge_stops_with_a_sentence_instead_of_looping(edit_ctx, monkeypatch):
+    with edit_ctx.cache.use(upscaler.spec(edit_ctx)) as model:
+        monkeypatch.setattr(model, "scale", 1)  # what a 1× model that slipped past the loader would say
+    with pytest.raises(BadInput, match="does not enlarge the picture"):
+        upscale.super_resolve(edit_ctx, picture(20, 14), 2)
+    with pytest.raises(BadInput, match="does not enlarge the picture"):
+        upscale.passes_size((20, 14), (40, 28), 1)
+    assert upscale.passes_size((20, 14), (40, 28), 4) == (80, 56)
+
+
+@pytest.mark.timeout(60)
+def test_fast_2x_with_a_x4_model_refuses_a_giant_intermediate_before_any_work(edit_ctx, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(tiling, "run_tiled", lambda *a, **k: pytest.fail("the super-resolution started"))
+    started = time.perf_counter()
+    # 2× of 2100² is 4200² (allowed), but a ×4 model would first make 8400² (70.6 megapixels).
+    with pytest.raises(BadInput, match=r"×4: to make 4200×4200 it would first make a 8400×8400 picture "
+                                       r"\(70.6 megapixels\), over the 67.1 megapixel limit"):
+        upscale.upscale(edit_ctx, upscale.UpscaleRequest(Image.new("RGB", (2100, 2100)), "Upscale (Fast 2×)"))
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.timeout(60)
+def test_the_refine_target_is_held_to_the_diffusion_limit_before_any_work(edit_ctx, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(upscale, "super_resolve", lambda *a, **k: pytest.fail("the super-resolution started"))
+    with pytest.raises(BadInput, match=r"Upscale \(1.5×\) would redraw a 4500×4500 picture .* limited to 16.8 "
+                                       r"megapixels .* Use Upscale \(Fast 2×\)"):
+        upscale.upscale(edit_ctx, upscale.UpscaleRequest(Image.new("RGB", (3000, 3000)), "Upscale (1.5×)"))
+
+
+@pytest.mark.parametrize(
+    "diffusion,denoise,message",
+    [
+        (work.Diffusion(seed=2**40, steps=4), 0.382, "Seed must be at most"),
+        (work.Diffusion(seed=1, steps=999), 0.382, "Steps must be between 1 and 150"),
+        (work.Diffusion(seed=1, steps=4, checkpoint="nobody/no-such-model"), 0.382, "no-such-model"),
+        (work.Diffusion(seed=1, steps=4), 0.2, r"Refine denoise 0.2 with 4 steps runs no step at all .* "
+                                               r"at least 0.25 for 4 steps"),
+    ],
+)
+def test_refine_settings_are_refused_before_the_super_resolution(edit_ctx, monkeypatch, diffusion, denoise, message):
+    monkeypatch.setattr(upscale, "super_resolve", lambda *a, **k: pytest.fail("the super-resolution started"))
+    with pytest.raises(StudioError, match=message):
+        upscale.upscale(edit_ctx, upscale.UpscaleRequest(picture(40, 30), "Upscale (2×)", refine_denoise=denoise,
+                                                         diffusion=diffusion))

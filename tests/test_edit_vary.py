@@ -62,3 +62,35 @@ def test_progress_is_reported_per_step_and_cancel_stops_within_one(edit_ctx, tmp
     assert not task.running
     assert task.steps_reported <= 4  # the step in flight when Cancel came, and no more
     assert list(tmp_path.rglob("*.png")) == []  # nothing half-done was saved
+
+
+def test_a_custom_denoise_with_any_strength_label_is_recorded_as_custom(edit_ctx):
+    result = vary.vary(edit_ctx, vary.VaryRequest(picture(64, 48), "custom", denoise=0.6, diffusion=TEN_STEPS))
+    assert result.settings["strength"] == "custom" and result.settings["denoise"] == 0.6 and result.steps_run == 6
+    named = vary.vary(edit_ctx, vary.VaryRequest(picture(64, 48), "strong", denoise=0.85, diffusion=TEN_STEPS))
+    assert named.settings["strength"] == "strong"
+
+
+@pytest.mark.parametrize(
+    "request_fields,message",
+    [
+        (dict(strength="wild"), "subtle or strong"),
+        (dict(denoise=0.05), r"Denoise 0.05 with 10 steps runs no step at all .* at least 0.1 for 10 steps"),
+        (dict(diffusion=work.Diffusion(seed=-5, steps=0.5)), "Steps must be"),
+        (dict(diffusion=work.Diffusion(seed="soon", steps=10)), "Seed must be a number"),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_is_drawn(edit_ctx, monkeypatch, request_fields, message):
+    monkeypatch.setattr(work, "run", lambda *a, **k: pytest.fail("the diffusion started"))
+    fields = {"diffusion": TEN_STEPS, **request_fields}
+    with pytest.raises(BadInput, match=message):
+        vary.vary(edit_ctx, vary.VaryRequest(picture(64, 48), **fields))
+
+
+def test_the_lowest_usable_denoise_is_named_for_the_steps():
+    for steps, lowest in ((30, 0.04), (4, 0.25), (3, 0.34), (10, 0.1), (150, 0.01)):
+        assert work.steps_run(steps, lowest) >= 1
+        with pytest.raises(BadInput, match=f"at least {lowest:g} for {steps} steps"):
+            work.check_denoise_steps(steps, lowest - 0.01 if lowest > 0.01 else 0.001)
+    # Z-Image's flow-matching img2img keeps at least one step: nothing to refuse there.
+    assert work.check_denoise_steps(8, 0.01, "zimage") == 1 and work.steps_run(8, 0.382, "zimage") == 4

@@ -60,6 +60,24 @@ def _path_of(value: Any) -> Any:
     return getattr(value, "path", None) or value
 
 
+# Modes that can hold transparency (a "P" picture through its transparency entry).
+_TRANSPARENT_MODES = ("RGBA", "RGBa", "LA", "La", "PA", "P")
+
+
+def on_white(image: Any):
+    """``image`` as RGB, its transparent parts composited on white (not black, which a plain
+    ``convert("RGB")`` would give): the one rule for uploads, arrays and pictures from the UI."""
+    from PIL import Image
+
+    if image.mode == "RGB":
+        return image
+    if image.mode in _TRANSPARENT_MODES:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
 def open_image(value: Any, what: str = "The image", max_pixels: int = MAX_EDIT_PIXELS):
     """A PIL RGB image from a path, a PIL image or an array; a sentence for anything else."""
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -70,7 +88,7 @@ def open_image(value: Any, what: str = "The image", max_pixels: int = MAX_EDIT_P
         value = Image.fromarray(value.astype(np.uint8))
     if isinstance(value, Image.Image):
         check_size(value.width, value.height, what, max_pixels)
-        return value.convert("RGB") if value.mode != "RGB" else value
+        return on_white(value)
     path = _path_of(value)
     name = Path(str(path)).name[:80]
     try:
@@ -81,12 +99,7 @@ def open_image(value: Any, what: str = "The image", max_pixels: int = MAX_EDIT_P
         raise BadInput(f"{what} ({name}) cannot be opened ({str(exc)[:80]}).") from None
     check_size(image.width, image.height, what, max_pixels)
     try:
-        image = ImageOps.exif_transpose(image)
-        if image.mode in ("RGBA", "LA", "P"):  # transparent parts become white, not black
-            rgba = image.convert("RGBA")
-            background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(background, rgba)
-        return image.convert("RGB")
+        return on_white(ImageOps.exif_transpose(image))
     except (OSError, ValueError) as exc:  # a truncated or damaged file
         raise BadInput(f"{what} ({name}) is damaged or incomplete ({str(exc)[:80]}).") from None
 

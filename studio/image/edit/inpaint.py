@@ -54,8 +54,8 @@ def inpaint(studio: Any, request: InpaintRequest, folder: Any = None, task: Any 
     notes: list[str] = []
     grown = masks.grow(mask, grow_px)
     diffusion = request.diffusion
-    seed = diffusion.resolved_seed()
-    side, multiple = work.model_side(studio, diffusion.checkpoint)
+    ready = work.prepare(studio, diffusion, denoise)
+    seed, side, multiple = ready.seed, ready.side, ready.multiple
     settings: dict[str, Any] = {"mask_grow": grow_px, "mask_feather": feather_px, "denoise": denoise,
                                 "only_masked_area": bool(request.only_masked_area)}
 

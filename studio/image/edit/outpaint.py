@@ -83,21 +83,25 @@ def margins_for(width: int, height: int, request: OutpaintRequest, multiple: int
             amount = float(raw or 0)
         except (TypeError, ValueError):
             raise BadInput(f"The {side} margin must be a number, not {str(raw)[:30]!r}.") from None
-        if amount < 0 or math.isnan(amount):
+        if not math.isfinite(amount):
+            raise BadInput(f"The {side} margin must be a finite number of {'percent' if unit == '%' else 'pixels'}, "
+                           f"not {str(raw)[:30]!r}.")
+        if amount < 0:
             raise BadInput(f"The {side} margin cannot be negative ({amount:g}).")
         length = width if side in ("left", "right") else height
         if unit == "%":
             if amount > MAX_PERCENT:
                 raise BadInput(f"The {side} margin can be at most {MAX_PERCENT:g}% of the picture, not {amount:g}%.")
-            pixels = math.ceil(length * amount / 100 - 1e-9)
+            exact = length * amount / 100  # the pixels asked for, before any rounding
         else:
-            pixels = math.ceil(amount - 1e-9)
-            if pixels > MAX_PERCENT / 100 * length + multiple:
+            exact = amount
+            if math.ceil(exact - 1e-9) > MAX_PERCENT / 100 * length + multiple:
                 raise BadInput(f"The {side} margin can be at most {MAX_PERCENT:g}% of the picture "
-                               f"({int(MAX_PERCENT / 100 * length)} px), not {pixels} px.")
+                               f"({int(MAX_PERCENT / 100 * length)} px), not {math.ceil(exact - 1e-9)} px.")
+        pixels = math.ceil(exact - 1e-9)
         rounded = -(-pixels // multiple) * multiple
-        if rounded != amount:
-            asked = f"{amount:g}%" if unit == "%" else f"{amount:g} px"
+        if abs(rounded - exact) > 1e-9:  # pixels against pixels, in either unit
+            asked = f"{amount:g}% ({exact:g} px)" if unit == "%" else f"{amount:g} px"
             notes.append(f"{side.capitalize()}: {asked} → {rounded} px (rounded up to a multiple of {multiple} px, "
                          "what the model's latent grid needs).")
         values[side] = rounded
@@ -112,18 +116,37 @@ def edge_fill(original: np.ndarray, margins: Margins) -> np.ndarray:
     return np.pad(original, ((margins.top, margins.bottom), (margins.left, margins.right), (0, 0)), mode="edge")
 
 
-def initial_canvas(original: np.ndarray, margins: Margins) -> np.ndarray:
-    """What the model starts from: edge fill, blurred in the new area only."""
+def initial_canvas(original: np.ndarray, margins: Margins, size: tuple[int, int] | None = None) -> np.ndarray:
+    """What the model starts from: edge fill at ``size`` (the work size; default the canvas's
+    own), blurred in the new area only. The blur runs at that size, so a large canvas costs no
+    full-size blur; its radius is a quarter of the largest margin at that size."""
     import cv2
+    from PIL import Image
 
     filled = edge_fill(original, margins)
-    radius = max(1, int(max(margins.as_dict().values()) * FILL_BLUR_SHARE))
-    size = 2 * radius + 1
-    blurred = cv2.GaussianBlur(filled, (size, size), sigmaX=radius / 2.0, borderType=cv2.BORDER_REPLICATE)
-    new = new_area(original.shape[1], original.shape[0], margins)
+    canvas = (filled.shape[1], filled.shape[0])
+    size = canvas if size is None else tuple(size)
+    scale = 1.0
+    if size != canvas:
+        scale = min(size[0] / canvas[0], size[1] / canvas[1])
+        filled = np.asarray(Image.fromarray(filled).resize(size, Image.Resampling.LANCZOS))
+    new = new_area_at(original.shape[1], original.shape[0], margins, size)
+    radius = max(1, int(max(margins.as_dict().values()) * scale * FILL_BLUR_SHARE))
+    kernel = 2 * radius + 1
+    blurred = cv2.GaussianBlur(filled, (kernel, kernel), sigmaX=radius / 2.0, borderType=cv2.BORDER_REPLICATE)
     out = filled.copy()
     out[new] = blurred[new]
     return out
+
+
+def new_area_at(width: int, height: int, margins: Margins, size: tuple[int, int]) -> np.ndarray:
+    """``new_area`` scaled (nearest) to ``size``: the mask the model is given at the work size."""
+    from PIL import Image
+
+    new = new_area(width, height, margins)
+    if tuple(size) == (new.shape[1], new.shape[0]):
+        return new
+    return np.asarray(Image.fromarray(new.astype(np.uint8) * 255).resize(tuple(size), Image.Resampling.NEAREST)) > 127
 
 
 def new_area(width: int, height: int, margins: Margins) -> np.ndarray:
@@ -173,22 +196,20 @@ def outpaint(studio: Any, request: OutpaintRequest, folder: Any = None, task: An
 
     image = images.open_image(request.image, "The image to extend")
     diffusion = request.diffusion
-    side, multiple = work.model_side(studio, diffusion.checkpoint)
+    feather = int(images.number_between("Seam feather", request.seam_feather, 0, MAX_FEATHER, "pixels"))
+    denoise = images.denoise_of(request.denoise)
+    ready = work.prepare(studio, diffusion, denoise)
+    side, multiple = ready.side, ready.multiple
     margins, notes = margins_for(image.width, image.height, request, multiple)
     canvas_w = image.width + margins.left + margins.right
     canvas_h = image.height + margins.top + margins.bottom
     images.check_size(canvas_w, canvas_h, "The extended picture")
-    feather = int(images.number_between("Seam feather", request.seam_feather, 0, MAX_FEATHER, "pixels"))
-    denoise = images.denoise_of(request.denoise)
     original = np.asarray(image)
-    start = Image.fromarray(initial_canvas(original, margins))
-    mask = Image.fromarray((new_area(image.width, image.height, margins) * 255).astype(np.uint8))
     work_w, work_h = work.fit_area(canvas_w, canvas_h, side, multiple)
-    seed = diffusion.resolved_seed()
-    request_image = diffusion.request(
-        "inpaint", start.resize((work_w, work_h), Image.Resampling.LANCZOS), denoise, seed,
-        mask=mask.resize((work_w, work_h), Image.Resampling.NEAREST),
-    )
+    start = initial_canvas(original, margins, (work_w, work_h))
+    mask = new_area_at(image.width, image.height, margins, (work_w, work_h))
+    request_image = diffusion.request("inpaint", Image.fromarray(start), denoise, ready.seed,
+                                      mask=Image.fromarray(mask.astype(np.uint8) * 255))
     made = work.run(studio, request_image, task, "outpainting")
     generated = np.asarray(made.image.convert("RGB").resize((canvas_w, canvas_h), Image.Resampling.LANCZOS))
     out = compose(original, generated, margins, feather)

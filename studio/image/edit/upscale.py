@@ -85,11 +85,13 @@ def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", ti
     if 0 < tile_size < MIN_TILE:
         raise BadInput(f"Tile size must be 0 (automatic) or at least {MIN_TILE} pixels.")
     with studio.cache.use(upscaler.spec(studio, model_id)) as model:
+        check_intermediate(image.size, target, model.scale, model.name)
         tile = tile_size or model.auto_tile()
         pixels = np.asarray(image.convert("RGB"))
         info: dict[str, Any] = {"upscaler": model.name, "architecture": model.architecture,
                                 "model_scale": model.scale, "tile_size": tile, "passes": 0, "tiles": 0}
         while pixels.shape[1] < target[0] or pixels.shape[0] < target[1]:
+            before = pixels.shape[:2]
             info["passes"] += 1
             height, width = pixels.shape[:2]
             count = tiling.tile_count(width, height, tile, overlap)
@@ -102,10 +104,39 @@ def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", ti
             blended = studio.cache.run(lambda: tiling.run_tiled(pixels, model, model.scale, tile, overlap, on_tile))
             pixels = tiling.to_uint8(blended)
             del blended
+            if pixels.shape[0] <= before[0] or pixels.shape[1] <= before[1]:  # a 1× model: it would never end
+                raise BadInput(f"{model.name} does not enlarge the picture (×{model.scale}): pick an upscaler "
+                               "of ×2 or more.")
         result = Image.fromarray(pixels)
     if result.size != target:
         result = result.resize(target, Image.Resampling.LANCZOS)
     return result, info
+
+
+def passes_size(size: tuple[int, int], target: tuple[int, int], scale: int) -> tuple[int, int]:
+    """The size after as many ×``scale`` passes as it takes to reach ``target`` (before the
+    final resize down to it)."""
+    if scale < 2:
+        raise BadInput(f"An upscaler of ×{scale} does not enlarge the picture: pick one of ×2 or more.")
+    width, height = size
+    while width < target[0] or height < target[1]:
+        width, height = width * scale, height * scale
+    return width, height
+
+
+def check_intermediate(size: tuple[int, int], target: tuple[int, int], scale: int, name: str) -> None:
+    """Refuse, before any work, when the model's own factor would build a picture over the
+    upscale limit on its way to ``target`` (a ×4 model asked for 2× a 4096² picture first
+    makes 16384², 3 GB of floats), rather than shrinking the input first and losing detail."""
+    width, height = passes_size(size, target, scale)
+    limit = images.MAX_UPSCALE_OUTPUT_PIXELS
+    if width * height > limit:
+        raise BadInput(
+            f"{name} enlarges ×{scale}: to make {target[0]}×{target[1]} it would first make a {width}×{height} picture "
+            f"({width * height / 1e6:.1f} megapixels), over the {limit / 1e6:.1f} megapixel limit here "
+            f"(e.g. {int(limit ** 0.5)}×{int(limit ** 0.5)}). Pick a ×2 upscaler (e.g. RealESRGAN_x2plus) or use "
+            "a smaller picture."
+        )
 
 
 def _tile_progress(task: Any, label: str):
@@ -162,11 +193,28 @@ def refine(studio: Any, image: Any, diffusion: work.Diffusion, denoise: float, s
                  "steps_run": state["steps"]}, state["last"]
 
 
+def check_refine_size(size: tuple[int, int], chosen: Mode) -> None:
+    """The refine redraws the whole upscaled picture with the image model: it is held to the
+    diffusion edits' limit (``images.MAX_EDIT_PIXELS``), as Vary, Inpaint and Outpaint are."""
+    width, height = output_size(*size, chosen.factor)
+    limit = images.MAX_EDIT_PIXELS
+    if width * height > limit:
+        raise BadInput(
+            f"{chosen.name} would redraw a {width}×{height} picture ({width * height / 1e6:.1f} megapixels); the "
+            f"redraw is limited to {limit / 1e6:.1f} megapixels (e.g. {int(limit ** 0.5)}×{int(limit ** 0.5)}). "
+            "Use Upscale (Fast 2×), which does not redraw, or a smaller picture."
+        )
+
+
 def upscale(studio: Any, request: UpscaleRequest, folder: Any = None, task: Any = None) -> EditResult:
     """The Upscale tool end to end: one saved result."""
     chosen = mode(request.mode)
     image = images.open_image(request.image, "The image to upscale")
     denoise = images.denoise_of(request.refine_denoise, "Refine denoise")
+    ready = None
+    if chosen.refine:  # everything the refine needs is checked before the long super-resolution
+        check_refine_size(image.size, chosen)
+        ready = work.prepare(studio, request.diffusion, denoise, "Refine denoise")
     started = time.perf_counter()
     big, info = super_resolve(studio, image, chosen.factor, request.upscaler, request.tile_size,
                               request.tile_overlap, task)
@@ -175,8 +223,8 @@ def upscale(studio: Any, request: UpscaleRequest, folder: Any = None, task: Any 
     notes = [f"{image.width}×{image.height} → {big.width}×{big.height} with {info['upscaler']} "
              f"({info['architecture']} ×{info['model_scale']}, {info['tiles']} tile(s))."]
     seed, steps_run, diffusion = None, 0, None
-    if chosen.refine:
-        seed = request.diffusion.resolved_seed()
+    if ready is not None:
+        seed = ready.seed
         big, refine_info, last = refine(studio, big, request.diffusion, denoise, seed, task)
         settings.update(refine_denoise=denoise, **refine_info)
         steps_run = refine_info["steps_run"]

@@ -143,6 +143,10 @@ def read_file(path: Path) -> Upscaler:
     if not isinstance(descriptor, ImageModelDescriptor) or descriptor.purpose not in ("SR", "Restoration"):
         raise BadInput(f"{path.name} is a {descriptor.architecture.name} model for {descriptor.purpose}, "
                        "not an upscaler.")
+    if int(descriptor.scale) < 2:  # a restoration model: the upscale would never reach its size
+        raise BadInput(f"{path.name} is a ×{int(descriptor.scale)} {descriptor.architecture.name} model "
+                       f"({descriptor.purpose}: it cleans a picture up without enlarging it), not an upscaler: "
+                       "pick a model of ×2 or more.")
     if descriptor.input_channels != 3 or descriptor.output_channels != 3:
         raise BadInput(f"{path.name} works on {descriptor.input_channels}-channel images; upscaling needs RGB models.")
     requirements = descriptor.size_requirements

@@ -35,27 +35,36 @@ class VaryRequest:
     diffusion: work.Diffusion = field(default_factory=work.Diffusion)
 
 
-def steps_for(steps: int, denoise: float) -> int:
-    """How many denoising steps an img2img run of ``steps`` at ``denoise`` really runs with the
-    UNet families' schedulers (SDXL, SD 1.5); Z-Image's flow-matching img2img rounds up instead."""
-    return min(steps, int(steps * denoise))
+def steps_for(steps: int, denoise: float, family: str = "") -> int:
+    """How many denoising steps an img2img run of ``steps`` at ``denoise`` really runs: the UNet
+    families (SDXL, SD 1.5) int(steps × denoise); Z-Image's flow-matching img2img keeps at least one."""
+    return work.steps_run(steps, denoise, family)
+
+
+def denoise_and_label(request: VaryRequest) -> tuple[float, str]:
+    """The denoise to use and the strength to record, both checked before any work: a named
+    strength's number, or the denoise given (then the strength is only a label, recorded as
+    "custom" unless it names that very number; an unknown one is no reason to refuse)."""
+    if request.denoise in (None, "", 0):
+        return images.denoise_of(strength_of(request.strength)), str(request.strength)
+    denoise = images.denoise_of(request.denoise)
+    key = str(request.strength or "").strip()
+    named = STRENGTHS.get(_ALIASES.get(key.lower(), key))
+    return denoise, str(request.strength) if named == denoise else "custom"
 
 
 def vary(studio: Any, request: VaryRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
     image = images.open_image(request.image, "The image to vary")
-    denoise = images.denoise_of(strength_of(request.strength) if request.denoise in (None, "", 0) else request.denoise)
-    side, multiple = work.model_side(studio, request.diffusion.checkpoint)
-    size = work.fit_area(image.width, image.height, side, multiple)
-    seed = request.diffusion.resolved_seed()
+    denoise, strength = denoise_and_label(request)
+    ready = work.prepare(studio, request.diffusion, denoise)
+    size = work.fit_area(image.width, image.height, ready.side, ready.multiple)
     start = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
     label = f"varying at denoise {denoise:g}"
-    made = work.run(studio, request.diffusion.request("img2img", start, denoise, seed), task, label)
+    made = work.run(studio, request.diffusion.request("img2img", start, denoise, ready.seed), task, label)
     out = made.image if made.image.size == image.size else made.image.resize(image.size, Image.Resampling.LANCZOS)
-    named = request.denoise in (None, "", 0) or denoise == strength_of(request.strength)
-    settings = {"denoise": denoise, "strength": request.strength if named else "custom",
-                "work_size": f"{size[0]}x{size[1]}"}
+    settings = {"denoise": denoise, "strength": strength, "work_size": f"{size[0]}x{size[1]}"}
     notes = [f"Redrawn at {size[0]}×{size[1]} (the model's resolution) with denoise {denoise:g}: "
              f"{made.steps_run} step(s) ran."] + list(made.notes)
     result = EditResult(out, "vary", settings, seed=made.seed, steps_run=made.steps_run, diffusion=made.parameters,

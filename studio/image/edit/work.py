@@ -4,12 +4,19 @@ with its progress relabelled for the edit ("tile 2 of 4 · step 3 / 8")."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from studio.image import checkpoints
+from studio.errors import BadInput
+from studio.image import checkpoints, presets
 from studio.image.generate import generate_images
-from studio.image.request import ImageRequest, ImageResult, resolve_seed
+from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
+
+# Families whose img2img / inpaint pipelines keep at least one step at any denoise above 0:
+# diffusers' flow-matching Z-Image pipelines start at int(steps - steps × denoise), where the
+# UNet families' (SDXL, SD 1.5) run int(steps × denoise) steps, which is 0 below 1 / steps.
+ROUNDS_UP = ("zimage",)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,60 @@ class Stage:
         pass
 
 
+def steps_run(steps: int, denoise: float, family: str = "") -> int:
+    """How many of ``steps`` an img2img / inpaint run at ``denoise`` really runs on ``family``."""
+    if family in ROUNDS_UP:
+        return steps - int(max(steps - steps * denoise, 0))
+    return min(steps, int(steps * denoise))
+
+
+def check_denoise_steps(steps: int, denoise: float, family: str = "", name: str = "Denoise") -> int:
+    """The steps a run at ``denoise`` runs, or a sentence naming the lowest denoise that runs
+    one step of ``steps`` (int(steps × denoise) = 0 would give the pipeline nothing to do)."""
+    ran = steps_run(steps, denoise, family)
+    if ran >= 1:
+        return ran
+    lowest = math.ceil(100 / steps) / 100
+    while steps_run(steps, lowest, family) < 1 and lowest < 1:
+        lowest = round(lowest + 0.01, 2)
+    raise BadInput(
+        f"{name} {denoise:g} with {steps} steps runs no step at all (int({steps} × {denoise:g}) = 0). "
+        f"Use a {name.lower()} of at least {lowest:g} for {steps} steps, or more steps."
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The diffusion part of an edit, checked before any work: the seed to use, the checkpoint's
+    resolution and size multiple, its steps and how many of them the denoise runs."""
+
+    seed: int
+    side: int
+    multiple: int
+    steps: int
+    steps_run: int
+    family: str
+
+
+def prepare(studio: Any, diffusion: Diffusion, denoise: float, name: str = "Denoise") -> Prepared:
+    """Check everything the diffusion part will need (prompts, steps, CFG, seed, checkpoint, and
+    that the denoise runs at least one step) before an edit does any long work; a sentence for
+    the first thing wrong. The checkpoint is loaded (a cache entry the run then finds)."""
+    request = checked(diffusion.request("txt2img", None, denoise, seed=-1))
+    seed = diffusion.resolved_seed()
+    with studio.cache.use(checkpoints.spec(studio, diffusion.checkpoint)) as model:
+        family = model.family
+        side, multiple = _side(model)
+    if request.steps:
+        steps = request.steps
+    elif family.uses("performance"):
+        steps = presets.performance(request.performance).steps
+    else:
+        steps = family.defaults.steps
+    ran = check_denoise_steps(steps, denoise, family.name, name)
+    return Prepared(seed=seed, side=side, multiple=multiple, steps=steps, steps_run=ran, family=family.name)
+
+
 def run(studio: Any, request: ImageRequest, task: Any, label: str) -> ImageResult:
     """One image, not saved (the edit saves its own composed result)."""
     return generate_images(studio, request, None, Stage(task, label))[0]
@@ -66,14 +127,18 @@ def model_side(studio: Any, checkpoint: str = "") -> tuple[int, int]:
     """(side, multiple): the side the checkpoint was trained at (SDXL 1024, SD 1.5 512; its
     tiny twin 256) from its UNet's sample size, and the multiple its sides must be."""
     with studio.cache.use(checkpoints.spec(studio, checkpoint)) as model:
-        family, base = model.family, model.pipeline
-        side = family.defaults.width
-        unet = getattr(base, "unet", None)
-        sample = getattr(getattr(unet, "config", None), "sample_size", None)
-        factor = getattr(base, "vae_scale_factor", None)
-        if isinstance(sample, int) and isinstance(factor, int):
-            side = sample * factor
-        return side, family.defaults.size_multiple
+        return _side(model)
+
+
+def _side(model: Any) -> tuple[int, int]:
+    family, base = model.family, model.pipeline
+    side = family.defaults.width
+    unet = getattr(base, "unet", None)
+    sample = getattr(getattr(unet, "config", None), "sample_size", None)
+    factor = getattr(base, "vae_scale_factor", None)
+    if isinstance(sample, int) and isinstance(factor, int):
+        side = sample * factor
+    return side, family.defaults.size_multiple
 
 
 def fit_area(width: int, height: int, side: int, multiple: int) -> tuple[int, int]:
