@@ -119,6 +119,29 @@ def test_weight_zero_on_any_slot_gives_the_same_pixels_as_no_image_prompt(image_
     assert not np.array_equal(pixels(steered), pixels(plain))
 
 
+def test_a_stop_at_below_one_step_is_left_out_with_a_note(image_ctx):
+    """With 4 steps the first step ends at 0.25: a stop-at of 0.2 acts on no step. The slot is
+    left out (its ControlNet never runs) and the note says why; 0.25 acts on the first step."""
+    plain = run(image_ctx, steps=4)
+    controlnet = _model(image_ctx, "controlnet_canny")
+    calls = []
+    hook = controlnet.register_forward_pre_hook(lambda module, args: calls.append(1))
+    try:
+        short = run(image_ctx, steps=4, prompts=[{"image": shapes(), "type": "PyraCanny", "stop_at": 0.2},
+                                                 {"image": FACE, "type": "ImagePrompt", "stop_at": 0.1}])
+        assert calls == []
+        one_step = run(image_ctx, steps=4, prompts=[{"image": shapes(), "type": "PyraCanny", "stop_at": 0.25}])
+        assert calls  # in this time (diffusers runs it on every step, at scale 0 after its stop)
+    finally:
+        hook.remove()
+    assert np.array_equal(pixels(short), pixels(plain))
+    notes = " ".join(short.notes)
+    assert "Image prompt 1 (PyraCanny) has stop-at 0.2, less than one step of 4" in notes
+    assert "Image prompt 2 (ImagePrompt) has stop-at 0.1, less than one step of 4" in notes
+    assert "left out" in notes
+    assert not np.array_equal(pixels(one_step), pixels(plain)) and "left out" not in " ".join(one_step.notes)
+
+
 def _model(ctx, name):
     return ctx.cache.get(ctx.spec(name))
 
@@ -200,6 +223,43 @@ def test_all_four_at_once_then_the_shared_unet_comes_back_clean(image_ctx, check
     unet = image_ctx.cache.get(image_ctx.spec("image", checkpoint)).pipeline.unet
     assert unet.encoder_hid_proj is None
     assert not any(hasattr(p, "scale") for p in unet.attn_processors.values())
+
+
+def _ip_processors(unet) -> list:
+    from diffusers.models.attention_processor import IPAdapterAttnProcessor, IPAdapterAttnProcessor2_0
+
+    kinds = (IPAdapterAttnProcessor, IPAdapterAttnProcessor2_0)
+    return [p for p in unet.attn_processors.values() if isinstance(p, kinds)]
+
+
+def test_an_ip_adapter_load_that_fails_midway_leaves_the_shared_unet_plain(image_ctx, monkeypatch):
+    """diffusers installs the IP attention processors, then builds the image projection and only
+    then sets ``encoder_hid_dim_type``: a failure in between must not leave them for the next user."""
+    plain = run(image_ctx)
+    base = image_ctx.cache.get(image_ctx.spec("image")).pipeline
+    unet = base.unet
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("image projection: broken on purpose")
+
+    monkeypatch.setattr(type(unet), "_convert_ip_adapter_image_proj_to_diffusers", broken)
+    with pytest.raises(RuntimeError, match="broken on purpose"):
+        run(image_ctx, prompts=[{"image": FACE, "type": "ImagePrompt"}])
+    assert not _ip_processors(unet)  # the failed switch cleaned up before it re-raised
+    after = run(image_ctx)
+    assert np.array_equal(pixels(after), pixels(plain))
+
+    # And unload() alone finds such a half-loaded adapter (the flag is not set, the processors are).
+    from studio.image.image_prompts import apply
+
+    weights = image_ctx.cache.get(image_ctx.spec("ip_adapter"))
+    with pytest.raises(RuntimeError, match="broken on purpose"):
+        unet._load_ip_adapter_weights([weights.state_dicts()])
+    assert _ip_processors(unet) and unet.config.encoder_hid_dim_type != "ip_image_proj"
+    apply.unload(base)
+    assert not _ip_processors(unet)
+    monkeypatch.undo()
+    assert np.array_equal(pixels(run(image_ctx)), pixels(plain))
 
 
 def test_users_at_once_never_see_each_others_adapters(image_ctx):

@@ -139,7 +139,7 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
         p = plan(studio, request, family, base, Path(folder).name if folder is not None else None)
         # Image prompts: maps made and their models pinned (shared cache entries) before anything is drawn.
         prompts = stack.enter_context(image_prompts.prepared(studio, family, request.image_prompts, request.task,
-                                                             p.width, p.height))
+                                                             p.width, p.height, p.steps))
         p.notes += prompts.notes
         pipe = family.task_pipeline(base, prompts.task(request.task), family.make_scheduler(base, p.scheduler),
                                     prompts.components())

@@ -1,7 +1,7 @@
 """Image prompts inside one generation: the models pinned, the maps made, the pipeline
 assembled, the adapters switched on the shared UNet, and the per-step scales.
 
-    with prepared(studio, family, request.image_prompts, task, width, height) as prompts:  # maps, crops, pins
+    with prepared(studio, family, request.image_prompts, task, width, height, steps) as prompts:  # maps, crops, pins
         pipe = family.task_pipeline(base, prompts.task(task), scheduler, prompts.components())
         with prompts.holding(model, lora_key, lambda: prompts.switch(base, pipe, loras)):
             prompts.start(pipe, steps)  # then pipe(**kwargs, **prompts.call_kwargs()), whose step
@@ -15,8 +15,12 @@ assembled, the adapters switched on the shared UNet, and the per-step scales.
   ``load_ip_adapter`` has run, so the adapter set is part of the checkpoint's adapter-gate key
   (with the LoRAs): a request that wants another set (none included) waits until the model
   is idle and switches, and a plain request after an image-prompt one unloads them first, so
-  it runs on the untouched UNet. Their scales change during the run (each slot's own stop),
-  which is state of that UNet too: requests with IP-Adapters run one at a time.
+  it runs on the untouched UNet (any IP-Adapter attention processor counts, so a load that
+  failed midway is undone too; a failed switch also cleans up before it re-raises). Their
+  scales change during the run (each slot's own stop), which is state of that UNet too:
+  requests with IP-Adapters run one at a time, under a lock taken inside the gate.
+- A slot that acts on no step (weight 0, or a stop-at below one step of the run) is left out,
+  with a note.
 - Scales use diffusers' own IP-Adapter scaling (``set_ip_adapter_scale``), set at the start
   of every call and again after the step where a slot passes its stop-at: slot i's weight
   while it acts, 0 after.
@@ -24,6 +28,7 @@ assembled, the adapters switched on the shared UNet, and the per-step scales.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -34,6 +39,8 @@ from typing import Any, Callable, Iterator
 from studio.errors import BadInput
 from studio.image.image_prompts import preprocess
 from studio.image.image_prompts.slots import CONTROLNET_TYPES, ImagePromptSlot, active_at
+
+log = logging.getLogger(__name__)
 
 _locks: "weakref.WeakKeyDictionary[Any, threading.Lock]" = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
@@ -125,12 +132,16 @@ class Prepared:
         image encoder, so the cached base pipeline keeps no reference to one)."""
         from studio.image.loras import switch_to
 
-        unload(base)
-        switch_to(base, loras)
-        if self.adapters:
-            count = len(self.adapters)
-            pipe.load_ip_adapter([a.weights.state_dicts() for a in self.adapters], subfolder=[None] * count,
-                                 weight_name=[None] * count, image_encoder_folder=None)
+        try:
+            unload(base)
+            switch_to(base, loras)
+            if self.adapters:
+                count = len(self.adapters)
+                pipe.load_ip_adapter([a.weights.state_dicts() for a in self.adapters], subfolder=[None] * count,
+                                     weight_name=[None] * count, image_encoder_folder=None)
+        except BaseException:
+            _clean(base)  # a load that failed midway leaves no adapter layer in the shared UNet
+            raise
 
     # -- the call --
 
@@ -210,11 +221,34 @@ def _takes(family: Any, argument: str) -> bool:
     return argument in inspect.signature(family.pipeline_class("controlnet").__call__).parameters
 
 
+def _has_ip_adapter(unet: Any) -> bool:
+    """Whether any IP-Adapter layer is in ``unet``. diffusers installs the attention processors
+    before it sets ``encoder_hid_dim_type``, so a load that failed midway shows only in them."""
+    from diffusers.models.attention_processor import (IPAdapterAttnProcessor, IPAdapterAttnProcessor2_0,
+                                                      IPAdapterXFormersAttnProcessor)
+
+    if getattr(unet.config, "encoder_hid_dim_type", None) == "ip_image_proj":
+        return True
+    kinds = (IPAdapterAttnProcessor, IPAdapterAttnProcessor2_0, IPAdapterXFormersAttnProcessor)
+    return any(isinstance(processor, kinds) for processor in unet.attn_processors.values())
+
+
 def unload(base: Any) -> None:
     """Take every IP-Adapter out of the base's UNet (attention processors back to plain ones)."""
     unet = getattr(base, "unet", None)
-    if unet is not None and getattr(unet.config, "encoder_hid_dim_type", None) == "ip_image_proj":
+    if unet is not None and _has_ip_adapter(unet):
         base.unload_ip_adapter()
+
+
+def _clean(base: Any) -> None:
+    """After a failed switch: IP-Adapters and LoRAs out, so the shared UNet is plain again (the
+    gate marks the set unknown, so the next request switches anyway). A second failure here is
+    logged, not raised: the first one is the news."""
+    for undo in (unload, lambda b: b.unload_lora_weights()):
+        try:
+            undo(base)
+        except Exception:  # noqa: BLE001 - see above
+            log.exception("cleaning up after a failed adapter switch")
 
 
 def unsupported(family: Any, kind: str) -> str | None:
@@ -230,16 +264,29 @@ def _to_pil(rgb: Any) -> Any:
     return Image.fromarray(rgb, "RGB")
 
 
+def _idle_why(slot: ImagePromptSlot, steps: int | None) -> str | None:
+    """Why ``slot`` acts on no step of ``steps`` (None: it acts on some). Unknown steps: only
+    weight 0 and stop-at 0 can tell."""
+    if slot.weight == 0:
+        return "weight 0"
+    if slot.stop_at == 0:
+        return "stop-at 0"
+    if steps is not None and not active_at(0, steps, slot.stop_at):
+        return f"stop-at {slot.stop_at:g}, less than one step of {steps} (1/{steps} = {1 / steps:.3g})"
+    return None
+
+
 @contextmanager
-def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int
-             ) -> Iterator[Prepared]:
-    """Everything image prompts add to a generation. Every check, map and face crop is done
-    before any model is pinned, so a bad slot stops the request before anything is drawn."""
+def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int,
+             steps: int | None = None) -> Iterator[Prepared]:
+    """Everything image prompts add to a generation of ``steps`` steps. Every check, map and
+    face crop is done before any model is pinned, so a bad slot stops the request before
+    anything is drawn. A slot that would act on no step is left out, with a note that says so."""
     result = Prepared()
     active = []
     for number, slot in enumerate(slots, 1):
-        if slot.weight == 0 or slot.stop_at == 0:
-            why = "weight 0" if slot.weight == 0 else "stop-at 0"
+        why = _idle_why(slot, steps)
+        if why:
             result.notes.append(f"Image prompt {number} ({slot.type}) has {why}: it acts on no step, so it was left out.")
             continue
         why_not = unsupported(family, slot.type)
