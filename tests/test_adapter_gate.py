@@ -1,6 +1,6 @@
 """The adapter gate with threads and events (no models): requests for one set side by side,
-first come first served once someone waits for another set, a failed switch, the patience
-that lets a holder's own helper in, and the image-prompt lock taken inside the gate."""
+first come first served once someone waits for another set, a failed switch, a hold handed on
+to a holder's own helper thread, and the image-prompt lock taken inside the gate."""
 
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ class User:
     when it is in, stays until ``leave`` is set."""
 
     def __init__(self, name: str, wanted: tuple, gate: AdapterGate, log: list, switches: list,
-                 enter: Callable[..., Any] | None = None, fail: bool = False, patience: float | None = None):
+                 enter: Callable[..., Any] | None = None, fail: bool = False):
         self.name, self.wanted, self.gate, self.log = name, wanted, gate, log
         self.inside, self.leave = threading.Event(), threading.Event()
         self.error: BaseException | None = None
-        self.enter = enter or (lambda switch: gate.holding(wanted, switch, patience=patience))
+        self.enter = enter or (lambda switch: gate.holding(wanted, switch))
 
         def switch() -> None:
             if fail:
@@ -129,31 +129,38 @@ def test_a_failed_switch_lets_the_next_in_line_switch():
     assert switches[-1] == ("A",)
 
 
-def test_patience_lets_in_a_helper_its_holder_waits_for():
-    """A holder that waits for a thread which enters the gate again (the text tab's beam search)
-    while someone waits for another set: the helper is let in after ``patience``, no deadlock."""
+def test_a_holder_hands_its_hold_on_to_a_helper_thread_past_the_queue():
+    """A holder that waits for a thread doing its work (the text tab's beam search) while
+    someone waits for another set: the helper's hold is taken at once, no deadlock, and the
+    waiter goes in only once both have let go."""
     gate, log, switches = AdapterGate(), [], []
     holder = User("holder", ("A",), gate, log, switches).start()
     assert holder.inside.wait(JOIN)
     waiter = User("waiter", ("B",), gate, log, switches).start()
     until(lambda: gate.waiting == 1, "the waiter waits")
-    helper = User("helper", ("A",), gate, log, switches, patience=0.05).start()
-    assert helper.inside.wait(JOIN)  # the holder is still in: the helper went ahead of the waiter
-    helper.done()
-    holder.done()
+    release = gate.hand_on()
+    assert gate.users == 2 and gate.active == ("A",)
+    holder.done()  # the holder's block ends first (a closed stream); the helper still works
+    assert not waiter.inside.wait(0.05)
+    release()
+    release()  # once only
     assert waiter.inside.wait(JOIN)
     waiter.done()
-    assert log == ["holder", "helper", "waiter"]
+    assert log == ["holder", "waiter"] and gate.users == 0
 
 
-@pytest.mark.parametrize("patience", [None, 30.0])
-def test_without_patience_spent_a_later_request_stays_behind_the_waiter(patience):
+def test_only_a_holder_can_hand_a_hold_on():
+    with pytest.raises(RuntimeError, match="inside the gate"):
+        AdapterGate().hand_on()
+
+
+def test_a_later_request_for_the_active_set_stays_behind_the_waiter():
     gate, log, switches = AdapterGate(), [], []
     a1 = User("a1", ("A",), gate, log, switches).start()
     assert a1.inside.wait(JOIN)
     b = User("b", ("B",), gate, log, switches).start()
     until(lambda: gate.waiting == 1, "b waits")
-    a2 = User("a2", ("A",), gate, log, switches, patience=patience).start()
+    a2 = User("a2", ("A",), gate, log, switches).start()
     until(lambda: gate.waiting == 2, "a2 waits")
     a1.done()
     assert b.inside.wait(JOIN)

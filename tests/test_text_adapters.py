@@ -181,3 +181,26 @@ def test_the_oldest_adapter_is_unloaded_past_the_limit(setup, monkeypatch):
     with adapters.using(ctx, ctx.spec("text", BLOOM)) as text_model:
         assert text_model.adapters == [made[1].adapter_name, made[2].adapter_name]
     assert fingerprint(reply(ctx, made[0])) == first  # loaded again, the same as before
+
+
+def test_a_beam_search_with_an_adapter_while_another_user_waits_for_another(setup):
+    """The beam search's worker thread holds the model through its stream's own hold, so a
+    request queued for another adapter neither overtakes it nor deadlocks with it."""
+    settings, ctx = setup
+    first = adapters.resolve(settings, OWNER, BLOOM, write_adapter(settings, OWNER, "coach", 1))
+    second = adapters.resolve(settings, OWNER, BLOOM, write_adapter(settings, OWNER, "chef", 2))
+    beam = replace(GREEDY, decoding="beam", num_beams=3)
+
+    def beam_reply(adapter):
+        return fingerprint(generate_text(ctx, GenerationRequest("The sea", mode="completion", model_id=BLOOM,
+                                                                settings=beam, seed=0, adapter=adapter)))
+
+    alone = (beam_reply(first), fingerprint(reply(ctx, second)))
+    found: dict[str, tuple] = {}
+    threads = [threading.Thread(target=lambda: found.__setitem__("beam", beam_reply(first))),
+               threading.Thread(target=lambda: found.__setitem__("other", fingerprint(reply(ctx, second))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert (found.get("beam"), found.get("other")) == alone

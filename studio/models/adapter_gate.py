@@ -10,25 +10,20 @@ behind them, even when it wants the active set, so a steady stream of requests f
 (a class drawing plain images) cannot keep a request for another set waiting forever. Requests
 at the front of the queue that want the same set go in together.
 
-A holder that hands its work to another thread which enters the gate again (the text tab's
-beam search does: its worker pins the model itself) would wait behind the waiter, who waits
-for the holder: a deadlock. ``patience`` breaks it: a request for the active set that has
-waited that long while no holder came or went is let in ahead of the waiters.
+A holder that hands its work to another thread (the text tab's beam search) gives that thread
+a hold of its own with ``hand_on``, taken at once: queuing it behind a waiter who waits for the
+holder would be a deadlock, and there is no turn to wait for, since the set cannot change while
+the holder is inside.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-log = logging.getLogger(__name__)
-
 SWITCHING = ("<switching>",)  # the active set while (or after a failed) switch: no clean state claimed
-NESTED_PATIENCE = 15.0  # seconds; see the module docstring
 
 
 class AdapterGate:
@@ -37,7 +32,6 @@ class AdapterGate:
         self._active: tuple = ()
         self._users = 0
         self._queue: deque[object] = deque()  # one ticket per waiting request, first come first
-        self._moved = time.monotonic()  # when a holder last came in or went out
 
     @property
     def active(self) -> tuple:
@@ -59,14 +53,12 @@ class AdapterGate:
         return wanted == self._active or not self._users
 
     @contextmanager
-    def holding(self, wanted: tuple, switch: Callable[[], None],
-                patience: float | None = NESTED_PATIENCE) -> Iterator[None]:
+    def holding(self, wanted: tuple, switch: Callable[[], None]) -> Iterator[None]:
         """Run the block with the adapter set ``wanted`` active. ``switch`` makes it active and
-        runs only while nobody else uses the model. ``patience`` None: the caller never enters
-        the gate twice for one request, so it always waits its turn."""
+        runs only while nobody else uses the model."""
         with self._condition:
             if self._queue or not self._open_for(wanted):
-                self._wait_turn(wanted, patience)
+                self._wait_turn(wanted)
             if wanted != self._active:
                 self._active = SWITCHING  # a failed switch leaves no claim of a clean state
                 try:
@@ -75,32 +67,41 @@ class AdapterGate:
                     self._condition.notify_all()  # failed: the next in line switches instead
                 self._active = wanted
             self._users += 1
-            self._moved = time.monotonic()
         try:
             yield
         finally:
-            with self._condition:
-                self._users -= 1
-                self._moved = time.monotonic()
-                self._condition.notify_all()
+            self._leave()
 
-    def _wait_turn(self, wanted: tuple, patience: float | None) -> None:
+    def hand_on(self) -> Callable[[], None]:
+        """For a holder, inside ``holding``: one more hold of the active set, taken at once, for
+        work it hands to another thread. Returns the release, to be called once when that work
+        ends (it may outlive the holder's own block)."""
+        with self._condition:
+            if not self._users:
+                raise RuntimeError("only a request inside the gate can hand a hold on")
+            self._users += 1
+        released = threading.Event()
+
+        def release() -> None:
+            if not released.is_set():
+                released.set()
+                self._leave()
+
+        return release
+
+    def _leave(self) -> None:
+        with self._condition:
+            self._users -= 1
+            self._condition.notify_all()
+
+    def _wait_turn(self, wanted: tuple) -> None:
         """Queue, and return (the condition held) once this request may go in."""
         ticket = object()
         self._queue.append(ticket)
         self._condition.notify_all()  # for whoever watches ``waiting``
-        queued = time.monotonic()
         try:
             while not (self._queue[0] is ticket and self._open_for(wanted)):
-                timeout = None
-                if patience is not None and wanted == self._active and self._users:
-                    still = time.monotonic() - max(queued, self._moved)
-                    if still >= patience:
-                        log.warning("adapter gate: a request for the active set waited %.0f s with no holder "
-                                    "coming or going; let in ahead of %d waiting", still, len(self._queue) - 1)
-                        return
-                    timeout = patience - still
-                self._condition.wait(timeout)
+                self._condition.wait()
         finally:
             # Going in, or leaving on an error: either way the next in line looks again (once
             # this thread lets go of the condition, after its switch).

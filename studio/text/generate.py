@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Generator, Iterator
 
@@ -177,7 +178,7 @@ def _stream_runs(
 
 
 def _beam_search(
-    studio_ctx: Any, spec: Any, text_model: Any, adapter: TextAdapter | None, input_ids: Any, plan: _Plan,
+    studio_ctx: Any, spec: Any, text_model: Any, input_ids: Any, plan: _Plan,
     cancel: threading.Event, prompt_seen: str,
 ) -> Generator[GenerationUpdate, None, Any]:
     """Beam search in a worker thread; heartbeats keep the stream resumable, so a Stop or a
@@ -187,14 +188,21 @@ def _beam_search(
     from studio.text.worker import GenerationWorker
 
     model = text_model.model
+    # The worker gets pins of its own, taken here while this stream holds the model and its
+    # adapter: if the stream goes away, both stay in place until generate() has really returned.
+    pins = ExitStack()
+    pins.enter_context(studio_ctx.cache.use(spec))
+    pins.callback(text_model.adapter_gate.hand_on())
 
     def work(_cancel: threading.Event) -> Any:
-        # The thread pins the model (and its adapter) itself: if the stream goes away, both
-        # stay in place until generate() has really returned.
-        with studio_ctx.cache.use(spec), adapters.holding(text_model, adapter), torch.inference_mode():
+        with pins, torch.inference_mode():
             return model.generate(input_ids, attention_mask=torch.ones_like(input_ids), **plan.kwargs)
 
-    worker = GenerationWorker(work, cancel).start()
+    try:
+        worker = GenerationWorker(work, cancel).start()
+    except BaseException:
+        pins.close()
+        raise
     try:
         while not worker.join(HEARTBEAT_SECONDS):
             yield GenerationUpdate(text="", prompt_seen=prompt_seen)
@@ -233,7 +241,7 @@ def stream_local(
         input_ids = torch.tensor([ids], device=model.device)
         started = time.perf_counter()
         if settings.decoding == "beam":
-            updates = _beam_search(studio_ctx, spec, text_model, request.adapter, input_ids, plan, cancel, prompt_seen)
+            updates = _beam_search(studio_ctx, spec, text_model, input_ids, plan, cancel, prompt_seen)
         else:
             updates = _stream_runs(studio_ctx, model, tokenizer, input_ids, plan, settings, cancel, prompt_seen)
         sequence, first_token_at = yield from updates

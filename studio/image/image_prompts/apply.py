@@ -121,8 +121,8 @@ class Prepared:
         """The gate first, then (with IP-Adapters) the checkpoint's exclusive lock: a request
         never holds the lock while it waits at the gate, so requests queue at the gate in the
         order they came, and those of the same set wait for the lock inside it, side by side.
-        One generation enters the gate once (patience None: always first come, first served)."""
-        with model.adapter_state.holding(self.adapter_key(lora_key), switch, patience=None):
+        One generation enters the gate once."""
+        with model.adapter_state.holding(self.adapter_key(lora_key), switch):
             with _exclusive_lock(model) if self.adapters else nullcontext():
                 yield
 
