@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from studio.errors import BadInput
+from studio.fields import number_between
 
 # Diffusion edits (Vary, Inpaint, Outpaint) work on pictures up to 4096×4096 (and the
 # outpainted canvas up to the same); an upscale may produce up to 8192×8192.
@@ -20,18 +21,6 @@ MAX_EDIT_PIXELS = 4096 * 4096
 MAX_UPSCALE_OUTPUT_PIXELS = 8192 * 8192
 MIN_SIDE = 16
 FORMATS = "PNG, JPEG or WebP"
-
-
-def number_between(name: str, value: Any, low: float, high: float, unit: str = "") -> float:
-    """A form value as a number in [low, high], or a sentence that names the field, the range
-    and the unit (text, NaN and out-of-range values alike)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"{name} must be a number{' of ' + unit if unit else ''}, not {str(value)[:30]!r}.") from None
-    if not low <= number <= high:  # False for NaN too
-        raise BadInput(f"{name} must be between {low:g} and {high:g}{' ' + unit if unit else ''}, not {number:g}.")
-    return number
 
 
 def denoise_of(value: Any, name: str = "Denoise") -> float:

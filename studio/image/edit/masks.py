@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from studio.errors import BadInput
-from studio.image.edit import images
+from studio.fields import number_between
 
 MAX_GROW = 256
 MAX_FEATHER = 256
@@ -23,7 +23,7 @@ MIN_CELLS = 2  # a mask narrower than this many latent cells at the work size is
 
 
 def check_amount(name: str, value: float, high: int) -> int:
-    return int(round(images.number_between(name, value or 0, 0, high, "pixels")))
+    return int(round(number_between(name, value or 0, 0, high, "pixels")))
 
 
 def require_some(mask: np.ndarray) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from studio.errors import BadInput
+from studio.fields import number_between
 from studio.image.edit import images, work
 from studio.image.edit.results import EditResult
 
@@ -196,7 +197,7 @@ def outpaint(studio: Any, request: OutpaintRequest, folder: Any = None, task: An
 
     image = images.open_image(request.image, "The image to extend")
     diffusion = request.diffusion
-    feather = int(images.number_between("Seam feather", request.seam_feather, 0, MAX_FEATHER, "pixels"))
+    feather = int(number_between("Seam feather", request.seam_feather, 0, MAX_FEATHER, "pixels"))
     denoise = images.denoise_of(request.denoise)
     ready = work.prepare(studio, diffusion, denoise)
     side, multiple = ready.side, ready.multiple

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from studio.errors import BadInput
+from studio.fields import number_between
 from studio.image.edit import images, tiling, upscaler, work
 from studio.image.edit.results import EditResult
 from studio.image.previews import PREVIEW_SIDE
@@ -80,8 +81,8 @@ def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", ti
 
     target = output_size(image.width, image.height, factor)
     images.check_size(*target, "The upscaled image", images.MAX_UPSCALE_OUTPUT_PIXELS)
-    overlap = int(images.number_between("Tile overlap", overlap, 0, MAX_OVERLAP, "pixels"))
-    tile_size = int(images.number_between("Tile size", tile_size or 0, 0, 8192, "pixels"))
+    overlap = int(number_between("Tile overlap", overlap, 0, MAX_OVERLAP, "pixels"))
+    tile_size = int(number_between("Tile size", tile_size or 0, 0, 8192, "pixels"))
     if 0 < tile_size < MIN_TILE:
         raise BadInput(f"Tile size must be 0 (automatic) or at least {MIN_TILE} pixels.")
     with studio.cache.use(upscaler.spec(studio, model_id)) as model:

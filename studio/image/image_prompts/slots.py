@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.errors import BadInput
+from studio.fields import number_between
 
 IMAGE_PROMPT, PYRA_CANNY, CPDS, FACE_SWAP = "ImagePrompt", "PyraCanny", "CPDS", "FaceSwap"
 TYPES = (IMAGE_PROMPT, PYRA_CANNY, CPDS, FACE_SWAP)
@@ -77,18 +78,6 @@ class ImagePromptSlot:
         return f"{self.type} {self.weight:g}/{self.stop_at:g} #{image_hash(self.rgb)[:8]}"
 
 
-def _number(label: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool):
-        raise BadInput(f"{label} must be a number.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"{label} must be a number, not {str(value)[:30]!r}.") from None
-    if not low <= number <= high:  # NaN fails this too
-        raise BadInput(f"{label} must be between {low:g} and {high:g}, not {number:g}.")
-    return number
-
-
 def _as_slot(item: Any, number: int) -> ImagePromptSlot:
     if isinstance(item, ImagePromptSlot):
         return item
@@ -109,8 +98,8 @@ def check_slot(item: Any, number: int = 1) -> ImagePromptSlot:
     kind = type_name(slot.type)
     stop_default, weight_default = DEFAULTS[kind]
     label = f"Image prompt {number} ({kind})"
-    weight = weight_default if slot.weight in (None, "") else _number(f"{label}: weight", slot.weight, *WEIGHT_RANGE)
-    stop = stop_default if slot.stop_at in (None, "") else _number(f"{label}: stop at", slot.stop_at, *STOP_RANGE)
+    weight = weight_default if slot.weight in (None, "") else number_between(f"{label}: weight", slot.weight, *WEIGHT_RANGE)
+    stop = stop_default if slot.stop_at in (None, "") else number_between(f"{label}: stop at", slot.stop_at, *STOP_RANGE)
     if slot.image is None or (isinstance(slot.image, str) and not slot.image.strip()):
         raise BadInput(f"{label} has no picture: upload one, or clear the slot.")
     picture = shrink(open_picture(slot.image, f"The picture of image prompt {number}"), MAX_IMAGE_SIDE)
