@@ -182,3 +182,12 @@ def test_restart_marks_a_vanished_job_interrupted(tiny_settings, tmp_path):
     assert jobs.read_state(folder)["state"] == "interrupted"
     assert service.list_jobs(settings, OWNER)[0]["state"] == "interrupted"
     assert service.list_jobs(settings, "session-other") == []
+
+
+def test_a_long_jobs_status_carries_a_thinned_loss_history():
+    """Polled every second: the answer stays small however long the job, and keeps the ends."""
+    points = [{"step": i, "loss": 1 / i} for i in range(1, 20_001)]
+    kept = jobs.thinned(points)
+    assert len(kept) == jobs.MAX_PLOTTED and kept[0] == points[0] and kept[-1] == points[-1]
+    assert all(a["step"] < b["step"] for a, b in zip(kept, kept[1:]))
+    assert jobs.thinned(points[:10]) == points[:10]

@@ -104,7 +104,8 @@ def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int
 
     total = config.max_steps or -(-len(pairs) // config.batch_size) * config.epochs
     optimizer, scheduler, step = optimiser_from_checkpoint(unet, config, folder, job, total, device)
-    jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None)
+    jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None,
+                   message=f"training from step {step}…" if step else "training…")
 
     def checkpoint(at: int) -> None:
         def write(target: Path) -> None:

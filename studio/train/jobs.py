@@ -131,6 +131,18 @@ def all_jobs(outputs: Path) -> list[Path]:
     return [p for owner in root(outputs).glob("*") for p in owner.glob("*") if (p / "job.json").is_file()]
 
 
+MAX_PLOTTED = 1000  # loss points a status carries; the job's loss.csv keeps every step
+
+
+def thinned(points: list[Any], most: int = MAX_PLOTTED) -> list[Any]:
+    """At most ``most`` of ``points``, evenly spaced, the first and the last always kept: a status
+    is polled every second, and a long job's whole history would grow each answer without end."""
+    if len(points) <= most:
+        return points
+    stride = (len(points) - 1) / (most - 1)
+    return [points[round(i * stride)] for i in range(most)]
+
+
 def summary(folder: Path) -> dict[str, Any]:
     """What a page or script shows about one job."""
     job = read_json(folder / "job.json", {})
@@ -152,7 +164,7 @@ def summary(folder: Path) -> dict[str, Any]:
         "loss": last.get("loss"),
         "eta_seconds": last.get("eta_seconds"),
         "samples_per_second": last.get("samples_per_second"),
-        "loss_history": [{"step": line["step"], "loss": line["loss"]} for line in log if "loss" in line],
+        "loss_history": thinned([{"step": line["step"], "loss": line["loss"]} for line in log if "loss" in line]),
         "checkpoints": [p.name for p in checkpoints(folder)],
         "adapter_path": str(adapter) if any((adapter / f).is_file() for f in ADAPTER_FILES) else "",
         "lora_file": (read_json(folder / "image_lora.json") or {}).get("path", ""),
