@@ -120,3 +120,18 @@ def test_a_denoise_too_low_for_the_steps_is_refused_before_anything_is_drawn(edi
     mask[10:30, 10:30] = True
     with pytest.raises(BadInput, match=r"Denoise 0.2 with 4 steps runs no step at all .* at least 0.25 for 4 steps"):
         inpaint.inpaint(edit_ctx, inpaint.InpaintRequest(picture(64, 48), mask, denoise=0.2, diffusion=QUICK))
+
+
+@pytest.mark.parametrize("feather", [2, 8, 32])
+def test_the_soft_edge_lies_outside_the_mask_so_no_brushed_pixel_keeps_a_ghost(feather):
+    """Grow 0 and a wide feather: every brushed pixel is still fully repainted, the edge falls
+    off outside the mask and reaches nothing beyond ``feather`` pixels."""
+    mask = box_mask(200, 200, (80, 80, 120, 120))
+    alpha = masks.feather(mask, feather)
+    assert (alpha[mask] == 1.0).all()
+    left, top, right, bottom = masks.bounding_box(alpha > 0)
+    assert left >= 80 - feather and right <= 120 + feather
+    row = alpha[100, 80 - feather - 1:80]  # from beyond the edge's reach in to the mask's border
+    assert row[0] == 0.0 and (np.diff(row) >= 0).all() and 0 < row[len(row) // 2] < 1
+    repaint = masks.repainted_area(mask, feather)
+    assert repaint[mask].all() and repaint.sum() > mask.sum()

@@ -91,7 +91,8 @@ def inpaint(studio: Any, request: InpaintRequest, folder: Any = None, task: Any 
                     work_size=f"{work_w}x{work_h}")
     left, top, right, bottom = box
     crop = image.crop(box).resize((work_w, work_h), Image.Resampling.LANCZOS)
-    mask_crop = Image.fromarray((grown[top:bottom, left:right] * 255).astype(np.uint8)).resize(
+    repaint = masks.repainted_area(grown, feather_px)
+    mask_crop = Image.fromarray((repaint[top:bottom, left:right] * 255).astype(np.uint8)).resize(
         (work_w, work_h), Image.Resampling.NEAREST)
     label = "inpainting" + (" the masked area" if request.only_masked_area else "")
     made = work.run(studio, diffusion.request("inpaint", crop, denoise, seed, mask=mask_crop), task, label)

@@ -44,19 +44,32 @@ def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
 
 
 def feather(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """A float32 alpha: 1 well inside, a soft edge ``pixels`` wide around the border, and
-    exactly 0 beyond it (the blur is cut at its own reach, not left with a faint tail)."""
+    """A float32 alpha: 1 on the whole mask, then a soft edge falling to exactly 0 within
+    ``pixels`` outside it (the blur is cut at its own reach, not left with a faint tail).
+
+    The soft edge lies outside the mask, not across its border: every brushed (and grown) pixel
+    is fully repainted, so no ghost of a removed object is left at the fringe, however the grow
+    and feather are set. The model repaints ``repainted_area`` (the mask and the inner half of
+    the edge), so the edge blends the new picture into the old."""
     alpha = mask.astype(np.float32)
     if pixels <= 0:
         return alpha
     import cv2
 
-    size = 2 * pixels + 1
-    blurred = cv2.GaussianBlur(alpha, (size, size), sigmaX=pixels / 2.0, borderType=cv2.BORDER_REPLICATE)
+    half = (pixels + 1) // 2
+    size = 2 * half + 1
+    outer = grow(mask, half).astype(np.float32)
+    blurred = cv2.GaussianBlur(outer, (size, size), sigmaX=half / 2.0, borderType=cv2.BORDER_REPLICATE)
     blurred[blurred < 1.0 / 512] = 0.0  # below half a grey level: outside
     np.clip(blurred, 0.0, 1.0, out=blurred)
-    blurred[mask] = np.maximum(blurred[mask], 0.5)  # the brushed pixels themselves are always repainted
+    blurred[mask] = 1.0
     return blurred
+
+
+def repainted_area(mask: np.ndarray, feather_pixels: int) -> np.ndarray:
+    """What the model is asked to repaint for ``feather(mask, feather_pixels)``: the mask and the
+    inner half of its soft edge."""
+    return grow(mask, (feather_pixels + 1) // 2) if feather_pixels > 0 else mask.copy()
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
