@@ -154,22 +154,6 @@ def test_only_a_holder_can_hand_a_hold_on():
         AdapterGate().hand_on()
 
 
-def test_a_later_request_for_the_active_set_stays_behind_the_waiter():
-    gate, log, switches = AdapterGate(), [], []
-    a1 = User("a1", ("A",), gate, log, switches).start()
-    assert a1.inside.wait(JOIN)
-    b = User("b", ("B",), gate, log, switches).start()
-    until(lambda: gate.waiting == 1, "b waits")
-    a2 = User("a2", ("A",), gate, log, switches).start()
-    until(lambda: gate.waiting == 2, "a2 waits")
-    a1.done()
-    assert b.inside.wait(JOIN)
-    b.done()
-    assert a2.inside.wait(JOIN)
-    a2.done()
-    assert log == ["a1", "b", "a2"]
-
-
 class _Model:
     """What Prepared.holding needs of a loaded checkpoint: its gate (and weak-referenceable)."""
 

@@ -17,7 +17,7 @@ TEN_STEPS = work.Diffusion(prompt="a quiet street", seed=21, steps=10)
 def test_the_denoise_strength_maps_to_the_number_of_steps_actually_run(edit_ctx, strength, denoise, steps_run):
     image = picture(80, 60)
     result = vary.vary(edit_ctx, vary.VaryRequest(image, strength=strength, denoise=denoise, diffusion=TEN_STEPS))
-    assert result.steps_run == steps_run == vary.steps_for(10, denoise or vary.STRENGTHS[f"Vary ({strength.title()})"])
+    assert result.steps_run == steps_run == work.steps_run(10, denoise or vary.STRENGTHS[f"Vary ({strength.title()})"])
     assert result.image.size == image.size
 
 

@@ -1,7 +1,8 @@
 """Text LoRAs trained in the Train tab, on the shared cached base model.
 
 An adapter is loaded into the cached base once (PEFT's functional API: its layers are injected
-into the model in place, so the cache keeps one model object) and switched on per request through the model's ``AdapterGate``: requests with the same adapter (or none)
+into the model in place, so the cache keeps one model object) and switched on per request
+through the model's ``AdapterGate``: requests with the same adapter (or none)
 run side by side, a request with another one waits until the model is idle. A request
 without an adapter runs with every adapter disabled, which gives exactly the base model's
 tokens. Only the owner's own adapters can be picked (``studio.train.adapters``), and only

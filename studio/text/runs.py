@@ -15,6 +15,7 @@ and nothing to outlive the request: a stream that is closed simply never runs ag
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Callable, Iterator
 
@@ -22,6 +23,7 @@ RUN_SECONDS = 0.5
 MAX_RUN_TOKENS = 64
 
 
+@functools.cache
 def cache_argument() -> str:
     """The name ``generate`` takes the KV cache under: transformers 5.24 renamed
     ``past_key_values`` to ``cache`` (the old name still works there, with a warning a call)."""

@@ -96,10 +96,10 @@ def margins_for(width: int, height: int, request: OutpaintRequest, multiple: int
             exact = length * amount / 100  # the pixels asked for, before any rounding
         else:
             exact = amount
-            if math.ceil(exact - 1e-9) > MAX_PERCENT / 100 * length + multiple:
-                raise BadInput(f"The {side} margin can be at most {MAX_PERCENT:g}% of the picture "
-                               f"({int(MAX_PERCENT / 100 * length)} px), not {math.ceil(exact - 1e-9)} px.")
         pixels = math.ceil(exact - 1e-9)
+        if unit != "%" and pixels > MAX_PERCENT / 100 * length + multiple:
+            raise BadInput(f"The {side} margin can be at most {MAX_PERCENT:g}% of the picture "
+                           f"({int(MAX_PERCENT / 100 * length)} px), not {pixels} px.")
         rounded = -(-pixels // multiple) * multiple
         if abs(rounded - exact) > 1e-9:  # pixels against pixels, in either unit
             asked = f"{amount:g}% ({exact:g} px)" if unit == "%" else f"{amount:g} px"

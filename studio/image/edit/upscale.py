@@ -86,13 +86,12 @@ def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", ti
     if 0 < tile_size < MIN_TILE:
         raise BadInput(f"Tile size must be 0 (automatic) or at least {MIN_TILE} pixels.")
     with studio.cache.use(upscaler.spec(studio, model_id)) as model:
-        check_intermediate(image.size, target, model.scale, model.name)
+        check_intermediate(image.size, target, model.scale, model.name)  # also ends a ×1 model here
         tile = tile_size or model.auto_tile()
         pixels = np.asarray(image.convert("RGB"))
         info: dict[str, Any] = {"upscaler": model.name, "architecture": model.architecture,
                                 "model_scale": model.scale, "tile_size": tile, "passes": 0, "tiles": 0}
         while pixels.shape[1] < target[0] or pixels.shape[0] < target[1]:
-            before = pixels.shape[:2]
             info["passes"] += 1
             height, width = pixels.shape[:2]
             count = tiling.tile_count(width, height, tile, overlap)
@@ -105,9 +104,6 @@ def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", ti
             blended = studio.cache.run(lambda: tiling.run_tiled(pixels, model, model.scale, tile, overlap, on_tile))
             pixels = tiling.to_uint8(blended)
             del blended
-            if pixels.shape[0] <= before[0] or pixels.shape[1] <= before[1]:  # a 1× model: it would never end
-                raise BadInput(f"{model.name} does not enlarge the picture (×{model.scale}): pick an upscaler "
-                               "of ×2 or more.")
         result = Image.fromarray(pixels)
     if result.size != target:
         result = result.resize(target, Image.Resampling.LANCZOS)

@@ -35,12 +35,6 @@ class VaryRequest:
     diffusion: work.Diffusion = field(default_factory=work.Diffusion)
 
 
-def steps_for(steps: int, denoise: float, family: str = "") -> int:
-    """How many denoising steps an img2img run of ``steps`` at ``denoise`` really runs: the UNet
-    families (SDXL, SD 1.5) int(steps × denoise); Z-Image's flow-matching img2img keeps at least one."""
-    return work.steps_run(steps, denoise, family)
-
-
 def denoise_and_label(request: VaryRequest) -> tuple[float, str]:
     """The denoise to use and the strength to record, both checked before any work: a named
     strength's number, or the denoise given (then the strength is only a label, recorded as
