@@ -215,6 +215,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("dtype", "auto", one_of(DTYPES), "weights precision; auto = bf16/fp16 on GPU, fp32 on CPU"),
     # "0.8" = 80 % of free device memory at start-up; "6GB" / "6" = a fixed size.
     Option("vram_budget", "0.85", vram_budget, "memory the model cache may use: 0.85 = 85% of free memory, 6GB = fixed", "GB|FRACTION"),
+    # Opt-in: image denoisers stored in fp8 (computed in bf16/fp16 layer by layer) when that is what
+    # lets a checkpoint fit: about half their memory, a small loss of fine detail.
+    Option("fp8_storage", False, as_bool, "store an image model's denoiser in fp8 when it would not fit otherwise (half the memory, slightly less detail)", "on|off"),
     Option("concurrency", 1, whole_number(1, 64), "GPU events running at once; others wait in the queue", "N"),
     Option("queue_size", 64, whole_number(1, 10_000), "most requests waiting in the queue; more are turned away with a message", "N"),
     Option("outputs", Path("outputs"), folder, "folder for results", "DIR"),

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from studio.errors import BadInput
-from studio.image import checkpoints, metadata, outputs, presets, styles
+from studio.errors import BadInput, OutOfMemory
+from studio.image import checkpoints, memory, metadata, outputs, placement, presets, styles
 from studio.image.families.base import ImageFamily
 from studio.image.image_prompts import apply as image_prompts
 from studio.image.loras import LoraFile, active_key
@@ -132,19 +132,40 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
 
     request = checked(request)
     spec = checkpoints.spec(studio, request.checkpoint)
+    owner = Path(folder).name if folder is not None else None  # their own LoRAs are allowed
+    # First a look (nothing moves): the plan, and the memory plan that fits the budget.
+    with studio.cache.use(spec, where="any") as model:
+        p = plan(studio, request, model.family, model.pipeline, owner)
+        mplan = placement.choose(studio, model, request.task, request, p.width, p.height, p.steps,
+                                 p.family.guidance_active(p.cfg))
+    if not mplan.fits:
+        raise OutOfMemory(
+            f"{request.checkpoint or spec.source} cannot run here: {mplan.reason}. Free models in the Models tab, "
+            "pick a smaller size, raise --vram-budget, or turn on --fp8-storage."
+        )
+    studio.cache.note(spec, mplan.note())
+    if mplan.offloaded or mplan.vae_tiling or mplan.fp8_storage:
+        p.notes.append(f"Memory plan: {mplan.note()}.")
+    if mplan.fp8_storage:
+        with studio.cache.use(spec, where="host") as model:  # alone with it while its weights change
+            if memory.use_fp8_storage(model):
+                studio.cache.remeasure(spec)
+    where = "host" if mplan.offloaded else "device"
     results: list[ImageResult] = []
-    with studio.cache.use(spec) as model, ExitStack() as stack:
+    with studio.cache.use(spec, where) as model, ExitStack() as stack:
         family, base = model.family, model.pipeline
-        # The folder is the owner's (studio.image.outputs.owner_folder): their own LoRAs are allowed.
-        p = plan(studio, request, family, base, Path(folder).name if folder is not None else None)
         # Image prompts: maps made and their models pinned (shared cache entries) before anything is drawn.
         prompts = stack.enter_context(image_prompts.prepared(studio, family, request.image_prompts, request.task,
-                                                             p.width, p.height, p.steps))
+                                                             p.width, p.height, p.steps, where))
         p.notes += prompts.notes
         pipe = family.task_pipeline(base, prompts.task(request.task), family.make_scheduler(base, p.scheduler),
                                     prompts.components())
         model_name = spec.source if not spec.is_tiny else f"{request.checkpoint or 'default'} ({spec.source})"
-        with prompts.holding(model, active_key(p.loras), lambda: prompts.switch(base, pipe, p.loras)):
+        with prompts.holding(model, active_key(p.loras), lambda: prompts.switch(base, pipe, p.loras)), \
+                ExitStack() as run:
+            if mplan.offloaded:  # the device memory its hooks fill, counted while it runs
+                run.enter_context(studio.cache.reserve(mplan.peak_bytes, f"{spec.source} ({mplan.label})"))
+            run.enter_context(memory.running(pipe, mplan, studio.cache.device))
             for index in range(request.image_number):
                 seed = p.seed + index
                 result = _one_image(studio, pipe, p, seed, index, task, torch, prompts)

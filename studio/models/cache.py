@@ -12,6 +12,11 @@
   a model being moved is marked not ready, first), so other models stay usable.
 - CUDA out-of-memory while placing or running: evict everything not in use, empty the
   CUDA cache, retry once, then a clear ``OutOfMemory`` error.
+- Memory plans (``studio.models.plans``): ``use(spec, where="host")`` pins a model parked in
+  CPU RAM, for a request alone, so offload hooks may move its parts onto the device in turn;
+  ``reserve(n)`` counts the device memory such a run holds at its peak, evicting idle models
+  first. ``use(spec, where="any")`` pins a model wherever it is (new loads stay in RAM), to
+  read it before a plan is chosen.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ T = TypeVar("T")
 Loader = Callable[[ModelSpec], Any]
 Mover = Callable[[Any, str], None]  # (loaded value, device) -> None; moves it in place
 EVENTS_KEPT = 1000
+WHERE = ("device", "host", "any")
+# How long a request waits for a model another request holds in RAM for an offloaded run (or
+# for the other users of a model it must move to RAM) before it gives up with a sentence.
+EXCLUSIVE_WAIT_SECONDS = 600.0
 
 
 @dataclass
@@ -49,6 +58,8 @@ class CacheEntry:
     in_use: int = 0
     offloaded: bool = False  # parked in CPU RAM (or on its way there), off the cache's device
     ready: bool = True  # False while its weights are being moved onto or off the device
+    exclusive: bool = False  # pinned in RAM by one request whose offload hooks move its parts
+    plan_note: str = ""  # how its last request ran (a memory plan), for the Models tab
 
 
 @dataclass
@@ -185,6 +196,8 @@ class ModelCache:
         self._mover = mover or move
         self._entries: OrderedDict[tuple, CacheEntry] = OrderedDict()  # LRU first
         self._lock = threading.RLock()
+        self._released = threading.Condition(self._lock)  # a pin was let go
+        self._reserved = 0  # device bytes held by offloaded runs (see reserve)
         self._load_locks: dict[tuple, threading.Lock] = {}
         self.hits = 0
         self.misses = 0
@@ -210,6 +223,12 @@ class ModelCache:
         self._resolve_placement()
         return self._budget_bytes
 
+    @property
+    def offload_budget_bytes(self) -> int | None:
+        """RAM that models parked off the device may take (None: the device is the CPU)."""
+        self._resolve_placement()
+        return self._offload_budget_bytes if self._offload_device else None
+
     # -- public API --
 
     def get(self, spec: ModelSpec) -> Any:
@@ -218,15 +237,58 @@ class ModelCache:
             return value
 
     @contextmanager
-    def use(self, spec: ModelSpec) -> Iterator[Any]:
-        """Pin ``spec`` for the duration of the block: it cannot be evicted meanwhile."""
-        entry = self._acquire(spec)
+    def use(self, spec: ModelSpec, where: str = "device") -> Iterator[Any]:
+        """Pin ``spec`` for the duration of the block: it cannot be evicted meanwhile.
+
+        ``where``: "device" (on the cache's device), "host" (parked in CPU RAM, for this
+        request alone: its offload hooks move the parts), or "any" (wherever it is; a model
+        not loaded yet is loaded into RAM and not moved)."""
+        if where not in WHERE:
+            raise ValueError(f"where must be one of {WHERE}, not {where!r}")
+        entry = self._acquire_host(spec) if where == "host" else self._acquire(spec, move=where == "device")
         try:
             yield entry.value
         finally:
             with self._lock:
                 entry.in_use -= 1
+                if where == "host":
+                    entry.exclusive = False
                 entry.last_used = self._clock()
+                self._released.notify_all()
+
+    @contextmanager
+    def reserve(self, size: int, label: str) -> Iterator[None]:
+        """Count ``size`` bytes of the device as busy for the block (an offloaded run's peak:
+        the parts its hooks bring in and their working memory); idle models are evicted first."""
+        with self._lock:
+            offloads = self._make_room(size, ModelSpec(kind="run", source=label))
+            self._reserved += size
+        try:
+            self._finish_offloads(offloads)
+            yield
+        finally:
+            with self._lock:
+                self._reserved -= size
+
+    def note(self, spec: ModelSpec, text: str) -> None:
+        """Say how a model's last request ran (its memory plan), for the Models tab."""
+        with self._lock:
+            entry = self._entries.get(spec.key)
+            if entry is not None:
+                entry.plan_note = text
+
+    def remeasure(self, spec: ModelSpec) -> None:
+        """Size a pinned model again after its weights changed in place (fp8 storage)."""
+        with self._lock:
+            entry = self._entries.get(spec.key)
+            if entry is not None:
+                entry.size_bytes = size_of(entry.value)
+
+    def where(self, spec: ModelSpec) -> str | None:
+        """"device", "host" or None (not loaded)."""
+        with self._lock:
+            entry = self._entries.get(spec.key)
+            return None if entry is None else ("host" if entry.offloaded else "device")
 
     def run(self, fn: Callable[[], T]) -> T:
         """Run model work; on CUDA OOM free everything unpinned and retry once."""
@@ -284,7 +346,11 @@ class ModelCache:
 
     def device_bytes(self) -> int:
         with self._lock:
-            return sum(e.size_bytes for e in self._entries.values() if not e.offloaded)
+            return self._reserved + sum(e.size_bytes for e in self._entries.values() if not e.offloaded)
+
+    def reserved_bytes(self) -> int:
+        with self._lock:
+            return self._reserved
 
     def offloaded_bytes(self) -> int:
         with self._lock:
@@ -307,6 +373,7 @@ class ModelCache:
                     "load_seconds": round(e.load_seconds, 3),
                     "idle_seconds": round(now - e.last_used, 1),
                     "in_use": e.in_use,
+                    "plan": e.plan_note,
                     # A multi-component model (an image pipeline) lists its parts' sizes.
                     "parts": _part_sizes(e.value),
                 }
@@ -316,6 +383,7 @@ class ModelCache:
                 "device": device,
                 "budget_bytes": self._budget_bytes,
                 "device_bytes": self.device_bytes(),
+                "reserved_bytes": self._reserved,
                 "offload_device": self._offload_device,
                 "offload_budget_bytes": self._offload_budget_bytes if self._offload_device else None,
                 "offloaded_bytes": self.offloaded_bytes(),
@@ -326,13 +394,25 @@ class ModelCache:
 
     # -- internals --
 
-    def _acquire(self, spec: ModelSpec) -> CacheEntry:
+    def _wait_not_exclusive(self, key: tuple) -> None:
+        """Wait while another request holds ``key`` in RAM for an offloaded run. Caller holds the lock."""
+        deadline = time.monotonic() + EXCLUSIVE_WAIT_SECONDS
+        while (entry := self._entries.get(key)) is not None and entry.exclusive:
+            if not self._released.wait(timeout=deadline - time.monotonic()) and time.monotonic() >= deadline:
+                raise OutOfMemory(
+                    f"{entry.spec.source} is busy with another request that runs it offloaded. Try again in a moment."
+                )
+
+    def _acquire(self, spec: ModelSpec, move: bool = True) -> CacheEntry:
+        """Pin ``spec`` on the device (``move``) or wherever it is (not ``move``: a model loaded
+        now stays in RAM)."""
         key = spec.key
         device = self.device
         with self._lock:
+            self._wait_not_exclusive(key)
             entry = self._entries.get(key)
-            if entry is not None and entry.ready and not entry.offloaded:
-                return self._pin_hit(entry)
+            if entry is not None and entry.ready and (not entry.offloaded or not move):
+                return self._pin_hit(entry, counted=move)
             load_lock = self._load_lock(key)
         # Loading, and moving weights between devices, happen under this spec's own lock only:
         # other models stay usable meanwhile. Concurrent callers of this spec wait here, and so
@@ -340,9 +420,12 @@ class ModelCache:
         with load_lock:
             started = time.perf_counter()
             with self._lock:
+                self._wait_not_exclusive(key)
                 entry = self._entries.get(key)
-                if entry is not None and not entry.offloaded:
-                    return self._pin_hit(entry)  # placed by the caller we waited for
+                if entry is not None and (not entry.offloaded or not move):
+                    return self._pin_hit(entry, counted=move)  # placed by the caller we waited for
+                if entry is None and not move:
+                    return self._load_parked(spec, started)
                 restoring = entry is not None
                 if restoring:  # parked in RAM: reserve its room, bring it back below
                     offloads = self._make_room(entry.size_bytes, spec)
@@ -370,6 +453,71 @@ class ModelCache:
                 log.info("loaded %s (%.1f MB) in %.2fs", spec, entry.size_bytes / 1e6, entry.load_seconds)
             return entry
 
+    def _acquire_host(self, spec: ModelSpec) -> CacheEntry:
+        """Pin ``spec`` in CPU RAM for this request alone: loaded there, or moved there once no
+        other request uses it, or found there; other requests for it wait until it is let go."""
+        key = spec.key
+        deadline = time.monotonic() + EXCLUSIVE_WAIT_SECONDS
+        while True:
+            entry = self._acquire(spec, move=False)  # pinned wherever it is (a new load stays in RAM)
+            with self._lock:
+                while entry.in_use > 1 or entry.exclusive:  # others use it: wait for them to finish
+                    if self._entries.get(key) is not entry:
+                        break
+                    if not self._released.wait(timeout=deadline - time.monotonic()) and time.monotonic() >= deadline:
+                        entry.in_use -= 1
+                        self._released.notify_all()
+                        raise OutOfMemory(f"{spec.source} is in use by other requests; try again in a moment.")
+                if self._entries.get(key) is entry and not entry.exclusive:
+                    entry.exclusive = True
+                    self.hits += 1
+                    entry.hits += 1
+                    if entry.offloaded or not entry.ready:
+                        return entry
+                    moving = True
+                else:  # dropped while we waited (Free in the Models tab): start again
+                    entry.in_use -= 1
+                    continue
+            if moving:
+                self._park(entry)
+                return entry
+
+    def _park(self, entry: CacheEntry) -> None:
+        """Move a pinned, exclusive entry from the device into RAM."""
+        target = self._offload_device or "cpu"
+        with self._lock:
+            entry.offloaded, entry.ready = True, False
+        try:
+            self._mover(entry.value, target)
+        except BaseException:
+            with self._lock:
+                entry.in_use -= 1
+                entry.exclusive = False
+                self._drop(entry)
+                self._released.notify_all()
+            raise
+        with self._lock:
+            entry.ready = True
+            self.events.append(("offload", str(entry.spec)))
+
+    def _load_parked(self, spec: ModelSpec, started: float) -> CacheEntry:
+        """Load ``spec`` into RAM, pinned, without moving it to the device. Caller holds the
+        spec's load lock and the bookkeeping lock (released while loading)."""
+        self.misses += 1
+        self._lock.release()
+        try:
+            value = self.run(lambda: self._loader(spec))
+        finally:
+            self._lock.acquire()
+        entry = CacheEntry(spec=spec, value=value, size_bytes=size_of(value), load_seconds=0.0,
+                           last_used=self._clock(), in_use=1, offloaded=True)
+        self._entries[spec.key] = entry
+        entry.load_seconds = time.perf_counter() - started
+        self._trim_entries()
+        self.events.append(("load", str(spec)))
+        log.info("loaded %s (%.1f MB) into RAM in %.2fs", spec, entry.size_bytes / 1e6, entry.load_seconds)
+        return entry
+
     def _load_lock(self, key: tuple) -> threading.Lock:
         """This spec's load lock. Caller holds the bookkeeping lock."""
         return self._load_locks.setdefault(key, threading.Lock())
@@ -393,10 +541,11 @@ class ModelCache:
             self._entries[spec.key] = entry  # counts against the budget from now on
             return entry, offloads
 
-    def _pin_hit(self, entry: CacheEntry) -> CacheEntry:
-        """Count a hit and pin. Caller holds the lock."""
-        self.hits += 1
-        entry.hits += 1
+    def _pin_hit(self, entry: CacheEntry, counted: bool = True) -> CacheEntry:
+        """Count a hit (unless it is a look before a plan: ``where="any"``) and pin. Caller holds the lock."""
+        if counted:
+            self.hits += 1
+            entry.hits += 1
         entry.in_use += 1
         entry.last_used = self._clock()
         self._entries.move_to_end(entry.spec.key)

@@ -105,7 +105,7 @@ def prepare(studio: Any, diffusion: Diffusion, denoise: float, name: str = "Deno
     the first thing wrong. The checkpoint is loaded (a cache entry the run then finds)."""
     request = checked(diffusion.request("txt2img", None, denoise, seed=-1))
     seed = diffusion.resolved_seed()
-    with studio.cache.use(checkpoints.spec(studio, diffusion.checkpoint)) as model:
+    with studio.cache.use(checkpoints.spec(studio, diffusion.checkpoint), where="any") as model:  # a look: nothing moves
         family = model.family
         side, multiple = _side(model)
     if request.steps:
@@ -126,7 +126,7 @@ def run(studio: Any, request: ImageRequest, task: Any, label: str) -> ImageResul
 def model_side(studio: Any, checkpoint: str = "") -> tuple[int, int]:
     """(side, multiple): the side the checkpoint was trained at (SDXL 1024, SD 1.5 512; its
     tiny twin 256) from its UNet's sample size, and the multiple its sides must be."""
-    with studio.cache.use(checkpoints.spec(studio, checkpoint)) as model:
+    with studio.cache.use(checkpoints.spec(studio, checkpoint), where="any") as model:
         return _side(model)
 
 

@@ -276,18 +276,15 @@ def _idle_why(slot: ImagePromptSlot, steps: int | None) -> str | None:
     return None
 
 
-@contextmanager
-def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int,
-             steps: int | None = None) -> Iterator[Prepared]:
-    """Everything image prompts add to a generation of ``steps`` steps. Every check, map and
-    face crop is done before any model is pinned, so a bad slot stops the request before
-    anything is drawn. A slot that would act on no step is left out, with a note that says so."""
-    result = Prepared()
+def _active(family: Any, slots: tuple[ImagePromptSlot, ...], task: str, steps: int | None,
+            notes: list[str]) -> list[tuple[int, ImagePromptSlot]]:
+    """The numbered slots that act on at least one step; a note for each one left out, and a
+    sentence for one this family or task cannot take."""
     active = []
     for number, slot in enumerate(slots, 1):
         why = _idle_why(slot, steps)
         if why:
-            result.notes.append(f"Image prompt {number} ({slot.type}) has {why}: it acts on no step, so it was left out.")
+            notes.append(f"Image prompt {number} ({slot.type}) has {why}: it acts on no step, so it was left out.")
             continue
         why_not = unsupported(family, slot.type)
         if why_not:
@@ -295,6 +292,28 @@ def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task:
         active.append((number, slot))
     if active and task != "txt2img":
         raise BadInput("Image prompts steer text-to-image generation; clear them for this tool.")
+    return active
+
+
+def model_entries(family: Any, slots: tuple[ImagePromptSlot, ...], task: str, steps: int | None) -> list[str]:
+    """The catalog entries a request's image prompts pin (ControlNets, IP-Adapters, the image
+    encoder), sorted: every request pins them in one order, so two never wait for each other."""
+    active = [slot for _, slot in _active(family, slots, task, steps, [])]
+    names = {family.image_prompt_models[slot.type] for slot in active}
+    if any(slot.type not in CONTROLNET_TYPES for slot in active):
+        names.add("image_encoder")
+    return sorted(names)
+
+
+@contextmanager
+def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int,
+             steps: int | None = None, where: str = "device") -> Iterator[Prepared]:
+    """Everything image prompts add to a generation of ``steps`` steps. Every check, map and
+    face crop is done before any model is pinned, so a bad slot stops the request before
+    anything is drawn. A slot that would act on no step is left out, with a note that says so.
+    ``where``: where the cache pins their models (see ModelCache.use; "host" for an offloaded run)."""
+    result = Prepared()
+    active = _active(family, slots, task, steps, result.notes)
     controls = [slot for _, slot in active if slot.type in CONTROLNET_TYPES]
     if controls:
         result.guidance_end = _takes(family, "control_guidance_end")
@@ -310,19 +329,18 @@ def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task:
         else:
             made.append((slot, _to_pil(slot.rgb)))
     with ExitStack() as stack:
-        def pinned(entry: str) -> tuple[Any, str]:
+        pins: dict[str, tuple[Any, str]] = {}
+        for entry in model_entries(family, slots, task, steps):  # one order for every request
             spec = studio.spec(entry)
-            return stack.enter_context(studio.cache.use(spec)), spec.source
+            pins[entry] = stack.enter_context(studio.cache.use(spec, where)), spec.source
 
         for slot, image in made:
-            module, source = pinned(family.image_prompt_models[slot.type])
+            module, source = pins[family.image_prompt_models[slot.type]]
             if slot.type in CONTROLNET_TYPES:
                 result.controls.append(Control(slot, module, image))
             else:
                 result.adapters.append(Adapter(slot, source, module, image))
         if result.adapters:
             result.adapters.sort(key=lambda a: a.source)  # one canonical order: the same set, the same key
-            result.encoder, _ = pinned("image_encoder")
+            result.encoder = pins["image_encoder"][0]
         yield result
-
-
