@@ -10,8 +10,8 @@ import gradio as gr
 from studio.models import report
 from tabs.common import TabContext, friendly
 
-COLUMNS = ["name", "component", "id", "device", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
-HEADERS = ["name", "component", "model", "device", "size (MB)", "hits", "load (s)", "idle (s)", "in use"]
+COLUMNS = ["name", "component", "id", "device", "plan", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
+HEADERS = ["name", "component", "model", "device", "memory plan", "size (MB)", "hits", "load (s)", "idle (s)", "in use"]
 REFRESH_SECONDS = 3
 MOVING = ("loading", "offloading")  # states worth showing next to the device
 
@@ -53,7 +53,7 @@ def table_rows(status: dict) -> list[list]:
         rows.append([row[c] for c in COLUMNS])
         # A pipeline's parts (unet, vae, text encoders...) on their own lines, with their memory.
         for part, size_mb in sorted(m.get("parts_mb", {}).items(), key=lambda item: -item[1]):
-            rows.append(["", f"↳ {part}", "", row["device"], size_mb, "", "", "", ""])
+            rows.append(["", f"↳ {part}", "", row["device"], "", size_mb, "", "", "", ""])
     return rows
 
 

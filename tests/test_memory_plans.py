@@ -329,3 +329,72 @@ def test_a_reservation_evicts_idle_models_and_is_counted_while_held():
     with pytest.raises(OutOfMemory):
         with cache.reserve(20_000, "too big"):
             pass
+
+
+# -- every family, with every image prompt it offers, in every dtype the studio accepts ------------
+
+SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+FAMILY_PROMPTS = {SDXL: ("PyraCanny", "CPDS", "ImagePrompt", "FaceSwap"), SD15: ("PyraCanny", "CPDS", "ImagePrompt", "FaceSwap"),
+                  ZIMAGE: ("CPDS",)}  # Z-Image's union ControlNet reads one map at a time
+
+
+@pytest.mark.parametrize("dtype", ["fp16", "bf16", "fp32", "auto"])
+def test_every_family_and_image_prompt_runs_a_step_in_every_dtype(tiny_cache_dir, tmp_path, dtype, monkeypatch):
+    """Loaded in the studio's dtype and run for one step on the CPU: no dtype mismatch between a
+    checkpoint and its ControlNets / adapters. "auto" is run as a GPU without bf16 reports it
+    (fp16 asked for; Z-Image then falls back to fp32 for its transformer and union ControlNet)."""
+    from studio.faces.samples import draw_faces
+
+    if dtype == "auto":
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+        dtype = "fp16"
+    settings = load_settings(["--profile", "tiny", "--cache-dir", str(tiny_cache_dir), "--outputs", str(tmp_path),
+                              "--dtype", dtype], env={})
+    ctx = StudioContext(settings)
+    face = draw_faces((256, 256), ((128, 128),), radius=55, seed=3)
+    for checkpoint, kinds in FAMILY_PROMPTS.items():
+        slots = tuple({"image": face, "type": kind, "weight": 0.8, "stop_at": 1.0} for kind in kinds)
+        result = draw(ctx, ImageRequest(prompt="a face", checkpoint=checkpoint, width=256, height=256, steps=1,
+                                        seed=1, image_prompts=slots))
+        assert result.steps_run == 1 and result.image.size == (256, 256), (checkpoint, dtype)
+        ctx.cache.free_all()
+
+
+# -- what a first click downloads ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry, model_id", [
+    ("image", SDXL), ("image", SD15),
+    ("controlnet_canny", "diffusers/controlnet-canny-sdxl-1.0"), ("controlnet_cpds", "diffusers/controlnet-depth-sdxl-1.0"),
+])
+def test_the_fp16_variant_files_are_fetched_where_the_repo_has_them(entry, model_id):
+    from studio.models import catalog
+
+    standard = load_settings([], env={})
+    assert catalog.spec_for(standard, entry, model_id).variant == "fp16"
+    assert catalog.spec_for(with_overrides(standard, dtype="fp32"), entry, model_id).variant is None  # full precision
+    tiny = load_settings(["--profile", "tiny"], env={})
+    assert catalog.spec_for(tiny, entry, model_id).variant is None  # a twin has no variant files
+    assert catalog.spec_for(standard, "image", ZIMAGE).variant is None  # bf16 only: no variant published
+
+
+def test_sd15_is_loaded_without_its_safety_checker():
+    from studio.image.families import FAMILIES
+
+    assert FAMILIES["sd15"].load_extras == {"safety_checker": None, "requires_safety_checker": False}
+
+
+def test_the_models_tab_shows_each_entrys_memory_plan(plan_ctx):
+    from studio.models import report
+    from tabs.models import COLUMNS, table_rows
+
+    plan_ctx.cache._budget_bytes = peaks(plan_ctx, SDXL, request(SDXL))[plans.MODEL_OFFLOAD]
+    try:
+        draw(plan_ctx, request(SDXL))
+    finally:
+        plan_ctx.cache._budget_bytes = None
+    status = report.status(plan_ctx)
+    image = next(m for m in status["models"] if m["name"] == "image" and m["model"] == "tiny:sdxl")
+    assert image["plan"].startswith("model offload: about 1.3× slower")
+    row = next(r for r in table_rows(status) if r[COLUMNS.index("plan")] == image["plan"])
+    assert row[COLUMNS.index("name")] == "image"

@@ -60,7 +60,7 @@ class ImageModel:
         return self._sizes
 
 
-def _device_dtype(family: ImageFamily, dtype: Any) -> Any:
+def device_dtype(family: ImageFamily, dtype: Any) -> Any:
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -110,7 +110,7 @@ def load_image_pipeline(request: LoadRequest) -> ImageModel:
         family = family_of_single_file(location)
         config = SINGLE_FILE_CONFIGS.get(family.name)
         try:
-            pipe = family.load_single_file(location, _device_dtype(family, request.dtype), config)
+            pipe = family.load_single_file(location, device_dtype(family, request.dtype), config)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise ModelUnavailable(
                 f"{location.name} looks like a {family.label} checkpoint but could not be loaded "
@@ -122,6 +122,6 @@ def load_image_pipeline(request: LoadRequest) -> ImageModel:
         family = family_of_folder(location)
     else:
         family = family_of_hub_id(request)
-    pipe = family.load(request.location, _device_dtype(family, request.dtype), request.hub_kwargs())
+    pipe = family.load(request.location, device_dtype(family, request.dtype), request.hub_kwargs())
     return ImageModel(pipe, family, location.name)
 

@@ -27,6 +27,11 @@ class CatalogEntry:
     weight_name: str | None = None  # one file inside the repo (LoRAs)
     vram_gb: dict[str, float] = field(default_factory=dict)  # Hub id -> GPU memory it needs
     notes: dict[str, str] = field(default_factory=dict)  # Hub id -> why it is offered
+    # Hub id -> the weight variant its repo publishes (fp16: half the download of the fp32 files,
+    # loaded in the studio's dtype all the same); fetched unless the studio runs in fp32.
+    variants: dict[str, str] = field(default_factory=dict)
+    # Hub id -> the commit to download (a mirror that is not the authors' own is pinned).
+    revisions: dict[str, str] = field(default_factory=dict)
 
     @property
     def choices(self) -> list[str]:
@@ -93,6 +98,8 @@ CATALOG: dict[str, CatalogEntry] = {
             },
             vram_gb={"stabilityai/stable-diffusion-xl-base-1.0": 8.0, "Tongyi-MAI/Z-Image-Turbo": 16.0,
                      "stable-diffusion-v1-5/stable-diffusion-v1-5": 4.0},
+            # Z-Image publishes bf16 weights only (no variant): 20 GB either way.
+            variants={"stabilityai/stable-diffusion-xl-base-1.0": "fp16", "stable-diffusion-v1-5/stable-diffusion-v1-5": "fp16"},
             notes={
                 "stabilityai/stable-diffusion-xl-base-1.0": (
                     "The SDXL base every Fooocus preset and SDXL LoRA is made for; fp16/bf16 about "
@@ -100,12 +107,13 @@ CATALOG: dict[str, CatalogEntry] = {
                 ),
                 "Tongyi-MAI/Z-Image-Turbo": (
                     "6B-parameter transformer read by a Qwen3-4B encoder: Chinese prompts as they are, "
-                    "8 steps. bf16 weights about 20 GB (transformer 12, encoder 8); ~16 GB on the GPU "
-                    "when the encoder is offloaded after encoding. Apache-2.0."
+                    "8 steps. bf16 weights about 20 GB (transformer 12, encoder 8); on a smaller GPU the memory "
+                    "plan moves the encoder off after encoding (model offload, ~12 GB at 1024²). Apache-2.0."
                 ),
                 "stable-diffusion-v1-5/stable-diffusion-v1-5": (
                     "The 512 px classic most older LoRAs and tutorials use; ~2 GB of fp16 weights, runs on a "
-                    "4 GB GPU. CreativeML Open RAIL-M."
+                    "4 GB GPU. Loaded without its safety checker (never downloaded): the studio shows what the "
+                    "model draws, as Fooocus and diffusers' other pipelines do. CreativeML Open RAIL-M."
                 ),
             },
         ),
@@ -160,14 +168,14 @@ CATALOG: dict[str, CatalogEntry] = {
         one_model(
             "controlnet_canny", "controlnet", "diffusers/controlnet-canny-sdxl-1.0", "sdxl-controlnet-canny",
             "Canny-edge ControlNet for SDXL: the PyraCanny image prompt.",
-            vram_gb=2.5,
+            vram_gb=2.5, variants={"diffusers/controlnet-canny-sdxl-1.0": "fp16"},
             note="Trained by the diffusers team on SDXL base with canny edges (white lines on black), what the "
                  "pyramid edge map is; 1.25 B parameters, 2.5 GB in fp16. OpenRAIL++.",
         ),
         one_model(
             "controlnet_cpds", "controlnet", "diffusers/controlnet-depth-sdxl-1.0", "sdxl-controlnet-cpds",
             "Structure (depth) ControlNet for SDXL: the CPDS image prompt.",
-            vram_gb=2.5,
+            vram_gb=2.5, variants={"diffusers/controlnet-depth-sdxl-1.0": "fp16"},
             note="A CPDS map is a grey structure map (near and bright shapes light, gaps dark), the kind of input a "
                  "depth ControlNet follows; a plain ControlNetModel, so it runs next to the canny one in diffusers' "
                  "multi-ControlNet. 2.5 GB in fp16. OpenRAIL++.",
@@ -216,7 +224,8 @@ CATALOG: dict[str, CatalogEntry] = {
             vram_gb=3.1,
             note="Control blocks on 6 of the transformer's layers plus 2 refiner blocks, about 1.55 B parameters "
                  "(3.1 GB in bf16); reads canny, HED, depth, pose and MLSD maps; loaded with diffusers' "
-                 "from_single_file. Apache-2.0.",
+                 "from_single_file, always in Z-Image's own dtype (bf16, or fp32 without bf16; never fp16). "
+                 "Licence: the repo card says Apache-2.0, not verified against a licence file here.",
         ),
         one_model(
             "image_encoder", "image_encoder", "h94/IP-Adapter", "clip-vision-h",
@@ -243,7 +252,8 @@ CATALOG: dict[str, CatalogEntry] = {
         one_model(
             "face_restorer", "onnx", "facefusion/models-3.0.0/gfpgan_1.4.onnx", "gfpgan",
             "GFPGAN 1.4 face restoration of the swapped face (512x512, optional).",
-            note="TencentARC GFPGAN 1.4: Apache-2.0 (commercial use allowed).",
+            note="TencentARC GFPGAN 1.4: the code is Apache-2.0, but the weights were trained on FFHQ, whose "
+                 "licence is non-commercial: treat the model as non-commercial.",
         ),
     )
 }
@@ -297,6 +307,12 @@ def spec_for(
                 f"Pick one of: {', '.join(item.choices)}, or run with --profile standard."
             )
         model_id, subfolder = f"tiny:{twin}", None
+    variant = revision = None
+    if not model_id.startswith("tiny:"):
+        # fp16 files where the repo has them, unless the studio runs in fp32 (full-precision files).
+        variant = item.variants.get(model_id) if settings.dtype != "fp32" else None
+        revision = item.revisions.get(model_id)
     return ModelSpec(
-        kind=item.kind, source=model_id, subfolder=subfolder, dtype=settings.dtype, label=name
+        kind=item.kind, source=model_id, subfolder=subfolder, dtype=settings.dtype, label=name,
+        variant=variant, revision=revision,
     )

@@ -35,6 +35,7 @@ def status(ctx: StudioContext) -> dict[str, Any]:
         "budget_gb": _gb(stats["budget_bytes"]),
         "used_gb": _gb(stats["device_bytes"]),
         "offloaded_gb": _gb(stats["offloaded_bytes"]),
+        "reserved_gb": _gb(stats.get("reserved_bytes", 0)),  # held by offloaded runs in progress
         "hits": stats["hits"],
         "misses": stats["misses"],
         "memory_gb": memory,
@@ -49,6 +50,8 @@ def status(ctx: StudioContext) -> dict[str, Any]:
                 "model": m["model"],
                 "device": m["device"],
                 "state": m["state"],
+                # How its last request ran, e.g. "model offload: about 1.3× slower (peak ~5.5 of 6.0 GB)".
+                "plan": m.get("plan", ""),
                 "size_mb": round(m["size_bytes"] / 1024**2, 2),
                 "hits": m["hits"],
                 "load_seconds": m["load_seconds"],

@@ -228,6 +228,8 @@ def upscale(studio: Any, request: UpscaleRequest, folder: Any = None, task: Any 
         diffusion = last.parameters if last is not None else None
         notes.append(f"Refined at denoise {denoise:g} in {refine_info['refine_tiles']} tile(s), "
                      f"{steps_run} step(s) in all.")
+        if last is not None:  # how the image model ran (a memory plan when it was offloaded)
+            notes += [note for note in last.notes if note.startswith("Memory plan")]
     settings["seconds"] = round(time.perf_counter() - started, 3)
     result = EditResult(big, "upscale", settings, seed=seed, steps_run=steps_run, diffusion=diffusion, notes=notes)
     return result.save(folder)

@@ -59,6 +59,8 @@ class ImageFamily:
     # that reads it; a type not listed is one this family lacks, and ``image_prompt_note`` says why.
     image_prompt_models: dict[str, str] = field(default_factory=dict)
     image_prompt_note: str = ""
+    # Fixed keyword arguments of from_pretrained / from_single_file (SD 1.5: no safety checker).
+    load_extras: dict[str, Any] = field(default_factory=dict)
 
     def uses(self, control: str) -> bool:
         return control not in self.unused
@@ -84,12 +86,12 @@ class ImageFamily:
 
     def load(self, location: str, dtype: Any, hub_kwargs: dict[str, Any]) -> Any:
         """The txt2img pipeline of a diffusers folder or Hub id, on the CPU."""
-        pipe = self.pipeline_class("txt2img").from_pretrained(location, dtype=dtype, **hub_kwargs)
+        pipe = self.pipeline_class("txt2img").from_pretrained(location, dtype=dtype, **self.load_extras, **hub_kwargs)
         return self.prepared(pipe)
 
     def load_single_file(self, path: Path, dtype: Any, config: str | None) -> Any:
         """A single-file checkpoint (what Fooocus / A1111 users keep in a models folder)."""
-        kwargs = {"dtype": dtype}
+        kwargs = {"dtype": dtype, **self.load_extras}
         if config:
             kwargs["config"] = config
         pipe = self.pipeline_class("txt2img").from_single_file(str(path), **kwargs)

@@ -40,6 +40,9 @@ SD15 = ImageFamily(
     schedulers=UNET_SCHEDULERS,
     prompt_window=CLIP_WINDOW,
     unused={"performance": "The LCM and Lightning presets are SDXL LoRAs; SD 1.5 uses steps and CFG directly."},
+    # Its safety checker (a 1.2 GB CLIP model that blacks out what it flags) is neither downloaded
+    # nor run: the studio shows what the model draws, as its SDXL and Z-Image pipelines do.
+    load_extras={"safety_checker": None, "requires_safety_checker": False},
     image_prompt_models={"ImagePrompt": "ip_adapter_sd15", "FaceSwap": "ip_adapter_face_sd15",
                          "PyraCanny": "controlnet_canny_sd15", "CPDS": "controlnet_cpds_sd15"},
     latent_rgb=((0.3512, 0.2297, 0.3227), (0.3250, 0.4974, 0.2350), (-0.2829, 0.1762, 0.2721),

@@ -30,10 +30,15 @@ def load_zimage_controlnet(request: Any) -> Any:
     A twin's folder holds its config too; the Hub file's config comes from diffusers' default."""
     from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
 
+    from studio.image.families.zimage import ZIMAGE
+    from studio.image.loading import device_dtype
+
     folder = Path(request.location)
     path = _single_file(request)
     config = str(folder) if folder.is_dir() and (folder / "config.json").is_file() else None
-    return ZImageControlNetModel.from_single_file(str(path), config=config, dtype=request.dtype,
+    # In Z-Image's own dtype, as its transformer is loaded (bf16, or fp32 where bf16 is missing;
+    # never fp16): the control residuals are added to the transformer's hidden states.
+    return ZImageControlNetModel.from_single_file(str(path), config=config, dtype=device_dtype(ZIMAGE, request.dtype),
                                                   local_files_only=request.local_files_only or None)
 
 
