@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psutil  # noqa: E402
 
 from studio.context import StudioContext  # noqa: E402
-from studio.image import checkpoints  # noqa: E402
+from studio.image import checkpoints, full_size  # noqa: E402
 from studio.image.generate import generate_images  # noqa: E402
 from studio.image.request import ImageRequest  # noqa: E402
 from studio.progress import Task  # noqa: E402
@@ -200,28 +200,6 @@ def bench_image_prompts(ctx, args, folder: Path) -> None:
 # the real models, so speed can be measured on a lent GPU without the Hub.
 
 
-def full_size_sdxl() -> dict:
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
-
-    unet = UNet2DConditionModel(
-        sample_size=128, in_channels=4, out_channels=4, block_out_channels=(320, 640, 1280), layers_per_block=2,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-        attention_head_dim=(5, 10, 20), transformer_layers_per_block=(1, 2, 10), use_linear_projection=True,
-        cross_attention_dim=2048, addition_embed_type="text_time", addition_time_embed_dim=256,
-        projection_class_embeddings_input_dim=2816,
-    )
-    clip_l = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
-                                          num_attention_heads=12, projection_dim=768))
-    clip_g = CLIPTextModelWithProjection(CLIPTextConfig(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32,
-                                                        num_attention_heads=20, projection_dim=1280, hidden_act="gelu"))
-    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
-                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-                        scaling_factor=0.13025, force_upcast=True, sample_size=1024)
-    return dict(vae=vae, text_encoder=clip_l, text_encoder_2=clip_g, unet=unet)
-
-
 def assemble_sdxl(modules: dict, tokenizer_dir: Path):
     from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
     from transformers import CLIPTokenizer
@@ -232,20 +210,6 @@ def assemble_sdxl(modules: dict, tokenizer_dir: Path):
     return StableDiffusionXLPipeline(tokenizer=tokenizer, tokenizer_2=tokenizer, scheduler=scheduler, **modules)
 
 
-def full_size_zimage() -> dict:
-    from diffusers import AutoencoderKL
-    from diffusers.models.transformers.transformer_z_image import ZImageTransformer2DModel
-    from transformers import Qwen3Config, Qwen3Model
-
-    encoder = Qwen3Model(Qwen3Config(vocab_size=151_936, hidden_size=2560, intermediate_size=9728,
-                                     num_hidden_layers=36, num_attention_heads=32, num_key_value_heads=8, head_dim=128))
-    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=16,
-                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-                        scaling_factor=0.3611, shift_factor=0.1159, use_quant_conv=False, use_post_quant_conv=False)
-    # The transformer's defaults in diffusers are Z-Image's published sizes.
-    return dict(vae=vae, text_encoder=encoder, transformer=ZImageTransformer2DModel())
-
-
 def assemble_zimage(modules: dict, tokenizer_dir: Path):
     from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline
     from transformers import AutoTokenizer
@@ -254,7 +218,7 @@ def assemble_zimage(modules: dict, tokenizer_dir: Path):
     return ZImagePipeline(scheduler=scheduler, tokenizer=AutoTokenizer.from_pretrained(tokenizer_dir), **modules)
 
 
-FULL_SIZE = {"sdxl": (full_size_sdxl, assemble_sdxl), "zimage": (full_size_zimage, assemble_zimage)}
+FULL_SIZE = {"sdxl": (full_size.sdxl, assemble_sdxl), "zimage": (full_size.zimage, assemble_zimage)}
 
 
 def check_full_size() -> None:

@@ -398,3 +398,18 @@ def test_the_models_tab_shows_each_entrys_memory_plan(plan_ctx):
     assert image["plan"].startswith("model offload: about 1.3× slower")
     row = next(r for r in table_rows(status) if r[COLUMNS.index("plan")] == image["plan"])
     assert row[COLUMNS.index("name")] == "image"
+
+
+def test_the_gpu_benchmark_runs_dry_on_the_cpu(tiny_cache_dir):
+    """benchmarks/gpu.py --dry-run: the code a lent GPU runs, on the twins, every plan of both families."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "benchmarks/gpu.py", "--dry-run", "--cache-dir", str(tiny_cache_dir)],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if "s/step" in line]
+    assert len(lines) == 6 and all("ratio" in line and "peak estimated" in line for line in lines)
+    assert sum("cache turn" in line for line in done.stdout.splitlines()) == 2
