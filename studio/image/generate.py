@@ -139,9 +139,10 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
         mplan = placement.choose(studio, model, request.task, request, p.width, p.height, p.steps,
                                  p.family.guidance_active(p.cfg))
     if not mplan.fits:
+        fp8 = "" if getattr(studio.settings, "fp8_storage", False) else ", or turn on --fp8-storage"
         raise OutOfMemory(
             f"{request.checkpoint or spec.source} cannot run here: {mplan.reason}. Free models in the Models tab, "
-            "pick a smaller size, raise --vram-budget, or turn on --fp8-storage."
+            f"pick a smaller size, raise --vram-budget{fp8}."
         )
     studio.cache.note(spec, mplan.note())
     if mplan.offloaded or mplan.vae_tiling or mplan.fp8_storage:
