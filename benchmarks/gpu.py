@@ -83,14 +83,14 @@ def bare_run(ctx, checkpoint: str, request: ImageRequest, plan: str, device: str
         if plan == plans.MODEL_OFFLOAD:
             pipe.enable_model_cpu_offload(device=device)
         elif plan == plans.BLOCK_OFFLOAD:
-            memory._group_offload(pipe, device)
+            memory.group_offload(pipe, device)
         try:
             return pipe(prompt=PROMPT, width=request.width, height=request.height, num_inference_steps=request.steps,
                         guidance_scale=request.cfg, generator=torch.Generator("cpu").manual_seed(1),
                         **family.call_kwargs(request.cfg)).images[0]
         finally:
             if plan != plans.WHOLE:
-                memory._undo_offload(pipe, plans.MemoryPlan(plan, 0, None))
+                memory.undo_offload(pipe, plan)
 
 
 def bench_plans(ctx, name: str, args, cuda: bool, device: str) -> None:

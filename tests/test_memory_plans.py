@@ -17,7 +17,7 @@ from studio.image import checkpoints, memory, placement
 from studio.image.generate import generate_images
 from studio.image.request import ImageRequest
 from studio.models import plans
-from studio.models.cache import ModelCache
+from studio.models.cache import ModelCache, size_of
 from studio.models.specs import ModelSpec
 from studio.settings import load_settings, with_overrides
 
@@ -240,7 +240,7 @@ def test_fp8_storage_when_opted_in_halves_the_denoiser_and_still_draws(tiny_cach
     with ctx.cache.use(spec, where="any") as model:
         modules = placement.task_modules(model.family, model.pipeline, "txt2img")
         footprint = memory.footprint(model.family, modules, 256, 256, True, fp8_allowed=True)
-        unet_bytes = memory.module_bytes(model.pipeline.unet)
+        unet_bytes = size_of(model.pipeline.unet)
     # Too small for model offload in full precision; model offload with the UNet in fp8 fits.
     ctx.cache._budget_bytes = plans.peak(footprint, plans.MODEL_OFFLOAD, fp8=True)
     assert plans.peak(footprint, plans.MODEL_OFFLOAD) > ctx.cache._budget_bytes
@@ -248,7 +248,7 @@ def test_fp8_storage_when_opted_in_halves_the_denoiser_and_still_draws(tiny_cach
     assert any("fp8 storage" in n for n in result.notes), result.notes
     with ctx.cache.use(spec, where="any") as model:
         assert any(t.dtype == torch.float8_e4m3fn for t in model.pipeline.unet.parameters())
-        assert memory.module_bytes(model.pipeline.unet) < 0.6 * unet_bytes
+        assert size_of(model.pipeline.unet) < 0.6 * unet_bytes
     assert np.asarray(result.image).std() > 0  # a picture, not a blank
 
 

@@ -136,7 +136,7 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
     # First a look (nothing moves): the plan, and the memory plan that fits the budget.
     with studio.cache.use(spec, where="any") as model:
         p = plan(studio, request, model.family, model.pipeline, owner)
-        mplan = placement.choose(studio, model, request.task, request, p.width, p.height, p.steps,
+        mplan = placement.choose(studio, model, request, p.width, p.height, p.steps,
                                  p.family.guidance_active(p.cfg))
     if not mplan.fits:
         fp8 = "" if getattr(studio.settings, "fp8_storage", False) else ", or turn on --fp8-storage"

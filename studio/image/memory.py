@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from studio.models import plans
+from studio.models.cache import size_of
 
 TEXT_ENCODERS = ("text_encoder", "text_encoder_2")
 DENOISERS = ("unet", "transformer")
@@ -30,29 +31,11 @@ VAE_TILE = 512  # pixels per side of a decode tile when a plan tiles (overlap 1/
 PROMPT_TOKENS = {"unet": 77, "transformer": 512}
 
 
-def module_bytes(module: Any, dtype_bytes: int | None = None) -> int:
-    """Parameter and buffer bytes; ``dtype_bytes`` counts a meta-device build as that dtype."""
-    seen: set[int] = set()
-    total = 0
-    for tensor in list(module.parameters()) + list(module.buffers()):
-        key = id(tensor) if tensor.device.type == "meta" else tensor.data_ptr()
-        if key in seen:
-            continue
-        seen.add(key)
-        size = dtype_bytes if dtype_bytes and tensor.is_floating_point() else tensor.element_size()
-        total += tensor.numel() * size
-    return total
-
-
-def largest_layer(module: Any, dtype_bytes: int | None = None) -> int:
+def largest_layer(module: Any) -> int:
     """Bytes of the biggest leaf module: what group offloading holds on the device at once."""
-    biggest = 0
-    for leaf in module.modules():
-        own = list(leaf.parameters(recurse=False)) + list(leaf.buffers(recurse=False))
-        size = sum(t.numel() * (dtype_bytes if dtype_bytes and t.is_floating_point() else t.element_size())
-                   for t in own)
-        biggest = max(biggest, size)
-    return biggest
+    return max((sum(t.numel() * t.element_size()
+                    for t in list(leaf.parameters(recurse=False)) + list(leaf.buffers(recurse=False)))
+                for leaf in module.modules()), default=0)
 
 
 def _config(module: Any) -> Any:
@@ -98,16 +81,15 @@ def text_working(encoder: Any, tokens: int, act_bytes: int) -> int:
 
 
 def footprint(family: Any, modules: dict[str, Any], width: int, height: int, guidance: bool,
-              extra_bytes: dict[str, int] | None = None, dtype_bytes: int | None = None,
-              fp8_allowed: bool = False) -> plans.Footprint:
+              extra_bytes: dict[str, int] | None = None, fp8_allowed: bool = False) -> plans.Footprint:
     """What a run of ``modules`` (a task pipeline's torch components by name: text encoders,
     unet / transformer, controlnet, image_encoder, vae) at ``width``×``height`` needs.
     ``extra_bytes`` adds weights that join a part for the run (an IP-Adapter's layers join the
-    UNet); ``dtype_bytes`` sizes a meta-device build as if loaded in that dtype."""
+    UNet). The modules may be a meta-device build (sized as loaded in their dtype)."""
     extra_bytes = extra_bytes or {}
-    parts = {name: module_bytes(m, dtype_bytes) + extra_bytes.get(name, 0) for name, m in modules.items()}
-    layers = {name: largest_layer(m, dtype_bytes) for name, m in modules.items()}
-    act = dtype_bytes or _activation_bytes(modules)
+    parts = {name: size_of(m) + extra_bytes.get(name, 0) for name, m in modules.items()}
+    layers = {name: largest_layer(m) for name, m in modules.items()}
+    act = _activation_bytes(modules)
     denoiser_name = next(name for name in DENOISERS if name in modules)
     vae = modules.get("vae")
     batch = 2 if guidance else 1
@@ -175,27 +157,26 @@ def running(pipe: Any, plan: plans.MemoryPlan, device: str) -> Iterator[None]:
         if plan.name == plans.MODEL_OFFLOAD:
             pipe.enable_model_cpu_offload(device=device)
         else:
-            _group_offload(pipe, device)
+            group_offload(pipe, device)
         try:
             yield
         finally:
-            _undo_offload(pipe, plan)
+            undo_offload(pipe, plan.name)
 
 
-def _group_offload(pipe: Any, device: str) -> None:
-    """Leaf-level group offloading of every component: each layer comes onto the device as it
-    runs, the next one prefetched on a CUDA stream where there is one."""
+def group_offload(pipe: Any, device: str) -> None:
+    """Leaf-level group offloading of every component (diffusers' ``enable_group_offload``): each
+    layer comes onto the device as it runs, the next one prefetched on a CUDA stream where there is one."""
     import torch
-    from diffusers.hooks import apply_group_offloading
 
     on_cuda = str(device).startswith("cuda")
-    for module in pipeline_modules(pipe).values():
-        apply_group_offloading(module, onload_device=torch.device(device), offload_device=torch.device("cpu"),
-                               offload_type="leaf_level", use_stream=on_cuda, low_cpu_mem_usage=on_cuda)
+    pipe.enable_group_offload(onload_device=torch.device(device), offload_device=torch.device("cpu"),
+                              offload_type="leaf_level", use_stream=on_cuda, low_cpu_mem_usage=on_cuda)
 
 
-def _undo_offload(pipe: Any, plan: plans.MemoryPlan) -> None:
-    if plan.name == plans.MODEL_OFFLOAD:
+def undo_offload(pipe: Any, plan_name: str) -> None:
+    """Take ``plan_name``'s hooks off ``pipe``'s modules and leave them in CPU RAM."""
+    if plan_name == plans.MODEL_OFFLOAD:
         pipe.remove_all_hooks()
     else:
         from diffusers.hooks.group_offloading import _GROUP_OFFLOADING, _LAZY_PREFETCH_GROUP_OFFLOADING

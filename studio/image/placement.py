@@ -24,12 +24,12 @@ def task_modules(family: Any, base: Any, task: str) -> dict[str, Any]:
     return {name: m for name, m in memory.pipeline_modules(base).items() if name in accepted}
 
 
-def choose(studio: Any, model: Any, task: str, request: Any, width: int, height: int, steps: int,
+def choose(studio: Any, model: Any, request: Any, width: int, height: int, steps: int,
            guidance: bool) -> plans.MemoryPlan:
     """The plan for drawing one ``width``×``height`` image of ``request`` on the pinned ``model``."""
     family, base = model.family, model.pipeline
     entries = image_prompts.model_entries(family, request.image_prompts, request.task, steps)
-    pipeline_task = "controlnet" if any(e.startswith("controlnet") for e in entries) else task
+    pipeline_task = "controlnet" if any(e.startswith("controlnet") for e in entries) else request.task
     modules = task_modules(family, base, pipeline_task)
     denoiser = next(name for name in memory.DENOISERS if name in modules)
     extra: dict[str, int] = {}

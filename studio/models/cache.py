@@ -110,13 +110,14 @@ def _modules(value: Any) -> Iterator[Any]:
 
 
 def size_of(value: Any) -> int:
-    """Bytes of parameters and buffers, shared tensors counted once."""
+    """Bytes of parameters and buffers, shared tensors counted once. A meta-device build (the
+    memory planner's) counts what its tensors will take once loaded."""
     seen: set[int] = set()
     total = 0
     for module in _modules(value):
         for tensor in list(module.parameters()) + list(module.buffers()):
-            key = tensor.data_ptr()
-            if key in seen or tensor.device.type == "meta":
+            key = id(tensor) if tensor.device.type == "meta" else tensor.data_ptr()
+            if key in seen:
                 continue
             seen.add(key)
             total += tensor.numel() * tensor.element_size()

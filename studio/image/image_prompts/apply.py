@@ -298,7 +298,10 @@ def _active(family: Any, slots: tuple[ImagePromptSlot, ...], task: str, steps: i
 def model_entries(family: Any, slots: tuple[ImagePromptSlot, ...], task: str, steps: int | None) -> list[str]:
     """The catalog entries a request's image prompts pin (ControlNets, IP-Adapters, the image
     encoder), sorted: every request pins them in one order, so two never wait for each other."""
-    active = [slot for _, slot in _active(family, slots, task, steps, [])]
+    return _entries_of(family, [slot for _, slot in _active(family, slots, task, steps, [])])
+
+
+def _entries_of(family: Any, active: list[ImagePromptSlot]) -> list[str]:
     names = {family.image_prompt_models[slot.type] for slot in active}
     if any(slot.type not in CONTROLNET_TYPES for slot in active):
         names.add("image_encoder")
@@ -330,7 +333,7 @@ def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task:
             made.append((slot, _to_pil(slot.rgb)))
     with ExitStack() as stack:
         pins: dict[str, tuple[Any, str]] = {}
-        for entry in model_entries(family, slots, task, steps):  # one order for every request
+        for entry in _entries_of(family, [slot for _, slot in active]):  # one order for every request
             spec = studio.spec(entry)
             pins[entry] = stack.enter_context(studio.cache.use(spec, where)), spec.source
 
