@@ -13,9 +13,10 @@ import torch
 
 from studio.context import StudioContext
 from studio.errors import OutOfMemory
+from studio.faces.samples import draw_faces
 from studio.image import checkpoints, memory, placement
 from studio.image.generate import generate_images
-from studio.image.request import ImageRequest
+from studio.image.request import ImageRequest, checked
 from studio.models import plans
 from studio.models.cache import ModelCache, size_of
 from studio.models.specs import ModelSpec
@@ -250,6 +251,26 @@ def test_fp8_storage_when_opted_in_halves_the_denoiser_and_still_draws(tiny_cach
         assert any(t.dtype == torch.float8_e4m3fn for t in model.pipeline.unet.parameters())
         assert size_of(model.pipeline.unet) < 0.6 * unet_bytes
     assert np.asarray(result.image).std() > 0  # a picture, not a blank
+
+
+def test_a_plan_reads_the_checkpoint_as_measured_at_load_never_walking_the_shared_modules(plan_ctx, monkeypatch):
+    """Another request may be adding IP-Adapter layers to the shared UNet while a plan is made:
+    a walk of it then fails ("dictionary changed size during iteration", seen in CI) or counts
+    those layers twice."""
+    spec = checkpoints.spec(plan_ctx, SDXL)
+    with plan_ctx.cache.use(spec, where="any") as model:
+        assert model.measures["unet"].bytes == size_of(model.pipeline.unet)
+        shared = {id(m) for m in memory.pipeline_modules(model.pipeline).values()}
+    walked: list[int] = []
+    real_measure = memory.measure
+    monkeypatch.setattr(memory, "measure", lambda module: walked.append(id(module)) or real_measure(module))
+    with plan_ctx.cache.use(spec, where="any") as model:
+        chosen = placement.choose(plan_ctx, model, request(SDXL), 256, 256, 2, True)
+        face = draw_faces((256, 256), ((128, 128),), radius=55, seed=3)
+        with_prompt = checked(request(SDXL, image_prompts=[{"image": face, "type": "ImagePrompt"}]))
+        placement.choose(plan_ctx, model, with_prompt, 256, 256, 2, True)
+    assert chosen.fits
+    assert walked and not shared & set(walked)  # only the image prompt's own models were measured
 
 
 def test_a_request_that_fits_no_plan_is_refused_with_the_numbers(plan_ctx):

@@ -38,26 +38,28 @@ class ImageModel:
     name: str = ""
     # Serialises changes of the LoRA set on these shared modules (see studio.image.loras).
     adapter_state: Any = None
-    _sizes: dict[str, int] | None = field(default=None, repr=False)
+    # Each torch component's measure (studio.image.memory.Measure), taken as it is loaded: later
+    # walks of a shared pipeline would race with requests adding IP-Adapter layers to it.
+    measures: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from studio.models.adapter_gate import AdapterGate
 
         if self.adapter_state is None:
             self.adapter_state = AdapterGate()
+        if not self.measures:
+            self.measure()
+
+    def measure(self) -> None:
+        """Measure the components again (after their weights changed in place, under an
+        exclusive pin)."""
+        from studio.image import memory
+
+        self.measures = {name: memory.measure(m) for name, m in memory.pipeline_modules(self.pipeline).items()}
 
     def component_sizes(self) -> dict[str, int]:
-        """Bytes of each torch component (unet, vae, text encoders...), for the Models tab.
-        Measured once: loading or moving does not change them."""
-        if self._sizes is None:
-            import torch
-
-            self._sizes = {
-                name: sum(t.numel() * t.element_size() for t in module.state_dict().values())
-                for name, module in self.pipeline.components.items()
-                if isinstance(module, torch.nn.Module)
-            }
-        return self._sizes
+        """Bytes of each torch component (unet, vae, text encoders...), for the Models tab."""
+        return {name: m.bytes for name, m in self.measures.items()}
 
 
 def device_dtype(family: ImageFamily, dtype: Any) -> Any:

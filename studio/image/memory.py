@@ -14,6 +14,7 @@ peak that CUDA measures.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from studio.models import plans
@@ -36,6 +37,28 @@ def largest_layer(module: Any) -> int:
     return max((sum(t.numel() * t.element_size()
                     for t in list(leaf.parameters(recurse=False)) + list(leaf.buffers(recurse=False)))
                 for leaf in module.modules()), default=0)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What a plan needs to know of one module's weights."""
+
+    bytes: int
+    largest_layer: int
+    float_bytes: int  # bytes per element of its compute dtype (2 for fp16/bf16, 4 for fp32)
+    fp16: bool
+
+
+def measure(module: Any) -> Measure:
+    """Walks every parameter: do it where nothing else changes the module (a checkpoint is
+    measured once, as it is loaded; see ``ImageModel.measures``), because a concurrent run
+    adding IP-Adapter layers changes the module tree under the walk."""
+    import torch
+
+    tensors = list(module.parameters())
+    floats = [t for t in tensors if t.is_floating_point() and t.element_size() >= 2]
+    return Measure(size_of(module), largest_layer(module), floats[0].element_size() if floats else 4,
+                   any(t.dtype == torch.float16 for t in tensors))
 
 
 def _config(module: Any) -> Any:
@@ -81,23 +104,27 @@ def text_working(encoder: Any, tokens: int, act_bytes: int) -> int:
 
 
 def footprint(family: Any, modules: dict[str, Any], width: int, height: int, guidance: bool,
-              extra_bytes: dict[str, int] | None = None, fp8_allowed: bool = False) -> plans.Footprint:
+              extra_bytes: dict[str, int] | None = None, fp8_allowed: bool = False,
+              measures: dict[str, Measure] | None = None) -> plans.Footprint:
     """What a run of ``modules`` (a task pipeline's torch components by name: text encoders,
     unet / transformer, controlnet, image_encoder, vae) at ``width``×``height`` needs.
     ``extra_bytes`` adds weights that join a part for the run (an IP-Adapter's layers join the
-    UNet). The modules may be a meta-device build (sized as loaded in their dtype)."""
+    UNet). ``measures`` are ones taken before (a shared checkpoint's); the other modules are
+    measured here. The modules may be a meta-device build (sized as loaded in their dtype)."""
     extra_bytes = extra_bytes or {}
-    parts = {name: size_of(m) + extra_bytes.get(name, 0) for name, m in modules.items()}
-    layers = {name: largest_layer(m) for name, m in modules.items()}
-    act = _activation_bytes(modules)
+    known = measures or {}
+    sized = {name: known.get(name) or measure(m) for name, m in modules.items()}
+    parts = {name: m.bytes + extra_bytes.get(name, 0) for name, m in sized.items()}
+    layers = {name: m.largest_layer for name, m in sized.items()}
     denoiser_name = next(name for name in DENOISERS if name in modules)
+    act = sized[denoiser_name].float_bytes
     vae = modules.get("vae")
     batch = 2 if guidance else 1
     denoise = denoise_working(denoiser_name, modules[denoiser_name], vae, width, height, batch, act)
     controls = ("controlnet",) if "controlnet" in modules else ()
     if controls:
         denoise = int(denoise * (1 + CONTROLNET_SHARE))
-    vae_bytes = 4 if _decodes_in_fp32(vae, act) else act
+    vae_bytes = 4 if vae is not None and _decodes_in_fp32(vae, sized["vae"], act) else act
     stages = [
         plans.Stage(name, (name,), text_working(modules[name], PROMPT_TOKENS[denoiser_name], act))
         for name in TEXT_ENCODERS if name in modules
@@ -115,25 +142,9 @@ def footprint(family: Any, modules: dict[str, Any], width: int, height: int, gui
                            fp8_parts=(denoiser_name,) if fp8_allowed else ())
 
 
-def _activation_bytes(modules: dict[str, Any]) -> int:
-    for name in DENOISERS:
-        module = modules.get(name)
-        if module is not None:
-            for tensor in module.parameters():
-                if tensor.is_floating_point() and tensor.element_size() >= 2:
-                    return tensor.element_size()
-    return 4
-
-
-def _decodes_in_fp32(vae: Any, act_bytes: int) -> bool:
+def _decodes_in_fp32(vae: Any, sized: Measure, act_bytes: int) -> bool:
     """SDXL's VAE is upcast to fp32 for decoding when loaded in fp16 (force_upcast)."""
-    return act_bytes == 2 and bool(_get(_config(vae), "force_upcast", False)) and _is_fp16(vae)
-
-
-def _is_fp16(module: Any) -> bool:
-    import torch
-
-    return any(t.dtype == torch.float16 for t in module.parameters())
+    return act_bytes == 2 and bool(_get(_config(vae), "force_upcast", False)) and sized.fp16
 
 
 def pipeline_modules(pipe: Any) -> dict[str, Any]:
@@ -223,5 +234,5 @@ def use_fp8_storage(model: Any) -> bool:
             compute = next(p.dtype for p in denoiser.parameters() if p.is_floating_point())
             denoiser.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=compute)
     model.fp8_storage = True
-    model._sizes = None
+    model.measure()
     return True

@@ -49,6 +49,7 @@ def choose(studio: Any, model: Any, request: Any, width: int, height: int, steps
 
             modules["controlnet"] = controls[0] if len(controls) == 1 else torch.nn.ModuleList(controls)
         allow_fp8 = bool(getattr(studio.settings, "fp8_storage", False)) and not getattr(model, "fp8_storage", False)
-        footprint = memory.footprint(family, modules, width, height, guidance, extra, fp8_allowed=allow_fp8)
+        footprint = memory.footprint(family, modules, width, height, guidance, extra, fp8_allowed=allow_fp8,
+                                     measures=model.measures)
     cache = studio.cache
     return plans.choose(footprint, cache.budget_bytes, cache.offload_budget_bytes, allow_fp8=allow_fp8)
