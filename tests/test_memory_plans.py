@@ -273,6 +273,21 @@ def test_a_plan_reads_the_checkpoint_as_measured_at_load_never_walking_the_share
     assert walked and not shared & set(walked)  # only the image prompt's own models were measured
 
 
+def test_overlapping_tiled_runs_give_the_shared_vae_its_settings_back_once_the_last_ends(plan_ctx):
+    spec = checkpoints.spec(plan_ctx, SDXL)
+    tiled = plans.MemoryPlan(plans.WHOLE, 0, None, vae_tiling=True)
+    with plan_ctx.cache.use(spec, where="any") as model:
+        vae = model.pipeline.vae
+        own = (vae.use_tiling, vae.tile_sample_min_size)
+        first, second = memory.running(model.pipeline, tiled, "cpu"), memory.running(model.pipeline, tiled, "cpu")
+        first.__enter__()
+        second.__enter__()  # saw the first's tiling switched on; must not keep it as the VAE's own
+        first.__exit__(None, None, None)
+        assert (vae.use_tiling, vae.tile_sample_min_size) == (True, memory.VAE_TILE)  # the second still decodes
+        second.__exit__(None, None, None)
+        assert (vae.use_tiling, vae.tile_sample_min_size) == own
+
+
 def test_a_request_that_fits_no_plan_is_refused_with_the_numbers(plan_ctx):
     plan_ctx.cache._budget_bytes = 1024
     try:

@@ -13,6 +13,8 @@ peak that CUDA measures.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -201,6 +203,13 @@ def undo_offload(pipe: Any, plan_name: str) -> None:
         module.to("cpu")  # a cancelled run can leave a part on the device
 
 
+# Requests on one checkpoint share its VAE: tiling is switched on by the first that needs it and
+# the VAE's own settings are given back by the last (a later request's decode of a large image
+# meanwhile is tiled too, which changes it by rounding only).
+_TILING_LOCK = threading.Lock()
+_TILING_USERS: "weakref.WeakKeyDictionary[Any, tuple[int, dict[str, Any]]]" = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def _vae_tiles(pipe: Any, tiled: bool) -> Iterator[None]:
     """Decode in VAE_TILE-pixel tiles for this run, then give the VAE its own settings back."""
@@ -208,16 +217,26 @@ def _vae_tiles(pipe: Any, tiled: bool) -> Iterator[None]:
     if not tiled or vae is None or not hasattr(vae, "enable_tiling"):
         yield
         return
-    saved = {name: getattr(vae, name, None) for name in ("use_tiling", "tile_sample_min_size", "tile_latent_min_size")}
-    vae.enable_tiling()
-    vae.tile_sample_min_size = VAE_TILE
-    vae.tile_latent_min_size = VAE_TILE // _vae_scale(vae)
+    with _TILING_LOCK:
+        users, saved = _TILING_USERS.get(vae, (0, {}))
+        if users == 0:
+            saved = {name: getattr(vae, name, None)
+                     for name in ("use_tiling", "tile_sample_min_size", "tile_latent_min_size")}
+            vae.enable_tiling()
+            vae.tile_sample_min_size = VAE_TILE
+            vae.tile_latent_min_size = VAE_TILE // _vae_scale(vae)
+        _TILING_USERS[vae] = (users + 1, saved)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is not None:
-                setattr(vae, name, value)
+        with _TILING_LOCK:
+            users, saved = _TILING_USERS.pop(vae)
+            if users > 1:
+                _TILING_USERS[vae] = (users - 1, saved)
+            else:
+                for name, value in saved.items():
+                    if value is not None:
+                        setattr(vae, name, value)
 
 
 def use_fp8_storage(model: Any) -> bool:
