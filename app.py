@@ -25,10 +25,17 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the tiny profile never needs the Hub
 
+    from studio import zero_gpu
+
+    if zero_gpu.active():
+        import spaces  # noqa: F401  - on ZeroGPU, before anything touches CUDA (its rule)
+
     import tabs
     from studio.context import StudioContext
 
     studio = StudioContext(settings)
+    if zero_gpu.active():
+        print(f"ZeroGPU: loaded {', '.join(studio.load_at_start())} before the first call", flush=True)
     if settings.device != "auto":  # an explicit device is checked before anyone connects
         try:
             studio.cache.device

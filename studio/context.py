@@ -55,3 +55,15 @@ class StudioContext:
 
     def describe_device(self) -> str:
         return devices.describe(self.device)
+
+    def load_at_start(self, names: tuple[str, ...] = ("image", "text")) -> list[str]:
+        """Load these capabilities' default models onto the device before anyone connects. On a
+        ZeroGPU Space every GPU call runs in a fresh fork of this process: what a call loads is
+        gone when it ends, and its GPU window would be spent downloading. Loaded here, each call
+        finds them in place. Returns what was loaded."""
+        loaded = []
+        for name in names:
+            spec = self.spec(name)
+            self.cache.get(spec)
+            loaded.append(spec.source)
+        return loaded

@@ -6,6 +6,7 @@ from typing import Any
 
 import psutil
 
+from studio import zero_gpu
 from studio.settings import Settings, SettingsError
 
 
@@ -36,6 +37,8 @@ def resolve_dtype(requested: str, device: str) -> Any:
     if requested != "auto":
         return table[requested]
     if device == "cuda":
+        if zero_gpu.active():  # outside a call there is no CUDA to ask; the slice's capability is known
+            return torch.bfloat16 if torch.cuda.get_device_capability()[0] >= 8 else torch.float16
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device == "mps":
         return torch.float16
@@ -51,6 +54,9 @@ def device_memory(device: str) -> dict[str, int]:
     if device == "cuda":
         import torch
 
+        if zero_gpu.active():  # the slice each call gets, whole: nothing else runs on it then
+            total = zero_gpu.slice_bytes()
+            return {"total": total, "free": total}
         free, total = torch.cuda.mem_get_info()
         return {"total": total, "free": free}
     vm = psutil.virtual_memory()

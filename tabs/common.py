@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import os
 from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
 
+from studio import zero_gpu
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.ml_imports import import_ml_libraries
@@ -81,19 +81,31 @@ def friendly(fn: Callable) -> Callable:
 
 
 def on_zero_gpu() -> bool:
-    return bool(os.environ.get("SPACES_ZERO_GPU"))
+    return zero_gpu.active()
 
 
-def gpu_function(fn: Callable) -> Callable:
-    """Wrap with ``spaces.GPU`` on a ZeroGPU Space (when importable); unchanged elsewhere."""
+def gpu_function(fn: Callable, work: Callable[[dict[str, Any]], float] | None = None) -> Callable:
+    """Wrap with ``spaces.GPU`` on a ZeroGPU Space; unchanged elsewhere. Each call asks for the
+    seconds that ``work`` estimates from the call's arguments (by parameter name), or
+    ``zero_gpu.DEFAULT_SECONDS`` for a light call."""
     wrapped = friendly(fn)
-    if on_zero_gpu():
-        try:
-            import spaces
-        except ImportError:
-            return wrapped
-        return spaces.GPU(wrapped)
-    return wrapped
+    if not on_zero_gpu():
+        return wrapped
+    try:
+        import spaces
+    except ImportError:
+        log.warning("On a ZeroGPU Space without the spaces package: %s runs without a GPU.", fn.__name__)
+        return wrapped
+    if work is None:
+        return spaces.GPU(wrapped, duration=zero_gpu.DEFAULT_SECONDS)
+    signature = inspect.signature(fn)
+
+    def named_work(*args: Any, **kwargs: Any) -> float:
+        bound = signature.bind_partial(*args, **kwargs)
+        bound.apply_defaults()
+        return work(dict(bound.arguments))
+
+    return spaces.GPU(wrapped, duration=zero_gpu.duration_of(named_work))
 
 
 def gpu_event(ctx: TabContext) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from studio.image import checkpoints, outputs
+from studio.image import checkpoints, gpu_seconds, outputs
 from studio.image.edit import images, inpaint, outpaint, upscale, upscaler, vary
 from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
@@ -261,14 +261,31 @@ def build(ctx: TabContext) -> None:
                                            values[seam_feather], values[out_denoise], diffusion_of(values))
             yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress)
 
+        # GPU seconds of each (a ZeroGPU call asks for them up front), from the same values.
+        def uov_work(named: dict) -> float:
+            values = named["values"]
+            picked = values[uov_mode]
+            chosen = upscale.mode(picked) if picked not in vary.STRENGTHS else upscale.Mode(picked, 1.0, True)
+            return gpu_seconds.edit_work(studio, diffusion_of(values), values[uov_image], chosen.factor, chosen.refine)
+
+        def inpaint_work(named: dict) -> float:
+            values = named["values"]
+            return gpu_seconds.edit_work(studio, diffusion_of(values), _editor_parts(values[editor])[0])
+
+        def outpaint_ui_work(named: dict) -> float:
+            values = named["values"]
+            return gpu_seconds.outpaint_work(studio, diffusion_of(values), values[out_image],
+                                             tuple(values[sides[s]] for s in outpaint.SIDES), values[unit])
+
         events = []
-        for button, fn, inputs in (
-            (uov_button, ui_upscale_or_vary, [uov_image, uov_mode, upscaler_pick, tile_size, tile_overlap,
-                                              refine_denoise, subtle, strong]),
-            (inpaint_button, ui_inpaint, [editor, mask_file, mask_grow, mask_feather, only_masked, inpaint_denoise]),
-            (outpaint_button, ui_outpaint, [out_image, unit, seam_feather, out_denoise, *sides.values()]),
+        for button, fn, work, inputs in (
+            (uov_button, ui_upscale_or_vary, uov_work, [uov_image, uov_mode, upscaler_pick, tile_size, tile_overlap,
+                                                        refine_denoise, subtle, strong]),
+            (inpaint_button, ui_inpaint, inpaint_work, [editor, mask_file, mask_grow, mask_feather, only_masked,
+                                                        inpaint_denoise]),
+            (outpaint_button, ui_outpaint, outpaint_ui_work, [out_image, unit, seam_feather, out_denoise, *sides.values()]),
         ):
-            events.append(button.click(gpu_function(fn), set(inputs + shared), run_outputs, api_visibility="private",
+            events.append(button.click(gpu_function(fn, work), set(inputs + shared), run_outputs, api_visibility="private",
                                        show_progress="minimal", **gpu_event(ctx)))
 
         def ui_cancel(flag):
@@ -309,7 +326,22 @@ def build(ctx: TabContext) -> None:
             picture_input.change(made_with, [picture_input, prompt, negative], [checkpoint, prompt, negative],
                                  api_visibility="private", show_progress="hidden")
 
-        gr.api(gpu_function(upscale_image), api_name="upscale", **gpu_event(ctx))
-        gr.api(gpu_function(vary_image), api_name="vary", **gpu_event(ctx))
-        gr.api(gpu_function(inpaint_image), api_name="inpaint", **gpu_event(ctx))
-        gr.api(gpu_function(outpaint_image), api_name="outpaint", **gpu_event(ctx))
+        def api_work(named: dict, scale: float = 1.0, redraw: bool = True) -> float:
+            diffusion = _diffusion(named.get("prompt"), named.get("negative_prompt"), named.get("checkpoint"),
+                                   named.get("seed"), named.get("steps"))
+            return gpu_seconds.edit_work(studio, diffusion, named["image"], scale, redraw)
+
+        def upscale_work(named: dict) -> float:
+            chosen = upscale.mode(named["mode"])
+            return api_work(named, chosen.factor, chosen.refine)
+
+        def outpaint_work(named: dict) -> float:
+            diffusion = _diffusion(named["prompt"], named["negative_prompt"], named["checkpoint"], named["seed"],
+                                   named["steps"])
+            sides = tuple(named[side] for side in outpaint.SIDES)
+            return gpu_seconds.outpaint_work(studio, diffusion, named["image"], sides, named["unit"])
+
+        gr.api(gpu_function(upscale_image, upscale_work), api_name="upscale", **gpu_event(ctx))
+        gr.api(gpu_function(vary_image, api_work), api_name="vary", **gpu_event(ctx))
+        gr.api(gpu_function(inpaint_image, api_work), api_name="inpaint", **gpu_event(ctx))
+        gr.api(gpu_function(outpaint_image, outpaint_work), api_name="outpaint", **gpu_event(ctx))

@@ -9,19 +9,22 @@ from typing import Any
 
 import gradio as gr
 
+from studio import zero_gpu
 from studio.errors import StudioError
-from studio.image import checkpoints, image_prompts, metadata, outputs, presets, styles
+from studio.image import checkpoints, gpu_seconds, image_prompts, metadata, outputs, presets, styles
 from studio.image.generate import generate_images
 from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
 from studio.outputs import owner_key
 from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
+from studio.prompts import instructions
 from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function, progress_update, uploaded
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
 PROMPT_PICTURE = "each image prompt's picture"
+EXPANSION_TOKENS = max(tokens for _, tokens in instructions.LENGTHS.values())  # the longest expansion
 
 
 def _api_slots(slots: Any) -> tuple:
@@ -115,18 +118,27 @@ def build(ctx: TabContext) -> None:
         image_prompts: up to 4 slots [{"image": handle_file(...), "type": "ImagePrompt" | "PyraCanny" |
         "CPDS" | "FaceSwap", "weight": 0-2, "stop_at": 0-1}] (weight / stop_at left out = the type's defaults).
         Returns images with their seeds, final prompts and metadata."""
-        image_request = ImageRequest(
-            prompt=prompt, negative_prompt=negative_prompt, styles=tuple(styles or ()), performance=performance,
-            aspect_ratio=aspect_ratio, image_number=image_number, seed=seed, checkpoint=checkpoint,
-            loras=tuple(tuple(pair) for pair in loras or ()), width=width or None, height=height or None,
-            steps=steps or None, cfg=cfg, scheduler=scheduler or None, image_prompts=_api_slots(image_prompts),
-        )
-        image_request, notes = expanded(image_request, expand_into_english)
+        image_request, notes = expanded(api_request(locals()), expand_into_english)
         results = generate_images(studio, image_request, owner.folder_for(ctx, request))
         return {
             "images": [{"image": gr.FileData(path=r.path), **r.summary()} for r in results],
             "prompt_expansion": notes,
         }
+
+    def api_request(named: dict[str, Any]) -> ImageRequest:
+        """The request that /generate_image's parameters (by name) describe."""
+        return ImageRequest(
+            prompt=named["prompt"], negative_prompt=named["negative_prompt"], styles=tuple(named["styles"] or ()),
+            performance=named["performance"], aspect_ratio=named["aspect_ratio"], image_number=named["image_number"],
+            seed=named["seed"], checkpoint=named["checkpoint"], loras=tuple(tuple(pair) for pair in named["loras"] or ()),
+            width=named["width"] or None, height=named["height"] or None, steps=named["steps"] or None,
+            cfg=named["cfg"], scheduler=named["scheduler"] or None, image_prompts=_api_slots(named["image_prompts"]),
+        )
+
+    def generation_work(image_request: ImageRequest, expand: bool) -> float:
+        """GPU seconds of a generation (a ZeroGPU call asks for them up front)."""
+        work = gpu_seconds.generation_work(studio, image_request)
+        return work + (zero_gpu.text_work(EXPANSION_TOKENS) if expand else 0.0)
 
     def expanded(image_request: ImageRequest, wanted: bool) -> tuple[ImageRequest, list[str]]:
         """The request with its prompt expanded into English when asked (the original is kept
@@ -315,7 +327,9 @@ def build(ctx: TabContext) -> None:
 
         run_outputs = [cancel_flag, status, gallery, details, preview, last_results, selected_path, history]
         events = [
-            trigger(gpu_function(ui_generate), request_inputs | {ctx.browser_id}, run_outputs,
+            trigger(gpu_function(ui_generate, lambda named: generation_work(request_from(named["values"]),
+                                                                            named["values"][expand_toggle])),
+                    request_inputs | {ctx.browser_id}, run_outputs,
                     api_visibility="private", show_progress="minimal", **gpu_event(ctx))
             for trigger in (generate_button.click, prompt.submit)
         ]
@@ -475,7 +489,8 @@ def build(ctx: TabContext) -> None:
 
         ctx.after_load.append((friendly(prompts_note_on_load), [prompts_note]))
 
-        gr.api(gpu_function(generate_image), api_name="generate_image", **gpu_event(ctx))
+        gr.api(gpu_function(generate_image, lambda named: generation_work(api_request(named), named["expand_into_english"])),
+               api_name="generate_image", **gpu_event(ctx))
         gr.api(gpu_function(image_prompt_preview), api_name="image_prompt_preview", **gpu_event(ctx))
         gr.api(friendly(list_styles), api_name="styles")
 

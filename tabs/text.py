@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
+from studio import zero_gpu
 from studio.models import catalog
 from studio.text import adapters, records, service
 from studio.text.filtering import softmax_table
@@ -384,7 +385,9 @@ def build(ctx: TabContext) -> None:
         generation_outputs = [chatbot, completion, history, stats, seen, tokens_html, stop_signal, prompt, record_file]
         generation_inputs = {history, *generation_fields.values()}
         events = [
-            trigger(gpu_function(ui_generate), generation_inputs, generation_outputs, api_visibility="private",
+            trigger(gpu_function(ui_generate, lambda named: zero_gpu.text_work(
+                        _by_name(named["values"], generation_fields).get("max_new_tokens", MAX_NEW_TOKENS))),
+                    generation_inputs, generation_outputs, api_visibility="private",
                     show_progress="minimal", **gpu_event(ctx))
             for trigger in (generate_button.click, prompt.submit)
         ]
@@ -479,6 +482,8 @@ def build(ctx: TabContext) -> None:
             api_name="softmax",
         )
 
-        gr.api(gpu_function(api_endpoint(generate, generate_parameters)), api_name="generate", **gpu_event(ctx))
+        gr.api(gpu_function(api_endpoint(generate, generate_parameters),
+                            lambda named: zero_gpu.text_work(named.get("max_new_tokens") or MAX_NEW_TOKENS)),
+               api_name="generate", **gpu_event(ctx))
         gr.api(gpu_function(api_endpoint(next_token, next_token_parameters)), api_name="next_token", **gpu_event(ctx))
         gr.api(gpu_function(api_endpoint(sample_next_token, sample_parameters)), api_name="sample_next_token", **gpu_event(ctx))

@@ -54,24 +54,3 @@ def test_forced_language_builds_plain_chinese_labels(tiny_cache_dir, tmp_path):
     labels = {getattr(block, "label", None) for block in demo.blocks.values()}
     assert {"模型", "關於"} <= labels
     assert demo.studio_translator.gradio_i18n is None  # no browser-side switching when forced
-
-
-def test_gpu_functions_are_wrapped_for_zero_gpu_spaces(monkeypatch):
-    """On a ZeroGPU Space, GPU work goes through spaces.GPU; elsewhere nothing changes."""
-    import sys
-    import types
-
-    from tabs.common import gpu_function
-
-    wrapped = []
-    fake_spaces = types.ModuleType("spaces")
-    fake_spaces.GPU = lambda fn: wrapped.append(fn) or fn
-    monkeypatch.setitem(sys.modules, "spaces", fake_spaces)
-
-    def work(x):
-        return x * 2
-
-    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
-    assert gpu_function(work)(2) == 4 and wrapped == []
-    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    assert gpu_function(work)(3) == 6 and len(wrapped) == 1

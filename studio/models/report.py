@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from studio import devices
+from studio import devices, zero_gpu
 from studio.context import StudioContext
 
 GB = 1024**3
@@ -19,7 +19,9 @@ def status(ctx: StudioContext) -> dict[str, Any]:
     stats = ctx.cache.stats()
     device = stats["device"]
     memory: dict[str, Any] = {"ram": {k: _gb(v) for k, v in devices.ram_figures().items()}}
-    if device == "cuda" and "torch" in sys.modules:
+    if device == "cuda" and zero_gpu.active():  # a slice lent per call: its size, nothing allocated between calls
+        memory["gpu"] = {"total": _gb(devices.device_memory(device)["total"]), "lent_per_call": True}
+    elif device == "cuda" and "torch" in sys.modules:
         import torch
 
         free, total = torch.cuda.mem_get_info()

@@ -1,0 +1,81 @@
+"""How long an image request holds a GPU, estimated before anything loads (a ZeroGPU call
+asks for it up front: ``studio.zero_gpu``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio import zero_gpu
+from studio.image import checkpoints, presets
+from studio.image.request import ImageRequest
+
+CONTROLNET_TYPES = ("PyraCanny", "CPDS")
+SUPER_RESOLUTION_SECONDS_PER_MP = 1.0  # Real-ESRGAN x4 tiles, per output megapixel
+MAX_EDIT_SIDE = 4096  # the largest result an edit makes (the upscale refine)
+
+
+def _steps(family: Any, performance: str, steps: int | None) -> int:
+    if steps:
+        return int(steps)
+    if family is not None and not family.uses("performance"):
+        return family.defaults.steps
+    try:
+        return presets.performance(performance).steps
+    except Exception:  # noqa: BLE001 - a bad name is refused by the request itself
+        return presets.performance(presets.DEFAULT_PERFORMANCE).steps
+
+
+def generation_work(studio: Any, request: ImageRequest) -> float:
+    """GPU seconds of ``request`` on the Image tab."""
+    family = checkpoints.family_hint(studio, request.checkpoint)
+    if request.width and request.height:
+        width, height = request.width, request.height
+    else:
+        width, height = presets.parse_aspect(request.aspect_ratio)
+    controlnets = sum(1 for slot in request.image_prompts
+                      if str(_field(slot, "type")).replace(" ", "").lower() in {t.lower() for t in CONTROLNET_TYPES})
+    return zero_gpu.image_work(getattr(family, "name", None), _steps(family, request.performance, request.steps),
+                               max(1, int(request.image_number or 1)), width, height, controlnets)
+
+
+def edit_work(studio: Any, diffusion: Any, image: Any, scale: float = 1.0, redraw: bool = True) -> float:
+    """GPU seconds of one edit of ``image`` (a path, upload, picture or (width, height)) at ``scale`` × its size,
+    redrawn (unless not ``redraw``) with ``diffusion``'s settings (studio.image.edit.work.Diffusion);
+    an upscale also runs the super-resolution model."""
+    width, height = _picture_size(image)
+    width, height = (min(MAX_EDIT_SIDE, int(side * scale)) for side in (width, height))
+    family = checkpoints.family_hint(studio, getattr(diffusion, "checkpoint", ""))
+    steps = _steps(family, getattr(diffusion, "performance", presets.DEFAULT_PERFORMANCE), getattr(diffusion, "steps", None))
+    work = zero_gpu.image_work(getattr(family, "name", None), steps, 1, width, height) if redraw else 0.0
+    if scale > 1:
+        work += SUPER_RESOLUTION_SECONDS_PER_MP * width * height / 1e6
+    return work
+
+
+def outpaint_work(studio: Any, diffusion: Any, image: Any, sides: tuple[float, float, float, float],
+                  unit: str) -> float:
+    """GPU seconds of extending ``image`` by (left, right, top, bottom) in "px" or "%"."""
+    width, height = _picture_size(image)
+    left, right, top, bottom = (float(side or 0) for side in sides)
+    if unit == "%":
+        grown = (width * (1 + (left + right) / 100), height * (1 + (top + bottom) / 100))
+    else:
+        grown = (width + left + right, height + top + bottom)
+    return edit_work(studio, diffusion, grown, 1.0)
+
+
+def _field(slot: Any, name: str) -> Any:
+    return slot.get(name) if isinstance(slot, dict) else getattr(slot, name, None)
+
+
+def _picture_size(image: Any) -> tuple[int, int]:
+    """The size from the file's header (nothing decoded), or the default square."""
+    from PIL import Image
+
+    if isinstance(image, tuple):
+        return int(image[0]), int(image[1])
+    if hasattr(image, "size") and not isinstance(image, (str, dict)):
+        return tuple(image.size)  # type: ignore[return-value]
+    path = image.get("path") if isinstance(image, dict) else getattr(image, "path", image)
+    with Image.open(path) as opened:
+        return opened.size
