@@ -17,7 +17,22 @@ ROOT = Path(__file__).resolve().parents[1]
 # Reference data beside the project in CI only; tests reach it through `reference_dir`.
 REFERENCE = ROOT.parent / "shared" / "reference"
 REFERENCE_ABSENT = "../shared/reference is absent (it exists in CI only)"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the Hub
+# The user's Hugging Face variables (TRANSFORMERS_OFFLINE=1 on offline clusters, HF_HOME, HF_ENDPOINT,
+# a token...) must not change what the tests see. The libraries read them when imported, so they
+# are cleared here, before any test imports one; subprocesses get the same environment (hub_free_env).
+HF_VARIABLE_PREFIXES = ("HF_", "HUGGINGFACE_", "TRANSFORMERS_", "DIFFUSERS_", "HUGGING_FACE_")
+
+
+def hub_free_env(environ: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    """``environ`` (default: this process's) without Hugging Face variables, offline, plus ``extra``."""
+    base = os.environ if environ is None else environ
+    clean = {key: value for key, value in base.items() if not key.upper().startswith(HF_VARIABLE_PREFIXES)}
+    return {**clean, "HF_HUB_OFFLINE": "1", **extra}
+
+
+for _key in [k for k in os.environ if k.upper().startswith(HF_VARIABLE_PREFIXES)]:
+    del os.environ[_key]
+os.environ["HF_HUB_OFFLINE"] = "1"  # tests never touch the Hub
 sys.path.insert(0, str(ROOT))
 import studio  # noqa: E402,F401  (first: it lets torchvision import next to a CPU torch; see studio/torchvision_ops.py)
 
@@ -96,7 +111,7 @@ def start_app(extra_args: list[str], cache_dir: Path, workdir: Path, timeout: fl
     log_path = workdir / f"app-{port}.log"
     # Outside the app's working folder and the temp folder, as a real --outputs often is.
     outputs = ROOT / ".cache" / f"test-outputs-{port}"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = hub_free_env(PYTHONUNBUFFERED="1")
     args = [
         sys.executable, str(ROOT / "app.py"), "--profile", "tiny", "--port", str(port),
         "--cache-dir", str(cache_dir), "--outputs", str(outputs), *extra_args,

@@ -4,7 +4,6 @@ and the app itself never reads ../shared."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REFERENCE_ABSENT, ROOT
+from tests.conftest import REFERENCE_ABSENT, ROOT, hub_free_env
 
 SHARED_PATH = re.compile(r"""\.\./shared|["']shared["']""")  # "../shared/..." or ROOT.parent / "shared"
 
@@ -44,7 +43,7 @@ def clone(tmp_path_factory) -> Path:
 def test_a_clone_without_shared_collects_and_skips_the_reference_tests(clone):
     # One run: collecting the whole suite reports any import-time read of ../shared as an
     # error, and `-m reference` then runs only the tests that use the reference data.
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = hub_free_env()
     ran = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-rs", "-m", "reference"],
         cwd=clone, env=env, capture_output=True, text=True, timeout=240,

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from studio.models.hub_access import HubAccess
-from tests.conftest import ROOT
+from tests.conftest import ROOT, hub_free_env
 
 
 def closed_port() -> int:
@@ -125,7 +125,8 @@ def test_offline_a_missing_model_fails_fast_and_a_cached_one_still_loads(tiny_ca
 
     hub_cache = tmp_path / "hub"
     put_in_hub_cache(tiny.ensure_built("gpt2", tiny_cache_dir), hub_cache, "studio-test/cached-gpt2")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HF_")}
+    env = hub_free_env()
+    del env["HF_HUB_OFFLINE"]  # online, with a Hub that does not answer
     env.update(
         HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}",  # no Hub: the client would retry ~46 s
         HF_HUB_CACHE=str(hub_cache),
@@ -145,3 +146,14 @@ def test_offline_a_missing_model_fails_fast_and_a_cached_one_still_loads(tiny_ca
     assert "no internet connection" in missing["outcome"] and str(hub_cache) in missing["outcome"]
     assert missing["seconds"] < 5, missing
     assert results["cached"]["outcome"] == "loaded GPT2LMHeadModel", results["cached"]
+
+
+def test_the_suite_ignores_the_users_hugging_face_variables(tmp_path):
+    """An offline cluster's shell (TRANSFORMERS_OFFLINE=1, its own HF_HOME and endpoint) runs the
+    suite as CI does: conftest clears them before any library reads them."""
+    test = "tests/test_hub_access.py::test_offline_a_missing_model_fails_fast_and_a_cached_one_still_loads"
+    env = {**os.environ, "TRANSFORMERS_OFFLINE": "1", "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "elsewhere"),
+           "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_not_a_token", "DIFFUSERS_VERBOSITY": "debug"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", test],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
