@@ -67,3 +67,19 @@ def test_templates_follow_the_models_conventions():
     assert np.allclose(align.arcface_template(224), align.ARCFACE_112 * 2)
     # inswapper_128 was trained on the 112 template shifted 8 pixels right.
     assert np.allclose(align.arcface_template(128), align.ARCFACE_112 + [8, 0])
+
+
+@pytest.mark.parametrize("template, size, fill", [
+    (align.arcface_template(112), 112, (0, 0, 0)),  # identity embedding: black, as ArcFace was trained
+    (align.arcface_template(128), 128, (0, 0, 0)),  # inswapper: black
+    (align.FFHQ_512, 512, align.FFHQ_FILL),  # GFPGAN: facexlib's grey
+])
+def test_a_crop_past_the_pictures_edge_is_filled_as_the_model_was_trained(template, size, fill):
+    picture = np.full((200, 300, 3), 255, np.uint8)  # white: any edge repetition would show as white
+    # The face's landmarks sit at the picture's top-left corner: half its crop lies outside.
+    landmarks = template * (60 / size) - 30
+    crop, matrix = align.crop(picture, landmarks, template, size, fill=fill)
+    outside = align.apply(align.invert(matrix), [[1, 1]])[0]
+    assert (outside < 0).all()  # the crop's corner comes from outside the picture
+    assert tuple(crop[1, 1]) == fill and tuple(crop[-2, -2]) == (255, 255, 255)
+

@@ -81,3 +81,21 @@ def test_outputs_of_the_wrong_shape_are_refused_with_what_was_expected():
     outputs[0] = np.zeros((100, 1), np.float32)
     with pytest.raises(BadInput, match="128 of each"):
         detect.decode(outputs, (SIDE, SIDE))
+
+
+@pytest.mark.parametrize("height, width, rows, cols", [
+    (701, 1000, 448, 640),  # the reference truncates 448.64; rounding gave 449
+    (1000, 701, 640, 448),
+    (480, 480, 640, 640),
+    (3, 2000, 0, 640),  # a sliver: one row at least
+])
+def test_the_letterbox_truncates_its_short_side_and_scales_by_the_height(height, width, rows, cols):
+    blob, scale = detect.prepare(np.full((height, width, 3), 255, np.uint8))
+    rows = max(rows, 1)
+    white, pad = (255 - 127.5) / 128.0, -127.5 / 128.0
+    assert scale == pytest.approx(rows / height)
+    assert blob[0, 0, rows - 1, cols - 1] == pytest.approx(white)
+    if rows < detect.INPUT_SIZE:
+        assert blob[0, 0, rows, 0] == pytest.approx(pad)
+    if cols < detect.INPUT_SIZE:
+        assert blob[0, 0, 0, cols] == pytest.approx(pad)

@@ -138,8 +138,14 @@ def prepare(image: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, floa
     import cv2
 
     height, width = image.shape[:2]
-    scale = size / max(height, width)
-    resized = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
+    # The shorter side is truncated and the scale taken from the height, as SCRFD's reference
+    # code does (1000×701 → 640×448, scale 448/701): rounding shifts every box by up to 0.14%.
+    if height > width:
+        new_height, new_width = size, max(1, int(size * width / height))
+    else:
+        new_width, new_height = size, max(1, int(size * height / width))
+    scale = new_height / height
+    resized = cv2.resize(image, (new_width, new_height),
                          interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     # Written channel by channel straight into NCHW: no full-size float HWC copy. The padding
     # is black (0) in pixel space, as in training.

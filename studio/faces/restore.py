@@ -21,7 +21,7 @@ def restore(model: OnnxModel, image: np.ndarray, landmarks: np.ndarray, strength
     if strength <= 0:
         return image if inplace else image.copy()
     check_restorer(model)
-    crop, matrix = align.crop(image, landmarks, align.FFHQ_512 * (SIZE / 512), SIZE)
+    crop, matrix = align.crop(image, landmarks, align.FFHQ_512 * (SIZE / 512), SIZE, fill=align.FFHQ_FILL)
     blob = ((crop.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
     (output,) = model.run({next(iter(model.inputs)): np.ascontiguousarray(blob)})[:1]
     face = ((np.clip(np.asarray(output, np.float32)[0], -1, 1) + 1) * 127.5).transpose(1, 2, 0)
