@@ -17,7 +17,7 @@ from studio.image.edit import images, inpaint, outpaint, upscale, upscaler, vary
 from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
 from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
-from tabs import owner
+from tabs import api_types, owner
 from tabs.common import TabContext, gpu_event, gpu_function, progress_update, uploaded
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
@@ -66,7 +66,7 @@ def build(ctx: TabContext) -> None:
     # --- API: self-explaining parameters; the same studio functions as the UI ------------
     # Every file a script sends must be an upload (``uploaded``): a path on the server is refused.
 
-    def upscale_image(image: gr.FileData, mode: str = upscale.FAST_2X, upscaler_model: str = "",
+    def upscale_image(image: gr.FileData, mode: api_types.UpscaleMode = upscale.FAST_2X, upscaler_model: str = "",
                       tile_size: int = 0, tile_overlap: int = upscale.DEFAULT_OVERLAP,
                       refine_denoise: float = upscale.REFINE_DENOISE, prompt: str = "", negative_prompt: str = "",
                       checkpoint: str = "", seed: int = -1, steps: int = 0, request: gr.Request = None) -> dict:
@@ -80,7 +80,7 @@ def build(ctx: TabContext) -> None:
         )
         return _answer(upscale.upscale(studio, upscale_request, owner.folder_for(ctx, request)))
 
-    def vary_image(image: gr.FileData, strength: str = "subtle", denoise: float = 0.0, prompt: str = "",
+    def vary_image(image: gr.FileData, strength: api_types.VaryStrength = "subtle", denoise: float = 0.0, prompt: str = "",
                    negative_prompt: str = "", checkpoint: str = "", seed: int = -1, steps: int = 0,
                    request: gr.Request = None) -> dict:
         """A variation of `image`: strength 'subtle' (denoise 0.5) or 'strong' (0.85), or your own
@@ -104,7 +104,7 @@ def build(ctx: TabContext) -> None:
         return _answer(inpaint.inpaint(studio, inpaint_request, owner.folder_for(ctx, request)))
 
     def outpaint_image(image: gr.FileData, left: float = 0, right: float = 0, top: float = 0, bottom: float = 0,
-                       unit: str = "px", prompt: str = "", negative_prompt: str = "",
+                       unit: api_types.OutpaintUnit = "px", prompt: str = "", negative_prompt: str = "",
                        seam_feather: int = outpaint.DEFAULT_FEATHER, denoise: float = outpaint.DEFAULT_DENOISE,
                        checkpoint: str = "", seed: int = -1, steps: int = 0, request: gr.Request = None) -> dict:
         """Extend `image` by left / right / top / bottom, in unit 'px' or '%' of that side, each

@@ -14,7 +14,7 @@ import gradio as gr
 from studio.faces import detect as detection
 from studio.faces import draw, images, paste, pipeline
 from studio.models import catalog
-from tabs import owner
+from tabs import api_types, owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
 MAX_SOURCE_SIDE = 2048  # source photos are kept in session memory at most this large
@@ -75,10 +75,6 @@ def take_sources(paths: list[Any]) -> list[images.Picture]:
         forget_uploads(paths)
 
 
-def model_choices(settings, name: str) -> list[str]:
-    return catalog.choices(settings, name) + pipeline.local_models(settings)
-
-
 def licence_table(settings, picked: dict[str, str], say) -> str:
     rows = [f"| {say('faceswap.model')} | id | {say('faceswap.licence')} |", "|---|---|---|"]
     for name, key in MODEL_LABELS.items():
@@ -102,7 +98,7 @@ def build(ctx: TabContext) -> None:
 
     def swap_faces(source_images: list[gr.FileData], target_image: gr.FileData, source_face: int = 1,
                    target_faces: str = pipeline.ALL, reference_image: gr.FileData | None = None, blend: float = 1.0,
-                   mask_feather: float = 0.1, mask_region: str = "box", restore_strength: float = 0.0,
+                   mask_feather: float = 0.1, mask_region: api_types.MaskRegion = "box", restore_strength: float = 0.0,
                    score_threshold: float = detection.DEFAULT_SCORE, detector: str = "", recogniser: str = "",
                    swapper: str = "", restorer: str = "", request: gr.Request = None) -> dict:
         """Put the face number `source_face` of the source photos (one or more of the same person,
@@ -169,7 +165,7 @@ def build(ctx: TabContext) -> None:
                                  elem_id="faceswap-reference")
         with gr.Accordion(t("faceswap.models"), open=False):
             pickers = {
-                name: gr.Dropdown(model_choices(settings, name), value=catalog.default_id(settings, name),
+                name: gr.Dropdown(pipeline.offered(settings, name), value=catalog.default_id(settings, name),
                                   label=t(key), allow_custom_value=False, elem_id=f"faceswap-{name}")
                 for name, key in MODEL_LABELS.items()
             }

@@ -19,7 +19,7 @@ from studio.outputs import owner_key
 from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
 from studio.prompts import instructions
 from studio.prompts.for_image import expand_for_image, should_expand
-from tabs import owner
+from tabs import api_types, owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function, progress_update, uploaded
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
@@ -94,8 +94,8 @@ def build(ctx: TabContext) -> None:
         prompt: str,
         negative_prompt: str = "",
         styles: list[str] | None = None,
-        performance: str = presets.DEFAULT_PERFORMANCE,
-        aspect_ratio: str = presets.DEFAULT_ASPECT,
+        performance: api_types.Performance = presets.DEFAULT_PERFORMANCE,
+        aspect_ratio: api_types.AspectRatio = presets.DEFAULT_ASPECT,
         image_number: int = 1,
         seed: int = -1,
         checkpoint: str = "",
@@ -104,9 +104,9 @@ def build(ctx: TabContext) -> None:
         height: int = 0,
         steps: int = 0,
         cfg: float | None = None,
-        scheduler: str = "",
+        scheduler: api_types.Scheduler = "",
         expand_into_english: bool = False,
-        image_prompts: list[dict] | None = None,
+        image_prompts: list[api_types.ImagePromptSlot] | None = None,
         request: gr.Request = None,
     ) -> dict:
         """Generate `image_number` images (1-8). styles: names from /styles, applied in order.
@@ -154,7 +154,7 @@ def build(ctx: TabContext) -> None:
         return replace(image_request, prompt=english, negative_prompt=negative,
                        original_prompt=image_request.prompt), notes
 
-    def image_prompt_preview(image: gr.FileData, type: str = "PyraCanny") -> dict:  # noqa: A002 - the API's word
+    def image_prompt_preview(image: gr.FileData, type: api_types.ImagePromptType = "PyraCanny") -> dict:  # noqa: A002 - the API's word
         """What an image prompt gives the model: the PyraCanny or CPDS map (the picture's size), the
         square the image encoder reads (ImagePrompt) or the largest face, cropped (FaceSwap)."""
         shown = image_prompts.preview(studio, uploaded(image, "the picture to preview"), type)

@@ -7,7 +7,12 @@ from typing import Callable
 
 import gradio as gr
 
-from studio.models import report
+from studio.faces import pipeline as face_pipeline
+from studio.image import checkpoints, styles
+from studio.image.edit import upscaler
+from studio.models import catalog, report
+from studio.tokens import sources as tokenizer_sources
+from tabs import owner
 from tabs.common import TabContext, friendly
 
 COLUMNS = ["name", "component", "id", "device", "plan", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
@@ -60,6 +65,24 @@ def table_rows(status: dict) -> list[list]:
 def build(ctx: TabContext) -> None:
     t = ctx.t
 
+    def choices(request: gr.Request = None) -> dict:
+        """What the other endpoints accept where the list changes at run time (files added to the
+        folders, LoRAs trained, the catalog configured): image `checkpoints` and `loras` (shared,
+        then your own), `styles` (names, in the Image tab's order), `upscalers`, `text_models`,
+        `tokenizers`, `vq_models` and the face swap's models by role. Fixed choices (performance,
+        aspect ratio, sampler, modes...) are listed by each endpoint's parameter types."""
+        settings = ctx.settings
+        return {
+            "checkpoints": checkpoints.offered(settings),
+            "loras": checkpoints.offered_loras(settings, owner.key_for(request)),
+            "styles": [style["name"] for style in styles.listing()],
+            "upscalers": upscaler.choices(settings),
+            "text_models": catalog.choices(settings, "text"),
+            "tokenizers": tokenizer_sources.offered(settings),
+            "vq_models": catalog.choices(settings, "vq"),
+            "face_models": {name: face_pipeline.offered(settings, name) for name in face_pipeline.FACE_MODELS},
+        }
+
     def models_status() -> dict:
         """The cache's contents, hit/miss counts and memory figures, as JSON."""
         return report.status(ctx.studio)
@@ -98,6 +121,7 @@ def build(ctx: TabContext) -> None:
 
         outputs = [summary, table, memory, choice]
         # API-only endpoints: scripts get the JSON, the UI gets the rendered view.
+        gr.api(friendly(choices), api_name="choices")
         gr.api(friendly(models_status), api_name="models_status")
         gr.api(friendly(models_free), api_name="models_free")
         refresh_button.click(friendly(refresh), None, outputs, api_visibility="private")

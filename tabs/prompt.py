@@ -15,7 +15,7 @@ from studio.prompts.expand import MAX_VARIANTS, ExpandOptions, ExpandResult, exp
 from studio.prompts.side_by_side import side_by_side
 from studio.text import service
 from studio.tokens.clip_limit import CLIP_LIMIT
-from tabs import owner
+from tabs import api_types, owner
 from tabs.common import TabContext, gpu_event, gpu_function
 from tabs.i18n import LOCALES
 
@@ -75,15 +75,15 @@ def build(ctx: TabContext) -> None:
 
     def expand_prompt(
         text: str,
-        length: str = "medium",
-        target: str = "sdxl",
+        length: api_types.ExpansionLength = "medium",
+        target: api_types.ExpansionTarget = "sdxl",
         temperature: float = 0.7,
         seed: int = -1,
         variants: int = 1,
         keep_english: bool = True,
         trim_to_77_tokens: bool = False,
         model_id: str = "",
-        backend: str = "local",
+        backend: api_types.TextBackend = "local",
         endpoint_url: str = "",
         endpoint_model: str = "",
         endpoint_api_key: str = "",
@@ -105,7 +105,7 @@ def build(ctx: TabContext) -> None:
             "variants": [v.summary() for v in result.variants],
         }
 
-    def describe_image(image: str, mode: str = "photo") -> str:
+    def describe_image(image: str, mode: api_types.DescribeMode = "photo") -> str:
         """A prompt for `image` (a file) from the captioning model. mode: photo | art (Art / Anime)."""
         return describe.describe(studio, image, mode)
 

@@ -18,7 +18,7 @@ from studio.text.filtering import softmax_table
 from studio.text.results import GenerationRequest, GenerationResult
 from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS, SamplingSettings
 from studio.text.tokens_view import candidate_bars, token_spans, visible
-from tabs import owner
+from tabs import api_types, owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function, session_folder
 
 BALANCED = PRESETS["Balanced"]
@@ -97,9 +97,13 @@ def _parameter(name: str, kind: type, default: Any = inspect.Parameter.empty) ->
     return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=kind)
 
 
+# Parameters whose choices the API lists (view_api shows them as enums).
+CHOICE_TYPES = {"decoding": api_types.Decoding, "mode": api_types.TextMode, "backend": api_types.TextBackend}
+
+
 def knob_parameters(defaults: SamplingSettings, names: tuple[str, ...]) -> list[inspect.Parameter]:
     """API parameters for these knobs, typed as the settings fields (stop strings: one text)."""
-    hints = typing.get_type_hints(SamplingSettings)
+    hints = typing.get_type_hints(SamplingSettings) | CHOICE_TYPES
     return [
         _parameter(name, str if typing.get_origin(hints[name]) is tuple else hints[name], knob_value(defaults, name))
         for name in names
@@ -108,7 +112,7 @@ def knob_parameters(defaults: SamplingSettings, names: tuple[str, ...]) -> list[
 
 def backend_parameters() -> list[inspect.Parameter]:
     defaults = service.BackendChoice()
-    return [_parameter(name, str, getattr(defaults, name)) for name in BACKEND_FIELDS]
+    return [_parameter(name, CHOICE_TYPES.get(name, str), getattr(defaults, name)) for name in BACKEND_FIELDS]
 
 
 # A trained adapter, by the job id the Train tab / /train_start gave ("" = the base model).
@@ -235,7 +239,7 @@ def build(ctx: TabContext) -> None:
         return adapters.resolve(studio.settings, owner.key_for(request, named.get(BROWSER)), named["model_id"], named["adapter"])
 
     generate_parameters = [
-        _parameter("prompt", str), _parameter("mode", str, "chat"), _parameter("model_id", str, model_choices[0]),
+        _parameter("prompt", str), _parameter("mode", api_types.TextMode, "chat"), _parameter("model_id", str, model_choices[0]),
         _parameter("system_prompt", str, ""), *knob_parameters(BALANCED, tuple(k.name for k in KNOBS)),
         *backend_parameters(), ADAPTER_PARAMETER, REQUEST_PARAMETER,
     ]

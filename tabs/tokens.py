@@ -10,6 +10,7 @@ import gradio as gr
 
 from studio.models import catalog
 from studio.tokens import answer, image_tokens, render, sources, text_tokens
+from tabs import api_types
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
 EXAMPLE_TEXT = "炎龍老師很幽默\nunbelievable"
@@ -56,7 +57,7 @@ def build(ctx: TabContext) -> None:
     # --- API endpoints (scripts get data; the UI below renders the same functions) ---
 
     def tokenize(text: str, tokenizer: str = default_tokenizer, clip_check: bool = False,
-                 detail: str = "compact") -> dict:
+                 detail: api_types.TokenDetail = "compact") -> dict:
         """Cut `text` into tokens with `tokenizer` (a catalog id, any Hub id, or a local folder
         when the app is not shared). `detail="compact"` (default) returns counts and parallel
         lists: token i is `ids[i]`, covering characters `starts[i]`..`ends[i]`, spelled

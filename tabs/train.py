@@ -15,6 +15,7 @@ import gradio as gr
 from studio.train import adapters, datasets, jobs, service
 from studio.train.config import DEFAULT_TEMPLATE, PRECISIONS, SCHEDULERS, TrainConfig
 from studio.train.runner import Runner
+from tabs import api_types
 from tabs.common import TabContext, friendly, on_zero_gpu
 
 POLL_SECONDS = 1.0
@@ -104,14 +105,14 @@ def build(ctx: TabContext) -> None:
 
     # --- API: self-explaining parameters; the same studio functions as the page ----------
 
-    def train_estimate(task: str = "causal_lm", base_model: str = "", settings: dict | None = None) -> dict:
+    def train_estimate(task: api_types.TrainTask = "causal_lm", base_model: str = "", settings: dict | None = None) -> dict:
         """Trainable parameters, total, percentage and a memory estimate (GB) for LoRA on
         `base_model` ('' = the task's default), from its config only (no weights loaded).
         task: causal_lm | classification. settings: r, alpha, dropout, target_modules,
         batch_size, cutoff_len, precision, gradient_checkpointing, ..."""
         return service.estimate(ctx.settings, task, base_model, settings)
 
-    def train_start(task: str = "causal_lm", dataset: gr.FileData | None = None, base_model: str = "",
+    def train_start(task: api_types.TrainTask = "causal_lm", dataset: gr.FileData | None = None, base_model: str = "",
                     settings: dict | None = None, adapter_name: str = "", request: gr.Request = None) -> dict:
         """Queue a LoRA job; returns its job_id. dataset: CSV / JSON / JSONL / TXT (None = the
         task's sample). settings: r, alpha, dropout, target_modules, learning_rate, epochs,

@@ -37,7 +37,10 @@ def is_file(parameter: dict) -> bool:
 
 
 def is_text(parameter: dict) -> bool:
-    return schema_type(parameter) == "string"  # str, and Literal[...] of strings (dropdowns)
+    """str, and Literal[...] of strings (listed choices: a script may still send anything)."""
+    schema = parameter.get("type") or {}
+    listed = schema.get("enum") or []
+    return schema_type(parameter) == "string" or (bool(listed) and all(isinstance(v, str) for v in listed))
 
 
 def holds_text(parameter: dict) -> bool:

@@ -50,6 +50,11 @@ def local_models(settings: Any) -> list[str]:
     return model_files.list_files(settings.faces_dir, (ONNX_SUFFIX,))
 
 
+def offered(settings: Any, name: str) -> list[str]:
+    """Choices for the model of role ``name`` (a FACE_MODELS entry): the catalog's, then local files."""
+    return catalog.choices(settings, name) + local_models(settings)
+
+
 def licence(settings: Any, name: str, model_id: str = "") -> str:
     item = catalog.entry(name)
     model_id = model_id or catalog.default_id(settings, name)

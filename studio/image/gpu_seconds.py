@@ -7,9 +7,9 @@ from typing import Any
 
 from studio import zero_gpu
 from studio.image import checkpoints, presets
+from studio.image.image_prompts import slots
 from studio.image.request import ImageRequest
 
-CONTROLNET_TYPES = ("PyraCanny", "CPDS")
 SUPER_RESOLUTION_SECONDS_PER_MP = 1.0  # Real-ESRGAN x4 tiles, per output megapixel
 MAX_EDIT_SIDE = 4096  # the largest result an edit makes (the upscale refine)
 
@@ -33,7 +33,7 @@ def generation_work(studio: Any, request: ImageRequest) -> float:
     else:
         width, height = presets.parse_aspect(request.aspect_ratio)
     controlnets = sum(1 for slot in request.image_prompts
-                      if str(_field(slot, "type")).replace(" ", "").lower() in {t.lower() for t in CONTROLNET_TYPES})
+                      if slots.type_name(_field(slot, "type")) in slots.CONTROLNET_TYPES)
     return zero_gpu.image_work(getattr(family, "name", None), _steps(family, request.performance, request.steps),
                                max(1, int(request.image_number or 1)), width, height, controlnets)
 
