@@ -31,10 +31,18 @@ class Cancelled(StudioError):
 
 class CancelFlag(threading.Event):
     """The Cancel button's flag. Gradio may deep-copy session state; a copy would no longer
-    reach the worker, so copying returns the same object."""
+    reach the worker, so copying returns the same object. ``ended``: its run is over (however
+    it ended), so a later Cancel has nothing to stop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ended = False
 
     def __deepcopy__(self, memo: dict) -> "CancelFlag":
         return self
+
+    def end(self) -> None:
+        self.ended = True
 
 
 @dataclass

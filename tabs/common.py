@@ -15,6 +15,7 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.ml_imports import import_ml_libraries
 from studio.outputs import session_dir
+from studio.progress import CancelFlag
 from tabs.i18n import Translator
 
 log = logging.getLogger("studio")
@@ -106,6 +107,56 @@ def gpu_function(fn: Callable, work: Callable[[dict[str, Any]], float] | None = 
         return work(dict(bound.arguments))
 
     return spaces.GPU(wrapped, duration=zero_gpu.duration_of(named_work))
+
+
+CANCELLING = "Cancelling at the next step…"
+CANCELLED_BEFORE_START = "Cancelled before it started: nothing was made."
+
+
+def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, work: Callable | None,
+                    inputs: set, outputs: list, flag: gr.State, status: Any) -> list:
+    """Wire a GPU run (a generator of updates) that a Cancel button (``wire_cancel``) stops
+    within a step. ``fn(values, ...)`` finds the run's ``CancelFlag`` as ``values[flag]`` and
+    hands it to its Task.
+
+    Each trigger first arms a fresh flag (unqueued, at once), so Cancel works from the press of
+    the button, also while the run still waits in the queue; the run always reaches its own end
+    and says what was saved (Gradio's ``cancels=`` killed the generator in mid-run instead, and
+    the status stayed at "Cancelling…" for good). Returns the run events."""
+
+    def arm() -> CancelFlag:
+        return CancelFlag()
+
+    @functools.wraps(fn)
+    def run(values: dict, *args: Any, **kwargs: Any):
+        current = values[flag] = values.get(flag) or CancelFlag()
+        try:
+            if current.is_set():  # cancelled while it waited in the queue
+                yield {status: CANCELLED_BEFORE_START}
+                return
+            yield from fn(values, *args, **kwargs)
+        finally:
+            current.end()
+
+    return [
+        trigger(arm, None, flag, queue=False, api_visibility="private", show_progress="hidden")
+        .then(gpu_function(run, work), set(inputs) | {flag}, outputs, api_visibility="private",
+              show_progress="minimal", **gpu_event(ctx))
+        for trigger in triggers
+    ]
+
+
+def wire_cancel(button: gr.Button, flag: gr.State, status: Any) -> None:
+    """``button`` stops the run that ``flag`` belongs to (see ``cancellable_run``); pressed when
+    no run is going, it changes nothing."""
+
+    def cancel(current: CancelFlag | None):
+        if current is None or current.is_set() or current.ended:
+            return gr.update()
+        current.set()
+        return CANCELLING
+
+    button.click(cancel, flag, status, queue=False, api_visibility="private", show_progress="hidden")
 
 
 def gpu_event(ctx: TabContext) -> dict[str, Any]:

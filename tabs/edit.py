@@ -18,7 +18,10 @@ from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
 from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
 from tabs import api_types, owner
-from tabs.common import TabContext, gpu_event, gpu_function, progress_update, uploaded
+from tabs.common import (
+    TabContext, cancellable_run, gpu_event, gpu_function, progress_update,
+    uploaded, wire_cancel,
+)
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
 DEFAULT_MODE = "Vary (Subtle)"
@@ -207,13 +210,12 @@ def build(ctx: TabContext) -> None:
 
         cancel_flag = gr.State(None)
         shared = [prompt, negative, checkpoint, seed, steps, ctx.browser_id]
-        run_outputs = [cancel_flag, status, preview, result_view, details, result_path]
+        run_outputs = [status, preview, result_view, details, result_path]
 
-        def stream(work, folder, progress):
+        def stream(work, folder, progress, flag: CancelFlag):
             """Run ``work(folder, task)`` as a Task: progress, previews, Cancel, then the result."""
-            flag = CancelFlag()
             task = Task(lambda task: work(folder, task), "studio-edit", flag)
-            yield {cancel_flag: flag, status: "Starting…", details: ""}
+            yield {status: "Starting…", details: ""}
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
@@ -235,11 +237,11 @@ def build(ctx: TabContext) -> None:
             if picked in vary.STRENGTHS:
                 denoise = values[subtle] if picked == "Vary (Subtle)" else values[strong]
                 job = vary.VaryRequest(values[uov_image], picked, denoise, diffusion_of(values))
-                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress)
+                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress, values[cancel_flag])
                 return
             job = upscale.UpscaleRequest(values[uov_image], picked, values[upscaler_pick], int(values[tile_size] or 0),
                                          int(values[tile_overlap] or 0), values[refine_denoise], diffusion_of(values))
-            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress)
+            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress, values[cancel_flag])
 
         def ui_inpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
@@ -253,13 +255,13 @@ def build(ctx: TabContext) -> None:
                 mask = images.mask_from_layers(picture.size, layers)
             job = inpaint.InpaintRequest(picture, mask, values[mask_grow], values[mask_feather], values[only_masked],
                                          values[inpaint_denoise], diffusion_of(values))
-            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress)
+            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress, values[cancel_flag])
 
         def ui_outpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             job = outpaint.OutpaintRequest(values[out_image], *(values[sides[s]] for s in outpaint.SIDES), values[unit],
                                            values[seam_feather], values[out_denoise], diffusion_of(values))
-            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress)
+            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress, values[cancel_flag])
 
         # GPU seconds of each (a ZeroGPU call asks for them up front), from the same values.
         def uov_work(named: dict) -> float:
@@ -277,7 +279,6 @@ def build(ctx: TabContext) -> None:
             return gpu_seconds.outpaint_work(studio, diffusion_of(values), values[out_image],
                                              tuple(values[sides[s]] for s in outpaint.SIDES), values[unit])
 
-        events = []
         for button, fn, work, inputs in (
             (uov_button, ui_upscale_or_vary, uov_work, [uov_image, uov_mode, upscaler_pick, tile_size, tile_overlap,
                                                         refine_denoise, subtle, strong]),
@@ -285,15 +286,8 @@ def build(ctx: TabContext) -> None:
                                                         inpaint_denoise]),
             (outpaint_button, ui_outpaint, outpaint_ui_work, [out_image, unit, seam_feather, out_denoise, *sides.values()]),
         ):
-            events.append(button.click(gpu_function(fn, work), set(inputs + shared), run_outputs, api_visibility="private",
-                                       show_progress="minimal", **gpu_event(ctx)))
-
-        def ui_cancel(flag):
-            if flag is not None:
-                flag.set()
-            return "Cancelling at the next step…"
-
-        cancel_button.click(ui_cancel, cancel_flag, status, cancels=events, api_visibility="private")
+            cancellable_run(ctx, [button.click], fn, work, set(inputs + shared), run_outputs, cancel_flag, status)
+        wire_cancel(cancel_button, cancel_flag, status)
 
         def extend(path: str | None, request: gr.Request = None):
             if not path:

@@ -16,11 +16,14 @@ from studio.image.generate import generate_images
 from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
 from studio.outputs import owner_key
-from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Task
+from studio.progress import Cancelled, Delivered, Finished, Progress, Task
 from studio.prompts import instructions
 from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import api_types, owner
-from tabs.common import TabContext, friendly, gpu_event, gpu_function, progress_update, uploaded
+from tabs.common import (
+    TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
+    uploaded, wire_cancel,
+)
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
 PROMPT_PICTURE = "each image prompt's picture"
@@ -294,15 +297,15 @@ def build(ctx: TabContext) -> None:
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress()):
             image_request, expansion_notes = expanded(request_from(values), values[expand_toggle])
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
-            flag = CancelFlag()
-            # The work goes on if the page goes away: its images still land in the history.
-            task = Task(lambda task: generate_images(studio, image_request, folder, task), "studio-image", flag)
             shown: list = []
+            # The work goes on if the page goes away: its images still land in the history.
+            task = Task(lambda task: generate_images(studio, image_request, folder, task), "studio-image",
+                        values[cancel_flag])
             summaries: list = []
             said = "\n\n".join(f"> {note}" for note in expansion_notes)
             if image_request.original_prompt:
                 said = f"**English prompt:** {image_request.prompt}\n\n" + said
-            yield {cancel_flag: flag, status: said, gallery: [], details: ""}
+            yield {status: said, gallery: [], details: ""}
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
@@ -320,20 +323,11 @@ def build(ctx: TabContext) -> None:
                 yield {status: f"Cancelled: {len(shown)} image(s) were finished and saved.",
                        history: outputs.history(folder)}
 
-        def ui_cancel(flag):
-            if flag is not None:
-                flag.set()
-            return "Cancelling at the next step…"
-
-        run_outputs = [cancel_flag, status, gallery, details, preview, last_results, selected_path, history]
-        events = [
-            trigger(gpu_function(ui_generate, lambda named: generation_work(request_from(named["values"]),
-                                                                            named["values"][expand_toggle])),
-                    request_inputs | {ctx.browser_id}, run_outputs,
-                    api_visibility="private", show_progress="minimal", **gpu_event(ctx))
-            for trigger in (generate_button.click, prompt.submit)
-        ]
-        cancel_button.click(ui_cancel, cancel_flag, status, cancels=events, api_visibility="private")
+        run_outputs = [status, gallery, details, preview, last_results, selected_path, history]
+        cancellable_run(ctx, [generate_button.click, prompt.submit], ui_generate,
+                        lambda named: generation_work(request_from(named["values"]), named["values"][expand_toggle]),
+                        request_inputs | {ctx.browser_id}, run_outputs, cancel_flag, status)
+        wire_cancel(cancel_button, cancel_flag, status)
 
         # --- picking results, history, metadata ---
 

@@ -118,3 +118,21 @@ def test_an_image_tab_result_is_sent_to_outpaint_and_extended(page):
     _wait_status(page, "Done: 288×256")  # 10% of 256 = 25.6 -> 26 px -> rounded up to 32
     assert "→ 32 px" in page.locator("#edit-details").inner_text()
     assert_no_error_toast(page)
+
+
+def test_cancel_stops_an_outpaint_within_a_step_and_says_so(page, tmp_path):
+    photo = tmp_path / "photo.png"
+    picture(96, 64).save(photo)
+    _open_edit(page, "Outpaint")
+    _number(page, "edit-steps", 150)
+    page.locator("#edit-outpaint-image input[type=file]").set_input_files(str(photo))
+    page.locator("#edit-outpaint-image img").wait_for()
+    _number(page, "edit-outpaint-right", 32)
+    page.locator("#edit-outpaint-run").click()
+    _wait_status(page, "/", timeout=60_000)  # a step count: the run is going
+    page.locator("#edit-cancel").click()
+    _wait_status(page, "Cancelled: nothing was saved.", timeout=30_000)
+    page.locator("#edit-cancel").click()  # nothing left to stop: the status stays
+    page.wait_for_timeout(1000)
+    assert "Cancelled: nothing was saved." in page.locator("#edit-status").inner_text()
+    assert_no_error_toast(page)
