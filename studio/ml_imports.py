@@ -31,6 +31,8 @@ NAMES = {
         "EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler", "DPMSolverMultistepScheduler",
         "UniPCMultistepScheduler", "DDIMScheduler", "LCMScheduler", "FlowMatchEulerDiscreteScheduler",
     ),
+    # Long and weighted CLIP prompts (studio.image.prompt_encoding); it imports diffusers pipelines itself.
+    "compel": ("Compel", "ReturnedEmbeddingsType"),
 }
 
 

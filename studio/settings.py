@@ -229,6 +229,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("loras_dir", Path("models") / "loras", folder, "LoRA files", "DIR"),
     Option("upscalers_dir", Path("models") / "upscalers", folder, "upscaler models", "DIR"),
     Option("faces_dir", Path("models") / "faces", folder, "face detection / swap / restoration models", "DIR"),
+    Option("wildcards_dir", Path("wildcards"), folder, "wildcard files: __name__ in a prompt picks a line of name.txt", "DIR"),
     Option("training", True, as_bool, "allow LoRA fine-tuning jobs (the Train tab); off refuses them with a sentence", "on|off"),
     # Capability name -> Hub id override, e.g. {"text": "Qwen/Qwen2.5-0.5B-Instruct"}.
     Option("models", {}, model_table, "override a catalog model, e.g. text=Qwen/Qwen2.5-1.5B-Instruct", "NAME=HUB_ID", form="pairs", flag="--model"),

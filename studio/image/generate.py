@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import BadInput, OutOfMemory
-from studio.image import checkpoints, memory, metadata, outputs, placement, presets, styles
+from studio.image import (
+    checkpoints, memory, metadata, outputs, placement, presets, prompt_encoding, prompt_syntax, styles, wildcards,
+)
 from studio.image.families.base import ImageFamily
 from studio.image.image_prompts import apply as image_prompts
 from studio.image.loras import LoraFile, active_key
@@ -93,22 +95,24 @@ def plan(studio: Any, request: ImageRequest, family: ImageFamily, base: Any, own
 
 
 def prompt_window_notes(base: Any, family: ImageFamily, prompt: str) -> list[str]:
-    """Say where the text encoder stops reading (CLIP: 77 tokens), and what it never sees."""
+    """Say how a CLIP prompt past its 77-token window is read (in chunks), and what, past the
+    most chunks read, is never seen."""
     window = family.prompt_window
-    if window is None or not prompt:
+    if window is None or not family.prompt_weights or not prompt:
         return []
     tokenizer = getattr(base, window.tokenizer_attr)
-    ids = tokenizer(prompt, truncation=False, add_special_tokens=True, verbose=False)["input_ids"]
-    if len(ids) <= window.limit:
+    tokens = prompt_encoding.token_count(tokenizer, prompt)
+    if tokens <= prompt_encoding.CHUNK_TOKENS:
         return []
-    kept_ids = ids[1 : window.limit - 1]  # the start and end marks take two places
-    kept = tokenizer.decode(kept_ids, skip_special_tokens=True)
-    dropped = tokenizer.decode(ids[window.limit - 1 : -1], skip_special_tokens=True)
-    return [
-        f"The prompt is {len(ids)} {window.name} tokens; {family.label} reads the first {window.limit} "
-        f"(start and end marks included). Never seen: “{dropped[:120]}{'…' if len(dropped) > 120 else ''}”. "
-        f"Kept ends with: “…{kept[-60:]}”."
-    ]
+    chunks = prompt_encoding.chunk_count(tokenizer, prompt)
+    note = (f"The prompt is {tokens} {window.name} tokens: it is encoded in {chunks} chunks of {window.limit}, "
+            f"each with its own start and end marks")
+    _fragments, never_read = prompt_encoding.kept(tokenizer, prompt)
+    never_read = never_read.strip()
+    if not never_read:
+        return [note + ", so all of it is read."]
+    shown = never_read if len(never_read) <= 120 else f"{never_read[:80]} … {never_read[-40:]}"
+    return [note + f"; {family.label} reads at most {prompt_encoding.MAX_CHUNKS}. Never seen: “{shown}”."]
 
 
 def a1111_fields(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
@@ -169,11 +173,12 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
             run.enter_context(memory.running(pipe, mplan, studio.cache.device))
             for index in range(request.image_number):
                 seed = p.seed + index
-                result = _one_image(studio, pipe, p, seed, index, task, torch, prompts)
+                texts = image_texts(studio, p, seed)
+                result = _one_image(studio, pipe, p, texts, seed, index, task, torch, prompts)
                 per_image = replace(request, seed=seed, image_number=1).parameters()
-                result.parameters = {"request": per_image, "resolved": _resolved(p, seed, model_name)}
+                result.parameters = {"request": per_image, "resolved": _resolved(p, texts, seed, model_name)}
                 fields = {**a1111_fields(p, seed, Path(model_name).name), **prompts.a1111_fields()}
-                a1111 = metadata.a1111_text(p.prompt, p.negative_prompt, fields)
+                a1111 = metadata.a1111_text(texts.prompt, texts.negative, fields)
                 result.parameters["a1111"] = a1111
                 if folder is not None:
                     result.path = str(outputs.save_png(folder, result.image, a1111, result.parameters, seed))
@@ -183,15 +188,36 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
     return results
 
 
-def _resolved(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ImageTexts:
+    """One image's prompts: its wildcards picked with its seed, weights kept where the family reads them."""
+
+    prompt: str
+    negative: str
+    notes: tuple[str, ...] = ()
+
+
+def image_texts(studio: Any, p: Plan, seed: int) -> ImageTexts:
+    folder = Path(getattr(studio.settings, "wildcards_dir", None) or "wildcards")
+    prompt, prompt_notes = wildcards.expand(p.prompt, folder, seed)
+    negative, negative_notes = wildcards.expand(p.negative_prompt, folder, seed)
+    notes = prompt_notes + negative_notes
+    if not p.family.prompt_weights and (prompt_syntax.has_weights(prompt) or prompt_syntax.has_weights(negative)):
+        prompt, negative = prompt_syntax.plain(prompt), prompt_syntax.plain(negative)
+        notes.append(f"Weights such as (word:1.3) are read by the CLIP encoders of SDXL and SD 1.5; "
+                     f"{p.family.label}'s text encoder is given the words without them.")
+    return ImageTexts(prompt, negative, tuple(notes))
+
+
+def _resolved(p: Plan, texts: ImageTexts, seed: int, model_name: str) -> dict[str, Any]:
     return {
         "family": p.family.name, "model": model_name, "width": p.width, "height": p.height, "steps": p.steps,
-        "cfg": p.cfg, "scheduler": p.scheduler, "seed": seed, "prompt": p.prompt, "negative_prompt": p.negative_prompt,
-        "loras": [[lora.label, lora.weight] for lora in p.loras],
+        "cfg": p.cfg, "scheduler": p.scheduler, "seed": seed, "prompt": texts.prompt,
+        "negative_prompt": texts.negative, "loras": [[lora.label, lora.weight] for lora in p.loras],
     }
 
 
-def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any, torch: Any,
+def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, index: int, task: Any, torch: Any,
                prompts: Any = None) -> ImageResult:
     family = p.family
     seen = {"steps": 0, "scheduler": ""}
@@ -214,7 +240,7 @@ def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any
         return {}
 
     kwargs = dict(
-        prompt=p.prompt,
+        prompt=texts.prompt,
         width=p.width,
         height=p.height,
         num_inference_steps=p.steps,
@@ -224,7 +250,16 @@ def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any
         **family.call_kwargs(p.cfg),
     )
     if family.uses("negative_prompt") or family.guidance_active(p.cfg):
-        kwargs["negative_prompt"] = p.negative_prompt or None
+        kwargs["negative_prompt"] = texts.negative or None
+    if family.prompt_weights and prompt_encoding.needs_compel(pipe, texts.prompt, texts.negative):
+        kwargs.pop("negative_prompt", None)
+        kwargs.pop("prompt")
+        kwargs.update(studio.cache.run(lambda: prompt_encoding.embeddings(
+            pipe, family.prompt_weights, texts.prompt, texts.negative)))
+    elif family.prompt_weights:  # the pipeline's own encoder reads it: "(fox:1.0)" is the word, "\(" a bracket
+        kwargs["prompt"] = prompt_syntax.plain(texts.prompt)
+        if kwargs.get("negative_prompt"):
+            kwargs["negative_prompt"] = prompt_syntax.plain(texts.negative)
     if p.request.task in ("img2img", "inpaint"):
         start = p.request.init_image.convert("RGB")
         if start.size != (p.width, p.height):
@@ -244,6 +279,6 @@ def _one_image(studio: Any, pipe: Any, p: Plan, seed: int, index: int, task: Any
 
     image = studio.cache.run(draw)
     return ImageResult(
-        image=image, seed=seed, prompt=p.prompt, negative_prompt=p.negative_prompt, parameters={},
-        steps_run=seen["steps"], scheduler_used=seen["scheduler"], notes=list(p.notes),
+        image=image, seed=seed, prompt=texts.prompt, negative_prompt=texts.negative, parameters={},
+        steps_run=seen["steps"], scheduler_used=seen["scheduler"], notes=list(p.notes) + list(texts.notes),
     )

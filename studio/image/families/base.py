@@ -48,6 +48,9 @@ class ImageFamily:
     schedulers: tuple[str, ...]
     unused: dict[str, str] = field(default_factory=dict)  # control -> why it does not apply
     prompt_window: PromptWindow | None = None
+    # How (word:1.3) weights and prompts past the window are encoded (studio.image.prompt_encoding):
+    # "sdxl" (two CLIP encoders), "sd" (one); "" = the encoder reads no weights (they are dropped).
+    prompt_weights: str = ""
     # Latent -> RGB linear approximation (one row per latent channel) and bias, for previews.
     latent_rgb: tuple[tuple[float, float, float], ...] | None = None
     latent_rgb_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)

@@ -19,6 +19,7 @@ SDXL = ImageFamily(
     defaults=FamilyDefaults(steps=30, cfg=7.0, scheduler="DPM++ 2M Karras", width=1024, height=1024, size_multiple=8),
     schedulers=UNET_SCHEDULERS,
     prompt_window=CLIP_WINDOW,
+    prompt_weights="sdxl",
     image_prompt_models={"ImagePrompt": "ip_adapter", "FaceSwap": "ip_adapter_face",
                          "PyraCanny": "controlnet_canny", "CPDS": "controlnet_cpds"},
     # A published linear fit from SDXL's 4 latent channels to RGB: previews without a VAE decode.
@@ -39,6 +40,7 @@ SD15 = ImageFamily(
     defaults=FamilyDefaults(steps=30, cfg=7.0, scheduler="DPM++ 2M Karras", width=512, height=512, size_multiple=8),
     schedulers=UNET_SCHEDULERS,
     prompt_window=CLIP_WINDOW,
+    prompt_weights="sd",
     unused={"performance": "The LCM and Lightning presets are SDXL LoRAs; SD 1.5 uses steps and CFG directly."},
     # Its safety checker (a 1.2 GB CLIP model that blacks out what it flags) is neither downloaded
     # nor run: the studio shows what the model draws, as its SDXL and Z-Image pipelines do.
