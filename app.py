@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 # Seconds a turned-away browser is told to wait (Retry-After) before asking again.
 RETRY_AFTER_SECONDS = 30
+WORKER_IDLE_SECONDS = 600
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     demo = tabs.build_app(studio)
+    from studio import gc_tuning
+
+    gc_tuning.settle(full=True)  # the app's own objects (hundreds of components) are never walked again
+    gc_tuning.keep_freezing()
+    keep_worker_threads()
     demo.queue(**queue_options(settings))
     options = tabs.launch_options(demo, studio)
     handlers = options.setdefault("app_kwargs", {}).setdefault("exception_handlers", {})
@@ -60,6 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def keep_worker_threads() -> None:
+    """Gradio runs each event in a worker thread from anyio's pool, which ends threads idle for
+    10 s; a class's bursts then start new ones, and the event loop waits for each to start
+    (0.3 s and more on a busy 2-core machine: benchmarks/class_load.py). Kept for 10 minutes,
+    the pool stays warm between bursts."""
+    from anyio._backends._asyncio import WorkerThread
+
+    WorkerThread.MAX_IDLE_TIME = WORKER_IDLE_SECONDS
 
 
 def queue_options(settings: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from studio.context import StudioContext
 from tabs import owner
 from tabs.common import TabContext
 from tabs.i18n import Translator
+from tabs.loop_lag import LoopLag
 
 # One module per tab, each exposing build(ctx); shown in this order.
 TAB_MODULES = ("tabs.image", "tabs.edit", "tabs.faceswap", "tabs.prompt", "tabs.text", "tabs.tokens", "tabs.train", "tabs.models", "tabs.about")
@@ -34,6 +35,16 @@ def build_app(studio: StudioContext) -> gr.Blocks:
         loaded = demo.load(owner.ensure_browser_id, ctx.browser_id, ctx.browser_id, api_visibility="private")
         for fn, outputs in ctx.after_load:  # e.g. the Image tab's history of this browser
             loaded.then(fn, ctx.browser_id, outputs, api_visibility="private", show_progress="hidden")
+        lag = LoopLag()
+
+        async def server_health(seconds: float = 60) -> dict:
+            """How late the server's event loop runs: worst and mean over the last `seconds` (up to
+            600), and worst since start. When it lags by seconds, calls time out; a teacher's
+            check under a class's load."""
+            return lag.report(seconds)
+
+        gr.api(server_health, api_name="server_health")
+    demo.extra_startup_events.append(lag.start)  # watched on the server's own loop from launch
     demo.studio_translator = ctx.t  # launch() needs the same i18n object
     return demo
 

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import sys
 import threading
@@ -32,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
+from studio import gc_tuning
 from studio.errors import OutOfMemory
 from studio.models.specs import ModelSpec
 
@@ -142,7 +142,7 @@ def is_cuda_oom(exc: BaseException) -> bool:
 
 
 def _empty_device_cache() -> None:
-    gc.collect()
+    gc_tuning.settle()
     torch = _torch()
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -508,6 +508,7 @@ class ModelCache:
         self._lock.release()
         try:
             value = self.run(lambda: self._loader(spec))
+            gc_tuning.settle()
         finally:
             self._lock.acquire()
         entry = CacheEntry(spec=spec, value=value, size_bytes=size_of(value), load_seconds=0.0,
@@ -527,6 +528,7 @@ class ModelCache:
         """Load onto the CPU (no lock held), then reserve room on the device and insert the
         entry pinned and not yet ready; the caller finishes the offloads and moves it in."""
         value = self.run(lambda: self._loader(spec))
+        gc_tuning.settle()  # the new model's objects are frozen: collections stop walking them
         size = size_of(value)
         with self._lock:
             offloads = self._make_room(size, spec)
@@ -632,6 +634,7 @@ class ModelCache:
     def _drop(self, entry: CacheEntry) -> None:
         del self._entries[entry.spec.key]
         entry.value = None
+        gc_tuning.dropped()
         self.events.append(("drop", str(entry.spec)))
         log.info("dropped %s", entry.spec)
 
