@@ -142,7 +142,7 @@ def is_cuda_oom(exc: BaseException) -> bool:
 
 
 def _empty_device_cache() -> None:
-    gc_tuning.settle()
+    gc_tuning.collect_all()
     torch = _torch()
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -508,7 +508,6 @@ class ModelCache:
         self._lock.release()
         try:
             value = self.run(lambda: self._loader(spec))
-            gc_tuning.settle()
         finally:
             self._lock.acquire()
         entry = CacheEntry(spec=spec, value=value, size_bytes=size_of(value), load_seconds=0.0,
@@ -528,7 +527,6 @@ class ModelCache:
         """Load onto the CPU (no lock held), then reserve room on the device and insert the
         entry pinned and not yet ready; the caller finishes the offloads and moves it in."""
         value = self.run(lambda: self._loader(spec))
-        gc_tuning.settle()  # the new model's objects are frozen: collections stop walking them
         size = size_of(value)
         with self._lock:
             offloads = self._make_room(size, spec)
