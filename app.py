@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     gc_tuning.settle(full=True)  # the app's own objects (hundreds of components) are never walked again
     gc_tuning.keep_freezing()
     keep_worker_threads()
+    demo.extra_startup_events.append(start_worker_threads)
     demo.queue(**queue_options(settings))
     options = tabs.launch_options(demo, studio)
     handlers = options.setdefault("app_kwargs", {}).setdefault("exception_handlers", {})
@@ -76,6 +77,18 @@ def keep_worker_threads() -> None:
     from anyio._backends._asyncio import WorkerThread
 
     WorkerThread.MAX_IDLE_TIME = WORKER_IDLE_SECONDS
+
+
+async def start_worker_threads() -> None:
+    """Start the worker pool's threads at launch, while the machine is quiet, instead of one by
+    one when a class's first calls arrive (each start holds the event loop until the thread runs)."""
+    import asyncio
+    import time
+
+    import anyio
+
+    threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+    await asyncio.gather(*(anyio.to_thread.run_sync(time.sleep, 0.2) for _ in range(threads)))
 
 
 def queue_options(settings: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from tabs.common import (
 )
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
-DEFAULT_MODE = "Vary (Subtle)"
+DEFAULT_MODE = upscale.FAST_2X  # the sub-tab is "Upscale / Vary": it opens on an upscale
 
 
 def _path(value: Any) -> Any:
@@ -34,7 +34,7 @@ def _path(value: Any) -> Any:
 
 
 def _steps(value: Any) -> Any:
-    return None if value in (None, "", 0) else value
+    return None if value in (None, "", 0) else int(round(float(value)))
 
 
 def _diffusion(prompt: str, negative_prompt: str, checkpoint: str, seed: Any, steps: Any) -> Diffusion:
@@ -126,7 +126,7 @@ def build(ctx: TabContext) -> None:
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Tabs() as edit_tabs:
-                    with gr.Tab(t("edit.upscale_tab"), id="edit-upscale"):
+                    with gr.Tab(t("edit.upscale_tab"), id="edit-upscale") as upscale_tab:
                         uov_image = gr.Image(label=t("edit.image"), type="filepath", height=360,
                                              elem_id="edit-upscale-image")
                         uov_mode = gr.Radio(UPSCALE_OR_VARY, value=DEFAULT_MODE, label=t("edit.mode"),
@@ -147,7 +147,7 @@ def build(ctx: TabContext) -> None:
                                 strong = gr.Slider(0.01, 1, value=vary.STRENGTHS["Vary (Strong)"], step=0.01,
                                                    label=t("edit.strong_denoise"))
                         uov_button = gr.Button(t("edit.run_upscale"), variant="primary", elem_id="edit-upscale-run")
-                    with gr.Tab(t("edit.inpaint_tab"), id="edit-inpaint"):
+                    with gr.Tab(t("edit.inpaint_tab"), id="edit-inpaint") as inpaint_tab:
                         editor = gr.ImageEditor(label=t("edit.editor"), type="pil", height=420, sources=["upload", "clipboard"],
                                                 brush=gr.Brush(colors=[("#ff00c8", 0.6)], default_size=24, color_mode="fixed"),
                                                 transforms=(), layers=False, elem_id="edit-inpaint-editor")
@@ -162,7 +162,7 @@ def build(ctx: TabContext) -> None:
                             inpaint_denoise = gr.Slider(0.01, 1, value=inpaint.DEFAULT_DENOISE, step=0.01,
                                                         label=t("edit.inpaint_denoise"))
                         inpaint_button = gr.Button(t("edit.run_inpaint"), variant="primary", elem_id="edit-inpaint-run")
-                    with gr.Tab(t("edit.outpaint_tab"), id="edit-outpaint"):
+                    with gr.Tab(t("edit.outpaint_tab"), id="edit-outpaint") as outpaint_tab:
                         out_image = gr.Image(label=t("edit.image"), type="filepath", height=360,
                                              elem_id="edit-outpaint-image")
                         with gr.Row():
@@ -172,7 +172,7 @@ def build(ctx: TabContext) -> None:
                             }
                         with gr.Row():
                             unit = gr.Radio([("px", "px"), ("%", "%")], value="px", label=t("edit.unit"),
-                                            info=t("edit.unit_info"), elem_id="edit-outpaint-unit")
+                                            info=t("edit.unit_info_px"), elem_id="edit-outpaint-unit")
                             seam_feather = gr.Slider(0, outpaint.MAX_FEATHER, value=outpaint.DEFAULT_FEATHER, step=1,
                                                      label=t("edit.seam_feather"))
                             out_denoise = gr.Slider(0.01, 1, value=outpaint.DEFAULT_DENOISE, step=0.01,
@@ -188,8 +188,8 @@ def build(ctx: TabContext) -> None:
                                                  label=t("edit.checkpoint"), info=t("edit.checkpoint_info"), scale=3,
                                                  elem_id="edit-checkpoint")
                         seed = gr.Number(-1, precision=0, label=t("edit.seed"), scale=1, elem_id="edit-seed")
-                        steps = gr.Number(None, precision=0, minimum=0, maximum=MAX_STEPS, label=t("edit.steps"),
-                                          scale=1, elem_id="edit-steps")
+                        steps = gr.Number(None, step=1, minimum=0, maximum=MAX_STEPS, label=t("edit.steps"),
+                                          scale=1, elem_id="edit-steps")  # empty (not 0) = the default
             with gr.Column(scale=2):
                 cancel_button = gr.Button(t("edit.cancel"), variant="stop", elem_id="edit-cancel")
                 status = gr.Markdown(elem_id="edit-status")
@@ -198,7 +198,7 @@ def build(ctx: TabContext) -> None:
                                        elem_id="edit-result")
                 details = gr.Markdown(elem_id="edit-details")
                 result_path = gr.State(None)
-                extend_again = gr.Button(t("edit.extend_again"), elem_id="edit-extend-again")
+                extend_again = gr.Button(t("edit.extend_again"), visible=False, elem_id="edit-extend-again")
                 ctx.send_to.source(t("edit.send_picker"), t("edit.send"), result_path, "edit")
 
         ctx.send_to.register("edit-upscale", t.plain("edit.send_upscale"), uov_image, "edit",
@@ -210,7 +210,7 @@ def build(ctx: TabContext) -> None:
 
         cancel_flag = gr.State(None)
         shared = [prompt, negative, checkpoint, seed, steps, ctx.browser_id]
-        run_outputs = [status, preview, result_view, details, result_path]
+        run_outputs = [status, preview, result_view, details, result_path, extend_again]
 
         def stream(work, folder, progress, flag: CancelFlag):
             """Run ``work(folder, task)`` as a Task: progress, previews, Cancel, then the result."""
@@ -224,7 +224,7 @@ def build(ctx: TabContext) -> None:
                         result = event.value
                         yield {status: f"Done: {result.image.width}×{result.image.height}, saved.",
                                result_view: result.path, details: _details(result), result_path: result.path,
-                               preview: None}
+                               preview: None, extend_again: gr.update(visible=result.tool == "outpaint")}
             except Cancelled:
                 yield {status: "Cancelled: nothing was saved."}
 
@@ -295,6 +295,15 @@ def build(ctx: TabContext) -> None:
             return path, gr.Tabs(selected="edit-outpaint")
 
         extend_again.click(extend, result_path, [out_image, edit_tabs], api_visibility="private")
+        # "Extend again" belongs to Outpaint: shown on that sub-tab only.
+        for sub_tab, shown in ((upscale_tab, False), (inpaint_tab, False), (outpaint_tab, True)):
+            sub_tab.select(lambda shown=shown: gr.update(visible=shown), None, extend_again,
+                           api_visibility="private", show_progress="hidden")
+
+        def unit_hint(chosen: str, request: gr.Request = None):
+            return gr.update(info=t.for_request(request)("edit.unit_info_pct" if chosen == "%" else "edit.unit_info_px"))
+
+        unit.change(unit_hint, unit, unit, api_visibility="private", show_progress="hidden")
 
         def made_with(value: Any, current_prompt: str, current_negative: str):
             """A picture made here (or by any A1111-style tool) brings its model and prompts along:

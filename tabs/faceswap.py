@@ -75,6 +75,23 @@ def take_sources(paths: list[Any]) -> list[images.Picture]:
         forget_uploads(paths)
 
 
+def details_markdown(summary: dict) -> str:
+    """A swap's summary in words: faces with their boxes and scores, models, seconds (not raw JSON)."""
+
+    def faces(items: list[dict]) -> str:
+        return "; ".join(f"{face['number']}: box {', '.join(f'{v:g}' for v in face['box'])}, score {face['score']:.2f}"
+                         for face in items) or "none"
+
+    lines = [f"**Replaced:** face {', '.join(map(str, summary['replaced'])) or 'none'}",
+             f"**Source faces:** {faces(summary['source_faces'])}",
+             f"**Target faces:** {faces(summary['target_faces'])}",
+             "**Models:** " + "; ".join(f"{role.replace('face_', '')}: {name}" for role, name in summary["models"].items()),
+             "**Seconds:** " + ", ".join(f"{step} {seconds:g}" for step, seconds in summary["seconds"].items())]
+    if summary.get("file_name"):
+        lines.append(f"**Saved as:** {summary['file_name']}")
+    return "\n\n".join(lines)
+
+
 def licence_table(settings, picked: dict[str, str], say) -> str:
     rows = [f"| {say('faceswap.model')} | id | {say('faceswap.licence')} |", "|---|---|---|"]
     for name, key in MODEL_LABELS.items():
@@ -151,7 +168,8 @@ def build(ctx: TabContext) -> None:
             after = gr.Image(label=t("faceswap.after"), interactive=False, format="png", elem_id="faceswap-after")
         result_path = gr.State(None)
         ctx.send_to.source(t("faceswap.send_picker"), t("faceswap.send"), result_path, "faceswap")
-        details = gr.JSON(label=t("faceswap.details"), open=False, elem_id="faceswap-details")
+        with gr.Accordion(t("faceswap.details"), open=False):
+            details = gr.Markdown(elem_id="faceswap-details")
         with gr.Accordion(t("faceswap.options"), open=True):
             with gr.Row():
                 blend = gr.Slider(0, 1, 1.0, step=0.05, label=t("faceswap.blend"), info=t("faceswap.blend_info"))
@@ -225,7 +243,7 @@ def build(ctx: TabContext) -> None:
             chosen = set(result.replaced)
             message = say("faceswap.done").format(faces=", ".join(map(str, result.replaced)))
             notes = "\n\n".join(f"> {n}" for n in result.notes)
-            return (result.before, result.path, result.path, result.summary(),
+            return (result.before, result.path, result.path, details_markdown(result.summary()),
                     draw.annotate(result.before, result.target_faces, chosen), message + ("\n\n" + notes if notes else ""))
 
         swap_inputs = [source_pictures, target, source_face, target_faces, reference, blend, feather, region, restore_strength,

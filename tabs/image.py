@@ -60,8 +60,11 @@ def _style_choices() -> list[tuple[str, str]]:
     return [(f"{s.name} — {s.description}", s.name) for s in styles.all_styles().values()]
 
 
-def _number_or_none(value: Any) -> Any:
-    return None if value in (None, "") else value
+def _number_or_none(value: Any, whole: bool = False) -> Any:
+    """An empty field follows the preset (None); a whole-number field's value as an int."""
+    if value in (None, ""):
+        return None
+    return int(round(float(value))) if whole else value
 
 
 def _gallery_item(result) -> tuple[str, str]:
@@ -256,14 +259,15 @@ def build(ctx: TabContext) -> None:
                 with gr.Accordion(t("image.advanced"), open=False, elem_id="image-advanced"):
                     gr.Markdown(t("image.advanced_info"))
                     with gr.Row():
-                        steps = gr.Number(None, precision=0, minimum=0, maximum=MAX_STEPS, label=t("image.steps"),
+                        # No precision=0: Gradio shows an empty whole-number field as 0, which is not "follow the preset".
+                        steps = gr.Number(None, step=1, minimum=0, maximum=MAX_STEPS, label=t("image.steps"),
                                           elem_id="image-steps")
                         cfg = gr.Number(None, minimum=0, maximum=MAX_CFG, label=t("image.cfg"), elem_id="image-cfg")
                     sampler = gr.Dropdown([(t.plain("image.sampler_preset"), PRESET_SAMPLER)] + list(UNET_SCHEDULERS),
                                           value=PRESET_SAMPLER, label=t("image.sampler"), elem_id="image-sampler")
                     with gr.Row():
-                        width = gr.Number(None, precision=0, label=t("image.width"), elem_id="image-width")
-                        height = gr.Number(None, precision=0, label=t("image.height"), elem_id="image-height")
+                        width = gr.Number(None, step=8, label=t("image.width"), elem_id="image-width")
+                        height = gr.Number(None, step=8, label=t("image.height"), elem_id="image-height")
 
         # The request's fields, each from one component: handlers get {component: value}.
         fields: dict[str, Any] = {
@@ -280,7 +284,7 @@ def build(ctx: TabContext) -> None:
         def request_from(values: dict) -> ImageRequest:
             data = {name: values[component] for name, component in fields.items()}
             for name in ("steps", "cfg", "width", "height"):
-                data[name] = _number_or_none(data[name])
+                data[name] = _number_or_none(data[name], whole=name != "cfg")
             data["styles"] = tuple(data["styles"] or ())
             data["scheduler"] = data["scheduler"] or None
             data["loras"] = tuple(

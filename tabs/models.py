@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Callable
 
@@ -14,10 +15,12 @@ from studio.models import catalog, report
 from studio.tokens import sources as tokenizer_sources
 from tabs import owner
 from tabs.common import TabContext, friendly
+from tabs.i18n import LOCALES, Translator
 
 COLUMNS = ["name", "component", "id", "device", "plan", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
 HEADERS = ["name", "component", "model", "device", "memory plan", "size (MB)", "hits", "load (s)", "idle (s)", "in use"]
 REFRESH_SECONDS = 3
+NOT_CONFIRMED = "__not-confirmed__"
 MOVING = ("loading", "offloading")  # states worth showing next to the device
 
 
@@ -105,8 +108,12 @@ def build(ctx: TabContext) -> None:
         return view(models_status(), request)
 
     def free_and_refresh(model: str, request: gr.Request = None):
-        models_free(model)
-        return refresh(request)
+        say = t.for_request(request)
+        if model == NOT_CONFIRMED:  # "all" was asked for, and the confirmation declined
+            return (*refresh(request), say("models.free_declined"))
+        result = models_free(model)
+        return (*view(result["status"], request),
+                say("models.freed").format(freed=result["freed"], kept=result["kept_in_use"]))
 
     with gr.Tab(t("models.tab"), id="models") as tab:
         summary = gr.Markdown(elem_id="models-summary")
@@ -125,7 +132,15 @@ def build(ctx: TabContext) -> None:
         gr.api(friendly(models_status), api_name="models_status")
         gr.api(friendly(models_free), api_name="models_free")
         refresh_button.click(friendly(refresh), None, outputs, api_visibility="private")
-        free_button.click(friendly(free_and_refresh), choice, outputs, api_visibility="private")
+        freed_note = gr.Markdown(elem_id="models-freed")
+        # Freeing everything unloads what every user of this server is about to use: ask first.
+        forced = ctx.settings.lang if ctx.settings.lang in LOCALES else None  # --lang, else the browser's
+        questions = {locale: Translator.text("models.confirm_all", forced or locale) for locale in LOCALES}
+        confirm_all = (f"(model) => {{ const q = {json.dumps(questions, ensure_ascii=False)}; "
+                       f"const lang = (navigator.language || '').startsWith('zh') ? 'zh-TW' : 'en'; "
+                       f"return (model === 'all' && !confirm(q[lang])) ? {json.dumps(NOT_CONFIRMED)} : model; }}")
+        free_button.click(friendly(free_and_refresh), choice, outputs + [freed_note], js=confirm_all,
+                          api_visibility="private")
         timer.tick(friendly(refresh), None, outputs, api_visibility="private", show_progress="hidden")
         tab.select(friendly(refresh), None, outputs, api_visibility="private")
         live.change(lambda on: gr.Timer(active=on), live, timer, api_visibility="private")

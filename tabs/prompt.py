@@ -118,8 +118,10 @@ def build(ctx: TabContext) -> None:
         options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim, model_id or None)
         result = expand(studio, text, options, endpoint)
         best = result.best
-        return (best.prompt, best.negative, _language_markdown(say, result) + " · " + _tokens_markdown(say, best.tokens),
-                _variants_markdown(result))
+        info_line = _language_markdown(say, result) + " · " + _tokens_markdown(say, best.tokens)
+        if not best.expanded:  # the text came back as it was: say why here, not only in the variants
+            info_line += "\n\n" + "\n\n".join(f"> {note}" for note in best.notes or [say("prompt.not_expanded")])
+        return best.prompt, best.negative, info_line, _variants_markdown(result)
 
     def on_classic(text, temperature, seed, request: gr.Request = None):
         say = t.for_request(request)
@@ -184,6 +186,9 @@ def build(ctx: TabContext) -> None:
                     mode = gr.Radio([(t.plain("prompt.mode_photo"), "photo"), (t.plain("prompt.mode_art"), "art")],
                                     value="photo", label=t("prompt.describe_mode"), elem_id="prompt-describe-mode")
                     describe_button = gr.Button(t("prompt.describe_button"), elem_id="prompt-describe")
+                    # The caption lands here, by its button; the user decides whether it becomes the prompt.
+                    caption = gr.Textbox(label=t("prompt.caption"), lines=3, elem_id="prompt-caption")
+                    use_caption = gr.Button(t("prompt.use_caption"), size="sm", elem_id="prompt-use-caption")
 
         with gr.Accordion(t("prompt.compare"), open=False):
             gr.Markdown(t("prompt.compare_intro"))
@@ -202,10 +207,17 @@ def build(ctx: TabContext) -> None:
                             **gpu_event(ctx))
         classic_button.click(gpu_function(on_classic), [text, temperature, seed], result_outputs,
                              api_visibility="private", **gpu_event(ctx))
-        described = describe_button.click(gpu_function(describe_image), [describe_upload, mode], output,
-                                          api_name="describe_image", **gpu_event(ctx))
-        # A described image has no negative prompt yet: do not send an older one along with it.
-        described.success(lambda: ("", ""), None, [negative, variants_view], api_visibility="private")
+        describe_button.click(gpu_function(describe_image), [describe_upload, mode], caption,
+                              api_name="describe_image", **gpu_event(ctx))
+
+        def caption_as_prompt(text_value: str, request: gr.Request = None):
+            """The caption becomes the result (the negative prompt stays yours); the info line
+            says where it came from instead of what an earlier expansion said."""
+            if not (text_value or "").strip():
+                raise gr.Error(t.for_request(request)("prompt.no_caption"), print_exception=False)
+            return text_value, t.for_request(request)("prompt.from_caption"), ""
+
+        use_caption.click(caption_as_prompt, caption, [output, info, variants_view], api_visibility="private")
         image_tab_labels = sorted({t.text("image.tab", locale) for locale in LOCALES})
         send_button.click(None, [output, negative], None, js=send_to_image_js(image_tab_labels), api_visibility="private")
         use_text_model.click(None, None, model_id, js=text_model_js(model_choices[0]), api_visibility="private")

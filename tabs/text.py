@@ -324,7 +324,8 @@ def build(ctx: TabContext) -> None:
                             sample_button = gr.Button(t("text.sample"), elem_id="explorer-sample")
                         drawn = gr.Markdown(elem_id="explorer-drawn")
                         bars = gr.HTML(elem_id="explorer-bars")
-                        table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="explorer-table")
+                        table = gr.Dataframe(headers=[t.plain(f"text.col.{c}") for c in TABLE_COLUMNS],
+                                             interactive=False, elem_id="explorer-table")
                     with gr.Tab(t("text.softmax_tab"), id="text-softmax"):
                         gr.Markdown(t("text.softmax_intro"))
                         scores = gr.Textbox(label=t("text.scores"), value="2.0, 1.0, 0.1", elem_id="softmax-scores")
@@ -457,7 +458,9 @@ def build(ctx: TabContext) -> None:
                 studio, named["prompt"], settings_from(named), int(named["number_of_candidates"]), named["model_id"],
                 endpoint, adapter_of(named, request),
             )
-            return candidate_bars(found), _table_rows(found)
+            say = t.for_request(request)
+            return candidate_bars(found), {"headers": [say(f"text.col.{c}") for c in TABLE_COLUMNS],
+                                           "data": _table_rows(found)}
 
         def ui_candidates(values: dict, request: gr.Request = None):
             return candidates_view(_by_name(values, explorer_fields), request)

@@ -42,6 +42,8 @@ def _path(value: Any) -> str | None:
 
 
 def progress_html(info: dict) -> str:
+    if not info:  # no job picked: no bar (a "step 0 / ?" bar says nothing)
+        return ""
     total, step = info.get("total_steps") or 0, info.get("step") or 0
     share = min(step / total, 1.0) if total else 0.0
     eta = info.get("eta_seconds")
@@ -55,15 +57,25 @@ def progress_html(info: dict) -> str:
 
 
 def status_markdown(info: dict) -> str:
-    queue = info.get("queue_position")
-    where = " · running now" if queue == 0 else f" · {queue} job(s) ahead in the queue" if queue else ""
+    queue, state = info.get("queue_position"), info.get("state")
+    where = ""
+    if state == "queued":  # "running now" belongs to a running job only
+        where = f" · {queue} job(s) ahead in the queue" if queue else " · next for the training slot"
     loss = f" · loss {info['loss']:.4f}" if isinstance(info.get("loss"), (int, float)) else ""
-    lines = [f"**{info.get('name')}** ({info.get('task')}, `{info.get('base_model')}`): **{info.get('state')}**{where}{loss}"]
+    lines = [f"**{info.get('name')}** ({info.get('task')}, `{info.get('base_model')}`): **{state}**{where}{loss}"]
     if info.get("message"):
         lines.append(info["message"])
-    if info.get("adapter_path"):
-        lines.append(f"Adapter: `{info['adapter_path']}`")
+    if info.get("adapter_path"):  # its name: the server's folders are not the students' business
+        lines.append(f"Adapter: `{Path(info['adapter_path']).name}`")
     return "\n\n".join(lines)
+
+
+def _shown_answer(text: str, say) -> str:
+    """An answer of only spaces and line breaks (a small model often gives one) would look like
+    an empty box: say so instead."""
+    if (text or "").strip():
+        return text
+    return say("train.blank_answer").format(characters=len(text or ""))
 
 
 def evaluation_markdown(evaluation: dict | None) -> str:
@@ -207,8 +219,8 @@ def build(ctx: TabContext) -> None:
             resume_button = gr.Button(t("train.resume"), scale=1)
         job_status = gr.Markdown(elem_id="train-status")
         progress = gr.HTML(elem_id="train-progress")
-        plot = gr.LinePlot(loss_frame({}), x="step", y="loss", label=t("train.loss"), elem_id="train-loss", height=260,
-                           x_title="step", y_title="loss")
+        plot = gr.LinePlot(loss_frame({}), x="step", y="loss", label=t("train.loss"), elem_id="train-loss", height=320,
+                           x_title="step", y_title="loss")  # 260 px cut the axis titles off
         evaluation = gr.Markdown(elem_id="train-eval")
         with gr.Row():
             zip_button = gr.Button(t("train.download"))
@@ -329,7 +341,14 @@ def build(ctx: TabContext) -> None:
         start_button.click(friendly(ui_start), field_set | {task, base_model, adapter_name, dataset_path, ctx.browser_id},
                            [job, *view_outputs], api_visibility="private")
         job.change(friendly(view), [job, ctx.browser_id], view_outputs, api_visibility="private", show_progress="hidden")
-        timer.tick(friendly(view), [job, ctx.browser_id], view_outputs, api_visibility="private", show_progress="hidden")
+
+        def poll(job_id: str | None, browser_id: str, request: gr.Request = None):
+            """A tick: the timer itself is left alone while the job runs (re-sending it on every
+            tick restarted it, and the page flickered)."""
+            *shown, timer_update = view(job_id, browser_id, request)
+            return (*shown, timer_update if not timer_update.active else gr.update())
+
+        timer.tick(friendly(poll), [job, ctx.browser_id], view_outputs, api_visibility="private", show_progress="hidden")
 
         def ui_cancel(job_id: str, browser_id: str, request: gr.Request = None):
             if not job_id:
@@ -367,7 +386,8 @@ def build(ctx: TabContext) -> None:
             from studio.train.compare import compare
 
             result = compare(settings, owner_of(request, browser_id), job_id or "", prompt, shots or None, max_new_tokens)
-            return result["base"], result["base_few_shot"], result["tuned"], result["few_shot"]
+            say = t.for_request(request)
+            return (*(_shown_answer(result[key], say) for key in ("base", "base_few_shot", "tuned")), result["few_shot"])
 
         zip_button.click(friendly(ui_zip), [job, ctx.browser_id], download, api_visibility="private")
         merge_button.click(friendly(ui_merge), [job, ctx.browser_id], job_status, api_visibility="private")

@@ -279,4 +279,4 @@ def save(owner: Path, result: SwapResult, request: SwapRequest) -> Path:
               "Restoration": request.restore_strength, "Swapper": result.models.get(SWAPPER, "")}
     a1111 = metadata.a1111_text("face swap", "", fields)
     record = {"tool": "faceswap", "faceswap": request.settings_record(), "models": result.models}
-    return outputs.save_png(owner, result.image, a1111, record, seed=0)
+    return outputs.save_png(owner, result.image, a1111, record, seed=None, kind="face swap")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,17 @@ def owner_folder(outputs_root: Path, user: str | None = None, browser_id: str | 
     return folder
 
 
-def save_png(owner: Path, image: Any, a1111: str, parameters: dict[str, Any], seed: int) -> Path:
+def save_png(owner: Path, image: Any, a1111: str, parameters: dict[str, Any], seed: int | None,
+             kind: str = "image") -> Path:
+    """Save under today's folder as ``<n>-<time>-<seed>.png``, or ``<n>-<time>-<kind>.png`` for a
+    result made without a seed (a face swap, a fast upscale): the name says what the history shows."""
     day = owner / dt.date.today().isoformat()
     day.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%H%M%S")
+    tail = str(seed) if seed is not None else re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-") or "image"
     with _counter_lock:  # unique names even for images finished in the same second
         number = len(list(day.glob("*.png"))) + 1
-        path = day / f"{number:05d}-{stamp}-{seed}.png"
+        path = day / f"{number:05d}-{stamp}-{tail}.png"
         image.save(path, pnginfo=metadata.png_info(a1111, parameters))
     return path
 
@@ -48,8 +53,10 @@ def history(owner: Path, limit: int = HISTORY_LIMIT) -> list[tuple[str, str]]:
 
 
 def caption(path: Path) -> str:
-    seed = path.stem.rsplit("-", 1)[-1]
-    return f"seed {seed} · {path.parent.name}"
+    """"seed 42 · 2026-12-03", or what the result is ("face swap · 2026-12-03")."""
+    tail = path.stem.rsplit("-", 1)[-1]
+    made = f"seed {tail}" if tail.lstrip("-").isdigit() else tail.replace("-", " ")
+    return f"{made} · {path.parent.name}"
 
 
 def read_request(path: Path) -> dict[str, Any]:

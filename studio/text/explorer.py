@@ -103,6 +103,9 @@ def next_token_table(
         return table
 
 
+MAX_PIECES_PER_CHARACTER = 4  # UTF-8 takes at most four bytes
+
+
 def sample_next_token(
     studio_ctx: Any, prompt: str, settings: SamplingSettings, seed: Any = None, model_id: str | None = None,
     adapter: TextAdapter | None = None,
@@ -116,11 +119,22 @@ def sample_next_token(
     with adapters.using(studio_ctx, studio_ctx.spec("text", check_model_id(model_id)), adapter) as text_model:
         tokenizer = text_model.tokenizer
         logits, ids, _ = _next_token_logits(studio_ctx, text_model, prompt)
-        probs = filter_logits(logits, settings).probs
-        token_id = int(torch.multinomial(probs, 1, generator=torch.Generator().manual_seed(seed)))
-        # The text the new token adds (decoding the pair keeps multi-byte characters whole).
+        generator = torch.Generator().manual_seed(seed)
         before = tokenizer.decode(ids, skip_special_tokens=True)
-        after = tokenizer.decode(ids + [token_id], skip_special_tokens=True)
-        token_text = after[len(before):] if after.startswith(before) else tokenizer.decode([token_id])
+        drawn: list[int] = []
+        # A byte-level token may be part of a character (one byte of a Chinese character's three):
+        # draw on until the character is whole, as the tokenizer view holds such bytes, so the
+        # prompt never gets a lone "\ufffd".
+        for _ in range(MAX_PIECES_PER_CHARACTER):
+            drawn.append(int(torch.multinomial(filter_logits(logits, settings).probs, 1, generator=generator)))
+            after = tokenizer.decode(ids + drawn, skip_special_tokens=True)
+            if not after.endswith("\ufffd"):
+                break
+            with torch.inference_mode():
+                model = text_model.model
+                logits = studio_ctx.cache.run(
+                    lambda: model(torch.tensor([ids + drawn], device=model.device)).logits[0, -1]).float().cpu()
+        token_text = after[len(before):] if after.startswith(before) else tokenizer.decode(drawn)
+        token_text = token_text.rstrip("\ufffd")  # still partial after four bytes: leave it out
         chat.check_prompt(prompt + token_text)
         return prompt + token_text, token_text, seed

@@ -55,12 +55,20 @@ def test_describe_an_image_then_add_visual_words(page, tmp_path):
     page.get_by_text("Describe (image → prompt)").click()
     page.locator("#prompt-describe-image input[type='file']").set_input_files(str(path))
     page.get_by_label("Art / Anime").check()
+    page.locator("#prompt-negative textarea").fill("blurry")
     page.locator("#prompt-describe").click()
+    # The caption lands by the Describe button; the prompt box above is the user's until asked.
     page.wait_for_function(
-        "() => (document.querySelector('#prompt-output textarea')?.value || '').includes('anime style')",
+        "() => (document.querySelector('#prompt-caption textarea')?.value || '').includes('anime style')",
         timeout=60_000,
     )
-    assert _value(page, "prompt-negative") == ""
+    assert _value(page, "prompt-output") == ""
+    page.locator("#prompt-use-caption").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#prompt-output textarea')?.value || '').includes('anime style')"
+    )
+    assert "From Describe" in page.locator("#prompt-info").inner_text()
+    assert _value(page, "prompt-negative") == "blurry"  # kept
 
     page.locator("#prompt-input textarea").fill("a lighthouse on a cliff")
     page.locator("#prompt-classic").click()
@@ -69,6 +77,28 @@ def test_describe_an_image_then_add_visual_words(page, tmp_path):
     )
     assert _value(page, "prompt-output").startswith("a lighthouse on a cliff")
     assert_no_error_toast(page)
+
+
+def test_an_expansion_that_gives_the_text_back_says_why_next_to_it(page):
+    from tests.prompt_helpers import ChatServer
+
+    server = ChatServer(reply="抱歉，我無法協助。")  # a reply with no English prompt in it
+    try:
+        open_tab(page, "Prompt")
+        page.locator("#prompt-input textarea").fill("一隻在雪地裡的紅狐狸")
+        page.get_by_text("OpenAI-compatible endpoint").click()
+        page.get_by_label("openai").check()
+        page.get_by_label("Endpoint URL").fill(server.url)
+        page.get_by_label("Model name on the endpoint").fill("served-model")
+        page.locator("#prompt-expand").click()
+        page.wait_for_function(
+            "() => (document.querySelector('#prompt-info')?.innerText || '').includes('CLIP')", timeout=60_000
+        )
+        assert _value(page, "prompt-output") == "一隻在雪地裡的紅狐狸"
+        info = page.locator("#prompt-info").inner_text()
+        assert "English" in info and info.count("\n") >= 1  # the reason, in view, below the language line
+    finally:
+        server.close()
 
 
 def test_send_to_image_finds_the_tab_in_a_chinese_browser(browser, running_app):

@@ -51,7 +51,7 @@ class EditResult:
 
     def save(self, folder: Path | None) -> "EditResult":
         if folder is not None:
-            self.path = str(outputs.save_png(folder, self.image, self.a1111(), self.parameters, self.seed or 0))
+            self.path = str(outputs.save_png(folder, self.image, self.a1111(), self.parameters, self.seed, kind=self.tool))
         return self
 
     def summary(self) -> dict[str, Any]:
