@@ -174,8 +174,16 @@ def test_explorer_table_and_sampling_build_a_sentence(studio_ctx):
     kept_tokens = {c.token for c in table.candidates if c.kept}
     text, token, seed = sample_next_token(studio_ctx, "從前從前", settings, seed=11)
     assert text.startswith("從前從前") and seed == 11
-    assert token in kept_tokens or "\ufffd" in token  # a byte piece of a character decodes alone as �
+    assert token in kept_tokens or "\ufffd" not in token  # byte pieces are drawn on to a whole character
     assert sample_next_token(studio_ctx, "從前從前", settings, seed=11)[0] == text
+
+
+def test_sampling_never_leaves_half_a_character_in_the_prompt(studio_ctx):
+    """Byte-level tokens can be one byte of a Chinese character: drawn on until it is whole."""
+    settings = SamplingSettings(decoding="sample", temperature=1.5, top_k=0, top_p=1.0)
+    drawn = [sample_next_token(studio_ctx, "從前從前", settings, seed=seed) for seed in range(40)]
+    assert not any("\ufffd" in text for text, _, _ in drawn)
+    assert any(ord(ch) > 0x2E80 for _, token, _ in drawn for ch in token)  # some drew a CJK character, whole
 
 
 @pytest.mark.parametrize(

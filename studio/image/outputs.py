@@ -54,7 +54,7 @@ def history(owner: Path, limit: int = HISTORY_LIMIT) -> list[tuple[str, str]]:
 
 def caption(path: Path) -> str:
     """"seed 42 · 2026-12-03", or what the result is ("face swap · 2026-12-03")."""
-    tail = path.stem.rsplit("-", 1)[-1]
+    tail = path.stem.split("-", 2)[-1]  # <n>-<time>-<seed or kind>
     made = f"seed {tail}" if tail.lstrip("-").isdigit() else tail.replace("-", " ")
     return f"{made} · {path.parent.name}"
 

@@ -135,6 +135,8 @@ def sample_next_token(
                 logits = studio_ctx.cache.run(
                     lambda: model(torch.tensor([ids + drawn], device=model.device)).logits[0, -1]).float().cpu()
         token_text = after[len(before):] if after.startswith(before) else tokenizer.decode(drawn)
-        token_text = token_text.rstrip("\ufffd")  # still partial after four bytes: leave it out
+        # Bytes that make no character even after four pieces (a random-weight model draws such):
+        # left out, never shown as "\ufffd".
+        token_text = token_text.replace("\ufffd", "")
         chat.check_prompt(prompt + token_text)
         return prompt + token_text, token_text, seed

@@ -28,10 +28,24 @@ def test_models_tab_shows_live_figures_and_frees(page):
     assert figures and all(re.fullmatch(r"\d+\.\d+( / \d+\.\d+)? GB.*", f) for f in figures), figures
     assert "RAM, whole computer" in memory.inner_text()
     assert "component" in page.locator("#models-table").inner_text()
+    # "Free" with "all" asks first: declined, nothing is freed, and it says so.
+    page.once("dialog", lambda dialog: dialog.dismiss())
     page.get_by_role("button", name="Free", exact=True).click()
-    page.wait_for_timeout(800)
+    page.locator("#models-freed").get_by_text("Nothing was freed.").wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Free", exact=True).click()
+    page.locator("#models-freed").get_by_text(re.compile(r"Freed \d+ model\(s\); \d+ in use were kept\.")).wait_for()
     assert_no_error_toast(page)
     assert "cpu" in summary.inner_text()
+
+
+def test_about_names_every_tool_and_the_device_in_use(page):
+    open_tab(page, "About")
+    body = page.locator("#about-body").inner_text()
+    assert all(tool in body for tool in ("Image", "Edit", "Face swap", "Prompt", "Text", "Tokenizer", "Train"))
+    page.locator("#about-server").get_by_text('"cpu"').wait_for()  # resolved, not "auto"
+    table = page.locator("#about-models")
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth + 2")  # no sideways scroll
 
 
 def test_labels_follow_the_browser_language(browser, running_app):
