@@ -318,7 +318,10 @@ def build(ctx: TabContext) -> None:
                         shown.append(_gallery_item(event.item))
                         summaries.append(event.item.parameters)
                         notes = "\n\n".join(f"> {n}" for n in event.item.notes)
-                        yield {gallery: list(shown), preview: event.item.image, last_results: list(summaries),
+                        # The newest image is the selected one: an enlarged view shows the image the
+                        # details below describe (it showed image 1's while the details were image 2's).
+                        yield {gallery: gr.Gallery(value=list(shown), selected_index=len(shown) - 1),
+                               preview: event.item.image, last_results: list(summaries),
                                details: _details_markdown(event.item.parameters) + ("\n\n" + notes if notes else ""),
                                selected_path: event.item.path}
                     elif isinstance(event, Finished):

@@ -3,6 +3,8 @@ this browser's history, send one to another tab, Cancel a long run."""
 
 from __future__ import annotations
 
+import re
+
 from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
 
 
@@ -19,7 +21,10 @@ def test_generate_reload_history_and_send_to_the_tokenizer(page):
         "() => (document.querySelector('#image-status')?.innerText || '').includes('2 image(s) done')", timeout=120_000
     )
     assert page.locator("#image-gallery img").count() >= 2
-    assert "seed" in page.locator("#image-details").inner_text()
+    details = page.locator("#image-details").inner_text()
+    # The enlarged image is the one the details describe (the newest).
+    seed = re.search(r"seed (\d+)", details).group(1)
+    assert f"seed {seed}" in page.locator("#image-gallery .preview").inner_text()
     assert_no_error_toast(page)
 
     # A reload keeps this browser's id, so its history comes back.
