@@ -226,11 +226,11 @@ def build(ctx: TabContext) -> None:
                     drop_png = gr.File(label=t("image.drop_png"), file_types=[".png"], type="filepath",
                                        height=90, elem_id="image-drop-png")
             with gr.Column(scale=2):
-                with gr.Row():
-                    checkpoint = gr.Dropdown(checkpoint_choices, value=checkpoint_choices[0], label=t("image.checkpoint"),
-                                             info=t("image.checkpoint_info"), allow_custom_value=True, scale=4,
-                                             elem_id="image-checkpoint")
-                    refresh_button = gr.Button(t("image.refresh"), size="sm", scale=1)
+                # The whole column's width: Hub ids are long, and were cut off beside the button.
+                checkpoint = gr.Dropdown(checkpoint_choices, value=checkpoint_choices[0], label=t("image.checkpoint"),
+                                         info=t("image.checkpoint_info"), allow_custom_value=True,
+                                         elem_id="image-checkpoint")
+                refresh_button = gr.Button(t("image.refresh"), size="sm")
                 family_note = gr.Markdown(elem_id="image-family")
                 negative_prompt = gr.Textbox(label=t("image.negative"), info=t("image.negative_info"), lines=2,
                                              elem_id="image-negative")
