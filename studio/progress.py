@@ -85,6 +85,10 @@ class Task:
         self._events: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self.steps_reported = 0
+        # What a page that comes back (a reload) needs to follow the work: read, never consumed.
+        self.last_progress: Progress | None = None
+        self.delivered: list[Any] = []
+        self.outcome: str | None = None  # "done", "cancelled" or "failed" once it has ended
 
     # -- called by the work, in the worker thread --
 
@@ -92,13 +96,15 @@ class Task:
         """Report progress; raises Cancelled once Cancel was pressed."""
         self.check_cancelled()
         self.steps_reported += 1
-        self._events.put(Progress(step, total, label, preview))
+        self.last_progress = Progress(step, total, label, preview)
+        self._events.put(self.last_progress)
 
     def check_cancelled(self) -> None:
         if self.cancel_flag.is_set():
             raise Cancelled()
 
     def deliver(self, item: Any) -> None:
+        self.delivered.append(item)
         self._events.put(Delivered(item))
 
     # -- called by the caller --
@@ -112,8 +118,11 @@ class Task:
 
     def _run(self) -> None:
         try:
-            self._events.put(Finished(self._work(self)))
+            value = self._work(self)
+            self.outcome = "done"
+            self._events.put(Finished(value))
         except BaseException as exc:  # re-raised in the caller's thread
+            self.outcome = "cancelled" if isinstance(exc, Cancelled) else "failed"
             self._events.put(exc)
 
     def events(self) -> Iterator[Event]:

@@ -20,6 +20,7 @@ from studio.progress import Cancelled, Delivered, Finished, Progress, Task
 from studio.prompts import instructions
 from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import api_types, owner
+from tabs.runs import RunningRun, Runs
 from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
     uploaded, wire_cancel,
@@ -27,6 +28,7 @@ from tabs.common import (
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
 PROMPT_PICTURE = "each image prompt's picture"
+FOLLOW_SECONDS = 1.0  # how often a reloaded page reads a run's progress
 EXPANSION_TOKENS = max(tokens for _, tokens in instructions.LENGTHS.values())  # the longest expansion
 
 
@@ -93,6 +95,7 @@ def _details_markdown(result_summary: dict[str, Any]) -> str:
 def build(ctx: TabContext) -> None:
     t, studio, settings = ctx.t, ctx.studio, ctx.settings
     checkpoint_choices = checkpoints.offered(settings)
+    runs = Runs()  # each browser's latest run, for a page that comes back
 
     # --- API: self-explaining parameters; the same studio function as the UI --------------
 
@@ -302,9 +305,12 @@ def build(ctx: TabContext) -> None:
             image_request, expansion_notes = expanded(request_from(values), values[expand_toggle])
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             shown: list = []
-            # The work goes on if the page goes away: its images still land in the history.
+            # The work goes on if the page goes away: its images still land in the history, and a
+            # reloaded page finds the run, its form and its progress (follow_run below).
             task = Task(lambda task: generate_images(studio, image_request, folder, task), "studio-image",
                         values[cancel_flag])
+            runs.start(owner.key_for(request, values[ctx.browser_id]), task,
+                       {component: values[component] for component in restored_form if component in values}, folder)
             summaries: list = []
             said = "\n\n".join(f"> {note}" for note in expansion_notes)
             if image_request.original_prompt:
@@ -335,6 +341,46 @@ def build(ctx: TabContext) -> None:
                         lambda named: generation_work(request_from(named["values"]), named["values"][expand_toggle]),
                         request_inputs | {ctx.browser_id}, run_outputs, cancel_flag, status)
         wire_cancel(cancel_button, cancel_flag, status)
+
+        # --- a reload while a run goes on: the form as it was, the run followed to its end ---
+        restored_form = [*fields.values(), *lora_names, *lora_weights, expand_toggle]
+        follow_timer = gr.Timer(FOLLOW_SECONDS, active=False)
+
+        def follow_view(run: RunningRun, request: gr.Request | None) -> tuple:
+            task = run.task
+            shown = [_gallery_item(item) for item in task.delivered]
+            if task.outcome is None:
+                progress_event = task.last_progress
+                said = (f"{progress_event.label} · step {progress_event.step} / {progress_event.total}"
+                        if progress_event else "Starting…")
+                preview_image = progress_event.preview if progress_event and progress_event.preview else gr.skip()
+                return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), \
+                    preview_image, gr.skip(), gr.Timer(active=True)
+            said = {"done": f"{len(shown)} image(s) done.",
+                    "cancelled": f"Cancelled: {len(shown)} image(s) were finished and saved."}.get(
+                task.outcome, f"The run stopped with an error after {len(shown)} image(s).")
+            folder = run.folder
+            return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), gr.skip(), \
+                outputs.history(folder) if folder else gr.skip(), gr.Timer(active=False)
+
+        def restore_run(browser_id: str, request: gr.Request = None):
+            run = runs.current(owner.key_for(request, browser_id))
+            if run is None or run.task.outcome is not None:  # nothing going on for this browser
+                return (*(gr.skip() for _ in restored_form), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                        gr.Timer(active=False))
+            form = [run.form.get(component, gr.skip()) for component in restored_form]
+            return (*form, run.task.cancel_flag, *follow_view(run, request))
+
+        def follow_run(browser_id: str, request: gr.Request = None):
+            run = runs.current(owner.key_for(request, browser_id))
+            if run is None:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+            return follow_view(run, request)
+
+        followed = [status, gallery, preview, history, follow_timer]
+        ctx.after_load.append((friendly(restore_run), [*restored_form, cancel_flag, *followed]))
+        follow_timer.tick(friendly(follow_run), ctx.browser_id, followed, api_visibility="private",
+                          show_progress="hidden")
 
         # --- picking results, history, metadata ---
 

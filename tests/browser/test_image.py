@@ -75,11 +75,11 @@ def test_cancel_ends_a_long_run_and_the_next_one_works(page):
     assert_no_error_toast(page)
 
 
-def test_a_run_still_going_when_the_page_reloads_lands_in_the_history(page):
+def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
     open_tab(page, "Image")
     before = page.locator("#image-history img").count()
     page.locator("#image-prompt textarea").fill("finished after the reload")
-    small_image_settings(page, steps=20)
+    small_image_settings(page, steps=60)
     box = page.locator("#image-number input[type='number']")
     box.fill("1")
     box.press("Tab")
@@ -89,9 +89,18 @@ def test_a_run_still_going_when_the_page_reloads_lands_in_the_history(page):
     )
     page.reload()  # Gradio drops this page's event; the work itself goes on
     page.wait_for_selector("#studio-title")
-    for _ in range(60):  # the history is re-read from disk on each refresh
-        page.get_by_role("button", name="Refresh history").click()
-        page.wait_for_timeout(2000)
-        if page.locator("#image-history img").count() > before:
-            break
-    assert page.locator("#image-history img").count() > before
+    # The form comes back as the run was asked for, and the run's progress shows.
+    page.wait_for_function(
+        "() => (document.querySelector('#image-prompt textarea')?.value || '') === 'finished after the reload'",
+        timeout=30_000,
+    )
+    page.locator("#image-advanced button").first.click()  # closed again after the reload
+    assert page.locator("#image-steps input[type='number']").input_value() == "60"
+    # Its result arrives on its own, in the gallery and in the history.
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')",
+        timeout=120_000,
+    )
+    assert page.locator("#image-gallery img").count() >= 1
+    page.wait_for_function(f"() => document.querySelectorAll('#image-history img').length > {before}", timeout=30_000)
+    assert_no_error_toast(page)
