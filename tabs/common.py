@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -110,6 +111,7 @@ def gpu_function(fn: Callable, work: Callable[[dict[str, Any]], float] | None = 
 
 
 CANCELLING = "Cancelling at the next step…"
+CANCEL_WAIT_SECONDS = 3.0
 CANCELLED_BEFORE_START = "Cancelled before it started: nothing was made."
 
 
@@ -152,8 +154,16 @@ def wire_cancel(button: gr.Button, flag: gr.State, status: Any) -> None:
 
     def cancel(current: CancelFlag | None):
         if current is None or current.is_set() or current.ended:
-            return gr.update()
+            return gr.skip()
         current.set()
+        # The run stops within a step and says how it ended. This answer travels apart from the
+        # run's own updates: sent after them, "Cancelling…" would stay over "Cancelled: …" for good.
+        # So it waits a moment for the run to end, and then says nothing.
+        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if current.ended:
+                return gr.skip()
+            time.sleep(0.05)
         return CANCELLING
 
     button.click(cancel, flag, status, queue=False, api_visibility="private", show_progress="hidden")
