@@ -20,11 +20,11 @@ from studio.progress import Cancelled, Delivered, Finished, Progress, Task
 from studio.prompts import instructions
 from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import api_types, owner
-from tabs.runs import RunningRun, Runs
 from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
     uploaded, wire_cancel,
 )
+from tabs.runs import RunningRun, Runs
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
 PROMPT_PICTURE = "each image prompt's picture"
@@ -346,7 +346,7 @@ def build(ctx: TabContext) -> None:
         restored_form = [*fields.values(), *lora_names, *lora_weights, expand_toggle]
         follow_timer = gr.Timer(FOLLOW_SECONDS, active=False)
 
-        def follow_view(run: RunningRun, request: gr.Request | None) -> tuple:
+        def follow_view(run: RunningRun) -> tuple:
             task = run.task
             shown = [_gallery_item(item) for item in task.delivered]
             if task.outcome is None:
@@ -369,13 +369,13 @@ def build(ctx: TabContext) -> None:
                 return (*(gr.skip() for _ in restored_form), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                         gr.Timer(active=False))
             form = [run.form.get(component, gr.skip()) for component in restored_form]
-            return (*form, run.task.cancel_flag, *follow_view(run, request))
+            return (*form, run.task.cancel_flag, *follow_view(run))
 
         def follow_run(browser_id: str, request: gr.Request = None):
             run = runs.current(owner.key_for(request, browser_id))
             if run is None:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
-            return follow_view(run, request)
+            return follow_view(run)
 
         followed = [status, gallery, preview, history, follow_timer]
         ctx.after_load.append((friendly(restore_run), [*restored_form, cancel_flag, *followed]))
