@@ -241,3 +241,26 @@ def test_a_lora_trained_by_one_user_is_listed_and_usable_by_that_user_only(image
     with pytest.raises(BadInput, match="among yours"):
         run(image_ctx, tmp_path / other, **request)
     assert run(image_ctx, tmp_path / owner, **request)[0].image.size == (256, 256)
+
+
+@pytest.mark.parametrize("checkpoint", ["Tongyi-MAI/Z-Image-Turbo", "stabilityai/stable-diffusion-xl-base-1.0"])
+def test_an_img2img_runs_progress_counts_the_steps_it_really_runs(image_ctx, checkpoint):
+    """Z-Image's img2img rounds a denoise's steps up, SDXL's down: the progress total follows
+    the family, so the bar ends at the last step run (it said 3 of 3 for Z-Image's 4)."""
+    from PIL import Image
+
+    start = Image.new("RGB", (256, 256), (120, 80, 40))
+    request = ImageRequest(prompt="a fox", task="img2img", init_image=start, strength=0.382, steps=8, seed=3,
+                           checkpoint=checkpoint)
+    totals = []
+
+    class Watch:
+        def step(self, step, total, label="", preview=None):
+            totals.append((step, total))
+
+        def deliver(self, item):
+            pass
+
+    result = generate_images(image_ctx, request, None, Watch())[0]
+    assert {total for _, total in totals} == {result.steps_run}
+    assert totals[-1][0] == result.steps_run

@@ -222,7 +222,7 @@ def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, in
     family = p.family
     seen = {"steps": 0, "scheduler": ""}
     last_preview = [time.monotonic()]  # the first preview after PREVIEW_SECONDS, not at step 1
-    total = p.steps if p.request.task == "txt2img" else max(1, int(p.steps * p.request.strength))
+    total = p.steps if p.request.task == "txt2img" else max(1, family.steps_run(p.steps, p.request.strength))
     label = f"image {index + 1} of {p.request.image_number}"
 
     def on_step(pipeline, step, timestep, tensors):

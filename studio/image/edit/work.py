@@ -16,7 +16,6 @@ from studio.image.request import ImageRequest, ImageResult, checked, resolve_see
 # Families whose img2img / inpaint pipelines keep at least one step at any denoise above 0:
 # diffusers' flow-matching Z-Image pipelines start at int(steps - steps × denoise), where the
 # UNet families' (SDXL, SD 1.5) run int(steps × denoise) steps, which is 0 below 1 / steps.
-ROUNDS_UP = ("zimage",)
 
 
 @dataclass(frozen=True)
@@ -65,10 +64,12 @@ class Stage:
 
 
 def steps_run(steps: int, denoise: float, family: str = "") -> int:
-    """How many of ``steps`` an img2img / inpaint run at ``denoise`` really runs on ``family``."""
-    if family in ROUNDS_UP:
-        return steps - int(max(steps - steps * denoise, 0))
-    return min(steps, int(steps * denoise))
+    """How many of ``steps`` an img2img / inpaint run at ``denoise`` really runs on ``family``
+    (by name; the family says how it rounds)."""
+    from studio.image.families import FAMILIES
+
+    chosen = FAMILIES.get(family)
+    return chosen.steps_run(steps, denoise) if chosen else min(steps, int(steps * denoise))
 
 
 def check_denoise_steps(steps: int, denoise: float, family: str = "", name: str = "Denoise") -> int:

@@ -64,6 +64,15 @@ class ImageFamily:
     image_prompt_note: str = ""
     # Fixed keyword arguments of from_pretrained / from_single_file (SD 1.5: no safety checker).
     load_extras: dict[str, Any] = field(default_factory=dict)
+    # How its img2img / inpaint pipelines count the steps a denoise runs: int(steps × denoise),
+    # or (Z-Image's) steps minus the skipped ones rounded down, which rounds the run up.
+    denoise_rounds_up: bool = False
+
+    def steps_run(self, steps: int, denoise: float) -> int:
+        """How many of ``steps`` an img2img / inpaint run at ``denoise`` really runs."""
+        if self.denoise_rounds_up:
+            return steps - int(max(steps - steps * denoise, 0))
+        return min(steps, int(steps * denoise))
 
     def uses(self, control: str) -> bool:
         return control not in self.unused

@@ -33,5 +33,6 @@ ZIMAGE = ImageFamily(
         "diffusers has no IP-Adapter for Z-Image Turbo, so ImagePrompt and FaceSwap need an SDXL or SD 1.5 "
         "checkpoint; its union ControlNet takes one PyraCanny or CPDS picture at a time."
     ),
+    denoise_rounds_up=True,  # diffusers' Z-Image img2img keeps steps - int(steps × (1 - denoise))
 )
 
