@@ -78,8 +78,9 @@ def build(ctx: TabContext) -> None:
         default, a file in the upscalers folder, or owner/repo/file.pth. tile_size 0 = automatic.
         The prompt, checkpoint, seed and steps (0 = default) steer the refine. Returns the saved PNG."""
         upscale_request = upscale.UpscaleRequest(
-            uploaded(image, "the image to upscale"), mode, upscaler_model, tile_size, tile_overlap,
-            refine_denoise, _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+            image=uploaded(image, "the image to upscale"), mode=mode, upscaler=upscaler_model, tile_size=tile_size,
+            tile_overlap=tile_overlap, refine_denoise=refine_denoise,
+            diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
         return _answer(upscale.upscale(studio, upscale_request, owner.folder_for(ctx, request)))
 
@@ -88,8 +89,9 @@ def build(ctx: TabContext) -> None:
                    request: gr.Request = None) -> dict:
         """A variation of `image`: strength 'subtle' (denoise 0.5) or 'strong' (0.85), or your own
         denoise (0 = by strength). Only int(steps × denoise) steps run. Returns the saved PNG."""
-        vary_request = vary.VaryRequest(uploaded(image, "the image to vary"), strength, denoise or None,
-                                        _diffusion(prompt, negative_prompt, checkpoint, seed, steps))
+        vary_request = vary.VaryRequest(image=uploaded(image, "the image to vary"), strength=strength,
+                                        denoise=denoise or None,
+                                        diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps))
         return _answer(vary.vary(studio, vary_request, owner.folder_for(ctx, request)))
 
     def inpaint_image(image: gr.FileData, mask: gr.FileData, prompt: str = "", negative_prompt: str = "",
@@ -100,9 +102,11 @@ def build(ctx: TabContext) -> None:
         transparent layer, = repaint). mask_grow / mask_feather in pixels; only_masked_area: repaint a
         crop around the mask at the model's resolution. Pixels outside the feathered mask stay as
         they were. Returns the saved PNG."""
+        # By name: mask_grow and mask_feather are both ints, and an order slip would swap them silently.
         inpaint_request = inpaint.InpaintRequest(
-            uploaded(image, "the image to inpaint"), uploaded(mask, "the mask"), mask_grow, mask_feather,
-            only_masked_area, denoise, _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+            image=uploaded(image, "the image to inpaint"), mask=uploaded(mask, "the mask"), mask_grow=mask_grow,
+            mask_feather=mask_feather, only_masked_area=only_masked_area, denoise=denoise,
+            diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
         return _answer(inpaint.inpaint(studio, inpaint_request, owner.folder_for(ctx, request)))
 
@@ -114,8 +118,9 @@ def build(ctx: TabContext) -> None:
         rounded up to a multiple of 8 px (16 for Z-Image). The prompt is optional. The original pixels
         are kept byte for byte; the result can be sent back in to extend again. Returns the saved PNG."""
         outpaint_request = outpaint.OutpaintRequest(
-            uploaded(image, "the image to extend"), left, right, top, bottom, unit, seam_feather, denoise,
-            _diffusion(prompt, negative_prompt, checkpoint, seed, steps),
+            image=uploaded(image, "the image to extend"), left=left, right=right, top=top, bottom=bottom, unit=unit,
+            seam_feather=seam_feather, denoise=denoise,
+            diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
         return _answer(outpaint.outpaint(studio, outpaint_request, owner.folder_for(ctx, request)))
 
@@ -236,11 +241,14 @@ def build(ctx: TabContext) -> None:
             picked = values[uov_mode]
             if picked in vary.STRENGTHS:
                 denoise = values[subtle] if picked == "Vary (Subtle)" else values[strong]
-                job = vary.VaryRequest(values[uov_image], picked, denoise, diffusion_of(values))
+                job = vary.VaryRequest(image=values[uov_image], strength=picked, denoise=denoise,
+                                       diffusion=diffusion_of(values))
                 yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress, values[cancel_flag])
                 return
-            job = upscale.UpscaleRequest(values[uov_image], picked, values[upscaler_pick], int(values[tile_size] or 0),
-                                         int(values[tile_overlap] or 0), values[refine_denoise], diffusion_of(values))
+            job = upscale.UpscaleRequest(image=values[uov_image], mode=picked, upscaler=values[upscaler_pick],
+                                         tile_size=int(values[tile_size] or 0),
+                                         tile_overlap=int(values[tile_overlap] or 0),
+                                         refine_denoise=values[refine_denoise], diffusion=diffusion_of(values))
             yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress, values[cancel_flag])
 
         def ui_inpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
@@ -253,14 +261,16 @@ def build(ctx: TabContext) -> None:
                 mask = values[mask_file]
             else:
                 mask = images.mask_from_layers(picture.size, layers)
-            job = inpaint.InpaintRequest(picture, mask, values[mask_grow], values[mask_feather], values[only_masked],
-                                         values[inpaint_denoise], diffusion_of(values))
+            job = inpaint.InpaintRequest(image=picture, mask=mask, mask_grow=values[mask_grow],
+                                         mask_feather=values[mask_feather], only_masked_area=values[only_masked],
+                                         denoise=values[inpaint_denoise], diffusion=diffusion_of(values))
             yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress, values[cancel_flag])
 
         def ui_outpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
-            job = outpaint.OutpaintRequest(values[out_image], *(values[sides[s]] for s in outpaint.SIDES), values[unit],
-                                           values[seam_feather], values[out_denoise], diffusion_of(values))
+            job = outpaint.OutpaintRequest(image=values[out_image], **{side: values[sides[side]] for side in outpaint.SIDES},
+                                           unit=values[unit], seam_feather=values[seam_feather],
+                                           denoise=values[out_denoise], diffusion=diffusion_of(values))
             yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress, values[cancel_flag])
 
         # GPU seconds of each (a ZeroGPU call asks for them up front), from the same values.
