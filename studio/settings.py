@@ -145,7 +145,7 @@ def model_table(label: str, value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise SettingsError('[models] in the config file must be a table of name = "hub/id".')
     table = {str(name).strip(): str(model_id).strip() for name, model_id in value.items()}
-    # Imported here: the catalog imports this module, and it grows while others edit it.
+    # Imported here, when the option is read: the catalog is a large table the settings need only now.
     from studio.models.catalog import CATALOG
 
     for name, model_id in table.items():

@@ -83,3 +83,23 @@ def test_a_violation_is_reported_with_file_and_line(tmp_path):
     (layer / "sneaky.py").write_text("def f():\n    import gradio as gr\n    return gr\n")
     (layer / "fine.py").write_text("import torch\n")
     assert violations("studio", root=tmp_path) == ["studio/deep/sneaky.py:2 imports gradio"]
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """Modules imported when ``path`` is imported: top level, not under ``if TYPE_CHECKING``."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_settings_and_the_catalog_do_not_import_each_other_at_load():
+    """settings checks --model names against the catalog (imported when read); the catalog
+    names Settings in type hints only."""
+    catalog = _module_level_imports(ROOT / "studio" / "models" / "catalog.py")
+    settings = _module_level_imports(ROOT / "studio" / "settings.py")
+    assert not any(name.startswith("studio.settings") for name in catalog)
+    assert not any(name.startswith("studio.models.catalog") for name in settings)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from studio.errors import BadInput, ModelUnavailable
 from studio.models.specs import ModelSpec
-from studio.settings import Settings
+
+if TYPE_CHECKING:  # settings checks --model names against this catalog: no import back at run time
+    from studio.settings import Settings
 
 
 @dataclass(frozen=True)
