@@ -13,14 +13,19 @@ def _value(page, elem_id: str) -> str:
     return page.locator(f"#{elem_id} textarea").input_value()
 
 
-def test_expand_chinese_and_send_it_to_the_image_tab(page, chat_server):
+def _expand_through(page, text: str, endpoint_url: str) -> None:
+    """Type ``text`` in the Prompt tab and expand it with the OpenAI-compatible server at ``endpoint_url``."""
     open_tab(page, "Prompt")
-    page.locator("#prompt-input textarea").fill("一隻在雪地裡的紅狐狸，清晨")
+    page.locator("#prompt-input textarea").fill(text)
     page.get_by_text("OpenAI-compatible endpoint").click()
     page.get_by_label("openai").check()
-    page.get_by_label("Endpoint URL").fill(chat_server.url)
+    page.get_by_label("Endpoint URL").fill(endpoint_url)
     page.get_by_label("Model name on the endpoint").fill("served-model")
     page.locator("#prompt-expand").click()
+
+
+def test_expand_chinese_and_send_it_to_the_image_tab(page, chat_server):
+    _expand_through(page, "一隻在雪地裡的紅狐狸，清晨", chat_server.url)
     page.wait_for_function(
         "() => (document.querySelector('#prompt-output textarea')?.value || '').startsWith('a red fox')", timeout=60_000
     )
@@ -84,13 +89,7 @@ def test_an_expansion_that_gives_the_text_back_says_why_next_to_it(page):
 
     server = ChatServer(reply="抱歉，我無法協助。")  # a reply with no English prompt in it
     try:
-        open_tab(page, "Prompt")
-        page.locator("#prompt-input textarea").fill("一隻在雪地裡的紅狐狸")
-        page.get_by_text("OpenAI-compatible endpoint").click()
-        page.get_by_label("openai").check()
-        page.get_by_label("Endpoint URL").fill(server.url)
-        page.get_by_label("Model name on the endpoint").fill("served-model")
-        page.locator("#prompt-expand").click()
+        _expand_through(page, "一隻在雪地裡的紅狐狸", server.url)
         page.wait_for_function(
             "() => (document.querySelector('#prompt-info')?.innerText || '').includes('CLIP')", timeout=60_000
         )
