@@ -104,7 +104,7 @@ def prompt_window_notes(base: Any, family: ImageFamily, prompt: str) -> list[str
     tokens = prompt_encoding.token_count(tokenizer, prompt)
     if tokens <= prompt_encoding.CHUNK_TOKENS:
         return []
-    chunks = prompt_encoding.chunk_count(tokenizer, prompt)
+    chunks = prompt_encoding.chunks_for(tokens)
     note = (f"The prompt is {tokens} {window.name} tokens: it is encoded in {chunks} chunks of {window.limit}, "
             f"each with its own start and end marks")
     _fragments, never_read = prompt_encoding.kept(tokenizer, prompt)

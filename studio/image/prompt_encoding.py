@@ -27,9 +27,9 @@ def token_count(tokenizer: Any, prompt: str) -> int:
                          verbose=False)["input_ids"])
 
 
-def chunk_count(tokenizer: Any, prompt: str) -> int:
-    """How many 77-token windows the prompt's words take (at least 1, at most MAX_CHUNKS)."""
-    return min(MAX_CHUNKS, max(1, math.ceil(token_count(tokenizer, prompt) / CHUNK_TOKENS)))
+def chunks_for(tokens: int) -> int:
+    """How many 77-token windows ``tokens`` words' tokens take (at least 1, at most MAX_CHUNKS)."""
+    return min(MAX_CHUNKS, max(1, math.ceil(tokens / CHUNK_TOKENS)))
 
 
 def kept(tokenizer: Any, prompt: str) -> tuple[Fragments, str]:
@@ -37,7 +37,8 @@ def kept(tokenizer: Any, prompt: str) -> tuple[Fragments, str]:
     cut where its first token left out begins in the text the user wrote."""
     budget = MAX_CHUNKS * CHUNK_TOKENS
     fragments: Fragments = []
-    for index, (text, weight) in enumerate(prompt_syntax.fragments(prompt)):
+    parts = prompt_syntax.fragments(prompt)
+    for index, (text, weight) in enumerate(parts):
         encoded = tokenizer(text, truncation=False, add_special_tokens=False, return_offsets_mapping=True,
                             verbose=False)
         ids = encoded["input_ids"]
@@ -48,7 +49,7 @@ def kept(tokenizer: Any, prompt: str) -> tuple[Fragments, str]:
         cut = encoded["offset_mapping"][budget][0]
         if text[:cut].strip():
             fragments.append((text[:cut], weight))
-        later = "".join(t for t, _ in prompt_syntax.fragments(prompt)[index + 1:])
+        later = "".join(t for t, _ in parts[index + 1:])
         return fragments, text[cut:] + later
     return fragments, ""
 
