@@ -25,7 +25,7 @@ CONTROLNET_SHARE = 0.5  # each ControlNet runs about half a UNet per step
 # Diffusion seconds per step per megapixel on a slice, CFG on where the family uses it.
 # SDXL: ~0.1 s per CFG step at 1024² on a whole H100, about twice that on a 60-SM slice.
 STEP_SECONDS_PER_MP = {"sdxl": 0.2, "sd15": 0.12, "zimage": 0.35}
-UNKNOWN_FAMILY_STEP_SECONDS = 0.45  # the slowest known: a call cut off is worse than a long wait
+UNKNOWN_FAMILY_STEP_SECONDS = 0.45  # above every known family: a call cut off is worse than a long wait
 
 
 def active(env: Mapping[str, str] | None = None) -> bool:
