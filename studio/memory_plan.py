@@ -20,7 +20,7 @@ DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
 
 def family_of(checkpoint: str) -> Any:
-    """A catalog image id (or a family name: sdxl, sd15, zimage) -> its family."""
+    """A catalog image id (or a family name: sdxl, sd15, zimage, flux...) -> its family."""
     from studio.image import families
     from studio.models import catalog
 
@@ -38,7 +38,7 @@ def build(family: Any, image_prompts: list[str], dtype: str) -> tuple[dict[str, 
     extra: dict[str, int] = {}
     torch.set_default_dtype(getattr(torch, DTYPES[dtype]))
     try:
-        modules = full_size.on_meta(full_size.CHECKPOINTS[family.name])
+        modules = full_size.on_meta(family.full_size_modules)
         controls = []
         for kind in image_prompts:
             entry_name = family.image_prompt_models.get(kind)
@@ -62,7 +62,7 @@ def build(family: Any, image_prompts: list[str], dtype: str) -> tuple[dict[str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m studio.memory_plan", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", required=True, help="a catalog image model id, or sdxl / sd15 / zimage")
+    parser.add_argument("--checkpoint", required=True, help="a catalog image model id, or a family name (sdxl, sd15, zimage, flux...)")
     parser.add_argument("--budget-gb", type=float, required=True, help="the model cache's device budget")
     parser.add_argument("--width", type=int, default=1024)
     parser.add_argument("--height", type=int, default=1024)

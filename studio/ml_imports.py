@@ -24,10 +24,7 @@ NAMES = {
     ),
     "diffusers": (
         "VQModel", "AutoencoderKL", "UNet2DConditionModel",
-        # The image families' pipelines and the samplers offered (studio.image).
-        "StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline", "StableDiffusionXLInpaintPipeline",
-        "StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline",
-        "ZImagePipeline", "ZImageImg2ImgPipeline", "ZImageInpaintPipeline",
+        # The samplers offered (studio.image); the families' pipelines are read from the families.
         "EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler", "DPMSolverMultistepScheduler",
         "UniPCMultistepScheduler", "DDIMScheduler", "LCMScheduler", "FlowMatchEulerDiscreteScheduler",
     ),
@@ -45,7 +42,10 @@ def import_ml_libraries() -> None:
             return
         import torch  # noqa: F401  (first, as transformers and diffusers expect)
 
-        for module_name, names in NAMES.items():
+        from studio.image.families import pipeline_class_names
+
+        names_by_module = {**NAMES, "diffusers": NAMES["diffusers"] + tuple(pipeline_class_names())}
+        for module_name, names in names_by_module.items():
             module = importlib.import_module(module_name)
             for name in names:
                 getattr(module, name)

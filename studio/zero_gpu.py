@@ -22,9 +22,8 @@ CALL_SECONDS = 5.0  # each call: the worker forks and the packed weights move on
 DECODE_SECONDS_PER_MP = 0.4  # VAE decode (SDXL's in fp32) of one megapixel
 TEXT_SECONDS_PER_TOKEN = 0.05  # a small chat model, one token at a time
 CONTROLNET_SHARE = 0.5  # each ControlNet runs about half a UNet per step
-# Diffusion seconds per step per megapixel on a slice, CFG on where the family uses it.
-# SDXL: ~0.1 s per CFG step at 1024² on a whole H100, about twice that on a 60-SM slice.
-STEP_SECONDS_PER_MP = {"sdxl": 0.2, "sd15": 0.12, "zimage": 0.35}
+# Diffusion seconds per step per megapixel on a slice, CFG on where the family uses it: each
+# family states its own (ImageFamily.step_seconds_per_mp).
 UNKNOWN_FAMILY_STEP_SECONDS = 0.45  # above every known family: a call cut off is worse than a long wait
 
 
@@ -50,8 +49,11 @@ def seconds(work: float) -> int:
 def image_work(family_name: str | None, steps: float, images: int, width: int, height: int,
                controlnets: int = 0) -> float:
     """Estimated GPU seconds of ``images`` pictures of ``width``×``height`` in ``steps`` steps."""
+    from studio.image.families import FAMILIES
+
     megapixels = width * height / 1e6
-    per_step = STEP_SECONDS_PER_MP.get(family_name or "", UNKNOWN_FAMILY_STEP_SECONDS) * megapixels
+    family = FAMILIES.get(family_name or "")
+    per_step = (family.step_seconds_per_mp if family else UNKNOWN_FAMILY_STEP_SECONDS) * megapixels
     per_step *= 1 + CONTROLNET_SHARE * controlnets
     return images * (steps * per_step + DECODE_SECONDS_PER_MP * megapixels)
 

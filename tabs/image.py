@@ -92,6 +92,14 @@ def _details_markdown(result_summary: dict[str, Any]) -> str:
     return "\n\n".join(lines)
 
 
+def describe_family(family: Any, say: Any) -> str:
+    """What the Image tab says of a checkpoint's family: its note, and each control it ignores."""
+    note = say(family.note_key)
+    if note == family.note_key:  # a family with no strings in assets/i18n: its own description
+        note = f"**{family.label}**: {family.description}" if family.description else f"**{family.label}**"
+    return "\n".join([note] + [f"- {reason}" for reason in family.unused.values()])
+
+
 def build(ctx: TabContext) -> None:
     t, studio, settings = ctx.t, ctx.studio, ctx.settings
     checkpoint_choices = checkpoints.offered(settings)
@@ -446,10 +454,9 @@ def build(ctx: TabContext) -> None:
             family = checkpoints.family_hint(studio, name)
             if family is None:
                 return say("image.family_unknown"), gr.update(), gr.update(), gr.update(), gr.update()
-            note_lines = [say(f"image.family_{family.name}")] + [f"- {reason}" for reason in family.unused.values()]
             sampler_choices = [(say("image.sampler_preset"), PRESET_SAMPLER)] + list(family.schedulers)
             return (
-                "\n".join(note_lines),
+                describe_family(family, say),
                 gr.update(interactive=family.uses("performance")),
                 gr.update(choices=sampler_choices, value=PRESET_SAMPLER, interactive=family.uses("scheduler")),
                 gr.update(info=family.unused.get("negative_prompt") or say("image.negative_info")),

@@ -45,3 +45,13 @@ def test_expand_into_english_never_blocks_a_generation(api):
                          api_name="/generate_image")
     assert answer["prompt_expansion"]
     assert len(answer["images"]) == 1
+
+
+def test_flux_schnell_draws_through_the_api_and_a_seed_reproduces(api):
+    request = dict(prompt="a paper boat on a lake", checkpoint="black-forest-labs/FLUX.1-schnell", seed=7,
+                   width=256, height=256, api_name="/generate_image")
+    first = api.predict(**request)["images"][0]
+    again = api.predict(**request)["images"][0]
+    assert first["steps_run"] == 4  # the family's own 4 steps (its presets are SDXL's)
+    assert "Model: \"FLUX.1-schnell" in Image.open(first["image"]).info["parameters"]
+    assert np.array_equal(np.asarray(Image.open(first["image"])), np.asarray(Image.open(again["image"])))

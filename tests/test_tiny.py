@@ -37,7 +37,7 @@ def test_twins_are_built_once_and_identically(tmp_path):
 
 
 def test_every_registered_builder_is_importable():
-    for name in tiny.BUILDERS:
+    for name in tiny.builders():
         assert callable(tiny.builder(name))
     with pytest.raises(KeyError, match="no tiny twin"):
         tiny.builder("nope")
@@ -47,7 +47,7 @@ def test_catalog_maps_every_choice_to_a_registered_twin():
     for entry in catalog.CATALOG.values():
         assert entry.default in entry.twins
         for twin in entry.twins.values():
-            assert twin in tiny.BUILDERS
+            assert twin in tiny.builders()
 
 
 def test_spec_uses_twin_in_tiny_and_hub_id_in_standard(tmp_path):

@@ -87,9 +87,6 @@ def clip_vision_h() -> Any:
         image_size=224, projection_dim=1024, hidden_act="gelu"))
 
 
-CHECKPOINTS: dict[str, Callable[[], dict[str, Any]]] = {"sdxl": sdxl, "sd15": sd15, "zimage": zimage}
-
-
 def on_meta(build: Callable[[], Any]) -> Any:
     """``build()`` on the meta device: shapes only, nothing allocated, nothing read."""
     import torch

@@ -12,9 +12,11 @@ its latents, saved with its parameters as soon as it is done, and delivered.
 
 from __future__ import annotations
 
+import inspect
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +219,11 @@ def _resolved(p: Plan, texts: ImageTexts, seed: int, model_name: str) -> dict[st
     }
 
 
+@lru_cache(maxsize=None)
+def call_parameters(cls: type) -> frozenset[str]:
+    return frozenset(inspect.signature(cls.__call__).parameters)
+
+
 def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, index: int, task: Any, torch: Any,
                prompts: Any = None) -> ImageResult:
     family = p.family
@@ -235,7 +242,8 @@ def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, in
             now = time.monotonic()
             if now - last_preview[0] >= PREVIEW_SECONDS and "latents" in tensors:
                 last_preview[0] = now
-                preview = latents_to_rgb(tensors["latents"][0], family.latent_rgb, family.latent_rgb_bias)
+                latents = family.latent_image(tensors["latents"][0], p.width, p.height)
+                preview = latents_to_rgb(latents, family.latent_rgb, family.latent_rgb_bias)
             task.step(seen["steps"], total, label, preview)  # raises Cancelled after Cancel
         return {}
 
@@ -244,7 +252,6 @@ def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, in
         width=p.width,
         height=p.height,
         num_inference_steps=p.steps,
-        guidance_scale=p.cfg,
         generator=torch.Generator(device="cpu").manual_seed(seed),  # same pixels on any device's RNG
         callback_on_step_end=on_step,
         **family.call_kwargs(p.cfg),
@@ -268,7 +275,8 @@ def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, in
         if p.request.task == "inpaint":
             mask = p.request.mask_image.convert("L")
             kwargs["mask_image"] = mask if mask.size == start.size else mask.resize(start.size)
-        kwargs.pop("width"), kwargs.pop("height")
+        if not {"width", "height"} <= call_parameters(type(pipe)):  # the image's size is the size
+            kwargs.pop("width"), kwargs.pop("height")  # (FLUX's would resize it to 1024² otherwise)
     if prompts is not None:
         kwargs.update(prompts.call_kwargs())
 

@@ -6,7 +6,8 @@ or a single ``.safetensors`` file in the original layout. The family is read fro
 
 The UNet / transformer, VAE and text encoders of one checkpoint are one entry: a step needs
 all of them, and a single-file checkpoint holds them all in one file. Task pipelines
-(img2img, inpaint) are built over the entry's modules with ``from_pipe``, so they cost nothing.
+(img2img, inpaint) are built over the entry's modules (``ImageFamily.task_pipeline``), so they
+cost nothing.
 """
 
 from __future__ import annotations
@@ -21,12 +22,6 @@ from studio.image.families.base import ImageFamily
 from studio.models.loaders import LoadRequest
 
 SINGLE_FILE_SUFFIXES = (".safetensors",)
-# Where a single-file checkpoint's component configs come from (the Hub, or the HF cache).
-SINGLE_FILE_CONFIGS = {
-    "sdxl": "stabilityai/stable-diffusion-xl-base-1.0",
-    "sd15": "stable-diffusion-v1-5/stable-diffusion-v1-5",
-    "zimage": "Tongyi-MAI/Z-Image-Turbo",
-}
 
 
 @dataclass(eq=False)
@@ -110,7 +105,7 @@ def load_image_pipeline(request: LoadRequest) -> ImageModel:
         if location.suffix.lower() not in SINGLE_FILE_SUFFIXES:
             raise BadInput(f"{location.name}: only .safetensors checkpoints are loaded (a .ckpt can run code).")
         family = family_of_single_file(location)
-        config = SINGLE_FILE_CONFIGS.get(family.name)
+        config = family.single_file_config or None  # its component configs: the Hub, or the HF cache
         try:
             pipe = family.load_single_file(location, device_dtype(family, request.dtype), config)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:

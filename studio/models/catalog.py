@@ -92,15 +92,16 @@ CATALOG: dict[str, CatalogEntry] = {
             name="image",
             kind="image_pipeline",
             default="stabilityai/stable-diffusion-xl-base-1.0",
-            description="Image generator checkpoints (SDXL, Z-Image Turbo) for the Image tab.",
+            description="Image generator checkpoints (SDXL, Z-Image Turbo, FLUX.1 schnell, SD 1.5) for the Image tab.",
             components=("unet / transformer", "vae", "text encoders", "tokenizers", "scheduler"),
             twins={
                 "stabilityai/stable-diffusion-xl-base-1.0": "sdxl",
                 "Tongyi-MAI/Z-Image-Turbo": "zimage",
                 "stable-diffusion-v1-5/stable-diffusion-v1-5": "sd15",
+                "black-forest-labs/FLUX.1-schnell": "flux",
             },
             vram_gb={"stabilityai/stable-diffusion-xl-base-1.0": 8.0, "Tongyi-MAI/Z-Image-Turbo": 16.0,
-                     "stable-diffusion-v1-5/stable-diffusion-v1-5": 4.0},
+                     "stable-diffusion-v1-5/stable-diffusion-v1-5": 4.0, "black-forest-labs/FLUX.1-schnell": 24.0},
             # Z-Image publishes bf16 weights only (no variant): 20 GB either way.
             variants={"stabilityai/stable-diffusion-xl-base-1.0": "fp16", "stable-diffusion-v1-5/stable-diffusion-v1-5": "fp16"},
             notes={
@@ -117,6 +118,11 @@ CATALOG: dict[str, CatalogEntry] = {
                     "The 512 px classic most older LoRAs and tutorials use; ~2 GB of fp16 weights, runs on a "
                     "4 GB GPU. Loaded without its safety checker (never downloaded): the studio shows what the "
                     "model draws, as Fooocus and diffusers' other pipelines do. CreativeML Open RAIL-M."
+                ),
+                "black-forest-labs/FLUX.1-schnell": (
+                    "12B-parameter transformer read by T5-XXL, 4 steps, English prompts. bf16 weights about 33 GB "
+                    "(transformer 24, T5 9.5); under 40 GB of GPU the memory plan streams the transformer's "
+                    "blocks (block offload) and needs ~40 GB of RAM. Apache-2.0."
                 ),
             },
         ),

@@ -30,9 +30,6 @@ BUILDERS: dict[str, str] = {
     "bert-wordpiece": "studio.tokens.tiny_twins:build_bert_wordpiece",
     "clip": "studio.tokens.tiny_twins:build_clip",
     "vq": "studio.tokens.tiny_twins:build_vq",
-    "sdxl": "studio.image.tiny_twins:build_sdxl",
-    "zimage": "studio.image.tiny_twins:build_zimage",
-    "sd15": "studio.image.tiny_twins:build_sd15",
     "sdxl-lcm-lora": "studio.image.tiny_twins:build_sdxl_lcm_lora",
     "sdxl-lightning-lora": "studio.image.tiny_twins:build_sdxl_lightning_lora",
     "blip": "studio.prompts.tiny_twins:build_blip",
@@ -55,16 +52,29 @@ BUILDERS: dict[str, str] = {
     "esrgan-x2": "studio.image.edit.tiny_twins:build_esrgan_x2",
 }
 
+# The image families name their own twins (named after the family): read from them when asked,
+# by reference, as the builders above are, so this module imports nothing above it.
+FAMILY_TWINS = "studio.image.families:twin_builders"
+
 # Re-entrant: a twin may be built from another (a LoRA twin needs its base model's twin).
 _lock = threading.RLock()
 
 
-def builder(name: str) -> Callable[[Path], None]:
-    try:
-        module_name, func_name = BUILDERS[name].split(":")
-    except KeyError:
-        raise KeyError(f"no tiny twin named {name!r}; known: {', '.join(BUILDERS)}") from None
+def _resolve(reference: str):
+    module_name, func_name = reference.split(":")
     return getattr(importlib.import_module(module_name), func_name)
+
+
+def builders() -> dict[str, str]:
+    """Every twin builder by twin name, the image families' included."""
+    return {**BUILDERS, **_resolve(FAMILY_TWINS)()}
+
+
+def builder(name: str) -> Callable[[Path], None]:
+    known = BUILDERS if name in BUILDERS else builders()
+    if name not in known:
+        raise KeyError(f"no tiny twin named {name!r}; known: {', '.join(known)}")
+    return _resolve(known[name])
 
 
 def twin_name(source: str) -> str:

@@ -1,6 +1,7 @@
-"""What the Image tab calls before generating: expand a non-English prompt into English for
-SDXL (whose CLIP encoders read English), leave Z-Image's prompt alone (its Qwen encoder
-reads Chinese as it is). The returned notes say what happened, for the result's metadata."""
+"""What the Image tab calls before generating: expand a non-English prompt into English for a
+family whose text encoder reads English only (SDXL's CLIP, FLUX's T5), leave Z-Image's prompt
+alone (its Qwen encoder reads Chinese as it is). The returned notes say what happened, for the
+result's metadata."""
 
 from __future__ import annotations
 
@@ -8,17 +9,15 @@ from dataclasses import replace
 from typing import Any
 
 from studio.errors import StudioError
+from studio.image.families import FAMILIES
 from studio.prompts.expand import ExpandOptions, expand
 from studio.prompts.language import detect
 from studio.text.remote import RemoteEndpoint
 
-# Families whose text encoder is CLIP (English captions); Z-Image reads Chinese itself.
-CLIP_FAMILIES = ("sdxl", "sd15")
-
-
 def should_expand(prompt: str, family_name: str) -> bool:
-    """The toggle's default: on for a CLIP family when the prompt is not English."""
-    if str(family_name or "").strip().lower() not in CLIP_FAMILIES:
+    """The toggle's default: on for a family that reads English only, when the prompt is not English."""
+    family = FAMILIES.get(str(family_name or "").strip().lower())
+    if family is None or not family.reads_english_only:
         return False
     return detect(prompt or "").kind in ("chinese", "mixed", "other")
 
@@ -31,7 +30,8 @@ def expand_for_image(
     kept; an empty one gets the model's suggestion. Any failure leaves the prompt as it was."""
     if not should_expand(prompt, family_name):
         return prompt, negative_prompt, []
-    options = replace(options or ExpandOptions(), variants=1, target="sdxl", keep_english=True)
+    target = FAMILIES[family_name.strip().lower()].expansion_target  # tags for SDXL, sentences for FLUX
+    options = replace(options or ExpandOptions(), variants=1, target=target, keep_english=True)
     try:
         result = expand(studio, prompt, options, endpoint)
     except StudioError as exc:  # e.g. a prompt longer than an idea: draw it as it is

@@ -24,7 +24,6 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets" / "train"
 SAMPLES = {"causal_lm": ASSETS / "act_as_roles.csv", "classification": ASSETS / "movie_reviews.csv",
            "image_lora": ASSETS / "red_circle"}
 CATALOG_NAME = {"causal_lm": "text", "classification": "classifier", "image_lora": "image"}
-SDXL_TWIN = "tiny:sdxl"
 # The class's lesson tunes bloom-560m; the classifier entry's own default is used as it is.
 DEFAULT_BASE = {"causal_lm": "bigscience/bloom-560m"}
 ZERO_GPU_REFUSAL = (
@@ -49,8 +48,26 @@ def default_base(settings: Settings, task: str) -> str:
 
 
 def base_models(settings: Settings, task: str) -> list[str]:
+    """The Train tab's choices: the catalog's, less the image checkpoints it cannot tune."""
     first = default_base(settings, task)
-    return [first] + [m for m in catalog.choices(settings, CATALOG_NAME.get(task, "text")) if m != first]
+    others = [m for m in catalog.choices(settings, CATALOG_NAME.get(task, "text")) if m != first]
+    if task == "image_lora":
+        others = [m for m in others if getattr(image_family_of(m), "trainable", True)]
+    return [first] + others
+
+
+def image_family_of(model_id: str) -> Any:
+    """The family of a catalog image id (its twin is named after it); None for other ids."""
+    from studio.image.families import FAMILIES
+
+    return FAMILIES.get(catalog.entry("image").twins.get(model_id, ""))
+
+
+def check_tunable_image_model(model_id: str) -> None:
+    family = image_family_of(model_id)
+    if family is not None and not family.trainable:
+        raise BadInput(f"Image LoRA training works on SDXL checkpoints; {model_id} is a {family.label} one "
+                       f"({family.train_note}). Pick stabilityai/stable-diffusion-xl-base-1.0.")
 
 
 def resolve_model(settings: Settings, task: str, base_model: str) -> tuple[str, str]:
@@ -60,8 +77,8 @@ def resolve_model(settings: Settings, task: str, base_model: str) -> tuple[str, 
         raise BadInput(f"Task must be one of {', '.join(CATALOG_NAME)}, not {task!r}.")
     model_id = (base_model or default_base(settings, task)).strip()
     spec = catalog.spec_for(settings, name, model_id)
-    if task == "image_lora" and ("z-image" in model_id.lower() or (spec.source.startswith(tiny.TINY_PREFIX) and spec.source != SDXL_TWIN)):
-        raise BadInput(f"Image LoRA training works on SDXL checkpoints; {model_id} is not one. Pick stabilityai/stable-diffusion-xl-base-1.0.")
+    if task == "image_lora":
+        check_tunable_image_model(model_id)
     if spec.source.startswith(tiny.TINY_PREFIX):
         return model_id, str(tiny.ensure_built(tiny.twin_name(spec.source), settings.tiny_dir))
     return model_id, spec.source

@@ -104,3 +104,24 @@ def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
     assert page.locator("#image-gallery img").count() >= 1
     page.wait_for_function(f"() => document.querySelectorAll('#image-history img').length > {before}", timeout=30_000)
     assert_no_error_toast(page)
+
+
+def test_flux_schnell_is_picked_shows_its_note_and_draws(page):
+    open_tab(page, "Image")
+    page.locator("#image-checkpoint input").click()
+    page.get_by_role("option", name="black-forest-labs/FLUX.1-schnell").click()
+    # The family note says what FLUX reads and which controls it leaves out, and why.
+    page.wait_for_function(
+        "() => (document.querySelector('#image-family')?.innerText || '').includes('FLUX.1 schnell')", timeout=30_000
+    )
+    note = page.locator("#image-family").inner_text()
+    assert "T5" in note and "distilled for 4 steps" in note
+    page.locator("#image-prompt textarea").fill("a paper crane on a desk")
+    small_image_settings(page, steps=4, number=1)
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
+    )
+    details = page.locator("#image-details").inner_text()
+    assert "FLUX.1-schnell" in details
+    assert_no_error_toast(page)

@@ -1,31 +1,51 @@
 """The image model families, and which one a checkpoint belongs to.
 
-A new family is one new module with an ``ImageFamily`` and one line in ``FAMILIES``.
+A new family is one new module in this package that defines an ``ImageFamily`` at module
+level: every module here is imported once and its families collected, so nothing else names
+it (pipeline imports, single-file markers, twins, the tabs' choices are all read from here).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 
 from studio.errors import BadInput
 from studio.image.families.base import ImageFamily
-from studio.image.families.sdxl import SD15, SDXL
-from studio.image.families.zimage import ZIMAGE
 
-FAMILIES: dict[str, ImageFamily] = {f.name: f for f in (SDXL, ZIMAGE, SD15)}
+# The default family first; the others in their modules' order.
+FIRST = "sdxl"
+FAMILIES: dict[str, ImageFamily] = {}
+_BY_PIPELINE_CLASS: dict[str, ImageFamily] = {}  # diffusers class in model_index.json -> family
 
-# diffusers pipeline class in model_index.json -> family
-_BY_PIPELINE_CLASS = {
-    cls: family for family in FAMILIES.values() for cls in family.pipeline_classes.values()
-}
-# A key only that family's single-file checkpoints hold (original, non-diffusers layout).
-_SINGLE_FILE_MARKERS = (
-    ("conditioner.embedders.1.model.", SDXL),
-    ("cap_embedder.", ZIMAGE),
-    ("model.diffusion_model.cap_embedder.", ZIMAGE),
-    ("cond_stage_model.", SD15),
-)
+
+def discover() -> dict[str, ImageFamily]:
+    """Every family defined in the modules of this package, by name (a folder added to the
+    package's ``__path__`` counts as part of it)."""
+    found: list[ImageFamily] = []
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name == "base" or module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        found += [value for value in vars(module).values() if isinstance(value, ImageFamily)]
+    found.sort(key=lambda f: f.name != FIRST)  # stable: the modules' order otherwise
+    names = [f.name for f in found]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise RuntimeError(f"Two image families are called {', '.join(duplicates)}.")
+    return {f.name: f for f in found}
+
+
+def refresh() -> None:
+    """Find the families again (a module added to the package), in place: every module that
+    imported ``FAMILIES`` sees the new ones."""
+    found = discover()
+    FAMILIES.clear()
+    FAMILIES.update(found)
+    _BY_PIPELINE_CLASS.clear()
+    _BY_PIPELINE_CLASS.update({cls: f for f in FAMILIES.values() for cls in f.pipeline_classes.values()})
 
 
 def family(name: str) -> ImageFamily:
@@ -33,6 +53,16 @@ def family(name: str) -> ImageFamily:
         return FAMILIES[name]
     except KeyError:
         raise BadInput(f"Unknown model family {name!r}; known: {', '.join(FAMILIES)}.") from None
+
+
+def twin_builders() -> dict[str, str]:
+    """Each family's tiny twin builder, by twin name (read by studio.models.tiny)."""
+    return {f.name: f.twin for f in FAMILIES.values() if f.twin}
+
+
+def pipeline_class_names() -> list[str]:
+    """Every diffusers pipeline class a family uses (resolved ahead by studio.ml_imports)."""
+    return list(dict.fromkeys(cls for f in FAMILIES.values() for cls in f.pipeline_classes.values()))
 
 
 def from_model_index(path: Path) -> ImageFamily:
@@ -51,10 +81,13 @@ def from_model_index(path: Path) -> ImageFamily:
 
 
 def from_single_file_keys(keys: list[str], name: str) -> ImageFamily:
-    for marker, found in _SINGLE_FILE_MARKERS:
-        if any(key.startswith(marker) for key in keys):
+    for found in FAMILIES.values():
+        if any(key.startswith(found.single_file_markers) for key in keys if found.single_file_markers):
             return found
     raise BadInput(
-        f"{name} does not look like an SDXL, SD 1.5 or Z-Image checkpoint (none of their weight names "
-        "were found). Is it a LoRA? Put LoRAs in the loras folder."
+        f"{name} does not look like a checkpoint of {', '.join(f.label for f in FAMILIES.values())} (none of "
+        "their weight names were found). Is it a LoRA? Put LoRAs in the loras folder."
     )
+
+
+refresh()

@@ -1,10 +1,13 @@
 """What every image model family provides: one small class per family, one interface.
 
 A family knows its diffusers pipeline classes (txt2img, img2img, inpaint), how to load a
-checkpoint of its own (a diffusers folder or Hub id, or a single-file checkpoint), its
-defaults, which controls of the Image tab apply to it (and why not, when they do not), its
-schedulers, and how to turn its latents into a cheap preview. Everything else in the image
-stack (requests, LoRAs, metadata, the tab) is written once against this interface.
+checkpoint of its own (a diffusers folder or Hub id, or a single-file checkpoint, and how to
+recognise one), its defaults, which controls of the Image tab apply to it (and why not, when
+they do not), its schedulers, how to turn its latents into a cheap preview, what its prompt
+expansion writes, whether the Train tab tunes it, its tiny twin and its full-size build.
+Everything else in the image stack (requests, LoRAs, metadata, the tabs, the memory planner,
+ZeroGPU's estimate) is written once against this interface, so a new family is one module in
+this package (``studio.image.families`` finds it).
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-TASKS = ("txt2img", "img2img", "inpaint")
-# Controls of the Image tab a family may or may not use.
-CONTROLS = ("negative_prompt", "cfg", "performance", "scheduler", "loras", "styles")
+# Controls of the Image tab a family may list in ``unused``: negative_prompt, performance,
+# scheduler, loras, styles.
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,32 @@ class PromptWindow:
     tokenizer_attr: str
     limit: int
     name: str
+    english_only: bool = True  # CLIP and T5 were trained on English captions
 
 
 @dataclass(frozen=True)
 class ImageFamily:
-    name: str
+    name: str  # also its tiny twin's name, and its UI strings' key (image.family_<name>)
     label: str
     pipeline_classes: dict[str, str]  # task -> diffusers class name
     defaults: FamilyDefaults
     schedulers: tuple[str, ...]
+    description: str = ""  # the Image tab's note, where assets/i18n has no image.family_<name>
+    # "module:function" writing its tiny twin into an empty folder (studio.models.tiny), and
+    # "module:function" returning its full-size modules by component name (studio.memory_plan).
+    twin: str = ""
+    full_size: str = ""
+    # Weight names only its single-file checkpoints hold (original layout), and the Hub repo
+    # whose component configs such a file is read with.
+    single_file_markers: tuple[str, ...] = ()
+    single_file_config: str = ""
+    expansion_target: str = "sdxl"  # the prompt expansion's target: sdxl (tags) | zimage (sentences)
+    train_note: str = ""  # why the Train tab cannot tune it (a clause); "" = it can
+    # ZeroGPU's estimate: diffusion seconds per step per megapixel on a slice (studio.zero_gpu).
+    step_seconds_per_mp: float = 0.45
+    # The pipeline argument the CFG value goes to (FLUX: true_cfg_scale; its guidance_scale is a
+    # distilled embedding that schnell does not have).
+    cfg_argument: str = "guidance_scale"
     unused: dict[str, str] = field(default_factory=dict)  # control -> why it does not apply
     prompt_window: PromptWindow | None = None
     # How (word:1.3) weights and prompts past the window are encoded (studio.image.prompt_encoding):
@@ -68,11 +87,29 @@ class ImageFamily:
     # or (Z-Image's) steps minus the skipped ones rounded down, which rounds the run up.
     denoise_rounds_up: bool = False
 
+    @property
+    def reads_english_only(self) -> bool:
+        """Whether its text encoder reads English only (CLIP, T5): a Chinese prompt is expanded
+        into English first. Z-Image's Qwen3 reads Chinese as it is."""
+        return self.prompt_window is not None and self.prompt_window.english_only
+
+    @property
+    def trainable(self) -> bool:
+        return not self.train_note
+
+    @property
+    def note_key(self) -> str:
+        return f"image.family_{self.name}"
+
     def steps_run(self, steps: int, denoise: float) -> int:
         """How many of ``steps`` an img2img / inpaint run at ``denoise`` really runs."""
         if self.denoise_rounds_up:
             return steps - int(max(steps - steps * denoise, 0))
         return min(steps, int(steps * denoise))
+
+    def latent_image(self, latents: Any, width: int, height: int) -> Any:
+        """One image's latents as a step callback sees them -> (channels, H, W), for previews."""
+        return latents
 
     def uses(self, control: str) -> bool:
         return control not in self.unused
@@ -148,12 +185,26 @@ class ImageFamily:
         return schedulers.build(name, base.scheduler.config)
 
     def call_kwargs(self, cfg: float) -> dict[str, Any]:
-        """Family-specific keyword arguments of the pipeline call."""
-        return dict(self.call_extras)
+        """Family-specific keyword arguments of the pipeline call, the CFG value included."""
+        return {**self.call_extras, self.cfg_argument: cfg}
+
+    def full_size_modules(self) -> dict[str, Any]:
+        """Its published architecture at full size, by component (build it on the meta device)."""
+        if not self.full_size:
+            raise KeyError(f"{self.label} names no full-size build")
+        return resolve(self.full_size)()
 
     def guidance_active(self, cfg: float) -> bool:
         """Whether this CFG value runs the negative branch, so the negative prompt acts."""
         return cfg > self.guidance_threshold
+
+
+def resolve(reference: str) -> Any:
+    """The object a "module:attribute" reference names, imported only now."""
+    import importlib
+
+    module_name, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 @lru_cache(maxsize=None)

@@ -17,6 +17,13 @@ ZIMAGE = ImageFamily(
     # diffusers >= 0.36 spaces the sigmas from 1 to 1/steps, so 8 steps are 8 transformer passes.
     defaults=FamilyDefaults(steps=8, cfg=0.0, scheduler="Flow Euler", width=1024, height=1024, size_multiple=16),
     schedulers=("Flow Euler",),
+    twin="studio.image.tiny_twins:build_zimage",
+    full_size="studio.image.full_size:zimage",
+    single_file_markers=("cap_embedder.", "model.diffusion_model.cap_embedder."),
+    single_file_config="Tongyi-MAI/Z-Image-Turbo",
+    expansion_target="zimage",
+    train_note="a transformer read by a Qwen3 encoder; the training loop is written for SDXL's UNet",
+    step_seconds_per_mp=0.35,
     unused={
         "negative_prompt": "Z-Image Turbo runs without guidance (CFG 0): the negative prompt acts only with CFG above 0, which doubles the time.",
         "performance": "Z-Image Turbo is distilled for 8 steps; the Speed / Quality presets are for SDXL.",
