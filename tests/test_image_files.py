@@ -42,7 +42,9 @@ def test_families_from_model_index_and_single_file_keys(tmp_path):
     index.write_text('{"_class_name": "ZImagePipeline"}')
     assert families.from_model_index(index).name == "zimage"
     index.write_text('{"_class_name": "FluxPipeline"}')
-    with pytest.raises(BadInput, match="FluxPipeline"):
+    assert families.from_model_index(index).name == "flux"
+    index.write_text('{"_class_name": "WanPipeline"}')  # a video model: no family of the Image tab
+    with pytest.raises(BadInput, match="WanPipeline"):
         families.from_model_index(index)
     assert families.from_single_file_keys(["conditioner.embedders.1.model.ln_final.weight"], "x").name == "sdxl"
     assert families.from_single_file_keys(["cond_stage_model.transformer.x"], "x").name == "sd15"

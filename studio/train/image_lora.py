@@ -5,11 +5,9 @@ into the loras folder, so the Image tab lists it and ``pipe.load_lora_weights`` 
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,6 +16,7 @@ import torch
 
 from studio.train import image_data, jobs
 from studio.train.config import TrainConfig
+from studio.train.steps import optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
 
 UNET_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
@@ -59,15 +58,13 @@ def _encode_prompts(pipe_parts: dict, captions: list[str], device: str) -> tuple
     return torch.cat(embeds, dim=-1), pooled
 
 
-def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0, Stop=Exception) -> dict[str, Any]:
+def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) -> dict[str, Any]:
     from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft.utils import get_peft_model_state_dict
     from PIL import Image
     from safetensors.torch import save_file
     from transformers import AutoTokenizer, CLIPTextModel, CLIPTextModelWithProjection
-
-    from studio.train.loop import optimiser_from_checkpoint, pick_device
 
     job = jobs.read_json(folder / "job.json")
     config = TrainConfig.from_dict(job["config"])
@@ -107,54 +104,29 @@ def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int
     jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None,
                    message=f"training from step {step}…" if step else "training…")
 
-    def checkpoint(at: int) -> None:
-        def write(target: Path) -> None:
-            save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(unet).items()}, target / "adapter_model.safetensors")
-            torch.save({"step": at, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-                       target / "trainer_state.pt")
+    def write_adapter(target: Path) -> None:
+        save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(unet).items()},
+                  target / "adapter_model.safetensors")
 
-        jobs.save_dir_atomically(folder / "checkpoints" / f"step-{at:06d}", write)
-        for old in jobs.checkpoints(folder)[:-2]:
-            shutil.rmtree(old, ignore_errors=True)
+    def checkpoint(at: int) -> None:
+        save_checkpoint(folder, at, write_adapter, optimizer, scheduler)
+
+    def micro_batch(index: int) -> tuple[torch.Tensor, int]:
+        rng = random.Random(config.seed * 1_000_003 + index)  # the same pictures and noise on Resume
+        picked = [rng.randrange(len(latents)) for _ in range(config.batch_size)]
+        clean = torch.stack([latents[i] for i in picked])
+        noise = torch.randn_like(clean)
+        timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (len(picked),), device=device)
+        noisy = noise_scheduler.add_noise(clean, noise, timesteps)
+        predicted = unet(noisy, timesteps, encoder_hidden_states=torch.stack([prompt_embeds[i] for i in picked]),
+                         added_cond_kwargs={"text_embeds": torch.stack([pooled[i] for i in picked]),
+                                            "time_ids": time_ids.repeat(len(picked), 1)}).sample
+        target = noise if noise_scheduler.config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, timesteps)
+        return torch.nn.functional.mse_loss(predicted.float(), target.float()) / config.grad_accumulation, len(picked)
 
     unet.train()
-    log = open(folder / "log.jsonl", "a", encoding="utf-8")
-    started, first_step = time.perf_counter(), step
-    while step < total:
-        optimizer.zero_grad(set_to_none=True)
-        losses = []
-        for micro in range(config.grad_accumulation):
-            if should_stop():
-                raise Stop()
-            rng = random.Random(config.seed * 1_000_003 + step * config.grad_accumulation + micro)
-            picked = [rng.randrange(len(latents)) for _ in range(config.batch_size)]
-            clean = torch.stack([latents[i] for i in picked])
-            noise = torch.randn_like(clean)
-            timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (len(picked),), device=device)
-            noisy = noise_scheduler.add_noise(clean, noise, timesteps)
-            predicted = unet(noisy, timesteps, encoder_hidden_states=torch.stack([prompt_embeds[i] for i in picked]),
-                             added_cond_kwargs={"text_embeds": torch.stack([pooled[i] for i in picked]),
-                                                "time_ids": time_ids.repeat(len(picked), 1)}).sample
-            target = noise if noise_scheduler.config.prediction_type == "epsilon" else noise_scheduler.get_velocity(clean, noise, timesteps)
-            loss = torch.nn.functional.mse_loss(predicted.float(), target.float()) / config.grad_accumulation
-            loss.backward()
-            losses.append(loss.item())
-        optimizer.step()
-        scheduler.step()
-        step += 1
-        if fail_at_step and step >= fail_at_step:
-            raise RuntimeError(f"forced failure at step {step} (STUDIO_TRAIN_FAIL_AT_STEP)")
-        elapsed = time.perf_counter() - started
-        rate = (step - first_step) / elapsed if elapsed > 0 else 0.0
-        log.write(json.dumps({"step": step, "total_steps": total, "loss": round(sum(losses), 6),
-                              "lr": scheduler.get_last_lr()[0],
-                              "samples_per_second": round(config.batch_size * config.grad_accumulation * rate, 3),
-                              "eta_seconds": round((total - step) / rate, 1) if rate else None, "time": time.time()}) + "\n")
-        log.flush()
-        if step % config.save_every == 0 and step < total:
-            checkpoint(step)
-    log.close()
-    checkpoint(step)
+    step = run_steps(folder, config, step=step, total=total, micro_batch=micro_batch, optimizer=optimizer,
+                     scheduler=scheduler, checkpoint=checkpoint, should_stop=should_stop, fail_at_step=fail_at_step)
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
     # Into a staging folder first, then one rename into the loras folder: never half a file there.
     staging = folder / ".lora-staging"

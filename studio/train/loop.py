@@ -1,17 +1,15 @@
-"""The training loop: plain torch + PEFT, one optimizer step at a time.
+"""The text training loop (causal LM and classification): plain torch + PEFT.
 
 A small loop of our own rather than transformers.Trainer: it starts faster (no Trainer,
 accelerate or reporting machinery to set up), every step is visible (the JSON line it
-writes is the whole story) and cancel / checkpoint / resume are three short functions.
+writes is the whole story) and cancel / checkpoint / resume are three short functions,
+shared with the image loop (studio.train.steps).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -21,13 +19,10 @@ import torch
 from studio.train import datasets, jobs
 from studio.train.config import TrainConfig
 from studio.train.estimate import weight_precision, with_lora
+from studio.train.steps import Stop, optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
 
-KEEP_CHECKPOINTS = 2
+__all__ = ["Stop", "train"]  # Stop: what the worker catches, raised by the shared step loop
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-class Stop(Exception):
-    """Cancel (or the app went away): stop before the next step; checkpoints stay valid."""
 
 
 @dataclass
@@ -127,50 +122,6 @@ def evaluate(model: Any, items: list[dict], collate: Callable, device: str, n_la
     return {"accuracy": round(correct / len(items), 4) if items else None, "confusion_matrix": matrix}
 
 
-def save_checkpoint(folder: Path, model: Any, optimizer: Any, scheduler: Any, scaler: Any, step: int) -> None:
-    def write(target: Path) -> None:
-        model.save_pretrained(target)
-        # Written last: its presence marks a complete checkpoint.
-        torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "scaler": scaler.state_dict() if scaler else None}, target / "trainer_state.pt")
-
-    jobs.save_dir_atomically(folder / "checkpoints" / f"step-{step:06d}", write)
-    for old in jobs.checkpoints(folder)[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def optimiser_from_checkpoint(model: Any, config: TrainConfig, folder: Path, job: dict[str, Any], total: int,
-                              device: str, scaler: Any = None) -> tuple[Any, Any, int]:
-    """AdamW and the learning-rate schedule over the trainable (LoRA) weights; on Resume, the
-    adapter, optimiser, schedule (and fp16 scaler) of the last good checkpoint, and its step.
-    Shared by the text and image loops."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-    from transformers import get_scheduler
-
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate)
-    scheduler = get_scheduler(config.scheduler, optimizer, num_warmup_steps=config.warmup_steps, num_training_steps=total)
-    step = 0
-    done = jobs.checkpoints(folder)
-    if job.get("resume") and done:
-        state = torch.load(done[-1] / "trainer_state.pt", map_location=device, weights_only=False)
-        set_peft_model_state_dict(model, load_file(done[-1] / "adapter_model.safetensors", device=device))
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if scaler and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        step = state["step"]
-        jobs.trim_log(folder, step)
-    return optimizer, scheduler, step
-
-
-def pick_device(requested: str) -> str:
-    if requested in ("auto", "", None):
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return requested
-
-
 def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) -> dict[str, Any]:
     """Run (or resume) the job in ``folder``; returns the final summary. Raises Stop on cancel."""
     job = jobs.read_json(folder / "job.json")
@@ -178,7 +129,7 @@ def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) 
     if config.task == "image_lora":
         from studio.train.image_lora import train_image
 
-        return train_image(folder, should_stop, fail_at_step, Stop)
+        return train_image(folder, should_stop, fail_at_step)
     device = pick_device(job.get("device", "auto"))
     precision = weight_precision(config, device)
     torch.manual_seed(config.seed)
@@ -211,42 +162,19 @@ def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) 
         jobs.write_json(folder / "eval.json", {"label_names": label_names,
                                                "before": evaluate(model, eval_items, collate, device, len(label_names))})
 
+    def micro_batch(index: int) -> tuple[torch.Tensor, int]:
+        batch = {k: v.to(device) for k, v in batches.get(index).items()}
+        with torch.autocast(device, dtype=DTYPES[precision], enabled=precision != "fp32"):
+            loss = model(**batch).loss / config.grad_accumulation
+        return loss, batch["input_ids"].shape[0]
+
+    def checkpoint(at: int) -> None:
+        save_checkpoint(folder, at, model.save_pretrained, optimizer, scheduler, scaler)
+
     model.train()
-    log = open(folder / "log.jsonl", "a", encoding="utf-8")
-    started, first_step = time.perf_counter(), step
-    while step < total:
-        optimizer.zero_grad(set_to_none=True)
-        losses, samples = [], 0
-        for micro in range(config.grad_accumulation):
-            if should_stop():
-                raise Stop()
-            batch = {k: v.to(device) for k, v in batches.get(step * config.grad_accumulation + micro).items()}
-            samples += batch["input_ids"].shape[0]
-            with torch.autocast(device, dtype=DTYPES[precision], enabled=precision != "fp32"):
-                loss = model(**batch).loss / config.grad_accumulation
-            (scaler.scale(loss) if scaler else loss).backward()
-            losses.append(loss.item())
-        if scaler:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        scheduler.step()
-        step += 1
-        if fail_at_step and step >= fail_at_step:
-            raise RuntimeError(f"forced failure at step {step} (STUDIO_TRAIN_FAIL_AT_STEP)")
-        elapsed = time.perf_counter() - started
-        rate = (step - first_step) / elapsed if elapsed > 0 else 0.0
-        log.write(json.dumps({
-            "step": step, "total_steps": total, "loss": round(sum(losses), 6),
-            "lr": scheduler.get_last_lr()[0], "samples_per_second": round(samples * rate, 3),
-            "eta_seconds": round((total - step) / rate, 1) if rate else None, "time": time.time(),
-        }) + "\n")
-        log.flush()
-        if step % config.save_every == 0 and step < total:
-            save_checkpoint(folder, model, optimizer, scheduler, scaler, step)
-    log.close()
-    save_checkpoint(folder, model, optimizer, scheduler, scaler, step)
+    step = run_steps(folder, config, step=step, total=total, micro_batch=micro_batch, optimizer=optimizer,
+                     scheduler=scheduler, checkpoint=checkpoint, should_stop=should_stop, scaler=scaler,
+                     fail_at_step=fail_at_step)
     jobs.save_dir_atomically(folder / "adapter", model.save_pretrained)
     if config.task == "classification":
         result = jobs.read_json(folder / "eval.json", {})
