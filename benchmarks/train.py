@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.progress import wait_until  # noqa: E402
 from studio.settings import load_settings  # noqa: E402
-from studio.train import datasets, jobs, service  # noqa: E402
+from studio import jobs
+from studio.train import datasets, service  # noqa: E402
 from studio.train.config import TrainConfig  # noqa: E402
 from studio.train.runner import Runner  # noqa: E402
 

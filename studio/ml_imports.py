@@ -13,6 +13,7 @@ import threading
 
 _lock = threading.Lock()
 _done = False
+_extra: dict[str, set[str]] = {}  # registered by the modules that know them (studio.image.families)
 
 NAMES = {
     "transformers": (
@@ -24,13 +25,29 @@ NAMES = {
     ),
     "diffusers": (
         "VQModel", "AutoencoderKL", "UNet2DConditionModel",
-        # The samplers offered (studio.image); the families' pipelines are read from the families.
+        # The samplers offered (studio.image); the families register their pipelines (register()).
         "EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler", "DPMSolverMultistepScheduler",
         "UniPCMultistepScheduler", "DDIMScheduler", "LCMScheduler", "FlowMatchEulerDiscreteScheduler",
     ),
     # Long and weighted CLIP prompts (studio.image.prompt_encoding); it imports diffusers pipelines itself.
     "compel": ("Compel", "ReturnedEmbeddingsType"),
 }
+
+
+def register(module_name: str, names: list[str] | tuple[str, ...]) -> None:
+    """More names to resolve ahead (the image families' pipeline classes, read from the
+    families as they are found); resolved at once when the libraries are already imported."""
+    with _lock:
+        _extra.setdefault(module_name, set()).update(names)
+        if _done:
+            _resolve({module_name: tuple(names)})
+
+
+def _resolve(names_by_module: dict[str, tuple[str, ...]]) -> None:
+    for module_name, names in names_by_module.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            getattr(module, name)
 
 
 def import_ml_libraries() -> None:
@@ -42,11 +59,6 @@ def import_ml_libraries() -> None:
             return
         import torch  # noqa: F401  (first, as transformers and diffusers expect)
 
-        from studio.image.families import pipeline_class_names
-
-        names_by_module = {**NAMES, "diffusers": NAMES["diffusers"] + tuple(pipeline_class_names())}
-        for module_name, names in names_by_module.items():
-            module = importlib.import_module(module_name)
-            for name in names:
-                getattr(module, name)
+        _resolve(NAMES)
+        _resolve({module_name: tuple(sorted(names)) for module_name, names in _extra.items()})
         _done = True

@@ -46,14 +46,13 @@ def seconds(work: float) -> int:
     return int(min(MAX_SECONDS, max(MIN_SECONDS, math.ceil(CALL_SECONDS + work * MARGIN))))
 
 
-def image_work(family_name: str | None, steps: float, images: int, width: int, height: int,
+def image_work(step_seconds_per_mp: float | None, steps: float, images: int, width: int, height: int,
                controlnets: int = 0) -> float:
-    """Estimated GPU seconds of ``images`` pictures of ``width``×``height`` in ``steps`` steps."""
-    from studio.image.families import FAMILIES
-
+    """Estimated GPU seconds of ``images`` pictures of ``width``×``height`` in ``steps`` steps, at
+    the family's seconds per step per megapixel (``ImageFamily.step_seconds_per_mp``; None when
+    the family is not known before loading)."""
     megapixels = width * height / 1e6
-    family = FAMILIES.get(family_name or "")
-    per_step = (family.step_seconds_per_mp if family else UNKNOWN_FAMILY_STEP_SECONDS) * megapixels
+    per_step = (step_seconds_per_mp or UNKNOWN_FAMILY_STEP_SECONDS) * megapixels
     per_step *= 1 + CONTROLNET_SHARE * controlnets
     return images * (steps * per_step + DECODE_SECONDS_PER_MP * megapixels)
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import gradio as gr
 
-from studio.image import checkpoints, gpu_seconds, outputs
+from studio.image import checkpoints, gpu_seconds
+from studio.pictures import outputs
 from studio.image.edit import images, inpaint, outpaint, upscale, upscaler, vary
 from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS

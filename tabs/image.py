@@ -11,7 +11,8 @@ import gradio as gr
 
 from studio import zero_gpu
 from studio.errors import StudioError
-from studio.image import checkpoints, gpu_seconds, image_prompts, metadata, outputs, presets, styles
+from studio.image import checkpoints, gpu_seconds, image_prompts, presets, styles
+from studio.pictures import metadata, outputs
 from studio.image.generate import generate_images
 from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS

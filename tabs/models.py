@@ -11,7 +11,8 @@ import gradio as gr
 from studio.faces import pipeline as face_pipeline
 from studio.image import checkpoints, styles
 from studio.image.edit import upscaler
-from studio.models import catalog, report
+from studio import cache_report as report
+from studio.models import catalog
 from studio.tokens import sources as tokenizer_sources
 from tabs import owner
 from tabs.common import TabContext, friendly

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from studio.image.outputs import owner_folder
+from studio.pictures.outputs import owner_folder
 from studio.outputs import BROWSER_ID, owner_key
 from tabs.common import TabContext
 

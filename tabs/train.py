@@ -12,7 +12,8 @@ from typing import Any
 
 import gradio as gr
 
-from studio.train import adapters, datasets, jobs, service
+from studio import jobs
+from studio.train import adapters, datasets, service
 from studio.train.config import DEFAULT_TEMPLATE, PRECISIONS, SCHEDULERS, TrainConfig
 from studio.train.runner import Runner
 from tabs import api_types

@@ -410,7 +410,7 @@ def test_the_event_log_keeps_only_the_most_recent_events():
 
 
 def test_the_models_report_names_each_component_and_draws_memory_as_figures(studio_ctx):
-    from studio.models import report
+    from studio import cache_report as report
     from tabs.i18n import Translator
     from tabs.models import memory_html
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from studio.errors import BadInput
-from studio.image import families, model_files
+from studio.image import families
+from studio.models import model_files
 from studio.image.previews import latents_to_rgb
 
 

@@ -216,7 +216,7 @@ def test_a_corrupt_safetensors_checkpoint_is_refused_clearly(image_ctx):
 
 
 def test_the_models_tab_lists_each_component_of_a_checkpoint_with_its_memory(image_ctx):
-    from studio.models import report
+    from studio import cache_report as report
 
     run(image_ctx, prompt="x", seed=1)
     entry = next(m for m in report.status(image_ctx)["models"] if m["kind"] == "image_pipeline")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from studio.errors import BadInput
-from studio.image import metadata
+from studio.pictures import metadata
 from studio.image.generate import generate_images
 from studio.image.request import ImageRequest
 from tests.image_helpers import image_ctx, pixels  # noqa: F401  (shared fixture)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from studio.errors import BadInput
 from studio.faces.samples import draw_faces
-from studio.image import metadata
+from studio.pictures import metadata
 from studio.image.generate import generate_images
 from studio.image.image_prompts import preprocess, preview
 from studio.image.image_prompts.slots import DEFAULTS, check_slots

@@ -103,3 +103,146 @@ def test_settings_and_the_catalog_do_not_import_each_other_at_load():
     settings = _module_level_imports(ROOT / "studio" / "settings.py")
     assert not any(name.startswith("studio.settings") for name in catalog)
     assert not any(name.startswith("studio.models.catalog") for name in settings)
+
+
+# -- the studio's own layers: no import circle, no arrow from a lower layer to a higher one --------
+
+# Lowest first. A module may import modules of its own layer and of lower ones. Type hints under
+# ``if TYPE_CHECKING`` are not imports at run time and do not count.
+LAYERS = (
+    # Plain data and helpers every layer uses (the catalog is a table of Hub ids that settings
+    # checks --model names against when they are read).
+    ("base", ("studio.errors", "studio.fields", "studio.outputs", "studio.progress", "studio.gc_tuning",
+              "studio.torchvision_ops", "studio.zero_gpu", "studio.settings", "studio.devices", "studio.jobs",
+              "studio.ml_imports", "studio.pictures", "studio.models.catalog", "studio.models.specs", "studio")),
+    ("models", ("studio.models",)),  # loaders, the cache, tiny twins
+    ("context", ("studio.context", "studio.cache_report")),
+    ("text", ("studio.text",)),
+    ("tokens", ("studio.tokens",)),
+    ("faces", ("studio.faces",)),
+    ("image", ("studio.image",)),
+    ("prompts", ("studio.prompts",)),  # expansion reads text; Describe and side-by-side draw with image
+    ("train", ("studio.train",)),
+    ("entry points", ("studio.memory_plan", "tabs", "app")),
+)
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def project_modules(root: Path = ROOT) -> dict[str, Path]:
+    found = {module_name(path, root): path for top in ("studio", "tabs") for path in (root / top).rglob("*.py")}
+    if (root / "app.py").is_file():
+        found["app"] = root / "app.py"
+    return found
+
+
+def _under_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def project_imports(path: Path, name: str, modules: dict[str, Path]) -> set[str]:
+    """The project modules ``path`` imports at run time, at any depth; ``from a import b``
+    counts as ``a.b`` where that is a module, else as ``a``; relative imports resolved."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if _under_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([node.module] if node.module else []))
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return {module for module in found if module in modules and module != name}
+
+
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    modules = project_modules(root)
+    return {name: project_imports(path, name, modules) for name, path in modules.items()}
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def layer_of(module: str) -> int:
+    matches = [(len(prefix), rank) for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
+               if module == prefix or module.startswith(prefix + ".")]
+    assert matches, f"{module} is in no layer: add it to LAYERS"
+    return max(matches)[1]
+
+
+def upward_arrows(graph: dict[str, set[str]]) -> list[str]:
+    return [f"{source} ({LAYERS[layer_of(source)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+            for source, targets in sorted(graph.items()) for target in sorted(targets)
+            if layer_of(target) > layer_of(source)]
+
+
+def test_no_import_circle_remains():
+    assert circles(import_graph()) == []
+
+
+def test_no_layer_imports_a_higher_one():
+    assert upward_arrows(import_graph()) == []
+
+
+def test_the_checks_find_a_circle_and_an_arrow_up(tmp_path):
+    (tmp_path / "studio" / "text").mkdir(parents=True)
+    (tmp_path / "studio" / "image").mkdir()
+    (tmp_path / "studio" / "text" / "a.py").write_text("def later():\n    from studio.image import b\n")
+    (tmp_path / "studio" / "image" / "b.py").write_text("from studio.text import a\n")
+    (tmp_path / "studio" / "image" / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from studio.train import d\n")
+    (tmp_path / "studio" / "train").mkdir()
+    (tmp_path / "studio" / "train" / "d.py").write_text("from . import e\n")
+    (tmp_path / "studio" / "train" / "e.py").write_text("")
+    graph = import_graph(tmp_path)
+    assert circles(graph) == [["studio.image.b", "studio.text.a"]]
+    assert upward_arrows(graph) == ["studio.text.a (text) imports studio.image.b (image)"]
+    assert graph["studio.image.c"] == set()  # a type hint only
+    assert graph["studio.train.d"] == {"studio.train.e"}  # relative imports resolved

@@ -421,7 +421,7 @@ def test_sd15_is_loaded_without_its_safety_checker():
 
 
 def test_the_models_tab_shows_each_entrys_memory_plan(plan_ctx):
-    from studio.models import report
+    from studio import cache_report as report
     from tabs.models import COLUMNS, table_rows
 
     plan_ctx.cache._budget_bytes = peaks(plan_ctx, SDXL, request(SDXL))[plans.MODEL_OFFLOAD]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.image import checkpoints, metadata, prompt_encoding, prompt_syntax
+from studio.image import checkpoints, prompt_encoding, prompt_syntax
+from studio.pictures import metadata
 from studio.image.generate import generate_images
 from studio.image.request import ImageRequest
 from tests.image_helpers import image_ctx, pixels  # noqa: F401  (fixture)

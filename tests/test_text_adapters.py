@@ -17,7 +17,8 @@ from studio.text.explorer import next_token_table
 from studio.text.generate import generate_text
 from studio.text.results import GenerationRequest
 from studio.text.sampling import SamplingSettings
-from studio.train import jobs, service
+from studio import jobs
+from studio.train import service
 
 OWNER = "session-adapter-tests"
 BLOOM = "bigscience/bloom-560m"

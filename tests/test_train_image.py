@@ -10,7 +10,8 @@ import pytest
 from studio.errors import BadInput
 from studio.progress import wait_until
 from studio.settings import with_overrides
-from studio.train import jobs, service
+from studio import jobs
+from studio.train import service
 from studio.train.runner import Runner
 
 OWNER = "session-images"

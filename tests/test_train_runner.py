@@ -12,7 +12,8 @@ import torch
 
 from studio.progress import wait_until
 from studio.settings import with_overrides
-from studio.train import adapters, jobs, service
+from studio import jobs
+from studio.train import adapters, service
 from studio.train.runner import Runner
 
 OWNER = "session-tests"
@@ -84,9 +85,9 @@ def test_causal_lm_job_lowers_loss_and_saves_a_working_adapter(setup, tmp_path):
     trainable = sum(p.numel() for n, p in tuned.named_parameters() if "lora_" in n)
     assert trainable == 2 * (8 * 64 + 3 * 64 * 8)  # 2 layers of A (8x64) and B (192x8)
 
-    listed = adapters.list_adapters(settings, OWNER)
+    listed = jobs.list_adapters(settings, OWNER)
     assert [a["job_id"] for a in listed] == [job_id] and listed[0]["base_model"] == "bigscience/bloom-560m"
-    assert adapters.list_adapters(settings, "session-someone-else") == []
+    assert jobs.list_adapters(settings, "session-someone-else") == []
     archive = adapters.zip_adapter(settings, OWNER, job_id)
     import zipfile
 
@@ -96,7 +97,7 @@ def test_causal_lm_job_lowers_loss_and_saves_a_working_adapter(setup, tmp_path):
     with torch.no_grad():
         folded = AutoModelForCausalLM.from_pretrained(merged).eval()(ids).logits
     assert torch.allclose(folded, after, atol=1e-4)
-    assert adapters.list_adapters(settings, OWNER)[0]["merged_path"] == str(merged)
+    assert jobs.list_adapters(settings, OWNER)[0]["merged_path"] == str(merged)
 
     from studio.train.compare import compare
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from studio.image import outputs
+from studio.pictures import outputs
 from tabs.faceswap import details_markdown
 from tabs.train import _shown_answer, progress_html, status_markdown
 

@@ -18,6 +18,7 @@ import torch
 from studio import devices, zero_gpu
 from studio.context import StudioContext
 from studio.image import gpu_seconds
+from studio.image.families import FAMILIES
 from studio.image.request import ImageRequest
 from studio.settings import load_settings
 
@@ -92,11 +93,12 @@ def test_edits_ask_for_the_size_they_draw(on_zero_gpu, ctx, tmp_path):
 
 
 def test_the_estimates_per_family_and_size():
-    speed = zero_gpu.image_work("sdxl", 30, 1, 1024, 1024)
-    assert zero_gpu.image_work("sdxl", 30, 2, 1024, 1024) == pytest.approx(2 * speed)
-    assert zero_gpu.image_work("sdxl", 30, 1, 1024, 1024, controlnets=2) > 1.8 * zero_gpu.image_work(
-        "sdxl", 30, 1, 1024, 1024) - 1
-    assert zero_gpu.image_work("zimage", 8, 1, 1024, 1024) < speed  # Turbo: 8 steps, no CFG
+    sdxl, zimage = FAMILIES["sdxl"].step_seconds_per_mp, FAMILIES["zimage"].step_seconds_per_mp
+    speed = zero_gpu.image_work(sdxl, 30, 1, 1024, 1024)
+    assert zero_gpu.image_work(sdxl, 30, 2, 1024, 1024) == pytest.approx(2 * speed)
+    assert zero_gpu.image_work(sdxl, 30, 1, 1024, 1024, controlnets=2) > 1.8 * zero_gpu.image_work(
+        sdxl, 30, 1, 1024, 1024) - 1
+    assert zero_gpu.image_work(zimage, 8, 1, 1024, 1024) < speed  # Turbo: 8 steps, no CFG
     assert zero_gpu.image_work(None, 30, 1, 1024, 1024) >= speed  # unknown: the slow side
     assert zero_gpu.seconds(0) == zero_gpu.MIN_SECONDS and zero_gpu.seconds(1e6) == zero_gpu.MAX_SECONDS
 

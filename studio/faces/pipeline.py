@@ -25,7 +25,7 @@ from studio.faces import identity, paste, restore, swapper
 from studio.faces.detect import Face
 from studio.faces.images import Picture, open_picture
 from studio.faces.onnx_model import ONNX_SUFFIX
-from studio.image import model_files
+from studio.models import model_files
 from studio.models import catalog
 from studio.models.specs import ModelSpec
 
@@ -272,7 +272,7 @@ def swap_faces(studio: Any, request: SwapRequest, owner: Path | None = None) -> 
 
 
 def save(owner: Path, result: SwapResult, request: SwapRequest) -> Path:
-    from studio.image import metadata, outputs
+    from studio.pictures import metadata, outputs
 
     fields = {"Tool": "face swap", "Replaced faces": ", ".join(map(str, result.replaced)),
               "Blend": request.blend, "Mask feather": request.mask_feather, "Mask": request.mask_region,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import BadInput, ModelUnavailable
-from studio.image import model_files
+from studio.models import model_files
 from studio.image.loras import LoraFile
 from studio.models import catalog, tiny
 from studio.models.specs import ModelSpec

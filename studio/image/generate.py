@@ -22,12 +22,13 @@ from typing import Any
 
 from studio.errors import BadInput, OutOfMemory
 from studio.image import (
-    checkpoints, memory, metadata, outputs, placement, presets, prompt_encoding, prompt_syntax, styles, wildcards,
+    checkpoints, memory, placement, presets, prompt_encoding, prompt_syntax, styles, wildcards,
 )
 from studio.image.families.base import ImageFamily
 from studio.image.image_prompts import apply as image_prompts
 from studio.image.loras import LoraFile, active_key
 from studio.image.previews import latents_to_rgb
+from studio.pictures import metadata, outputs
 from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
 
 PREVIEW_SECONDS = 0.4  # previews are cheap, but a UI cannot use one per millisecond either

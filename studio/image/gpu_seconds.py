@@ -34,7 +34,7 @@ def generation_work(studio: Any, request: ImageRequest) -> float:
         width, height = presets.parse_aspect(request.aspect_ratio)
     controlnets = sum(1 for slot in request.image_prompts
                       if slots.type_name(_field(slot, "type")) in slots.CONTROLNET_TYPES)
-    return zero_gpu.image_work(getattr(family, "name", None), _steps(family, request.performance, request.steps),
+    return zero_gpu.image_work(getattr(family, "step_seconds_per_mp", None), _steps(family, request.performance, request.steps),
                                max(1, int(request.image_number or 1)), width, height, controlnets)
 
 
@@ -46,7 +46,7 @@ def edit_work(studio: Any, diffusion: Any, image: Any, scale: float = 1.0, redra
     width, height = (min(MAX_EDIT_SIDE, int(side * scale)) for side in (width, height))
     family = checkpoints.family_hint(studio, getattr(diffusion, "checkpoint", ""))
     steps = _steps(family, getattr(diffusion, "performance", presets.DEFAULT_PERFORMANCE), getattr(diffusion, "steps", None))
-    work = zero_gpu.image_work(getattr(family, "name", None), steps, 1, width, height) if redraw else 0.0
+    work = zero_gpu.image_work(getattr(family, "step_seconds_per_mp", None), steps, 1, width, height) if redraw else 0.0
     if scale > 1:
         work += SUPER_RESOLUTION_SECONDS_PER_MP * width * height / 1e6
     return work

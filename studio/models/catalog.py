@@ -122,7 +122,7 @@ CATALOG: dict[str, CatalogEntry] = {
                 "black-forest-labs/FLUX.1-schnell": (
                     "12B-parameter transformer read by T5-XXL, 4 steps, English prompts. bf16 weights about 33 GB "
                     "(transformer 24, T5 9.5); under 40 GB of GPU the memory plan streams the transformer's "
-                    "blocks (block offload) and needs ~40 GB of RAM. Apache-2.0."
+                    "blocks from pinned CPU RAM (block offload, ~32 GB of RAM). Apache-2.0."
                 ),
             },
         ),

@@ -52,7 +52,7 @@ class TextAdapter:
 def available(settings: Settings, owner: str, model_id: str | None) -> list[TextAdapter]:
     """The owner's finished causal-LM adapters trained on ``model_id`` (None: the default model)."""
     from studio.models import catalog
-    from studio.train.adapters import list_adapters
+    from studio.jobs import list_adapters
 
     base = model_id or catalog.default_id(settings, "text")
     return [

@@ -1,6 +1,6 @@
-"""Finished adapters: listed per owner, zipped for download, loaded on a base, merged.
+"""Finished adapters: zipped for download, loaded on a base, merged.
 
-The Text tab (or a script) lists an owner's adapters with ``list_adapters`` and loads one
+The Text tab (or a script) lists an owner's adapters with ``jobs.list_adapters`` and loads one
 with ``load_with_adapter``; each adapter folder is a standard PEFT folder (safetensors).
 """
 
@@ -12,39 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from studio.errors import BadInput
 from studio.settings import Settings
-from studio.train import jobs
-
-
-def list_adapters(settings: Settings, owner: str) -> list[dict[str, Any]]:
-    """The owner's finished adapters, newest first: name, path, base model, task, job id."""
-    found = []
-    for folder in jobs.owner_jobs(settings.outputs, owner):
-        adapter = folder / "adapter"
-        if not (adapter / "adapter_config.json").is_file():
-            continue
-        job = jobs.read_json(folder / "job.json", {})
-        found.append({
-            "name": job.get("name", folder.name), "path": str(adapter), "base_model": job.get("base_model", ""),
-            "model_path": job.get("model_path", ""), "task": job.get("config", {}).get("task", ""),
-            "job_id": folder.name, "created": job.get("created"),
-            "merged_path": str(folder / "merged") if (folder / "merged" / "config.json").is_file() else "",
-        })
-    return found
-
-
-def adapter_for(settings: Settings, owner: str, job_id: str) -> tuple[Path, dict[str, Any]]:
-    folder = jobs.job_dir(settings.outputs, owner, job_id)
-    adapter = folder / "adapter"
-    if not (adapter / "adapter_config.json").is_file():
-        raise BadInput("This job has no finished adapter yet: wait until it is done.")
-    return adapter, jobs.read_json(folder / "job.json", {})
+from studio import jobs
 
 
 def zip_adapter(settings: Settings, owner: str, job_id: str) -> Path:
     """<job>/<name>.zip with the adapter folder, made once and replaced whole."""
-    adapter, job = adapter_for(settings, owner, job_id)
+    adapter, job = jobs.adapter_for(settings, owner, job_id)
     target = adapter.parent / f"{job.get('name', 'adapter')}.zip"
     if target.is_file() and target.stat().st_mtime >= adapter.stat().st_mtime:
         return target
@@ -73,7 +47,7 @@ def merge(settings: Settings, owner: str, job_id: str) -> Path:
     """Base + adapter folded into one ordinary model folder (<job>/merged), with its tokenizer."""
     from transformers import AutoTokenizer
 
-    adapter, job = adapter_for(settings, owner, job_id)
+    adapter, job = jobs.adapter_for(settings, owner, job_id)
     model = load_with_adapter(job["model_path"], str(adapter), job.get("config", {}).get("task", "causal_lm"))
     merged = model.merge_and_unload()
     tokenizer = AutoTokenizer.from_pretrained(job["model_path"])

@@ -12,7 +12,8 @@ import torch
 
 from studio.errors import BadInput
 from studio.settings import Settings
-from studio.train import adapters, datasets, jobs
+from studio import jobs
+from studio.train import adapters, datasets
 from studio.train.config import TrainConfig
 
 MAX_NEW_TOKENS = 256
@@ -41,7 +42,7 @@ def compare(settings: Settings, owner: str, job_id: str, prompt: str, few_shot: 
         raise BadInput("Type a prompt to compare, e.g. \"I want you to act as a motivational coach\".")
     if not 1 <= int(max_new_tokens) <= MAX_NEW_TOKENS:
         raise BadInput(f"Max new tokens must be between 1 and {MAX_NEW_TOKENS}.")
-    adapter, job = adapters.adapter_for(settings, owner, job_id)
+    adapter, job = jobs.adapter_for(settings, owner, job_id)
     config = TrainConfig.from_dict(job.get("config"))
     if config.task != "causal_lm":
         raise BadInput("Compare answers prompts, so it needs a causal-LM job; classifiers show accuracy instead.")

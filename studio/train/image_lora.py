@@ -14,7 +14,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from studio.train import image_data, jobs
+from studio import jobs
+from studio.train import image_data
 from studio.train.config import TrainConfig
 from studio.train.steps import optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
 

@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 import torch
 
-from studio.train import datasets, jobs
+from studio import jobs
+from studio.train import datasets
 from studio.train.config import TrainConfig
 from studio.train.estimate import weight_precision, with_lora
 from studio.train.steps import Stop, optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint

@@ -19,7 +19,7 @@ from typing import Any
 import psutil
 
 from studio.errors import BadInput
-from studio.train import jobs
+from studio import jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.25

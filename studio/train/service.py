@@ -16,7 +16,8 @@ from studio.image.checkpoints import PRIVATE_LORAS
 from studio.models import catalog, tiny
 from studio.outputs import safe_name
 from studio.settings import Settings
-from studio.train import datasets, jobs
+from studio import jobs
+from studio.train import datasets
 from studio.train.config import TrainConfig, adapter_file_name
 from studio.train.runner import Runner
 

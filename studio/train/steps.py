@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import torch
 
-from studio.train import jobs
+from studio import jobs
 from studio.train.config import TrainConfig
 
 KEEP_CHECKPOINTS = 2

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.train import jobs
+from studio import jobs
 
 
 def main(folder: Path) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.image import metadata, outputs
+from studio.pictures import metadata, outputs
 from studio.image.generate import APP_NAME
 
 # The edit settings written into the A1111 text (all of them are in the "studio" JSON chunk).

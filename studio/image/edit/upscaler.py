@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from studio.errors import BadInput, ModelUnavailable
-from studio.image import model_files
+from studio.models import model_files
 from studio.models import catalog
 from studio.models.specs import ModelSpec
 

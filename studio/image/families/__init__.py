@@ -12,6 +12,7 @@ import json
 import pkgutil
 from pathlib import Path
 
+from studio import ml_imports
 from studio.errors import BadInput
 from studio.image.families.base import ImageFamily
 
@@ -46,6 +47,7 @@ def refresh() -> None:
     FAMILIES.update(found)
     _BY_PIPELINE_CLASS.clear()
     _BY_PIPELINE_CLASS.update({cls: f for f in FAMILIES.values() for cls in f.pipeline_classes.values()})
+    ml_imports.register("diffusers", pipeline_class_names())
 
 
 def family(name: str) -> ImageFamily:
@@ -61,7 +63,8 @@ def twin_builders() -> dict[str, str]:
 
 
 def pipeline_class_names() -> list[str]:
-    """Every diffusers pipeline class a family uses (resolved ahead by studio.ml_imports)."""
+    """Every diffusers pipeline class a family uses (registered with studio.ml_imports, which
+    resolves them ahead, serially)."""
     return list(dict.fromkeys(cls for f in FAMILIES.values() for cls in f.pipeline_classes.values()))
 
 

@@ -6,6 +6,9 @@ jobs, their state and their progress survive a page reload and an app restart.
   log.jsonl      one JSON line per optimizer step: step, loss, lr, samples/s, ETA
   checkpoints/   step-000010/ ... (adapter + optimizer state), each written whole
   adapter/       the final PEFT adapter (safetensors)
+
+Below both the Train tab's work (studio.train) and the Text tab's adapter choice (studio.text):
+each reads the folders, neither imports the other.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any, Callable
 
 from studio.errors import BadInput
 from studio.outputs import owner_key, safe_name
+from studio.settings import Settings
 
 TRAIN = "train"
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -171,3 +175,28 @@ def summary(folder: Path) -> dict[str, Any]:
         "evaluation": read_json(folder / "eval.json"),
         "resumable": state.get("state") in RESUMABLE and bool(checkpoints(folder)),
     }
+
+
+def list_adapters(settings: Settings, owner: str) -> list[dict[str, Any]]:
+    """The owner's finished adapters, newest first: name, path, base model, task, job id."""
+    found = []
+    for folder in owner_jobs(settings.outputs, owner):
+        adapter = folder / "adapter"
+        if not (adapter / "adapter_config.json").is_file():
+            continue
+        job = read_json(folder / "job.json", {})
+        found.append({
+            "name": job.get("name", folder.name), "path": str(adapter), "base_model": job.get("base_model", ""),
+            "model_path": job.get("model_path", ""), "task": job.get("config", {}).get("task", ""),
+            "job_id": folder.name, "created": job.get("created"),
+            "merged_path": str(folder / "merged") if (folder / "merged" / "config.json").is_file() else "",
+        })
+    return found
+
+
+def adapter_for(settings: Settings, owner: str, job_id: str) -> tuple[Path, dict[str, Any]]:
+    folder = job_dir(settings.outputs, owner, job_id)
+    adapter = folder / "adapter"
+    if not (adapter / "adapter_config.json").is_file():
+        raise BadInput("This job has no finished adapter yet: wait until it is done.")
+    return adapter, read_json(folder / "job.json", {})

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from studio.image import metadata
+from studio.pictures import metadata
 from studio.outputs import owner_key
 
 IMAGES = "images"
