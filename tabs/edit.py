@@ -18,6 +18,7 @@ from studio.image.edit import images, inpaint, outpaint, upscale, upscaler, vary
 from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
 from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
+from studio.pictures.reading import path_of
 from tabs import api_types, owner
 from tabs.common import (
     TabContext, cancellable_run, gpu_event, gpu_function, progress_update,
@@ -26,12 +27,6 @@ from tabs.common import (
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
 DEFAULT_MODE = upscale.FAST_2X  # the sub-tab is "Upscale / Vary": it opens on an upscale
-
-
-def _path(value: Any) -> Any:
-    if isinstance(value, dict):
-        return value.get("path")
-    return getattr(value, "path", None) or value
 
 
 def _steps(value: Any) -> Any:
@@ -319,7 +314,7 @@ def build(ctx: TabContext) -> None:
         def made_with(value: Any, current_prompt: str, current_negative: str):
             """A picture made here (or by any A1111-style tool) brings its model and prompts along:
             the edit then redraws with the checkpoint it was made with (already in the cache)."""
-            path = _path(value)
+            path = path_of(value)
             if not path or not str(path).lower().endswith(".png"):
                 return gr.update(), gr.update(), gr.update()
             try:

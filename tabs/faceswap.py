@@ -14,6 +14,7 @@ import gradio as gr
 from studio.faces import detect as detection
 from studio.faces import draw, images, paste, pipeline
 from studio.models import catalog
+from studio.pictures.reading import path_of
 from tabs import api_types, owner
 from tabs.common import TabContext, friendly, gpu_event, gpu_function
 
@@ -24,19 +25,12 @@ MODEL_LABELS = {
 }
 
 
-def _path(value: Any) -> Any:
-    """A file as the studio reads it: Gradio hands a path, a dict or a FileData."""
-    if isinstance(value, dict):
-        return value.get("path")
-    return getattr(value, "path", None) or value
-
-
 def _paths(values: Any) -> list[Any]:
     if values is None:
         return []
     if not isinstance(values, (list, tuple)):
         values = [values]
-    return [_path(v) for v in values if v]
+    return [path_of(v) for v in values if v]
 
 
 def forget_uploads(paths: list[Any]) -> None:
@@ -109,7 +103,7 @@ def build(ctx: TabContext) -> None:
                      detector: str = "") -> dict:
         """Faces in `image`, numbered left to right: each `number`, `box` [x1, y1, x2, y2],
         `landmarks` (eyes, nose, mouth corners as [x, y]) and `score`. score_threshold 0-1."""
-        picture, faces = pipeline.find_faces(studio, _path(image), score_threshold, detector)
+        picture, faces = pipeline.find_faces(studio, path_of(image), score_threshold, detector)
         return {"width": picture.rgb.shape[1], "height": picture.rgb.shape[0],
                 "faces": [f.as_dict(i) for i, f in enumerate(faces, 1)]}
 
@@ -125,9 +119,9 @@ def build(ctx: TabContext) -> None:
         PNG and the faces found."""
         faces_only = _paths(source_images) + _paths(reference_image)
         swap_request = pipeline.SwapRequest(
-            source_images=take_sources(_paths(source_images)), target_image=_path(target_image),
+            source_images=take_sources(_paths(source_images)), target_image=path_of(target_image),
             source_face=source_face, target_faces=target_faces,
-            reference_image=_path(reference_image) if reference_image else None,
+            reference_image=path_of(reference_image) if reference_image else None,
             blend=blend, mask_feather=mask_feather, mask_region=mask_region, restore_strength=restore_strength,
             score_threshold=score_threshold, detector=detector, recogniser=recogniser, swapper=swapper,
             restorer=restorer,

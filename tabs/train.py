@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 
@@ -16,6 +15,7 @@ from studio import jobs
 from studio.train import adapters, datasets, service
 from studio.train.config import DEFAULT_TEMPLATE, PRECISIONS, SCHEDULERS, TrainConfig
 from studio.train.runner import Runner
+from studio.pictures.reading import path_of
 from tabs import api_types
 from tabs.common import TabContext, friendly, on_zero_gpu
 
@@ -36,10 +36,6 @@ def runner_for(ctx: TabContext) -> Runner:
 
 def owner_of(request: gr.Request | None, browser_id: str | None = None) -> str:
     return jobs.owner_name(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))
-
-
-def _path(value: Any) -> str | None:
-    return getattr(value, "path", None) or (value.get("path") if isinstance(value, dict) else value) or None
 
 
 def progress_html(info: dict) -> str:
@@ -132,7 +128,7 @@ def build(ctx: TabContext) -> None:
         max_steps, batch_size, grad_accumulation, warmup_steps, scheduler, precision,
         gradient_checkpointing, seed, save_every, first_rows, cutoff_len, prompt_column,
         response_column, template, train_on_responses_only, text_column, label_column, held_out."""
-        path = _path(dataset) or service.SAMPLES.get(task)
+        path = path_of(dataset) or service.SAMPLES.get(task)
         owner = owner_of(request)
         job_id = service.start(ctx.settings, runner, owner, task, path, settings, base_model, adapter_name)
         return service.status(ctx.settings, runner, owner, job_id)
@@ -287,7 +283,7 @@ def build(ctx: TabContext) -> None:
 
         pick_outputs = [dataset_path, dataset_note, prompt_column, response_column, text_column, label_column, preview]
         field_set = set(fields.values())
-        upload.upload(friendly(lambda f, task_value, *rest: pick_dataset(_path(f), task_value, dict(zip(fields.values(), rest)))),
+        upload.upload(friendly(lambda f, task_value, *rest: pick_dataset(path_of(f), task_value, dict(zip(fields.values(), rest)))),
                       [upload, task, *fields.values()], pick_outputs, api_visibility="private")
         sample_button.click(friendly(lambda task_value, *rest: pick_dataset(str(service.SAMPLES[task_value]), task_value,
                                                                              dict(zip(fields.values(), rest)))),

@@ -366,7 +366,7 @@ def test_a_non_image_and_a_20000_pixel_upload_are_refused(image_ctx, tmp_path):
         run(image_ctx, prompts=[{"image": str(text), "type": "PyraCanny"}])
     huge = tmp_path / "huge.png"
     huge.write_bytes(_png_header(20000, 20000))  # refused from its header, before any pixel is decoded
-    with pytest.raises(BadInput, match="far too large; the limit is 40 megapixels"):
+    with pytest.raises(BadInput, match="far too large; the limit here is 40.0 megapixels"):
         run(image_ctx, prompts=[{"image": str(huge), "type": "ImagePrompt"}])
     with pytest.raises(BadInput, match="At most 4 image prompts"):
         check_slots([{"image": FACE, "type": "CPDS"}] * 5)

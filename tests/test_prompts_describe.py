@@ -42,7 +42,7 @@ def test_tidy_removes_the_prefix_blip_filler_and_repeats():
 @pytest.mark.parametrize("image,mode,message", [
     (None, "photo", "Upload an image first"),
     ("/no/such/file.png", "photo", "cannot be found"),
-    ("NOT_AN_IMAGE", "photo", "not an image"),
+    ("NOT_AN_IMAGE", "photo", "not a picture this app can read"),
     ("RED", "poster", "Mode must be 'photo' or 'art'"),
 ])
 def test_bad_input_gives_a_sentence(studio_ctx, tmp_path, picture, image, mode, message):

@@ -86,7 +86,7 @@ def test_image_tokens_refuses_a_non_image(api, tmp_path):
     notes.write_text("not a picture")
     fake = tmp_path / "fake.png"  # the right extension, but no picture inside
     fake.write_text("not a picture either")
-    for path, message in ((notes, "Invalid file type"), (fake, "fake.png is not an image")):
+    for path, message in ((notes, "Invalid file type"), (fake, r"\(fake.png\) is not a picture this app can read")):
         with pytest.raises(Exception, match=message):
             api.predict(image=handle_file(str(path)), vq_model="amused/amused-256", max_side=256,
                         api_name="/image_tokens")

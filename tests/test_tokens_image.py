@@ -57,7 +57,7 @@ def test_big_images_are_scaled_and_cropped_to_a_multiple_of_the_factor(studio_ct
 def test_non_image_upload_is_refused(studio_ctx, tmp_path):
     notes = tmp_path / "notes.png"
     notes.write_text("this is not a picture")
-    with pytest.raises(BadInput, match="not an image"):
+    with pytest.raises(BadInput, match="not a picture this app can read"):
         image_tokens.image_tokens(studio_ctx, str(notes))
     with pytest.raises(BadInput, match="Upload an image"):
         image_tokens.image_tokens(studio_ctx, None)

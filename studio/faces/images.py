@@ -1,6 +1,5 @@
-"""Reading a user's picture for the face tools: any file PIL opens, as 8-bit RGB pixels
-(grayscale, palette, CMYK and 16-bit images converted; an alpha channel kept aside and put
-back on the result), with a clear refusal for non-images and oversized pictures."""
+"""A user's picture for the face tools: read as every tool reads one (studio.pictures.reading),
+as 8-bit RGB pixels with an alpha channel kept aside and put back on the result."""
 
 from __future__ import annotations
 
@@ -10,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import BadInput
+from studio.pictures import reading
 
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that the face tools refuse it
+MAX_PIXELS = reading.MAX_PIXELS  # a 40-megapixel photo; beyond that the face tools refuse it
+MIN_SIDE = 8  # smaller cannot hold a face
 
 
 @dataclass
@@ -30,81 +30,20 @@ class Picture:
         return Image.fromarray(pixels, "RGB")
 
 
-def _eight_bit(image: Any) -> Any:
-    """16-bit and 32-bit integer images scaled to 0-255 (PIL's convert would clip them)."""
-    from PIL import Image
-
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        return Image.fromarray(np.clip(values / top * 255.0, 0, 255).round().astype(np.uint8), "L")
-    if image.mode == "F":
-        values = np.asarray(image, dtype=np.float64)
-        top = 1.0 if values.max() <= 1.0 else 255.0
-        return Image.fromarray(np.clip(values / top * 255.0, 0, 255).round().astype(np.uint8), "L")
-    return image
-
-
-def _from_pil(image: Any, name: str) -> Picture:
-    from PIL import ImageOps
-
-    if image.width * image.height > MAX_PIXELS:
-        raise BadInput(
-            f"{name} is {image.width}×{image.height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels. "
-            "Upload a smaller picture."
-        )
-    if image.width < 8 or image.height < 8:
-        raise BadInput(f"{name} is {image.width}×{image.height} pixels: too small to hold a face.")
-    image = ImageOps.exif_transpose(image)
-    image = _eight_bit(image)
+def open_picture(source: Any, what: str = "The image") -> Picture:
+    """A Picture from a path, a {"path": ...} dict (Gradio), a PIL image or an array, read as
+    every tool reads one (studio.pictures.reading: upright, 8-bit, within 40 megapixels)."""
+    if isinstance(source, Picture):
+        return source
+    image = reading.read_picture(source, what, MAX_PIXELS, MIN_SIDE)
     alpha = None
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         alpha = np.asarray(rgba)[..., 3].copy()
         image = rgba
     rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
-    return Picture(rgb, alpha, name)
-
-
-def open_picture(source: Any, what: str = "The image") -> Picture:
-    """A Picture from a path, a {"path": ...} dict (Gradio), a PIL image or an array."""
-    from PIL import Image, UnidentifiedImageError
-
-    if isinstance(source, Picture):
-        return source
-    if isinstance(source, np.ndarray):
-        array = source
-        if array.ndim == 2:
-            array = np.repeat(array[..., None], 3, axis=2)
-        if array.ndim != 3 or array.shape[2] not in (3, 4):
-            raise BadInput(f"{what} must be an H×W×3 picture (got an array of shape {source.shape}).")
-        if array.dtype == np.uint16:
-            array = (array.astype(np.float64) / 257.0).round()
-        mode = "RGBA" if array.shape[2] == 4 else "RGB"
-        return _from_pil(Image.fromarray(np.clip(array, 0, 255).astype(np.uint8), mode), what)
-    if isinstance(source, Image.Image):
-        return _from_pil(source, what)
-    if isinstance(source, dict):
-        source = source.get("path")
-    if not source:
-        raise BadInput(f"{what} is missing: upload a picture first.")
-    path = Path(str(source))
-    try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_PIXELS:
-                return _from_pil(image, path.name)  # refused before its pixels are decoded
-            image.load()
-            return _from_pil(image, path.name)
-    except Image.DecompressionBombError:
-        raise BadInput(
-            f"{path.name} is far too large; the limit is {MAX_PIXELS // 1_000_000} megapixels. Upload a smaller picture."
-        ) from None
-    except UnidentifiedImageError:
-        raise BadInput(f"{path.name} is not a picture this app can read (use PNG, JPEG or WebP).") from None
-    except FileNotFoundError:
-        raise BadInput(f"{path.name} was not found: upload it again.") from None
-    except OSError:
-        raise BadInput(f"{path.name} could not be read as a picture (is the file complete?).") from None
+    path = reading.path_of(source)
+    return Picture(rgb, alpha, Path(path).name if isinstance(path, (str, Path)) else what)
 
 
 def shrink(picture: Picture, max_side: int) -> Picture:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from studio.errors import BadInput
 from studio.models.loaders import LoadRequest
+from studio.pictures import reading
 
 MODES = {  # name -> (conditional prefix the captioner continues, words added after the caption)
     "photo": ("a photography of", "photograph, natural light, sharp focus, highly detailed"),
@@ -50,25 +50,13 @@ def check_mode(mode: Any) -> str:
 
 
 def open_image(image: Any) -> Any:
-    """A PIL image in RGB from a PIL image or a file path, or a clear sentence."""
-    from PIL import Image, UnidentifiedImageError
-
-    if image is None or image == "":
-        raise BadInput("Upload an image first: Describe turns a picture into a prompt.")
-    if isinstance(image, Image.Image):
-        picture = image
-    else:
-        path = Path(str(image))
-        if not path.is_file():
-            raise BadInput("The image file cannot be found; upload it again.")
-        try:
-            picture = Image.open(path)
-            picture.load()
-        except (UnidentifiedImageError, OSError):
-            raise BadInput(f"{path.name[:60]} is not an image this app can read (PNG, JPEG or WebP).") from None
+    """An RGB picture no larger than MAX_SIDE (BLIP reads 384 px), read as every tool reads one
+    (studio.pictures.reading: upright, transparency on white), or a clear sentence."""
+    picture = reading.read_rgb(image, "The image", missing="Upload an image first: Describe turns a picture into a prompt.")
     if max(picture.size) > MAX_SIDE:
+        picture = picture.copy()
         picture.thumbnail((MAX_SIDE, MAX_SIDE))
-    return picture.convert("RGB")
+    return picture
 
 
 def tidy(caption: str, prefix: str, extra: str) -> str:

@@ -10,11 +10,11 @@ is literally the "image sentence" a token-based image generator writes. It downs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from studio.context import StudioContext
 from studio.errors import BadInput
+from studio.pictures import reading
 
 DEFAULT_SIDE = 256  # aMUSEd-256 was trained at 256x256
 MIN_SIDE, MAX_SIDE = 32, 512
@@ -54,29 +54,9 @@ class ImageTokens:
 
 
 def open_image(source: Any) -> Any:
-    """A PIL RGB image from a PIL image, a path or a {"path": ...} dict; BadInput otherwise."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if isinstance(source, Image.Image):
-        return source.convert("RGB")
-    if isinstance(source, dict):
-        source = source.get("path")
-    if not source:
-        raise BadInput("Upload an image first.")
-    path = Path(str(source))
-    try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_SOURCE_PIXELS:
-                raise BadInput(
-                    f"The image is {image.width}x{image.height} pixels; the limit is "
-                    f"{MAX_SOURCE_PIXELS // 1_000_000} megapixels. Upload a smaller image."
-                )
-            image.load()
-            return ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, Image.DecompressionBombError):
-        raise BadInput(f"{path.name} is not an image this app can read (use PNG, JPEG or WebP).") from None
-    except OSError:
-        raise BadInput(f"{path.name} could not be read as an image (is the file complete?).") from None
+    """A PIL RGB image from a PIL image, a path or a {"path": ...} dict, read as every tool reads
+    one (studio.pictures.reading: upright, transparency on white); BadInput otherwise."""
+    return reading.read_rgb(source, "The image", MAX_SOURCE_PIXELS, missing="Upload an image first.")
 
 
 def fit_to_grid(image: Any, factor: int, side: int) -> Any:

@@ -1,26 +1,24 @@
-"""The user's picture and mask for the edit tools: any file PIL opens, as RGB, with a clear
-sentence for "no image", a file that is not an image, and a picture over the size limits.
-
-The size is read from the file's header before any pixel is decoded, so a giant upload is
-refused at once instead of filling the server's memory.
+"""The user's picture and mask for the edit tools: the picture read as every tool reads one
+(studio.pictures.reading), within the edit tools' size limits; the mask from a black-and-white
+picture, a transparent layer or the image editor's brush layers.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from studio.errors import BadInput
 from studio.fields import number_between
+from studio.pictures import reading
+from studio.pictures.reading import FORMATS, on_white  # noqa: F401  (the edit tools' names for them)
 
 # Diffusion edits (Vary, Inpaint, Outpaint) work on pictures up to 4096×4096 (and the
 # outpainted canvas up to the same); an upscale may produce up to 8192×8192.
 MAX_EDIT_PIXELS = 4096 * 4096
 MAX_UPSCALE_OUTPUT_PIXELS = 8192 * 8192
 MIN_SIDE = 16
-FORMATS = "PNG, JPEG or WebP"
 
 
 def denoise_of(value: Any, name: str = "Denoise") -> float:
@@ -28,69 +26,14 @@ def denoise_of(value: Any, name: str = "Denoise") -> float:
     return number_between(name, value, 0.01, 1.0)
 
 
-def _megapixels(pixels: int) -> str:
-    return f"{pixels / 1_000_000:.1f}"
-
-
 def check_size(width: int, height: int, what: str, max_pixels: int = MAX_EDIT_PIXELS) -> None:
-    if width * height > max_pixels:
-        raise BadInput(
-            f"{what} is {width}×{height} pixels ({_megapixels(width * height)} megapixels); the limit here is "
-            f"{_megapixels(max_pixels)} megapixels (e.g. {int(max_pixels ** 0.5)}×{int(max_pixels ** 0.5)}). "
-            "Use a smaller picture."
-        )
-    if min(width, height) < MIN_SIDE:
-        raise BadInput(f"{what} is {width}×{height} pixels: each side must be at least {MIN_SIDE} pixels.")
-
-
-def _path_of(value: Any) -> Any:
-    if isinstance(value, dict):  # Gradio FileData / ImageEditor parts arrive as dicts
-        return value.get("path") or value.get("url")
-    return getattr(value, "path", None) or value
-
-
-# Modes that can hold transparency (a "P" picture through its transparency entry).
-_TRANSPARENT_MODES = ("RGBA", "RGBa", "LA", "La", "PA", "P")
-
-
-def on_white(image: Any):
-    """``image`` as RGB, its transparent parts composited on white (not black, which a plain
-    ``convert("RGB")`` would give): the one rule for uploads, arrays and pictures from the UI."""
-    from PIL import Image
-
-    if image.mode == "RGB":
-        return image
-    if image.mode in _TRANSPARENT_MODES:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+    reading.check_size(width, height, what, max_pixels, MIN_SIDE)
 
 
 def open_image(value: Any, what: str = "The image", max_pixels: int = MAX_EDIT_PIXELS):
-    """A PIL RGB image from a path, a PIL image or an array; a sentence for anything else."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise BadInput(f"{what} is missing: upload a picture ({FORMATS}) or send one from another tab.")
-    if isinstance(value, np.ndarray):
-        value = Image.fromarray(value.astype(np.uint8))
-    if isinstance(value, Image.Image):
-        check_size(value.width, value.height, what, max_pixels)
-        return on_white(value)
-    path = _path_of(value)
-    name = Path(str(path)).name[:80]
-    try:
-        image = Image.open(path)  # reads the header only
-    except (UnidentifiedImageError, ValueError):
-        raise BadInput(f"{what} ({name}) is not a picture this app can read: use {FORMATS}.") from None
-    except OSError as exc:
-        raise BadInput(f"{what} ({name}) cannot be opened ({str(exc)[:80]}).") from None
-    check_size(image.width, image.height, what, max_pixels)
-    try:
-        return on_white(ImageOps.exif_transpose(image))
-    except (OSError, ValueError) as exc:  # a truncated or damaged file
-        raise BadInput(f"{what} ({name}) is damaged or incomplete ({str(exc)[:80]}).") from None
+    """A PIL RGB image from a path, a PIL image or an array (studio.pictures.reading: upright,
+    transparency on white); a sentence for anything else."""
+    return reading.read_rgb(value, what, max_pixels, MIN_SIDE)
 
 
 def open_mask(value: Any, size: tuple[int, int], what: str = "The mask") -> np.ndarray:
@@ -104,7 +47,7 @@ def open_mask(value: Any, size: tuple[int, int], what: str = "The mask") -> np.n
         array = value
     else:
         if not isinstance(value, Image.Image):
-            path = _path_of(value)
+            path = reading.path_of(value)
             try:
                 value = Image.open(path)
             except (OSError, ValueError):
@@ -142,7 +85,7 @@ def mask_from_layers(background_size: tuple[int, int], layers: list[Any]) -> np.
         if layer is None:
             continue
         if not isinstance(layer, (Image.Image, np.ndarray)):
-            layer = Image.open(_path_of(layer))
+            layer = Image.open(reading.path_of(layer))
         array = np.asarray(layer)
         if array.shape[:2] != mask.shape:
             continue  # a layer of another size is not a brush layer of this image
