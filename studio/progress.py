@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 from studio.errors import StudioError
 
 POLL_SECONDS = 0.05
+PREVIEW_SECONDS = 0.4  # previews are cheap, but a UI cannot use one per millisecond either
 
 
 class Cancelled(StudioError):

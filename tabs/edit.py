@@ -13,12 +13,12 @@ from typing import Any
 import gradio as gr
 
 from studio.image import checkpoints, gpu_seconds
-from studio.pictures import outputs
-from studio.image.edit import images, inpaint, outpaint, upscale, upscaler, vary
+from studio.image.edit import images, inpaint, masks, outpaint, upscale, upscaler, vary
 from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
-from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
+from studio.pictures import outputs
 from studio.pictures.reading import path_of
+from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
 from tabs import api_types, owner
 from tabs.common import (
     TabContext, cancellable_run, gpu_event, gpu_function, progress_update,
@@ -155,8 +155,8 @@ def build(ctx: TabContext) -> None:
                         mask_file = gr.Image(label=t("edit.mask_file"), type="filepath", height=140,
                                              elem_id="edit-inpaint-mask")
                         with gr.Row():
-                            mask_grow = gr.Slider(0, 64, value=inpaint.DEFAULT_GROW, step=1, label=t("edit.mask_grow"))
-                            mask_feather = gr.Slider(0, 64, value=inpaint.DEFAULT_FEATHER, step=1,
+                            mask_grow = gr.Slider(0, masks.MAX_GROW, value=inpaint.DEFAULT_GROW, step=1, label=t("edit.mask_grow"))
+                            mask_feather = gr.Slider(0, masks.MAX_FEATHER, value=inpaint.DEFAULT_FEATHER, step=1,
                                                      label=t("edit.mask_feather"))
                         with gr.Row():
                             only_masked = gr.Checkbox(True, label=t("edit.only_masked"), info=t("edit.only_masked_info"))

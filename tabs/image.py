@@ -12,11 +12,12 @@ import gradio as gr
 from studio import zero_gpu
 from studio.errors import StudioError
 from studio.image import checkpoints, gpu_seconds, image_prompts, presets, styles
-from studio.pictures import metadata, outputs
 from studio.image.generate import generate_images
-from studio.image.request import MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
+from studio.image.image_prompts.slots import STOP_RANGE, WEIGHT_RANGE
+from studio.image.request import LORA_WEIGHT_RANGE, MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
 from studio.outputs import owner_key
+from studio.pictures import metadata, outputs
 from studio.progress import Cancelled, Delivered, Finished, Progress, Task
 from studio.prompts import instructions
 from studio.prompts.for_image import expand_for_image, should_expand
@@ -214,9 +215,9 @@ def build(ctx: TabContext) -> None:
                                                            label=t("image.prompt_type"),
                                                            elem_id=f"image-prompt-{i + 1}-type"))
                                 stop, weight = image_prompts.DEFAULTS[first]
-                                slot_weights.append(gr.Slider(0, 2, value=weight, step=0.05, label=t("image.prompt_weight"),
+                                slot_weights.append(gr.Slider(*WEIGHT_RANGE, value=weight, step=0.05, label=t("image.prompt_weight"),
                                                               visible=False, elem_id=f"image-prompt-{i + 1}-weight"))
-                                slot_stops.append(gr.Slider(0, 1, value=stop, step=0.01, label=t("image.prompt_stop"),
+                                slot_stops.append(gr.Slider(*STOP_RANGE, value=stop, step=0.01, label=t("image.prompt_stop"),
                                                             visible=False, elem_id=f"image-prompt-{i + 1}-stop"))
                                 slot_says.append(gr.Markdown(elem_id=f"image-prompt-{i + 1}-says"))
                             slot_maps.append(gr.Image(label=t("image.prompt_map"), interactive=False, height=180, scale=2,
@@ -267,7 +268,7 @@ def build(ctx: TabContext) -> None:
                         with gr.Row():
                             lora_names.append(gr.Dropdown(["None"] + checkpoints.offered_loras(settings), value="None",
                                                           label=f"{t.plain('image.lora')} {i + 1}", scale=3))
-                            lora_weights.append(gr.Slider(-2, 2, value=1.0, step=0.05, label=t("image.weight"), scale=2))
+                            lora_weights.append(gr.Slider(*LORA_WEIGHT_RANGE, value=1.0, step=0.05, label=t("image.weight"), scale=2))
                 with gr.Accordion(t("image.advanced"), open=False, elem_id="image-advanced"):
                     gr.Markdown(t("image.advanced_info"))
                     with gr.Row():

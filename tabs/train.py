@@ -12,10 +12,10 @@ from pathlib import Path
 import gradio as gr
 
 from studio import jobs
+from studio.pictures.reading import path_of
 from studio.train import adapters, datasets, service
 from studio.train.config import DEFAULT_TEMPLATE, PRECISIONS, SCHEDULERS, TrainConfig
 from studio.train.runner import Runner
-from studio.pictures.reading import path_of
 from tabs import api_types
 from tabs.common import TabContext, friendly, on_zero_gpu
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from studio.image.image_prompts.apply import Adapter, Prepared
+from studio.image.image_prompts.apply import Adapter, ImagePromptRun
 from studio.models.adapter_gate import AdapterGate
 
 JOIN = 10.0  # seconds: every join and wait is bounded by this
@@ -155,10 +155,10 @@ def test_only_a_holder_can_hand_a_hold_on():
 
 
 class _Model:
-    """What Prepared.holding needs of a loaded checkpoint: its gate (and weak-referenceable)."""
+    """What ImagePromptRun.holding needs of a loaded checkpoint: its gate (and weak-referenceable)."""
 
     def __init__(self) -> None:
-        self.adapter_state = AdapterGate()
+        self.adapter_gate = AdapterGate()
 
 
 def test_image_prompt_requests_take_their_lock_inside_the_gate():
@@ -167,9 +167,9 @@ def test_image_prompt_requests_take_their_lock_inside_the_gate():
     (and both IP requests share one switch). Taking the lock first, the second request would
     wait outside the gate, and the plain one would switch the UNet away between them."""
     model, log, switches = _Model(), [], []
-    gate = model.adapter_state
-    with_ip = Prepared(adapters=[Adapter(slot=None, source="ip-adapter", weights=None, image=None)])
-    plain = Prepared()
+    gate = model.adapter_gate
+    with_ip = ImagePromptRun(adapters=[Adapter(slot=None, source="ip-adapter", weights=None, image=None)])
+    plain = ImagePromptRun()
 
     def ip_request(switch):
         return with_ip.holding(model, (), switch)

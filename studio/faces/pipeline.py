@@ -15,7 +15,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from studio.models import model_files
 from studio.models import catalog
 from studio.models.specs import ModelSpec
 
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
+
 DETECTOR, RECOGNISER, SWAPPER, RESTORER = "face_detector", "face_recogniser", "face_swapper", "face_restorer"
 FACE_MODELS = (DETECTOR, RECOGNISER, SWAPPER, RESTORER)
 MAX_SOURCES = 8
@@ -36,7 +39,7 @@ ALL, SIMILAR = "all", "similar"
 MIN_SIMILAR_DEFAULT = -1.0  # "similar" picks the best match, however weak, unless a floor is set
 
 
-def model_spec(studio: Any, name: str, model_id: str = "") -> ModelSpec:
+def model_spec(studio: StudioContext, name: str, model_id: str = "") -> ModelSpec:
     """A catalog model (its twin in the tiny profile), or a .onnx file from the faces folder."""
     model_id = (model_id or "").strip()
     if model_id and model_id.endswith(ONNX_SUFFIX) and model_id not in catalog.choices(studio.settings, name):
@@ -152,7 +155,7 @@ class _Timer:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
-def find_faces(studio: Any, image: Any, score_threshold: float = detection.DEFAULT_SCORE,
+def find_faces(studio: StudioContext, image: Any, score_threshold: float = detection.DEFAULT_SCORE,
                detector: str = "") -> tuple[Picture, list[Face]]:
     """The picture and its faces, numbered left to right."""
     picture = open_picture(image)
@@ -163,7 +166,7 @@ def find_faces(studio: Any, image: Any, score_threshold: float = detection.DEFAU
     return picture, faces
 
 
-def _source_identity(studio: Any, request: SwapRequest, detector: Any, recogniser: Any, timer: _Timer
+def _source_identity(studio: StudioContext, request: SwapRequest, detector: Any, recogniser: Any, timer: _Timer
                      ) -> tuple[np.ndarray, list[Face]]:
     embeddings: list[np.ndarray] = []
     first_faces: list[Face] = []
@@ -190,7 +193,7 @@ def _source_identity(studio: Any, request: SwapRequest, detector: Any, recognise
     return identity.average(embeddings), first_faces
 
 
-def _choose_targets(studio: Any, request: SwapRequest, target: Picture, faces: list[Face], detector: Any,
+def _choose_targets(studio: StudioContext, request: SwapRequest, target: Picture, faces: list[Face], detector: Any,
                     recogniser: Any, timer: _Timer) -> list[int]:
     choice = parse_target_faces(request.target_faces, len(faces))
     if choice == ALL:
@@ -212,7 +215,7 @@ def _choose_targets(studio: Any, request: SwapRequest, target: Picture, faces: l
     return [int(np.argmax(scores)) + 1]
 
 
-def swap_faces(studio: Any, request: SwapRequest, owner: Path | None = None) -> SwapResult:
+def swap_faces(studio: StudioContext, request: SwapRequest, owner: Path | None = None) -> SwapResult:
     """Swap the chosen faces; save the result under ``owner`` (a results folder) when given."""
     request.check()
     target = open_picture(request.target_image, "The target photo")

@@ -9,14 +9,16 @@ without a restart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.errors import BadInput, ModelUnavailable
-from studio.models import model_files
 from studio.image.loras import LoraFile
-from studio.models import catalog, tiny
+from studio.models import catalog, model_files, tiny
 from studio.models.specs import ModelSpec
 from studio.settings import Settings
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 CHECKPOINT_SUFFIXES = (".safetensors",)
 LORA_SUFFIXES = (".safetensors",)
@@ -47,7 +49,7 @@ def offered_loras(settings: Settings, owner: str | None = None) -> list[str]:
     return shared + [f"{own}/{name}" for name in model_files.list_files(folder / own, LORA_SUFFIXES)]
 
 
-def spec(studio: Any, name: str | None) -> ModelSpec:
+def spec(studio: StudioContext, name: str | None) -> ModelSpec:
     settings = studio.settings
     name = (name or "").strip() or catalog.default_id(settings, "image")
     if name in catalog.choices(settings, "image") or name.startswith(tiny.TINY_PREFIX):
@@ -63,7 +65,7 @@ def spec(studio: Any, name: str | None) -> ModelSpec:
     return studio.spec("image", name)  # any Hub id (standard profile)
 
 
-def lora_files(studio: Any, pairs: tuple[tuple[str, float], ...], owner: str | None = None) -> list[LoraFile]:
+def lora_files(studio: StudioContext, pairs: tuple[tuple[str, float], ...], owner: str | None = None) -> list[LoraFile]:
     folder = loras_dir(studio.settings)
     files = []
     for name, weight in pairs:
@@ -74,7 +76,7 @@ def lora_files(studio: Any, pairs: tuple[tuple[str, float], ...], owner: str | N
     return files
 
 
-def preset_lora(studio: Any, entry_name: str) -> LoraFile:
+def preset_lora(studio: StudioContext, entry_name: str) -> LoraFile:
     """The speed-up LoRA of a performance preset (LCM, Lightning): a Hub file, or its twin."""
     item = catalog.entry(entry_name)
     repo = catalog.default_id(studio.settings, entry_name)
@@ -105,7 +107,7 @@ def check_sizes(width: int, height: int, multiple: int, label: str) -> None:
         )
 
 
-def family_hint(studio: Any, name: str | None):
+def family_hint(studio: StudioContext, name: str | None):
     """The family of a checkpoint without loading it (None when only loading can tell)."""
     from studio.image import families, loading
 

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput, OutOfMemory
 from studio.image import (
@@ -29,9 +29,12 @@ from studio.image.image_prompts import apply as image_prompts
 from studio.image.loras import LoraFile, active_key
 from studio.image.previews import latents_to_rgb
 from studio.pictures import metadata, outputs
+from studio.progress import PREVIEW_SECONDS
 from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
 
-PREVIEW_SECONDS = 0.4  # previews are cheap, but a UI cannot use one per millisecond either
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
+
 APP_NAME = "GenAI Studio"
 
 
@@ -66,9 +69,20 @@ def _size(request: ImageRequest, family: ImageFamily) -> tuple[int, int]:
     return width, height
 
 
-def plan(studio: Any, request: ImageRequest, family: ImageFamily, base: Any, owner: str | None = None) -> Plan:
-    notes: list[str] = []
-    width, height = _size(request, family)
+@dataclass(frozen=True)
+class Sampling:
+    """How a request is sampled once its performance preset and the family's defaults apply."""
+
+    steps: int
+    cfg: float
+    scheduler: str
+    loras: list[LoraFile]  # the preset's LoRA first, then the request's
+
+
+def resolve(studio: StudioContext, request: ImageRequest, family: ImageFamily, owner: str | None = None) -> Sampling:
+    """The one rule for steps, CFG, sampler and LoRAs, shared by generation and the edit tools
+    (which check it before their long work): empty fields follow the preset (SDXL) or the
+    family's defaults; a sampler or LoRA the family cannot use is refused with a sentence."""
     loras = checkpoints.lora_files(studio, request.loras, owner)
     if family.uses("performance"):
         preset = presets.performance(request.performance)
@@ -87,6 +101,14 @@ def plan(studio: Any, request: ImageRequest, family: ImageFamily, base: Any, own
         )
     if loras and not family.uses("loras"):
         raise BadInput(f"{family.label} takes no LoRAs here: {family.unused['loras']}")
+    return Sampling(steps, cfg, scheduler, loras)
+
+
+def plan(studio: StudioContext, request: ImageRequest, family: ImageFamily, base: Any, owner: str | None = None) -> Plan:
+    notes: list[str] = []
+    width, height = _size(request, family)
+    sampling = resolve(studio, request, family, owner)
+    steps, cfg, scheduler, loras = sampling.steps, sampling.cfg, sampling.scheduler, sampling.loras
     prompt, negative = styles.apply(request.prompt, request.negative_prompt, request.styles)
     if not prompt:
         notes.append("No prompt: the model draws whatever it likes.")
@@ -131,7 +153,7 @@ def a1111_fields(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
     return fields
 
 
-def generate_images(studio: Any, request: ImageRequest, folder: Path | None, task: Any = None) -> list[ImageResult]:
+def generate_images(studio: StudioContext, request: ImageRequest, folder: Path | None, task: Any = None) -> list[ImageResult]:
     """Draw ``request.image_number`` images; each is saved in ``folder`` (when given) and
     delivered to ``task`` as soon as it is done. ``task`` (studio.progress.Task) also gets
     per-step progress with previews, and its Cancel stops the work within a step."""
@@ -163,13 +185,13 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
     with studio.cache.use(spec, where) as model, ExitStack() as stack:
         family, base = model.family, model.pipeline
         # Image prompts: maps made and their models pinned (shared cache entries) before anything is drawn.
-        prompts = stack.enter_context(image_prompts.prepared(studio, family, request.image_prompts, request.task,
-                                                             p.width, p.height, p.steps, where))
-        p.notes += prompts.notes
-        pipe = family.task_pipeline(base, prompts.task(request.task), family.make_scheduler(base, p.scheduler),
-                                    prompts.components())
+        image_prompt_run = stack.enter_context(image_prompts.prepared(
+            studio, family, request.image_prompts, request.task, p.width, p.height, p.steps, where))
+        p.notes += image_prompt_run.notes
+        pipe = family.task_pipeline(base, image_prompt_run.task(request.task),
+                                    family.make_scheduler(base, p.scheduler), image_prompt_run.components())
         model_name = spec.source if not spec.is_tiny else f"{request.checkpoint or 'default'} ({spec.source})"
-        with prompts.holding(model, active_key(p.loras), lambda: prompts.switch(base, pipe, p.loras)), \
+        with image_prompt_run.holding(model, active_key(p.loras), lambda: image_prompt_run.switch(base, pipe, p.loras)), \
                 ExitStack() as run:
             if mplan.offloaded:  # the device memory its hooks fill, counted while it runs
                 run.enter_context(studio.cache.reserve(mplan.peak_bytes, f"{spec.source} ({mplan.label})"))
@@ -177,10 +199,10 @@ def generate_images(studio: Any, request: ImageRequest, folder: Path | None, tas
             for index in range(request.image_number):
                 seed = p.seed + index
                 texts = image_texts(studio, p, seed)
-                result = _one_image(studio, pipe, p, texts, seed, index, task, torch, prompts)
+                result = _one_image(studio, pipe, p, texts, seed, index, task, torch, image_prompt_run)
                 per_image = replace(request, seed=seed, image_number=1).parameters()
                 result.parameters = {"request": per_image, "resolved": _resolved(p, texts, seed, model_name)}
-                fields = {**a1111_fields(p, seed, Path(model_name).name), **prompts.a1111_fields()}
+                fields = {**a1111_fields(p, seed, Path(model_name).name), **image_prompt_run.a1111_fields()}
                 a1111 = metadata.a1111_text(texts.prompt, texts.negative, fields)
                 result.parameters["a1111"] = a1111
                 if folder is not None:
@@ -200,7 +222,7 @@ class ImageTexts:
     notes: tuple[str, ...] = ()
 
 
-def image_texts(studio: Any, p: Plan, seed: int) -> ImageTexts:
+def image_texts(studio: StudioContext, p: Plan, seed: int) -> ImageTexts:
     folder = Path(getattr(studio.settings, "wildcards_dir", None) or "wildcards")
     prompt, prompt_notes = wildcards.expand(p.prompt, folder, seed)
     negative, negative_notes = wildcards.expand(p.negative_prompt, folder, seed)
@@ -225,8 +247,8 @@ def call_parameters(cls: type) -> frozenset[str]:
     return frozenset(inspect.signature(cls.__call__).parameters)
 
 
-def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, index: int, task: Any, torch: Any,
-               prompts: Any = None) -> ImageResult:
+def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, seed: int, index: int, task: Any, torch: Any,
+               image_prompt_run: Any = None) -> ImageResult:
     family = p.family
     seen = {"steps": 0, "scheduler": ""}
     last_preview = [time.monotonic()]  # the first preview after PREVIEW_SECONDS, not at step 1
@@ -235,8 +257,8 @@ def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, in
 
     def on_step(pipeline, step, timestep, tensors):
         seen["steps"] += 1
-        if prompts is not None:
-            prompts.on_step(pipeline, step)  # each image prompt's scale for the next step
+        if image_prompt_run is not None:
+            image_prompt_run.on_step(pipeline, step)  # each image prompt's scale for the next step
         seen["scheduler"] = type(pipeline.scheduler).__name__
         if task is not None:
             preview = None
@@ -278,12 +300,12 @@ def _one_image(studio: Any, pipe: Any, p: Plan, texts: ImageTexts, seed: int, in
             kwargs["mask_image"] = mask if mask.size == start.size else mask.resize(start.size)
         if not {"width", "height"} <= call_parameters(type(pipe)):  # the image's size is the size
             kwargs.pop("width"), kwargs.pop("height")  # (FLUX's would resize it to 1024² otherwise)
-    if prompts is not None:
-        kwargs.update(prompts.call_kwargs())
+    if image_prompt_run is not None:
+        kwargs.update(image_prompt_run.call_kwargs())
 
     def draw():
-        if prompts is not None:
-            prompts.start(pipe, p.steps)  # every call starts from each slot's own weight
+        if image_prompt_run is not None:
+            image_prompt_run.start(pipe, p.steps)  # every call starts from each slot's own weight
         return pipe(**kwargs).images[0]
 
     image = studio.cache.run(draw)

@@ -3,12 +3,15 @@ asks for it up front: ``studio.zero_gpu``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio import zero_gpu
 from studio.image import checkpoints, presets
 from studio.image.image_prompts import slots
 from studio.image.request import ImageRequest
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 SUPER_RESOLUTION_SECONDS_PER_MP = 1.0  # Real-ESRGAN x4 tiles, per output megapixel
 MAX_EDIT_SIDE = 4096  # the largest result an edit makes (the upscale refine)
@@ -25,7 +28,7 @@ def _steps(family: Any, performance: str, steps: int | None) -> int:
         return presets.performance(presets.DEFAULT_PERFORMANCE).steps
 
 
-def generation_work(studio: Any, request: ImageRequest) -> float:
+def generation_work(studio: StudioContext, request: ImageRequest) -> float:
     """GPU seconds of ``request`` on the Image tab."""
     family = checkpoints.family_hint(studio, request.checkpoint)
     if request.width and request.height:
@@ -38,7 +41,7 @@ def generation_work(studio: Any, request: ImageRequest) -> float:
                                max(1, int(request.image_number or 1)), width, height, controlnets)
 
 
-def edit_work(studio: Any, diffusion: Any, image: Any, scale: float = 1.0, redraw: bool = True) -> float:
+def edit_work(studio: StudioContext, diffusion: Any, image: Any, scale: float = 1.0, redraw: bool = True) -> float:
     """GPU seconds of one edit of ``image`` (a path, upload, picture or (width, height)) at ``scale`` × its size,
     redrawn (unless not ``redraw``) with ``diffusion``'s settings (studio.image.edit.work.Diffusion);
     an upscale also runs the super-resolution model."""
@@ -52,7 +55,7 @@ def edit_work(studio: Any, diffusion: Any, image: Any, scale: float = 1.0, redra
     return work
 
 
-def outpaint_work(studio: Any, diffusion: Any, image: Any, sides: tuple[float, float, float, float],
+def outpaint_work(studio: StudioContext, diffusion: Any, image: Any, sides: tuple[float, float, float, float],
                   unit: str) -> float:
     """GPU seconds of extending ``image`` by (left, right, top, bottom) in "px" or "%"."""
     width, height = _picture_size(image)

@@ -32,7 +32,7 @@ class ImageModel:
     family: ImageFamily
     name: str = ""
     # Serialises changes of the LoRA set on these shared modules (see studio.image.loras).
-    adapter_state: Any = None
+    adapter_gate: Any = None
     # Each torch component's measure (studio.image.memory.Measure), taken as it is loaded: later
     # walks of a shared pipeline would race with requests adding IP-Adapter layers to it.
     measures: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -40,8 +40,8 @@ class ImageModel:
     def __post_init__(self) -> None:
         from studio.models.adapter_gate import AdapterGate
 
-        if self.adapter_state is None:
-            self.adapter_state = AdapterGate()
+        if self.adapter_gate is None:
+            self.adapter_gate = AdapterGate()
         if not self.measures:
             self.measure()
 

@@ -8,12 +8,15 @@ sized, and ``studio.models.plans.choose`` picks the cheapest plan that fits the 
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.image import memory
 from studio.image.image_prompts import apply as image_prompts
 from studio.models import plans
 from studio.models.cache import size_of
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 
 def task_modules(family: Any, base: Any, task: str) -> dict[str, Any]:
@@ -24,7 +27,7 @@ def task_modules(family: Any, base: Any, task: str) -> dict[str, Any]:
     return {name: m for name, m in memory.pipeline_modules(base).items() if name in accepted}
 
 
-def choose(studio: Any, model: Any, request: Any, width: int, height: int, steps: int,
+def choose(studio: StudioContext, model: Any, request: Any, width: int, height: int, steps: int,
            guidance: bool) -> plans.MemoryPlan:
     """The plan for drawing one ``width``×``height`` image of ``request`` on the pinned ``model``."""
     family, base = model.family, model.pipeline

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.errors import BadInput
 
 # name -> (diffusers class, config overrides)
 SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -29,14 +28,7 @@ SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 UNET_SCHEDULERS = tuple(name for name in SCHEDULERS if name != "Flow Euler")
-FLOW_SCHEDULERS = ("Flow Euler",)
-
-
-def check_name(name: str, offered: tuple[str, ...]) -> str:
-    name = str(name or "").strip()
-    if name not in offered:
-        raise BadInput(f"Sampler {name[:40]!r} is not available for this model. Pick one of: {', '.join(offered)}.")
-    return name
+FLOW_SCHEDULERS = ("Flow Euler",)  # flow-matching families: the checkpoint's own scheduler
 
 
 def build(name: str, base_config: Any) -> Any:
@@ -44,7 +36,3 @@ def build(name: str, base_config: Any) -> Any:
 
     class_name, overrides = SCHEDULERS[name]
     return getattr(diffusers, class_name).from_config(base_config, **overrides)
-
-
-def class_name(name: str) -> str:
-    return SCHEDULERS[name][0]

@@ -12,11 +12,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.prompts.expand import check_text
 from studio.text import adapters
 from studio.text.generate import resolve_seed
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "visual_words.txt"
 CLASSIC_MODEL = "openai-community/gpt2"  # the "text" catalog entry's GPT-2 (its twin: "gpt2")
@@ -130,7 +133,7 @@ def added_phrases(generated: str, text: str) -> list[str]:
 
 
 def classic_expand(
-    studio: Any, text: Any, temperature: float = 0.9, seed: Any = -1,
+    studio: StudioContext, text: Any, temperature: float = 0.9, seed: Any = -1,
     max_new_tokens: int = MAX_NEW_TOKENS, model_id: str = CLASSIC_MODEL,
 ) -> ClassicResult:
     """``text`` followed by visual words that GPT-2 picks (only from the allowed list)."""

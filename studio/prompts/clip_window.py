@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.models import catalog
 from studio.models.specs import ModelSpec
 from studio.tokens.clip_limit import CLIP_LIMIT
 
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
+
 SDXL_TWIN = "sdxl"
 FALLBACK_SDXL_ID = "stabilityai/stable-diffusion-xl-base-1.0"
 
 
-def tokenizer_spec(studio: Any) -> ModelSpec:
+def tokenizer_spec(studio: StudioContext) -> ModelSpec:
     """The SDXL checkpoint's CLIP tokenizer: its Hub repo, or the tiny SDXL twin."""
     settings = studio.settings
     if settings.is_tiny:
@@ -34,7 +37,7 @@ def tokenizer_spec(studio: Any) -> ModelSpec:
     return ModelSpec(kind="tokenizer", source=source, subfolder="tokenizer", dtype=settings.dtype, label="clip tokenizer")
 
 
-def clip_tokenizer(studio: Any) -> Any:
+def clip_tokenizer(studio: StudioContext) -> Any:
     return studio.cache.get(tokenizer_spec(studio))
 
 

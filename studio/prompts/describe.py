@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.models.loaders import LoadRequest
 from studio.pictures import reading
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 MODES = {  # name -> (conditional prefix the captioner continues, words added after the caption)
     "photo": ("a photography of", "photograph, natural light, sharp focus, highly detailed"),
@@ -73,7 +76,7 @@ def tidy(caption: str, prefix: str, extra: str) -> str:
     return f"{subject}, {extra}" if subject else extra
 
 
-def describe(studio: Any, image: Any, mode: str = "photo") -> str:
+def describe(studio: StudioContext, image: Any, mode: str = "photo") -> str:
     """A prompt for ``image`` in the given mode ("photo" or "art")."""
     mode = check_mode(mode)
     picture = open_image(image)

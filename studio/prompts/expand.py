@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput, ModelUnavailable, StudioError
 from studio.prompts import clip_window, instructions
@@ -21,6 +21,9 @@ from studio.text.generate import MAX_SEED, check_model_id, resolve_seed
 from studio.text.remote import RemoteEndpoint
 from studio.text.results import GenerationRequest
 from studio.text.sampling import SamplingSettings
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 MAX_INPUT_CHARS = 2_000  # an idea for one picture; a pasted document is a mistake
 MAX_VARIANTS = 4
@@ -140,7 +143,7 @@ def _finish(tokenizer: Any, expansion: Expansion, trim: bool) -> Expansion:
 
 
 def expand(
-    studio: Any, text: Any, options: ExpandOptions = ExpandOptions(),
+    studio: StudioContext, text: Any, options: ExpandOptions = ExpandOptions(),
     endpoint: RemoteEndpoint | None = None, cancel: threading.Event | None = None,
 ) -> ExpandResult:
     """``options.variants`` expansions of ``text`` (variant i with seed + i)."""

@@ -6,13 +6,16 @@ result's metadata."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.errors import StudioError
 from studio.image.families import FAMILIES
 from studio.prompts.expand import ExpandOptions, expand
 from studio.prompts.language import detect
 from studio.text.remote import RemoteEndpoint
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 def should_expand(prompt: str, family_name: str) -> bool:
     """The toggle's default: on for a family that reads English only, when the prompt is not English."""
@@ -23,7 +26,7 @@ def should_expand(prompt: str, family_name: str) -> bool:
 
 
 def expand_for_image(
-    studio: Any, prompt: str, family_name: str, negative_prompt: str = "",
+    studio: StudioContext, prompt: str, family_name: str, negative_prompt: str = "",
     options: ExpandOptions | None = None, endpoint: RemoteEndpoint | None = None,
 ) -> tuple[str, str, list[str]]:
     """(prompt, negative prompt, notes) to generate with. The user's own negative prompt is

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.image.generate import generate_images
 from studio.image.request import ImageRequest, ImageResult, resolve_seed
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 SIDE = 512  # small and quick: a comparison, not a final picture
 
@@ -22,7 +25,7 @@ class SideBySide:
 
 
 def side_by_side(
-    studio: Any, original: str, expanded: str, negative: str = "", seed: Any = -1,
+    studio: StudioContext, original: str, expanded: str, negative: str = "", seed: Any = -1,
     checkpoint: str = "", folder: Path | None = None, width: int = SIDE, height: int = SIDE,
     steps: int | None = None,
 ) -> SideBySide:

@@ -16,11 +16,14 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from studio.errors import BadInput
 from studio.settings import Settings
 from studio.text.limits import bounded_text, shown
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 # Several adapters in one model is the point here (each request switches to its own).
 warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute", category=UserWarning)
@@ -149,8 +152,8 @@ def _enable(model: Any, on: bool) -> None:
 
 
 @contextmanager
-def using(studio_ctx: Any, spec: Any, adapter: TextAdapter | None = None) -> Iterator[Any]:
+def using(studio: StudioContext, spec: Any, adapter: TextAdapter | None = None) -> Iterator[Any]:
     """The cached text model (``TextModel``) with ``adapter`` active, or with none: every user of
     a cached causal LM goes through here, so no one sees another request's adapter."""
-    with studio_ctx.cache.use(spec) as text_model, holding(text_model, adapter):
+    with studio.cache.use(spec) as text_model, holding(text_model, adapter):
         yield text_model

@@ -4,7 +4,7 @@ and a die roll that appends one so a sentence can be built token by token."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.text import adapters, chat
@@ -14,6 +14,9 @@ from studio.text.adapters import TextAdapter
 from studio.text.generate import check_model_id, resolve_seed
 from studio.text.limits import shown
 from studio.text.sampling import SamplingSettings, validate
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 MAX_CANDIDATES = 100
 
@@ -53,7 +56,7 @@ def check_top_n(top_n: Any) -> int:
     return value
 
 
-def _next_token_logits(studio_ctx: Any, text_model: Any, prompt: str) -> tuple[Any, list[int], str]:
+def _next_token_logits(studio: StudioContext, text_model: Any, prompt: str) -> tuple[Any, list[int], str]:
     """The scores for the token after ``prompt``, the ids read, and a note when the prompt
     was longer than the model's context (its end is kept)."""
     import torch
@@ -67,7 +70,7 @@ def _next_token_logits(studio_ctx: Any, text_model: Any, prompt: str) -> tuple[A
         note = f"The prompt was {len(ids)} tokens; the model read only its last {limit}."
         ids = ids[-limit:]
     with torch.inference_mode():
-        logits = studio_ctx.cache.run(lambda: model(torch.tensor([ids], device=model.device)).logits[0, -1])
+        logits = studio.cache.run(lambda: model(torch.tensor([ids], device=model.device)).logits[0, -1])
     return logits.float().cpu(), ids, note
 
 
@@ -90,14 +93,14 @@ def table_from_distribution(tokenizer: Any, logits: Any, settings: SamplingSetti
 
 
 def next_token_table(
-    studio_ctx: Any, prompt: str, settings: SamplingSettings, top_n: int = 20, model_id: str | None = None,
+    studio: StudioContext, prompt: str, settings: SamplingSettings, top_n: int = 20, model_id: str | None = None,
     adapter: TextAdapter | None = None,
 ) -> NextTokenTable:
     """The top ``top_n`` next-token candidates of a local model for ``prompt`` (raw continuation)."""
     prompt = chat.check_prompt(prompt)
     settings, top_n = validate(settings), check_top_n(top_n)
-    with adapters.using(studio_ctx, studio_ctx.spec("text", check_model_id(model_id)), adapter) as text_model:
-        logits, ids, note = _next_token_logits(studio_ctx, text_model, prompt)
+    with adapters.using(studio, studio.spec("text", check_model_id(model_id)), adapter) as text_model:
+        logits, ids, note = _next_token_logits(studio, text_model, prompt)
         table = table_from_distribution(text_model.tokenizer, logits, settings, top_n, len(ids))
         table.note = note
         return table
@@ -107,7 +110,7 @@ MAX_PIECES_PER_CHARACTER = 4  # UTF-8 takes at most four bytes
 
 
 def sample_next_token(
-    studio_ctx: Any, prompt: str, settings: SamplingSettings, seed: Any = None, model_id: str | None = None,
+    studio: StudioContext, prompt: str, settings: SamplingSettings, seed: Any = None, model_id: str | None = None,
     adapter: TextAdapter | None = None,
 ) -> tuple[str, str, int]:
     """Roll the die on the filtered distribution; returns (prompt + token, the token, seed used)."""
@@ -116,9 +119,9 @@ def sample_next_token(
     prompt = chat.check_prompt(prompt)
     settings = validate(settings)
     seed = resolve_seed(seed)
-    with adapters.using(studio_ctx, studio_ctx.spec("text", check_model_id(model_id)), adapter) as text_model:
+    with adapters.using(studio, studio.spec("text", check_model_id(model_id)), adapter) as text_model:
         tokenizer = text_model.tokenizer
-        logits, ids, _ = _next_token_logits(studio_ctx, text_model, prompt)
+        logits, ids, _ = _next_token_logits(studio, text_model, prompt)
         generator = torch.Generator().manual_seed(seed)
         before = tokenizer.decode(ids, skip_special_tokens=True)
         drawn: list[int] = []
@@ -132,7 +135,7 @@ def sample_next_token(
                 break
             with torch.inference_mode():
                 model = text_model.model
-                logits = studio_ctx.cache.run(
+                logits = studio.cache.run(
                     lambda: model(torch.tensor([ids + drawn], device=model.device)).logits[0, -1]).float().cpu()
         token_text = after[len(before):] if after.startswith(before) else tokenizer.decode(drawn)
         # Bytes that make no character even after four pieces (a random-weight model draws such):

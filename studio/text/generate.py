@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator
 
 from studio.errors import BadInput
 from studio.text import adapters, chat
@@ -25,6 +25,9 @@ from studio.text.filtering import sampling_warpers
 from studio.text.limits import MAX_MODEL_ID_CHARS, MAX_NUMBER_CHARS, bounded_text, shown
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate, TokenInfo
 from studio.text.sampling import SamplingSettings, generate_kwargs, validate
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 TOP_ALTERNATIVES = 5
 HEARTBEAT_SECONDS = 0.05  # beam search: how often the stream checks in while the worker runs
@@ -134,17 +137,17 @@ def _plan(model: Any, tokenizer: Any, settings: SamplingSettings, seed: int, can
     return _Plan(kwargs, recorder, stop_criteria)
 
 
-def _raise_explained(studio_ctx: Any, exc: BaseException) -> None:
+def _raise_explained(studio: StudioContext, exc: BaseException) -> None:
     """Re-raise a generate error; a CUDA OOM becomes a clear error (not retried: half the
     reply has been shown already)."""
-    explained = studio_ctx.cache.explain_oom(exc)
+    explained = studio.cache.explain_oom(exc)
     if explained is exc:
         raise exc
     raise explained from exc
 
 
 def _stream_runs(
-    studio_ctx: Any, model: Any, tokenizer: Any, input_ids: Any, plan: _Plan, settings: SamplingSettings,
+    studio: StudioContext, model: Any, tokenizer: Any, input_ids: Any, plan: _Plan, settings: SamplingSettings,
     cancel: threading.Event, prompt_seen: str,
 ) -> Generator[GenerationUpdate, None, Any]:
     """Greedy or sampling: an update after every run; returns the final sequence and when
@@ -165,7 +168,7 @@ def _stream_runs(
         try:
             return call()
         except Exception as exc:
-            _raise_explained(studio_ctx, exc)
+            _raise_explained(studio, exc)
 
     shown_text, sequence, first_text_at = "", input_ids, None
     for sequence in generate_in_runs(model, input_ids, settings.max_new_tokens, finished, run, **kwargs):
@@ -178,7 +181,7 @@ def _stream_runs(
 
 
 def _beam_search(
-    studio_ctx: Any, spec: Any, text_model: Any, input_ids: Any, plan: _Plan,
+    studio: StudioContext, spec: Any, text_model: Any, input_ids: Any, plan: _Plan,
     cancel: threading.Event, prompt_seen: str,
 ) -> Generator[GenerationUpdate, None, Any]:
     """Beam search in a worker thread; heartbeats keep the stream resumable, so a Stop or a
@@ -191,7 +194,7 @@ def _beam_search(
     # The worker gets pins of its own, taken here while this stream holds the model and its
     # adapter: if the stream goes away, both stay in place until generate() has really returned.
     pins = ExitStack()
-    pins.enter_context(studio_ctx.cache.use(spec))
+    pins.enter_context(studio.cache.use(spec))
     pins.callback(text_model.adapter_gate.hand_on())
 
     def work(_cancel: threading.Event) -> Any:
@@ -210,21 +213,21 @@ def _beam_search(
         if worker.is_alive():  # the stream was closed: end the work at its next step
             worker.stop()
     if worker.error is not None:
-        _raise_explained(studio_ctx, worker.error)
+        _raise_explained(studio, worker.error)
     return worker.result, None
 
 
 def stream_local(
-    studio_ctx: Any, request: GenerationRequest, cancel: threading.Event | None = None
+    studio: StudioContext, request: GenerationRequest, cancel: threading.Event | None = None
 ) -> Iterator[GenerationUpdate]:
     """Generate with a local model from the shared cache, yielding the reply as it grows."""
     request = checked_request(request)
     settings = request.settings
     cancel = cancel or threading.Event()
-    spec = studio_ctx.spec("text", request.model_id)
+    spec = studio.spec("text", request.model_id)
     import torch
 
-    with adapters.using(studio_ctx, spec, request.adapter) as text_model:
+    with adapters.using(studio, spec, request.adapter) as text_model:
         model, tokenizer = text_model.model, text_model.tokenizer
         rendered = chat.render_prompt(tokenizer, request.mode, request.prompt, request.history, request.system_prompt)
         notes = list(rendered.notes)
@@ -241,9 +244,9 @@ def stream_local(
         input_ids = torch.tensor([ids], device=model.device)
         started = time.perf_counter()
         if settings.decoding == "beam":
-            updates = _beam_search(studio_ctx, spec, text_model, input_ids, plan, cancel, prompt_seen)
+            updates = _beam_search(studio, spec, text_model, input_ids, plan, cancel, prompt_seen)
         else:
-            updates = _stream_runs(studio_ctx, model, tokenizer, input_ids, plan, settings, cancel, prompt_seen)
+            updates = _stream_runs(studio, model, tokenizer, input_ids, plan, settings, cancel, prompt_seen)
         sequence, first_token_at = yield from updates
         seconds = time.perf_counter() - started
 
@@ -303,10 +306,10 @@ def _token_details(tokenizer, model, prompt_ids, new_ids, recorder, torch) -> li
     ]
 
 
-def generate_text(studio_ctx: Any, request: GenerationRequest, cancel: threading.Event | None = None) -> GenerationResult:
+def generate_text(studio: StudioContext, request: GenerationRequest, cancel: threading.Event | None = None) -> GenerationResult:
     """The whole reply at once (scripts, tests, the benchmark)."""
     result = None
-    for update in stream_local(studio_ctx, request, cancel):
+    for update in stream_local(studio, request, cancel):
         result = update.result or result
     assert result is not None
     return result

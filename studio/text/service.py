@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from studio.errors import BadInput
 from studio.text.adapters import TextAdapter
@@ -22,6 +22,9 @@ from studio.text.remote import (
 )
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import SamplingSettings
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 BACKENDS = ("local", "openai")
 
@@ -74,33 +77,33 @@ def endpoint_for(
 
 
 def stream_generation(
-    studio_ctx: Any,
+    studio: StudioContext,
     request: GenerationRequest,
     endpoint: RemoteEndpoint | None = None,
     cancel: threading.Event | None = None,
 ) -> Iterator[GenerationUpdate]:
     if endpoint is None:
-        return stream_local(studio_ctx, request, cancel)
+        return stream_local(studio, request, cancel)
     if request.adapter is not None:
         raise BadInput("A trained adapter runs on the local backend only: pick 'local', or no adapter.")
     return stream_remote(endpoint, request, cancel)
 
 
 def run_generation(
-    studio_ctx: Any, request: GenerationRequest, endpoint: RemoteEndpoint | None = None,
+    studio: StudioContext, request: GenerationRequest, endpoint: RemoteEndpoint | None = None,
     cancel: threading.Event | None = None,
 ) -> GenerationResult:
     result = None
-    for update in stream_generation(studio_ctx, request, endpoint, cancel):
+    for update in stream_generation(studio, request, endpoint, cancel):
         result = update.result or result
     assert result is not None, "generation ended without a result"
     return result
 
 
 def candidates(
-    studio_ctx: Any, prompt: str, settings: SamplingSettings, top_n: int = 20,
+    studio: StudioContext, prompt: str, settings: SamplingSettings, top_n: int = 20,
     model_id: str | None = None, endpoint: RemoteEndpoint | None = None, adapter: TextAdapter | None = None,
 ) -> NextTokenTable:
     if endpoint is None:
-        return next_token_table(studio_ctx, prompt, settings, top_n, model_id, adapter)
+        return next_token_table(studio, prompt, settings, top_n, model_id, adapter)
     return remote_next_token_table(endpoint, prompt, settings, top_n)

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 DEFAULT_GROW = 8
 DEFAULT_FEATHER = 8
@@ -42,7 +45,7 @@ class InpaintRequest:
     diffusion: work.Diffusion = field(default_factory=work.Diffusion)
 
 
-def inpaint(studio: Any, request: InpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
+def inpaint(studio: StudioContext, request: InpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
     image = images.open_image(request.image, "The image to inpaint")

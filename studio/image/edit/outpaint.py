@@ -27,20 +27,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from studio.errors import BadInput
 from studio.fields import number_between
-from studio.image.edit import images, work
+from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 SIDES = ("left", "right", "top", "bottom")
 UNITS = ("px", "%")
 MAX_PERCENT = 200.0
 DEFAULT_FEATHER = 32
-MAX_FEATHER = 256
+MAX_FEATHER = masks.MAX_FEATHER  # px, as the inpaint mask's
 DEFAULT_DENOISE = 1.0
 FILL_BLUR_SHARE = 0.25  # blur radius of the new area's start, as a share of the largest margin
 
@@ -192,7 +195,7 @@ def compose(original: np.ndarray, generated: np.ndarray, margins: Margins, feath
     return out
 
 
-def outpaint(studio: Any, request: OutpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
+def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
     image = images.open_image(request.image, "The image to extend")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,12 +25,15 @@ from studio.fields import number_between
 from studio.image.edit import images, tiling, upscaler, work
 from studio.image.edit.results import EditResult
 from studio.image.previews import PREVIEW_SIDE
+from studio.progress import PREVIEW_SECONDS
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 REFINE_DENOISE = 0.382  # Fooocus's upscale refine
 DEFAULT_OVERLAP = 32  # input pixels of context around each super-resolution tile
 MAX_OVERLAP = 256
 MIN_TILE = 16
-PREVIEW_SECONDS = 0.4
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class UpscaleRequest:
     diffusion: work.Diffusion = field(default_factory=work.Diffusion)
 
 
-def super_resolve(studio: Any, image: Any, factor: float, model_id: str = "", tile_size: int = 0,
+def super_resolve(studio: StudioContext, image: Any, factor: float, model_id: str = "", tile_size: int = 0,
                   overlap: int = DEFAULT_OVERLAP, task: Any = None) -> tuple[Any, dict[str, Any]]:
     """``image`` (PIL) upscaled by ``factor`` with a spandrel model, in tiles; exact output size."""
     from PIL import Image
@@ -158,7 +161,7 @@ def _preview(values: np.ndarray) -> Any:
     return Image.fromarray(small)
 
 
-def refine(studio: Any, image: Any, diffusion: work.Diffusion, denoise: float, seed: int,
+def refine(studio: StudioContext, image: Any, diffusion: work.Diffusion, denoise: float, seed: int,
            task: Any = None) -> tuple[Any, dict[str, Any], Any]:
     """A low-denoise img2img pass over ``image``, in tiles of the checkpoint's resolution
     when it is larger; the size is kept exactly. Returns (image, info, last ImageResult)."""
@@ -203,7 +206,7 @@ def check_refine_size(size: tuple[int, int], chosen: Mode) -> None:
         )
 
 
-def upscale(studio: Any, request: UpscaleRequest, folder: Any = None, task: Any = None) -> EditResult:
+def upscale(studio: StudioContext, request: UpscaleRequest, folder: Any = None, task: Any = None) -> EditResult:
     """The Upscale tool end to end: one saved result."""
     chosen = mode(request.mode)
     image = images.open_image(request.image, "The image to upscale")

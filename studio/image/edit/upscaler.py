@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from studio.errors import BadInput, ModelUnavailable
 from studio.models import model_files
 from studio.models import catalog
 from studio.models.specs import ModelSpec
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 NAME = "upscaler"  # the catalog entry
 KIND = "upscaler"  # the loader kind (studio.models.loaders LOADERS)
@@ -210,7 +213,7 @@ def choices(settings: Any) -> list[str]:
     return catalog.choices(settings, NAME) + local_files(settings)
 
 
-def spec(studio: Any, model_id: str = "") -> ModelSpec:
+def spec(studio: StudioContext, model_id: str = "") -> ModelSpec:
     """The catalog default (its twin in the tiny profile), a catalog id, a file in the
     upscalers folder, or a Hub file "owner/repo/file.pth"."""
     settings = studio.settings

@@ -9,11 +9,14 @@ input's size. The denoise decides how many of the steps run: ``int(steps × deno
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.image.edit import images, work
 from studio.image.edit.results import EditResult
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 STRENGTHS = {"Vary (Subtle)": 0.5, "Vary (Strong)": 0.85}
 _ALIASES = {"subtle": "Vary (Subtle)", "strong": "Vary (Strong)"}
@@ -47,7 +50,7 @@ def denoise_and_label(request: VaryRequest) -> tuple[float, str]:
     return denoise, str(request.strength) if named == denoise else "custom"
 
 
-def vary(studio: Any, request: VaryRequest, folder: Any = None, task: Any = None) -> EditResult:
+def vary(studio: StudioContext, request: VaryRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
     image = images.open_image(request.image, "The image to vary")

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
-from studio.image import checkpoints, presets
-from studio.image.generate import generate_images
+from studio.image import checkpoints
+from studio.image.generate import generate_images, resolve
 from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 # Families whose img2img / inpaint pipelines keep at least one step at any denoise above 0:
 # diffusers' flow-matching Z-Image pipelines start at int(steps - steps × denoise), where the
@@ -88,7 +91,7 @@ def check_denoise_steps(steps: int, denoise: float, family: str = "", name: str 
 
 
 @dataclass(frozen=True)
-class Prepared:
+class EditPlan:
     """The diffusion part of an edit, checked before any work: the seed to use, the checkpoint's
     resolution and size multiple, its steps and how many of them the denoise runs."""
 
@@ -100,7 +103,7 @@ class Prepared:
     family: str
 
 
-def prepare(studio: Any, diffusion: Diffusion, denoise: float, name: str = "Denoise") -> Prepared:
+def prepare(studio: StudioContext, diffusion: Diffusion, denoise: float, name: str = "Denoise") -> EditPlan:
     """Check everything the diffusion part will need (prompts, steps, CFG, seed, checkpoint, and
     that the denoise runs at least one step) before an edit does any long work; a sentence for
     the first thing wrong. The checkpoint is loaded (a cache entry the run then finds)."""
@@ -109,22 +112,17 @@ def prepare(studio: Any, diffusion: Diffusion, denoise: float, name: str = "Deno
     with studio.cache.use(checkpoints.spec(studio, diffusion.checkpoint), where="any") as model:  # a look: nothing moves
         family = model.family
         side, multiple = _side(model)
-    if request.steps:
-        steps = request.steps
-    elif family.uses("performance"):
-        steps = presets.performance(request.performance).steps
-    else:
-        steps = family.defaults.steps
+    steps = resolve(studio, request, family).steps  # the generation's own rule
     ran = check_denoise_steps(steps, denoise, family.name, name)
-    return Prepared(seed=seed, side=side, multiple=multiple, steps=steps, steps_run=ran, family=family.name)
+    return EditPlan(seed=seed, side=side, multiple=multiple, steps=steps, steps_run=ran, family=family.name)
 
 
-def run(studio: Any, request: ImageRequest, task: Any, label: str) -> ImageResult:
+def run(studio: StudioContext, request: ImageRequest, task: Any, label: str) -> ImageResult:
     """One image, not saved (the edit saves its own composed result)."""
     return generate_images(studio, request, None, Stage(task, label))[0]
 
 
-def model_side(studio: Any, checkpoint: str = "") -> tuple[int, int]:
+def model_side(studio: StudioContext, checkpoint: str = "") -> tuple[int, int]:
     """(side, multiple): the side the checkpoint was trained at (SDXL 1024, SD 1.5 512; its
     tiny twin 256) from its UNet's sample size, and the multiple its sides must be."""
     with studio.cache.use(checkpoints.spec(studio, checkpoint), where="any") as model:

@@ -13,6 +13,7 @@ from typing import Any
 
 from studio.errors import BadInput
 from studio.image.families.base import FamilyDefaults, ImageFamily, PromptWindow
+from studio.image.schedulers import FLOW_SCHEDULERS
 
 HUB_ID = "black-forest-labs/FLUX.1-schnell"
 T5_WINDOW = 256  # schnell's max_sequence_length: what its T5 reads of a prompt
@@ -47,7 +48,7 @@ FLUX = FluxFamily(
     },
     # CFG 1 is no guidance: schnell is distilled to draw without it (its card: 4 steps, guidance 0).
     defaults=FamilyDefaults(steps=4, cfg=1.0, scheduler="Flow Euler", width=1024, height=1024, size_multiple=16),
-    schedulers=("Flow Euler",),
+    schedulers=FLOW_SCHEDULERS,
     description="reads English through T5-XXL (256 tokens); 4 steps without guidance.",
     twin="studio.image.families.flux:build_twin",
     full_size="studio.image.families.flux:full_size_modules",

@@ -4,6 +4,7 @@ Chinese prompt is used as it is. Distilled for 8 steps without guidance."""
 from __future__ import annotations
 
 from studio.image.families.base import FamilyDefaults, ImageFamily
+from studio.image.schedulers import FLOW_SCHEDULERS
 
 ZIMAGE = ImageFamily(
     name="zimage",
@@ -16,7 +17,7 @@ ZIMAGE = ImageFamily(
     },
     # diffusers >= 0.36 spaces the sigmas from 1 to 1/steps, so 8 steps are 8 transformer passes.
     defaults=FamilyDefaults(steps=8, cfg=0.0, scheduler="Flow Euler", width=1024, height=1024, size_multiple=16),
-    schedulers=("Flow Euler",),
+    schedulers=FLOW_SCHEDULERS,
     twin="studio.image.tiny_twins:build_zimage",
     full_size="studio.image.full_size:zimage",
     single_file_markers=("cap_embedder.", "model.diffusion_model.cap_embedder."),

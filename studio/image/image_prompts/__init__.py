@@ -8,14 +8,17 @@ what the tab and ``/image_prompt_preview`` show: the picture the model will be g
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.image.image_prompts.slots import DEFAULTS, MAX_SLOTS, TYPES, ImagePromptSlot, check_slot, check_slots
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 __all__ = ["DEFAULTS", "MAX_SLOTS", "TYPES", "ImagePromptSlot", "check_slot", "check_slots", "preview"]
 
 
-def preview(studio: Any, image: Any, kind: str) -> Any:
+def preview(studio: StudioContext, image: Any, kind: str) -> Any:
     """The map (PyraCanny, CPDS, at the picture's size), the encoder's square view (ImagePrompt)
     or the largest face's crop (FaceSwap) of ``image``, as a PIL image."""
     from PIL import Image

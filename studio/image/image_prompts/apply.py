@@ -34,11 +34,14 @@ import weakref
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from studio.errors import BadInput
 from studio.image.image_prompts import preprocess
 from studio.image.image_prompts.slots import CONTROLNET_TYPES, ImagePromptSlot, active_at
+
+if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from studio.context import StudioContext
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class Adapter:
 
 
 @dataclass
-class Prepared:
+class ImagePromptRun:
     controls: list[Control] = field(default_factory=list)
     adapters: list[Adapter] = field(default_factory=list)
     encoder: Any = None
@@ -122,7 +125,7 @@ class Prepared:
         never holds the lock while it waits at the gate, so requests queue at the gate in the
         order they came, and those of the same set wait for the lock inside it, side by side.
         One generation enters the gate once."""
-        with model.adapter_state.holding(self.adapter_key(lora_key), switch):
+        with model.adapter_gate.holding(self.adapter_key(lora_key), switch):
             with _exclusive_lock(model) if self.adapters else nullcontext():
                 yield
 
@@ -309,13 +312,13 @@ def _entries_of(family: Any, active: list[ImagePromptSlot]) -> list[str]:
 
 
 @contextmanager
-def prepared(studio: Any, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int,
-             steps: int | None = None, where: str = "device") -> Iterator[Prepared]:
+def prepared(studio: StudioContext, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int,
+             steps: int | None = None, where: str = "device") -> Iterator[ImagePromptRun]:
     """Everything image prompts add to a generation of ``steps`` steps. Every check, map and
     face crop is done before any model is pinned, so a bad slot stops the request before
     anything is drawn. A slot that would act on no step is left out, with a note that says so.
     ``where``: where the cache pins their models (see ModelCache.use; "host" for an offloaded run)."""
-    result = Prepared()
+    result = ImagePromptRun()
     active = _active(family, slots, task, steps, result.notes)
     controls = [slot for _, slot in active if slot.type in CONTROLNET_TYPES]
     if controls:
