@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
+from studio.image.generate import hold_adapters
 from studio.image.image_prompts.apply import Adapter, ImagePromptRun
 from studio.models.adapter_gate import AdapterGate
 
@@ -155,7 +156,7 @@ def test_only_a_holder_can_hand_a_hold_on():
 
 
 class _Model:
-    """What ImagePromptRun.holding needs of a loaded checkpoint: its gate (and weak-referenceable)."""
+    """What generate.hold_adapters needs of a loaded checkpoint: its gate (and weak-referenceable)."""
 
     def __init__(self) -> None:
         self.adapter_gate = AdapterGate()
@@ -172,10 +173,10 @@ def test_image_prompt_requests_take_their_lock_inside_the_gate():
     plain = ImagePromptRun()
 
     def ip_request(switch):
-        return with_ip.holding(model, (), switch)
+        return hold_adapters(model, with_ip, (), switch)
 
     def plain_request(switch):
-        return plain.holding(model, (), switch)
+        return hold_adapters(model, plain, (), switch)
 
     first = User("ip1", None, gate, log, switches, enter=ip_request).start()
     assert first.inside.wait(JOIN)

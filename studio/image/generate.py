@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import inspect
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from studio.errors import BadInput, OutOfMemory
 from studio.image import (
@@ -26,7 +26,7 @@ from studio.image import (
 )
 from studio.image.families.base import ImageFamily
 from studio.image.image_prompts import apply as image_prompts
-from studio.image.loras import LoraFile, active_key
+from studio.image.loras import LoraFile, active_key, switch_to
 from studio.image.previews import latents_to_rgb
 from studio.pictures import metadata, outputs
 from studio.progress import PREVIEW_SECONDS
@@ -191,8 +191,8 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
         pipe = family.task_pipeline(base, image_prompt_run.task(request.task),
                                     family.make_scheduler(base, p.scheduler), image_prompt_run.components())
         model_name = spec.source if not spec.is_tiny else f"{request.checkpoint or 'default'} ({spec.source})"
-        with image_prompt_run.holding(model, active_key(p.loras), lambda: image_prompt_run.switch(base, pipe, p.loras)), \
-                ExitStack() as run:
+        switch = lambda: switch_adapters(base, pipe, p.loras, image_prompt_run)  # noqa: E731
+        with hold_adapters(model, image_prompt_run, active_key(p.loras), switch), ExitStack() as run:
             if mplan.offloaded:  # the device memory its hooks fill, counted while it runs
                 run.enter_context(studio.cache.reserve(mplan.peak_bytes, f"{spec.source} ({mplan.label})"))
             run.enter_context(memory.running(pipe, mplan, studio.cache.device))
@@ -211,6 +211,30 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
                 if task is not None:
                     task.deliver(result)
     return results
+
+
+@contextmanager
+def hold_adapters(model: Any, image_prompt_run: Any, lora_key: tuple, switch: Callable[[], None]) -> Iterator[None]:
+    """This request's adapter set (its LoRAs and IP-Adapters) on the checkpoint's shared UNet,
+    for the whole generation. The gate first, then, with IP-Adapters, the checkpoint's exclusive
+    lock: a request never holds the lock while it waits at the gate, so requests queue at the gate
+    in the order they came, and those of the same set wait for the lock inside it, side by side.
+    One generation enters the gate once; ``switch`` runs when the set must change."""
+    with model.adapter_gate.holding(lora_key + image_prompt_run.adapter_key(), switch):
+        with image_prompt_run.exclusive(model):
+            yield
+
+
+def switch_adapters(base: Any, pipe: Any, loras: list[LoraFile], image_prompt_run: Any) -> None:
+    """Make this request's adapters the UNet's: every IP-Adapter out, the LoRAs switched, then
+    this request's IP-Adapters in."""
+    try:
+        image_prompts.unload(base)
+        switch_to(base, loras)
+        image_prompt_run.load_into(pipe)
+    except BaseException:
+        image_prompts.clean(base)  # a load that failed midway leaves no adapter layer in the shared UNet
+        raise
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """Image prompts inside one generation: the models pinned, the maps made, the pipeline
-assembled, the adapters switched on the shared UNet, and the per-step scales.
+assembled, this run's part of the adapter set on the shared UNet, and the per-step scales.
 
-    with prepared(studio, family, request.image_prompts, task, width, height, steps) as prompts:  # maps, crops, pins
-        pipe = family.task_pipeline(base, prompts.task(task), scheduler, prompts.components())
-        with prompts.holding(model, lora_key, lambda: prompts.switch(base, pipe, loras)):
-            prompts.start(pipe, steps)  # then pipe(**kwargs, **prompts.call_kwargs()), whose step
-                                        # callback calls prompts.on_step(pipeline, step)
+    with prepared(studio, family, request.image_prompts, task, width, height, steps) as run:  # maps, crops, pins
+        pipe = family.task_pipeline(base, run.task(task), scheduler, run.components())
+        with generate.hold_adapters(model, run, lora_key, switch):  # the gate; run.load_into(pipe) in switch
+            run.start(pipe, steps)  # then pipe(**kwargs, **run.call_kwargs()), whose step
+                                    # callback calls run.on_step(pipeline, step)
 
 - ControlNets (PyraCanny, CPDS) are per call: ``controlnet_conditioning_scale`` is the weight
   and ``control_guidance_end`` the stop-at; several run through diffusers' multi-ControlNet.
@@ -112,39 +112,23 @@ class ImagePromptRun:
             extra["feature_extractor"] = _feature_extractor(int(self.encoder.config.image_size))
         return extra
 
-    # -- the adapter set on the shared UNet --
+    # -- this run's part of the adapter set on the shared UNet (held by studio.image.generate) --
 
-    def adapter_key(self, lora_key: tuple) -> tuple:
-        if not self.adapters:
-            return lora_key
-        return lora_key + (("image_prompts",) + tuple(a.source for a in self.adapters),)
+    def adapter_key(self) -> tuple:
+        """What this run adds to the LoRAs' key of the adapter set: its IP-Adapters."""
+        return (("image_prompts",) + tuple(a.source for a in self.adapters),) if self.adapters else ()
 
-    @contextmanager
-    def holding(self, model: Any, lora_key: tuple, switch: Callable[[], None]) -> Iterator[None]:
-        """The gate first, then (with IP-Adapters) the checkpoint's exclusive lock: a request
-        never holds the lock while it waits at the gate, so requests queue at the gate in the
-        order they came, and those of the same set wait for the lock inside it, side by side.
-        One generation enters the gate once."""
-        with model.adapter_gate.holding(self.adapter_key(lora_key), switch):
-            with _exclusive_lock(model) if self.adapters else nullcontext():
-                yield
+    def exclusive(self, model: Any) -> Any:
+        """The checkpoint's exclusive lock when this run's IP-Adapter scales change per step."""
+        return _exclusive_lock(model) if self.adapters else nullcontext()
 
-    def switch(self, base: Any, pipe: Any, loras: list) -> None:
-        """Make this request's adapters the UNet's: every IP-Adapter out, the LoRAs switched,
-        then this request's IP-Adapters in (through the request's pipeline, which holds the
+    def load_into(self, pipe: Any) -> None:
+        """This run's IP-Adapters into the UNet, through the run's own pipeline (which holds the
         image encoder, so the cached base pipeline keeps no reference to one)."""
-        from studio.image.loras import switch_to
-
-        try:
-            unload(base)
-            switch_to(base, loras)
-            if self.adapters:
-                count = len(self.adapters)
-                pipe.load_ip_adapter([a.weights.state_dicts() for a in self.adapters], subfolder=[None] * count,
-                                     weight_name=[None] * count, image_encoder_folder=None)
-        except BaseException:
-            _clean(base)  # a load that failed midway leaves no adapter layer in the shared UNet
-            raise
+        if self.adapters:
+            count = len(self.adapters)
+            pipe.load_ip_adapter([a.weights.state_dicts() for a in self.adapters], subfolder=[None] * count,
+                                 weight_name=[None] * count, image_encoder_folder=None)
 
     # -- the call --
 
@@ -243,7 +227,7 @@ def unload(base: Any) -> None:
         base.unload_ip_adapter()
 
 
-def _clean(base: Any) -> None:
+def clean(base: Any) -> None:
     """After a failed switch: IP-Adapters and LoRAs out, so the shared UNet is plain again (the
     gate marks the set unknown, so the next request switches anyway). A second failure here is
     logged, not raised: the first one is the news."""
