@@ -10,10 +10,8 @@ from typing import Any
 import gradio as gr
 
 from studio import zero_gpu
-from studio.errors import StudioError
 from studio.image import checkpoints, gpu_seconds, image_prompts, presets, styles
 from studio.image.generate import generate_images
-from studio.image.image_prompts.slots import STOP_RANGE, WEIGHT_RANGE
 from studio.image.request import LORA_WEIGHT_RANGE, MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
 from studio.outputs import owner_key
@@ -26,6 +24,7 @@ from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
     uploaded, wire_cancel,
 )
+from tabs.image_prompt_panel import build_panel, wire_panel
 from tabs.runs import RunningRun, Runs
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
@@ -199,29 +198,7 @@ def build(ctx: TabContext) -> None:
                 expand_toggle = gr.Checkbox(False, label=t("image.expand"), info=t("image.expand_info"),
                                             elem_id="image-expand")
                 with gr.Accordion(t("image.prompts"), open=False, elem_id="image-prompts"):
-                    gr.Markdown(t("image.prompts_info"))
-                    prompts_note = gr.Markdown(elem_id="image-prompts-note")
-                    prompts_advanced = gr.Checkbox(False, label=t("image.prompts_advanced"),
-                                                   elem_id="image-prompts-advanced")
-                    slot_images, slot_types, slot_weights, slot_stops, slot_maps, slot_says = [], [], [], [], [], []
-                    for i in range(image_prompts.MAX_SLOTS):
-                        first = image_prompts.TYPES[0]
-                        with gr.Row(elem_id=f"image-prompt-{i + 1}"):
-                            slot_images.append(gr.Image(type="filepath", label=f"{t.plain('image.prompt_slot')} {i + 1}",
-                                                        sources=["upload", "clipboard"], height=180, scale=2,
-                                                        elem_id=f"image-prompt-{i + 1}-input"))
-                            with gr.Column(scale=2, min_width=160):
-                                slot_types.append(gr.Radio(list(image_prompts.TYPES), value=first,
-                                                           label=t("image.prompt_type"),
-                                                           elem_id=f"image-prompt-{i + 1}-type"))
-                                stop, weight = image_prompts.DEFAULTS[first]
-                                slot_weights.append(gr.Slider(*WEIGHT_RANGE, value=weight, step=0.05, label=t("image.prompt_weight"),
-                                                              visible=False, elem_id=f"image-prompt-{i + 1}-weight"))
-                                slot_stops.append(gr.Slider(*STOP_RANGE, value=stop, step=0.01, label=t("image.prompt_stop"),
-                                                            visible=False, elem_id=f"image-prompt-{i + 1}-stop"))
-                                slot_says.append(gr.Markdown(elem_id=f"image-prompt-{i + 1}-says"))
-                            slot_maps.append(gr.Image(label=t("image.prompt_map"), interactive=False, height=180, scale=2,
-                                                      elem_id=f"image-prompt-{i + 1}-map"))
+                    prompt_panel = build_panel(t)
                 status = gr.Markdown(elem_id="image-status")
                 with gr.Row():
                     preview = gr.Image(label=t("image.preview"), interactive=False, height=256, scale=1,
@@ -289,8 +266,7 @@ def build(ctx: TabContext) -> None:
             "steps": steps, "cfg": cfg, "scheduler": sampler, "width": width, "height": height,
         }
         lora_components = lora_names + lora_weights
-        slot_components = slot_images + slot_types + slot_weights + slot_stops
-        request_inputs = set(fields.values()) | set(lora_components) | {expand_toggle, prompts_advanced} | set(slot_components)
+        request_inputs = set(fields.values()) | set(lora_components) | {expand_toggle} | set(prompt_panel.inputs)
         cancel_flag = gr.State(None)
         last_results = gr.State([])  # summaries of this run's images, for the details line
 
@@ -303,12 +279,7 @@ def build(ctx: TabContext) -> None:
             data["loras"] = tuple(
                 (values[n], values[w]) for n, w in zip(lora_names, lora_weights) if values[n] not in (None, "", "None")
             )
-            advanced = values[prompts_advanced]  # off: each type's defaults
-            data["image_prompts"] = tuple(
-                {"image": values[image], "type": values[kind], "weight": values[weight] if advanced else None,
-                 "stop_at": values[stop] if advanced else None}
-                for image, kind, weight, stop in zip(slot_images, slot_types, slot_weights, slot_stops) if values[image]
-            )
+            data["image_prompts"] = prompt_panel.slots(values)
             return ImageRequest(**data)
 
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress()):
@@ -354,43 +325,7 @@ def build(ctx: TabContext) -> None:
 
         # --- a reload while a run goes on: the form as it was, the run followed to its end ---
         restored_form = [*fields.values(), *lora_names, *lora_weights, expand_toggle]
-        follow_timer = gr.Timer(FOLLOW_SECONDS, active=False)
-
-        def follow_view(run: RunningRun) -> tuple:
-            task = run.task
-            shown = [_gallery_item(item) for item in task.delivered]
-            if task.outcome is None:
-                progress_event = task.last_progress
-                said = (f"{progress_event.label} · step {progress_event.step} / {progress_event.total}"
-                        if progress_event else "Starting…")
-                preview_image = progress_event.preview if progress_event and progress_event.preview else gr.skip()
-                return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), \
-                    preview_image, gr.skip(), gr.Timer(active=True)
-            said = {"done": f"{len(shown)} image(s) done.",
-                    "cancelled": f"Cancelled: {len(shown)} image(s) were finished and saved."}.get(
-                task.outcome, f"The run stopped with an error after {len(shown)} image(s).")
-            folder = run.folder
-            return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), gr.skip(), \
-                outputs.history(folder) if folder else gr.skip(), gr.Timer(active=False)
-
-        def restore_run(browser_id: str, request: gr.Request = None):
-            run = runs.current(owner.key_for(request, browser_id))
-            if run is None or run.task.outcome is not None:  # nothing going on for this browser
-                return (*(gr.skip() for _ in restored_form), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
-                        gr.Timer(active=False))
-            form = [run.form.get(component, gr.skip()) for component in restored_form]
-            return (*form, run.task.cancel_flag, *follow_view(run))
-
-        def follow_run(browser_id: str, request: gr.Request = None):
-            run = runs.current(owner.key_for(request, browser_id))
-            if run is None:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
-            return follow_view(run)
-
-        followed = [status, gallery, preview, history, follow_timer]
-        ctx.after_load.append((friendly(restore_run), [*restored_form, cancel_flag, *followed]))
-        follow_timer.tick(friendly(follow_run), ctx.browser_id, followed, api_visibility="private",
-                          show_progress="hidden")
+        wire_follow(ctx, runs, restored_form, cancel_flag, [status, gallery, preview, history])
 
         # --- picking results, history, metadata ---
 
@@ -403,150 +338,189 @@ def build(ctx: TabContext) -> None:
 
         gallery.select(pick_result, last_results, [selected_path, details], api_visibility="private")
 
-        def pick_history(event: gr.SelectData):
-            value = event.value or {}
-            path = (value.get("image") or {}).get("path") if isinstance(value, dict) else None
-            if not path:
-                return None, ""
-            found = metadata.read_parameters(path)
-            return path, _details_markdown(found.get("studio", {})) if "studio" in found else ""
+        wire_history(ctx, history, history_button, selected_path, details)
 
-        history.select(friendly(pick_history), None, [selected_path, details], api_visibility="private")
-
-        def show_history(browser_id: str, request: gr.Request = None):
-            return outputs.history(owner.folder_for(ctx, request, browser_id))
-
-        history_button.click(friendly(show_history), ctx.browser_id, history, api_visibility="private")
-        ctx.after_load.append((friendly(show_history), [history]))
-
-        def restore(path: str | None, request: gr.Request = None):
-            """Put the settings a PNG carries back into the controls (studio or A1111 PNGs)."""
-            if not path:
-                raise gr.Error(t.for_request(request)("send.nothing"), print_exception=False)
-            found = metadata.read_parameters(path)
-            if "studio" in found:
-                data = ImageRequest.from_parameters(found["studio"]["request"]).parameters()
-                notes: list[str] = []
-            else:
-                data, notes = metadata.request_fields_from_a1111(found["a1111"])
-            updates: dict = {}
-            for name, component in fields.items():
-                if name in data:
-                    value = data[name]
-                    if name == "styles":
-                        value = list(value)
-                    if name == "scheduler":
-                        value = value or PRESET_SAMPLER
-                    updates[component] = value
-            loras = data.get("loras") or []
-            for i, (name_box, weight_box) in enumerate(zip(lora_names, lora_weights)):
-                name, weight = loras[i] if i < len(loras) else ("None", 1.0)
-                updates[name_box], updates[weight_box] = name, weight
-            updates[status] = "Settings restored." + "".join(f"\n\n> {n}" for n in notes)
-            return updates
-
-        restore_outputs = list(fields.values()) + lora_components + [status]
-        restore_button.click(friendly(restore), selected_path, restore_outputs, api_visibility="private")
-        drop_png.upload(friendly(restore), drop_png, restore_outputs, api_visibility="private")
+        wire_restore(ctx, fields, lora_names, lora_weights, status, [restore_button.click, drop_png.upload],
+                     [selected_path, drop_png])
 
         # --- family-aware controls ---
 
-        def on_checkpoint(name: str, request: gr.Request = None):
-            say = t.for_request(request)
-            family = checkpoints.family_hint(studio, name)
-            if family is None:
-                return say("image.family_unknown"), gr.update(), gr.update(), gr.update(), gr.update()
-            sampler_choices = [(say("image.sampler_preset"), PRESET_SAMPLER)] + list(family.schedulers)
-            return (
-                describe_family(family, say),
-                gr.update(interactive=family.uses("performance")),
-                gr.update(choices=sampler_choices, value=PRESET_SAMPLER, interactive=family.uses("scheduler")),
-                gr.update(info=family.unused.get("negative_prompt") or say("image.negative_info")),
-                gr.update(value=family.defaults.cfg if not family.uses("performance") else None),
-            )
-
-        checkpoint.change(friendly(on_checkpoint), checkpoint, [family_note, performance, sampler, negative_prompt, cfg],
-                          api_visibility="private")
-        def on_load(_browser_id: str, request: gr.Request = None):
-            return on_checkpoint(checkpoint_choices[0], request)
-
-        ctx.after_load.append((friendly(on_load), [family_note, performance, sampler, negative_prompt, cfg]))
-
-        def lora_choices(browser_id: str, request: gr.Request | None) -> list:
-            """Shared LoRAs plus the ones this user trained (nobody else's)."""
-            owner = owner_key(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))
-            names = ["None"] + checkpoints.offered_loras(settings, owner)
-            return [gr.update(choices=names) for _ in lora_names]
-
-        def refresh_lists(current: str, browser_id: str, request: gr.Request = None):
-            names = checkpoints.offered(settings)
-            return [gr.update(choices=names, value=current)] + lora_choices(browser_id, request)
-
-        refresh_button.click(friendly(refresh_lists), [checkpoint, ctx.browser_id], [checkpoint, *lora_names],
-                             api_visibility="private")
-
-        def own_loras_on_load(browser_id: str, request: gr.Request = None):
-            return lora_choices(browser_id, request)
-
-        ctx.after_load.append((friendly(own_loras_on_load), lora_names))
+        wire_family_controls(ctx, checkpoint, checkpoint_choices[0], family_note, performance, sampler,
+                             negative_prompt, cfg)
+        wire_lists(ctx, checkpoint, refresh_button, lora_names)
         no_style.click(lambda: [], None, style_pick, api_visibility="private")
-
-        def expand_default(text: str, name: str) -> bool:
-            """On for SDXL / SD 1.5 when the prompt is not English; off for Z-Image (reads Chinese)."""
-            family = checkpoints.family_hint(studio, name)
-            return should_expand(text or "", family.name if family else "sdxl")
-
-        for trigger in (prompt.blur, checkpoint.change):
-            trigger(friendly(expand_default), [prompt, checkpoint], expand_toggle,
-                    api_visibility="private", show_progress="hidden")
-
-        # --- image prompts: each slot's map next to its picture, the defaults per type ---
-
-        def show_map(image: str | None, kind: str):
-            """The slot's map, or a sentence (no face found...) under it; never an error toast."""
-            if not image:
-                return None, ""
-            try:
-                return image_prompts.preview(studio, image, kind), ""
-            except StudioError as exc:
-                return None, f"> {exc}"
-
-        def type_defaults(kind: str):
-            stop, weight = image_prompts.DEFAULTS.get(kind, (0.5, 1.0))
-            return weight, stop
-
-        for image, kind, weight, stop, shown, says in zip(slot_images, slot_types, slot_weights, slot_stops, slot_maps,
-                                                          slot_says):
-            for trigger in (image.change, kind.change):
-                trigger(friendly(show_map), [image, kind], [shown, says], api_visibility="private",
-                        show_progress="minimal")
-            kind.change(type_defaults, kind, [weight, stop], api_visibility="private", show_progress="hidden")
-
-        def show_advanced(on: bool):
-            return [gr.update(visible=on) for _ in slot_weights + slot_stops]
-
-        prompts_advanced.change(show_advanced, prompts_advanced, slot_weights + slot_stops, api_visibility="private",
-                                show_progress="hidden")
-
-        def prompts_family_note(name: str):
-            family = checkpoints.family_hint(studio, name)
-            if family is None:
-                return ""
-            lacking = [kind for kind in image_prompts.TYPES if kind not in family.image_prompt_models]
-            if not lacking:
-                return ""
-            return f"> {family.label} lacks: {', '.join(lacking)}. {family.image_prompt_note}"
-
-        checkpoint.change(friendly(prompts_family_note), checkpoint, prompts_note, api_visibility="private",
-                          show_progress="hidden")
-
-        def prompts_note_on_load(_browser_id: str):
-            return prompts_family_note(checkpoint_choices[0])
-
-        ctx.after_load.append((friendly(prompts_note_on_load), [prompts_note]))
+        wire_expand_default(ctx, prompt, checkpoint, expand_toggle)
+        wire_panel(ctx, prompt_panel, checkpoint, checkpoint_choices[0])
 
         gr.api(gpu_function(generate_image, lambda named: generation_work(api_request(named), named["expand_into_english"])),
                api_name="generate_image", **gpu_event(ctx))
         gr.api(gpu_function(image_prompt_preview), api_name="image_prompt_preview", **gpu_event(ctx))
         gr.api(friendly(list_styles), api_name="styles")
 
+
+def wire_history(ctx: TabContext, history: Any, refresh: Any, selected_path: Any, details: Any) -> None:
+    """This browser's saved images: shown on load and on Refresh; a picked one's details."""
+
+    def pick_history(event: gr.SelectData):
+        value = event.value or {}
+        path = (value.get("image") or {}).get("path") if isinstance(value, dict) else None
+        if not path:
+            return None, ""
+        found = metadata.read_parameters(path)
+        return path, _details_markdown(found.get("studio", {})) if "studio" in found else ""
+
+    history.select(friendly(pick_history), None, [selected_path, details], api_visibility="private")
+
+    def show_history(browser_id: str, request: gr.Request = None):
+        return outputs.history(owner.folder_for(ctx, request, browser_id))
+
+    refresh.click(friendly(show_history), ctx.browser_id, history, api_visibility="private")
+    ctx.after_load.append((friendly(show_history), [history]))
+
+
+def wire_restore(ctx: TabContext, fields: dict[str, Any], lora_names: list, lora_weights: list, status: Any,
+                 triggers: list, sources: list) -> None:
+    """A PNG's settings back into the form: from the picked result or history image, or a dropped
+    file (studio or A1111 PNGs). ``triggers[i]`` reads ``sources[i]``."""
+    t = ctx.t
+
+    def restore(path: str | None, request: gr.Request = None):
+        """Put the settings a PNG carries back into the controls (studio or A1111 PNGs)."""
+        if not path:
+            raise gr.Error(t.for_request(request)("send.nothing"), print_exception=False)
+        found = metadata.read_parameters(path)
+        if "studio" in found:
+            data = ImageRequest.from_parameters(found["studio"]["request"]).parameters()
+            notes: list[str] = []
+        else:
+            data, notes = metadata.request_fields_from_a1111(found["a1111"])
+        updates: dict = {}
+        for name, component in fields.items():
+            if name in data:
+                value = data[name]
+                if name == "styles":
+                    value = list(value)
+                if name == "scheduler":
+                    value = value or PRESET_SAMPLER
+                updates[component] = value
+        loras = data.get("loras") or []
+        for i, (name_box, weight_box) in enumerate(zip(lora_names, lora_weights)):
+            name, weight = loras[i] if i < len(loras) else ("None", 1.0)
+            updates[name_box], updates[weight_box] = name, weight
+        updates[status] = "Settings restored." + "".join(f"\n\n> {n}" for n in notes)
+        return updates
+
+    restore_outputs = list(fields.values()) + lora_names + lora_weights + [status]
+    for trigger, source in zip(triggers, sources):
+        trigger(friendly(restore), source, restore_outputs, api_visibility="private")
+
+
+def wire_family_controls(ctx: TabContext, checkpoint: Any, default_checkpoint: str, family_note: Any,
+                         performance: Any, sampler: Any, negative_prompt: Any, cfg: Any) -> None:
+    """The controls follow the picked checkpoint's family: its note, what it ignores (greyed out,
+    with why), its samplers and default CFG."""
+    t, studio = ctx.t, ctx.studio
+
+    def on_checkpoint(name: str, request: gr.Request = None):
+        say = t.for_request(request)
+        family = checkpoints.family_hint(studio, name)
+        if family is None:
+            return say("image.family_unknown"), gr.update(), gr.update(), gr.update(), gr.update()
+        sampler_choices = [(say("image.sampler_preset"), PRESET_SAMPLER)] + list(family.schedulers)
+        return (
+            describe_family(family, say),
+            gr.update(interactive=family.uses("performance")),
+            gr.update(choices=sampler_choices, value=PRESET_SAMPLER, interactive=family.uses("scheduler")),
+            gr.update(info=family.unused.get("negative_prompt") or say("image.negative_info")),
+            gr.update(value=family.defaults.cfg if not family.uses("performance") else None),
+        )
+
+    checkpoint.change(friendly(on_checkpoint), checkpoint, [family_note, performance, sampler, negative_prompt, cfg],
+                      api_visibility="private")
+
+    def on_load(_browser_id: str, request: gr.Request = None):
+        return on_checkpoint(default_checkpoint, request)
+
+    ctx.after_load.append((friendly(on_load), [family_note, performance, sampler, negative_prompt, cfg]))
+
+
+def wire_lists(ctx: TabContext, checkpoint: Any, refresh_button: Any, lora_names: list) -> None:
+    """Refresh lists: new checkpoint and LoRA files without a restart; each user's own LoRAs."""
+    settings = ctx.settings
+
+    def lora_choices(browser_id: str, request: gr.Request | None) -> list:
+        """Shared LoRAs plus the ones this user trained (nobody else's)."""
+        owner = owner_key(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))
+        names = ["None"] + checkpoints.offered_loras(settings, owner)
+        return [gr.update(choices=names) for _ in lora_names]
+
+    def refresh_lists(current: str, browser_id: str, request: gr.Request = None):
+        names = checkpoints.offered(settings)
+        return [gr.update(choices=names, value=current)] + lora_choices(browser_id, request)
+
+    refresh_button.click(friendly(refresh_lists), [checkpoint, ctx.browser_id], [checkpoint, *lora_names],
+                         api_visibility="private")
+
+    def own_loras_on_load(browser_id: str, request: gr.Request = None):
+        return lora_choices(browser_id, request)
+
+    ctx.after_load.append((friendly(own_loras_on_load), lora_names))
+
+
+def wire_expand_default(ctx: TabContext, prompt: Any, checkpoint: Any, expand_toggle: Any) -> None:
+    """Expand-into-English follows the prompt's language and the checkpoint's family."""
+    studio = ctx.studio
+
+    def expand_default(text: str, name: str) -> bool:
+        """On for a family that reads English only (SDXL, SD 1.5, FLUX) when the prompt is not
+        English; off for Z-Image (reads Chinese)."""
+        family = checkpoints.family_hint(studio, name)
+        return should_expand(text or "", family.name if family else "sdxl")
+
+    for trigger in (prompt.blur, checkpoint.change):
+        trigger(friendly(expand_default), [prompt, checkpoint], expand_toggle,
+                api_visibility="private", show_progress="hidden")
+
+
+def wire_follow(ctx: TabContext, runs: Runs, restored_form: list, cancel_flag: Any, followed: list) -> None:
+    """A page reloaded during its run gets the run's form back, and follows the run (progress,
+    images as they come, then the history) until it ends, as if it had never gone away.
+    ``followed``: the status, gallery, preview and history components."""
+    status, gallery, preview, history = followed
+    follow_timer = gr.Timer(FOLLOW_SECONDS, active=False)
+
+    def follow_view(run: RunningRun) -> tuple:
+        task = run.task
+        shown = [_gallery_item(item) for item in task.delivered]
+        if task.outcome is None:
+            progress_event = task.last_progress
+            said = (f"{progress_event.label} · step {progress_event.step} / {progress_event.total}"
+                    if progress_event else "Starting…")
+            preview_image = progress_event.preview if progress_event and progress_event.preview else gr.skip()
+            return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), \
+                preview_image, gr.skip(), gr.Timer(active=True)
+        said = {"done": f"{len(shown)} image(s) done.",
+                "cancelled": f"Cancelled: {len(shown)} image(s) were finished and saved."}.get(
+            task.outcome, f"The run stopped with an error after {len(shown)} image(s).")
+        folder = run.folder
+        return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), gr.skip(), \
+            outputs.history(folder) if folder else gr.skip(), gr.Timer(active=False)
+
+    def restore_run(browser_id: str, request: gr.Request = None):
+        run = runs.current(owner.key_for(request, browser_id))
+        if run is None or run.task.outcome is not None:  # nothing going on for this browser
+            return (*(gr.skip() for _ in restored_form), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                    gr.Timer(active=False))
+        form = [run.form.get(component, gr.skip()) for component in restored_form]
+        return (*form, run.task.cancel_flag, *follow_view(run))
+
+    def follow_run(browser_id: str, request: gr.Request = None):
+        run = runs.current(owner.key_for(request, browser_id))
+        if run is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+        return follow_view(run)
+
+    followed = [status, gallery, preview, history, follow_timer]
+    ctx.after_load.append((friendly(restore_run), [*restored_form, cancel_flag, *followed]))
+    follow_timer.tick(friendly(follow_run), ctx.browser_id, followed, api_visibility="private",
+                      show_progress="hidden")

@@ -1,0 +1,114 @@
+"""The Image tab's image-prompt panel: up to four slots (picture, type, weight, stop-at), each
+slot's map beside its picture, the type's defaults, and what the picked checkpoint lacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from studio.errors import StudioError
+from studio.image import checkpoints, image_prompts
+from studio.image.image_prompts.slots import STOP_RANGE, WEIGHT_RANGE
+from tabs.common import TabContext, friendly
+
+
+@dataclass
+class ImagePromptPanel:
+    note: Any
+    advanced: Any  # off: each type's own weight and stop-at
+    images: list = field(default_factory=list)
+    types: list = field(default_factory=list)
+    weights: list = field(default_factory=list)
+    stops: list = field(default_factory=list)
+    maps: list = field(default_factory=list)
+    says: list = field(default_factory=list)
+
+    @property
+    def inputs(self) -> list:
+        """What a request reads: every slot's picture, type, weight and stop-at, and the switch."""
+        return [*self.images, *self.types, *self.weights, *self.stops, self.advanced]
+
+    def slots(self, values: dict) -> tuple[dict, ...]:
+        """The request's image prompts, from the handler's {component: value}."""
+        advanced = values[self.advanced]
+        return tuple(
+            {"image": values[image], "type": values[kind], "weight": values[weight] if advanced else None,
+             "stop_at": values[stop] if advanced else None}
+            for image, kind, weight, stop in zip(self.images, self.types, self.weights, self.stops) if values[image]
+        )
+
+
+def build_panel(t: Any) -> ImagePromptPanel:
+    """The slots, in the layout block open now."""
+    gr.Markdown(t("image.prompts_info"))
+    panel = ImagePromptPanel(
+        note=gr.Markdown(elem_id="image-prompts-note"),
+        advanced=gr.Checkbox(False, label=t("image.prompts_advanced"), elem_id="image-prompts-advanced"),
+    )
+    first = image_prompts.TYPES[0]
+    stop, weight = image_prompts.DEFAULTS[first]
+    for number in range(1, image_prompts.MAX_SLOTS + 1):
+        with gr.Row(elem_id=f"image-prompt-{number}"):
+            panel.images.append(gr.Image(type="filepath", label=f"{t.plain('image.prompt_slot')} {number}",
+                                         sources=["upload", "clipboard"], height=180, scale=2,
+                                         elem_id=f"image-prompt-{number}-input"))
+            with gr.Column(scale=2, min_width=160):
+                panel.types.append(gr.Radio(list(image_prompts.TYPES), value=first, label=t("image.prompt_type"),
+                                            elem_id=f"image-prompt-{number}-type"))
+                panel.weights.append(gr.Slider(*WEIGHT_RANGE, value=weight, step=0.05, label=t("image.prompt_weight"),
+                                               visible=False, elem_id=f"image-prompt-{number}-weight"))
+                panel.stops.append(gr.Slider(*STOP_RANGE, value=stop, step=0.01, label=t("image.prompt_stop"),
+                                             visible=False, elem_id=f"image-prompt-{number}-stop"))
+                panel.says.append(gr.Markdown(elem_id=f"image-prompt-{number}-says"))
+            panel.maps.append(gr.Image(label=t("image.prompt_map"), interactive=False, height=180, scale=2,
+                                       elem_id=f"image-prompt-{number}-map"))
+    return panel
+
+
+def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: Any, default_checkpoint: str) -> None:
+    """Each slot's map and type defaults, the advanced switch, and the checkpoint's note."""
+    studio = ctx.studio
+
+    def show_map(image: str | None, kind: str):
+        """The slot's map, or a sentence (no face found...) under it; never an error toast."""
+        if not image:
+            return None, ""
+        try:
+            return image_prompts.preview(studio, image, kind), ""
+        except StudioError as exc:
+            return None, f"> {exc}"
+
+    def type_defaults(kind: str):
+        stop, weight = image_prompts.DEFAULTS.get(kind, (0.5, 1.0))
+        return weight, stop
+
+    for image, kind, weight, stop, shown, says in zip(panel.images, panel.types, panel.weights, panel.stops,
+                                                      panel.maps, panel.says):
+        for trigger in (image.change, kind.change):
+            trigger(friendly(show_map), [image, kind], [shown, says], api_visibility="private",
+                    show_progress="minimal")
+        kind.change(type_defaults, kind, [weight, stop], api_visibility="private", show_progress="hidden")
+
+    def show_advanced(on: bool):
+        return [gr.update(visible=on) for _ in panel.weights + panel.stops]
+
+    panel.advanced.change(show_advanced, panel.advanced, panel.weights + panel.stops, api_visibility="private",
+                          show_progress="hidden")
+
+    def family_note(name: str):
+        family = checkpoints.family_hint(studio, name)
+        if family is None:
+            return ""
+        lacking = [kind for kind in image_prompts.TYPES if kind not in family.image_prompt_models]
+        if not lacking:
+            return ""
+        return f"> {family.label} lacks: {', '.join(lacking)}. {family.image_prompt_note}"
+
+    checkpoint.change(friendly(family_note), checkpoint, panel.note, api_visibility="private", show_progress="hidden")
+
+    def note_on_load(_browser_id: str):
+        return family_note(default_checkpoint)
+
+    ctx.after_load.append((friendly(note_on_load), [panel.note]))
