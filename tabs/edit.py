@@ -141,11 +141,11 @@ def build(ctx: TabContext) -> None:
                                 tile_overlap = gr.Number(upscale.DEFAULT_OVERLAP, precision=0, minimum=0,
                                                          maximum=upscale.MAX_OVERLAP, label=t("edit.tile_overlap"))
                             with gr.Row():
-                                refine_denoise = gr.Slider(0.01, 1, value=upscale.REFINE_DENOISE, step=0.001,
+                                refine_denoise = gr.Slider(*images.DENOISE_RANGE, value=upscale.REFINE_DENOISE, step=0.001,
                                                            label=t("edit.refine_denoise"))
-                                subtle = gr.Slider(0.01, 1, value=vary.STRENGTHS["Vary (Subtle)"], step=0.01,
+                                subtle = gr.Slider(*images.DENOISE_RANGE, value=vary.STRENGTHS["Vary (Subtle)"], step=0.01,
                                                    label=t("edit.subtle_denoise"))
-                                strong = gr.Slider(0.01, 1, value=vary.STRENGTHS["Vary (Strong)"], step=0.01,
+                                strong = gr.Slider(*images.DENOISE_RANGE, value=vary.STRENGTHS["Vary (Strong)"], step=0.01,
                                                    label=t("edit.strong_denoise"))
                         uov_button = gr.Button(t("edit.run_upscale"), variant="primary", elem_id="edit-upscale-run")
                     with gr.Tab(t("edit.inpaint_tab"), id="edit-inpaint") as inpaint_tab:
@@ -160,7 +160,7 @@ def build(ctx: TabContext) -> None:
                                                      label=t("edit.mask_feather"))
                         with gr.Row():
                             only_masked = gr.Checkbox(True, label=t("edit.only_masked"), info=t("edit.only_masked_info"))
-                            inpaint_denoise = gr.Slider(0.01, 1, value=inpaint.DEFAULT_DENOISE, step=0.01,
+                            inpaint_denoise = gr.Slider(*images.DENOISE_RANGE, value=inpaint.DEFAULT_DENOISE, step=0.01,
                                                         label=t("edit.inpaint_denoise"))
                         inpaint_button = gr.Button(t("edit.run_inpaint"), variant="primary", elem_id="edit-inpaint-run")
                     with gr.Tab(t("edit.outpaint_tab"), id="edit-outpaint") as outpaint_tab:
@@ -176,7 +176,7 @@ def build(ctx: TabContext) -> None:
                                             info=t("edit.unit_info_px"), elem_id="edit-outpaint-unit")
                             seam_feather = gr.Slider(0, outpaint.MAX_FEATHER, value=outpaint.DEFAULT_FEATHER, step=1,
                                                      label=t("edit.seam_feather"))
-                            out_denoise = gr.Slider(0.01, 1, value=outpaint.DEFAULT_DENOISE, step=0.01,
+                            out_denoise = gr.Slider(*images.DENOISE_RANGE, value=outpaint.DEFAULT_DENOISE, step=0.01,
                                                     label=t("edit.outpaint_denoise"))
                         outpaint_button = gr.Button(t("edit.run_outpaint"), variant="primary",
                                                     elem_id="edit-outpaint-run")
@@ -209,6 +209,12 @@ def build(ctx: TabContext) -> None:
         ctx.send_to.register("edit-outpaint", t.plain("edit.send_outpaint"), out_image, "edit",
                              inner=((edit_tabs, "edit-outpaint"),))
 
+        # Each tool's request fields, each from one component: requests are built by name.
+        upscale_fields = {"upscaler": upscaler_pick, "tile_size": tile_size, "tile_overlap": tile_overlap,
+                          "refine_denoise": refine_denoise}
+        inpaint_fields = {"mask_grow": mask_grow, "mask_feather": mask_feather, "only_masked_area": only_masked,
+                          "denoise": inpaint_denoise}
+        outpaint_fields = {**sides, "unit": unit, "seam_feather": seam_feather, "denoise": out_denoise}
         cancel_flag = gr.State(None)
         shared = [prompt, negative, checkpoint, seed, steps, ctx.browser_id]
         run_outputs = [status, preview, result_view, details, result_path, extend_again]
@@ -232,6 +238,9 @@ def build(ctx: TabContext) -> None:
         def diffusion_of(values: dict) -> Diffusion:
             return _diffusion(values[prompt], values[negative], values[checkpoint], values[seed], values[steps])
 
+        def named(values: dict, fields: dict[str, Any]) -> dict[str, Any]:
+            return {name: values[component] for name, component in fields.items()}
+
         def ui_upscale_or_vary(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             picked = values[uov_mode]
@@ -241,10 +250,9 @@ def build(ctx: TabContext) -> None:
                                        diffusion=diffusion_of(values))
                 yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress, values[cancel_flag])
                 return
-            job = upscale.UpscaleRequest(image=values[uov_image], mode=picked, upscaler=values[upscaler_pick],
-                                         tile_size=int(values[tile_size] or 0),
-                                         tile_overlap=int(values[tile_overlap] or 0),
-                                         refine_denoise=values[refine_denoise], diffusion=diffusion_of(values))
+            fields = named(values, upscale_fields)
+            fields.update(tile_size=int(fields["tile_size"] or 0), tile_overlap=int(fields["tile_overlap"] or 0))
+            job = upscale.UpscaleRequest(image=values[uov_image], mode=picked, diffusion=diffusion_of(values), **fields)
             yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress, values[cancel_flag])
 
         def ui_inpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
@@ -257,16 +265,14 @@ def build(ctx: TabContext) -> None:
                 mask = values[mask_file]
             else:
                 mask = images.mask_from_layers(picture.size, layers)
-            job = inpaint.InpaintRequest(image=picture, mask=mask, mask_grow=values[mask_grow],
-                                         mask_feather=values[mask_feather], only_masked_area=values[only_masked],
-                                         denoise=values[inpaint_denoise], diffusion=diffusion_of(values))
+            job = inpaint.InpaintRequest(image=picture, mask=mask, diffusion=diffusion_of(values),
+                                         **named(values, inpaint_fields))
             yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress, values[cancel_flag])
 
         def ui_outpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
-            job = outpaint.OutpaintRequest(image=values[out_image], **{side: values[sides[side]] for side in outpaint.SIDES},
-                                           unit=values[unit], seam_feather=values[seam_feather],
-                                           denoise=values[out_denoise], diffusion=diffusion_of(values))
+            job = outpaint.OutpaintRequest(image=values[out_image], diffusion=diffusion_of(values),
+                                           **named(values, outpaint_fields))
             yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress, values[cancel_flag])
 
         # GPU seconds of each (a ZeroGPU call asks for them up front), from the same values.
@@ -286,11 +292,9 @@ def build(ctx: TabContext) -> None:
                                              tuple(values[sides[s]] for s in outpaint.SIDES), values[unit])
 
         for button, fn, work, inputs in (
-            (uov_button, ui_upscale_or_vary, uov_work, [uov_image, uov_mode, upscaler_pick, tile_size, tile_overlap,
-                                                        refine_denoise, subtle, strong]),
-            (inpaint_button, ui_inpaint, inpaint_work, [editor, mask_file, mask_grow, mask_feather, only_masked,
-                                                        inpaint_denoise]),
-            (outpaint_button, ui_outpaint, outpaint_ui_work, [out_image, unit, seam_feather, out_denoise, *sides.values()]),
+            (uov_button, ui_upscale_or_vary, uov_work, [uov_image, uov_mode, subtle, strong, *upscale_fields.values()]),
+            (inpaint_button, ui_inpaint, inpaint_work, [editor, mask_file, *inpaint_fields.values()]),
+            (outpaint_button, ui_outpaint, outpaint_ui_work, [out_image, *outpaint_fields.values()]),
         ):
             cancellable_run(ctx, [button.click], fn, work, set(inputs + shared), run_outputs, cancel_flag, status)
         wire_cancel(cancel_button, cancel_flag, status)

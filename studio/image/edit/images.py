@@ -19,11 +19,12 @@ from studio.pictures.reading import FORMATS, on_white  # noqa: F401  (the edit t
 MAX_EDIT_PIXELS = 4096 * 4096
 MAX_UPSCALE_OUTPUT_PIXELS = 8192 * 8192
 MIN_SIDE = 16
+DENOISE_RANGE = (0.01, 1.0)  # a touch .. all of it
 
 
 def denoise_of(value: Any, name: str = "Denoise") -> float:
     """How much of the picture a diffusion edit redraws: 0.01 (a touch) to 1 (all of it)."""
-    return number_between(name, value, 0.01, 1.0)
+    return number_between(name, value, *DENOISE_RANGE)
 
 
 def check_size(width: int, height: int, what: str, max_pixels: int = MAX_EDIT_PIXELS) -> None:
