@@ -25,7 +25,7 @@ def build_app(studio: StudioContext) -> gr.Blocks:
     with gr.Blocks(title="GenAI Studio", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         gr.Markdown(f"# {ctx.t.plain('app.title')}", elem_id="studio-title")
         if studio.settings.is_tiny:
-            gr.Markdown(ctx.t.plain("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
+            gr.Markdown(ctx.t("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
         ctx.browser_id = owner.browser_state(ctx)
         with gr.Tabs() as main_tabs:
             for name in TAB_MODULES:

@@ -180,11 +180,13 @@ def session_folder(ctx: TabContext, request: gr.Request | None) -> Path:
     return session_dir(ctx.settings.outputs, session)
 
 
-def progress_update(event: Any, progress: Callable, status: Any, preview: Any, unit: str = "") -> dict:
+def progress_update(event: Any, progress: Callable, status: Any, preview: Any, unit: str = "",
+                    line: str | None = None) -> dict:
     """Show one ``studio.progress.Progress`` event: Gradio's bar, the status line and, when the
-    work sent one, the live preview. ``unit`` names what is counted ("step ")."""
+    work sent one, the live preview. ``unit`` names what is counted ("step "); ``line`` is the
+    status line already in the reader's language, when the tab words it itself."""
     progress(event.fraction, desc=f"{event.label}: {unit}{event.step}/{event.total}")
-    update = {status: f"{event.label} · {unit}{event.step} / {event.total}"}
+    update = {status: line or f"{event.label} · {unit}{event.step} / {event.total}"}
     if event.preview is not None:
         update[preview] = event.preview
     return update

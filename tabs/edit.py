@@ -130,7 +130,7 @@ def build(ctx: TabContext) -> None:
                     with gr.Tab(t("edit.upscale_tab"), id="edit-upscale") as upscale_tab:
                         uov_image = gr.Image(label=t("edit.image"), type="filepath", height=360,
                                              elem_id="edit-upscale-image")
-                        uov_mode = gr.Radio(UPSCALE_OR_VARY, value=DEFAULT_MODE, label=t("edit.mode"),
+                        uov_mode = gr.Radio([(t(f"edit.mode.{name}"), name) for name in UPSCALE_OR_VARY], value=DEFAULT_MODE, label=t("edit.mode"),
                                             info=t("edit.mode_info"), elem_id="edit-upscale-mode")
                         with gr.Accordion(t("edit.advanced"), open=False):
                             upscaler_pick = gr.Dropdown(upscaler_choices, value=upscaler_choices[0],
@@ -181,7 +181,7 @@ def build(ctx: TabContext) -> None:
                         outpaint_button = gr.Button(t("edit.run_outpaint"), variant="primary",
                                                     elem_id="edit-outpaint-run")
                 with gr.Accordion(t("edit.shared"), open=True):
-                    prompt = gr.Textbox(label=t("edit.prompt"), placeholder=t.plain("edit.prompt_placeholder"),
+                    prompt = gr.Textbox(label=t("edit.prompt"), placeholder=t("edit.prompt_placeholder"),
                                         lines=2, elem_id="edit-prompt")
                     negative = gr.Textbox(label=t("edit.negative"), lines=1, elem_id="edit-negative")
                     with gr.Row():
@@ -202,11 +202,11 @@ def build(ctx: TabContext) -> None:
                 extend_again = gr.Button(t("edit.extend_again"), visible=False, elem_id="edit-extend-again")
                 ctx.send_to.source(t("edit.send_picker"), t("edit.send"), result_path, "edit")
 
-        ctx.send_to.register("edit-upscale", t.plain("edit.send_upscale"), uov_image, "edit",
+        ctx.send_to.register("edit-upscale", t("edit.send_upscale"), uov_image, "edit",
                              inner=((edit_tabs, "edit-upscale"),))
-        ctx.send_to.register("edit-inpaint", t.plain("edit.send_inpaint"), editor, "edit",
+        ctx.send_to.register("edit-inpaint", t("edit.send_inpaint"), editor, "edit",
                              inner=((edit_tabs, "edit-inpaint"),))
-        ctx.send_to.register("edit-outpaint", t.plain("edit.send_outpaint"), out_image, "edit",
+        ctx.send_to.register("edit-outpaint", t("edit.send_outpaint"), out_image, "edit",
                              inner=((edit_tabs, "edit-outpaint"),))
 
         # Each tool's request fields, each from one component: requests are built by name.
@@ -219,21 +219,23 @@ def build(ctx: TabContext) -> None:
         shared = [prompt, negative, checkpoint, seed, steps, ctx.browser_id]
         run_outputs = [status, preview, result_view, details, result_path, extend_again]
 
-        def stream(work, folder, progress, flag: CancelFlag):
+        def stream(work, folder, progress, flag: CancelFlag, request: gr.Request | None):
             """Run ``work(folder, task)`` as a Task: progress, previews, Cancel, then the result."""
+            say = t.for_request(request)
             task = Task(lambda task: work(folder, task), "studio-edit", flag)
-            yield {status: "Starting…", details: ""}
+            yield {status: say("edit.status_starting"), details: ""}
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
                         yield progress_update(event, progress, status, preview)
                     elif isinstance(event, Finished):
                         result = event.value
-                        yield {status: f"Done: {result.image.width}×{result.image.height}, saved.",
+                        yield {status: say("edit.status_done").format(width=result.image.width,
+                                                                      height=result.image.height),
                                result_view: result.path, details: _details(result), result_path: result.path,
                                preview: None, extend_again: gr.update(visible=result.tool == "outpaint")}
             except Cancelled:
-                yield {status: "Cancelled: nothing was saved."}
+                yield {status: say("edit.status_cancelled")}
 
         def diffusion_of(values: dict) -> Diffusion:
             return _diffusion(values[prompt], values[negative], values[checkpoint], values[seed], values[steps])
@@ -248,12 +250,12 @@ def build(ctx: TabContext) -> None:
                 denoise = values[subtle] if picked == "Vary (Subtle)" else values[strong]
                 job = vary.VaryRequest(image=values[uov_image], strength=picked, denoise=denoise,
                                        diffusion=diffusion_of(values))
-                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress, values[cancel_flag])
+                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress, values[cancel_flag], request)
                 return
             fields = named(values, upscale_fields)
             fields.update(tile_size=int(fields["tile_size"] or 0), tile_overlap=int(fields["tile_overlap"] or 0))
             job = upscale.UpscaleRequest(image=values[uov_image], mode=picked, diffusion=diffusion_of(values), **fields)
-            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress, values[cancel_flag])
+            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress, values[cancel_flag], request)
 
         def ui_inpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
@@ -267,13 +269,13 @@ def build(ctx: TabContext) -> None:
                 mask = images.mask_from_layers(picture.size, layers)
             job = inpaint.InpaintRequest(image=picture, mask=mask, diffusion=diffusion_of(values),
                                          **named(values, inpaint_fields))
-            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress, values[cancel_flag])
+            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress, values[cancel_flag], request)
 
         def ui_outpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             job = outpaint.OutpaintRequest(image=values[out_image], diffusion=diffusion_of(values),
                                            **named(values, outpaint_fields))
-            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress, values[cancel_flag])
+            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress, values[cancel_flag], request)
 
         # GPU seconds of each (a ZeroGPU call asks for them up front), from the same values.
         def uov_work(named: dict) -> float:

@@ -148,7 +148,7 @@ def build(ctx: TabContext) -> None:
                                         info=t("faceswap.source_face_info"), elem_id="faceswap-source-face")
             with gr.Column():
                 target = gr.Image(label=t("faceswap.target"), type="filepath", height=300, elem_id="faceswap-target")
-                ctx.send_to.register("faceswap-target", t.plain("faceswap.send_target"), target, "faceswap")
+                ctx.send_to.register("faceswap-target", t("faceswap.send_target"), target, "faceswap")
                 target_view = gr.Image(label=t("faceswap.target_faces"), interactive=False, height=300,
                                        elem_id="faceswap-target-view")
                 target_faces = gr.Textbox(pipeline.ALL, label=t("faceswap.which"), info=t("faceswap.which_info"),
@@ -168,7 +168,8 @@ def build(ctx: TabContext) -> None:
             with gr.Row():
                 blend = gr.Slider(0, 1, 1.0, step=0.05, label=t("faceswap.blend"), info=t("faceswap.blend_info"))
                 feather = gr.Slider(0, 0.5, 0.1, step=0.01, label=t("faceswap.feather"), info=t("faceswap.feather_info"))
-                region = gr.Radio(list(paste.REGIONS), value="box", label=t("faceswap.region"))
+                region = gr.Radio([(t(f"faceswap.region.{name}"), name) for name in paste.REGIONS], value="box",
+                                  label=t("faceswap.region"))
             with gr.Row():
                 restore_strength = gr.Slider(0, 1, 0.0, step=0.05, label=t("faceswap.restore"),
                                              info=t("faceswap.restore_info"))

@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import gradio as gr
 
+from studio.image import styles
+
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 LOCALES = ("en", "zh-TW")
 
@@ -25,7 +27,13 @@ def translations() -> dict[str, dict[str, str]]:
         data = json.loads(path.read_text(encoding="utf-8"))
         for locale in LOCALES:
             merged[locale].update(data.get(locale, {}))
+    for locale in LOCALES:  # the styles carry their own translations (assets/image/styles.json)
+        merged[locale].update({style_key(s.name): s.label(locale) for s in styles.all_styles().values()})
     return merged
+
+
+def style_key(name: str) -> str:
+    return f"style.{name}"
 
 
 class Translator:

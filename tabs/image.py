@@ -5,7 +5,7 @@ Only components and wiring here: the work is in ``studio.image``."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -24,6 +24,7 @@ from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
     uploaded, wire_cancel,
 )
+from tabs.i18n import style_key
 from tabs.image_prompt_panel import build_panel, wire_panel
 from tabs.runs import RunningRun, Runs
 
@@ -59,8 +60,9 @@ def _save_preview(image: Any) -> str:
     return save_pil_to_cache(image, get_upload_folder(), name="preview", format="png")
 
 
-def _style_choices() -> list[tuple[str, str]]:
-    return [(f"{s.name} — {s.description}", s.name) for s in styles.all_styles().values()]
+def _style_choices(t: Any) -> list[tuple[Any, str]]:
+    """Each style's name and description in the reader's language; the value is its name."""
+    return [(t(style_key(name)), name) for name in styles.all_styles()]
 
 
 def _number_or_none(value: Any, whole: bool = False) -> Any:
@@ -190,7 +192,7 @@ def build(ctx: TabContext) -> None:
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row():
-                    prompt = gr.Textbox(label=t("image.prompt"), placeholder=t.plain("image.prompt_placeholder"),
+                    prompt = gr.Textbox(label=t("image.prompt"), placeholder=t("image.prompt_placeholder"),
                                         lines=3, scale=5, elem_id="image-prompt")
                     with gr.Column(scale=1, min_width=140):
                         generate_button = gr.Button(t("image.generate"), variant="primary", elem_id="image-generate")
@@ -224,11 +226,11 @@ def build(ctx: TabContext) -> None:
                 family_note = gr.Markdown(elem_id="image-family")
                 negative_prompt = gr.Textbox(label=t("image.negative"), info=t("image.negative_info"), lines=2,
                                              elem_id="image-negative")
-                style_pick = gr.Dropdown(_style_choices(), value=[], multiselect=True, filterable=True,
+                style_pick = gr.Dropdown(_style_choices(t), value=[], multiselect=True, filterable=True,
                                          label=t("image.styles"), info=t("image.styles_info"), elem_id="image-styles")
                 no_style = gr.Button(t("image.no_style"), size="sm")
                 performance = gr.Radio(
-                    [(f"{p.name} ({p.steps})", p.name) for p in presets.PERFORMANCES.values()],
+                    [(t(f"image.perf.{name}"), name) for name in presets.PERFORMANCES],
                     value=presets.DEFAULT_PERFORMANCE, label=t("image.performance"), elem_id="image-performance",
                 )
                 aspect_ratio = gr.Dropdown(presets.aspect_choices(), value=presets.DEFAULT_ASPECT,
@@ -253,7 +255,7 @@ def build(ctx: TabContext) -> None:
                         steps = gr.Number(None, step=1, minimum=0, maximum=MAX_STEPS, label=t("image.steps"),
                                           elem_id="image-steps")
                         cfg = gr.Number(None, minimum=0, maximum=MAX_CFG, label=t("image.cfg"), elem_id="image-cfg")
-                    sampler = gr.Dropdown([(t.plain("image.sampler_preset"), PRESET_SAMPLER)] + list(UNET_SCHEDULERS),
+                    sampler = gr.Dropdown([(t("image.sampler_preset"), PRESET_SAMPLER)] + list(UNET_SCHEDULERS),
                                           value=PRESET_SAMPLER, label=t("image.sampler"), elem_id="image-sampler")
                     with gr.Row():
                         width = gr.Number(None, step=8, label=t("image.width"), elem_id="image-width")
@@ -285,6 +287,7 @@ def build(ctx: TabContext) -> None:
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress()):
             image_request, expansion_notes = expanded(request_from(values), values[expand_toggle])
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
+            say = t.for_request(request)
             shown: list = []
             # The work goes on if the page goes away: its images still land in the history, and a
             # reloaded page finds the run, its form and its progress (follow_run below).
@@ -300,7 +303,8 @@ def build(ctx: TabContext) -> None:
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
-                        yield progress_update(event, progress, status, preview, unit="step ")
+                        line = say("image.status_step").format(label=event.label, step=event.step, total=event.total)
+                        yield progress_update(event, progress, status, preview, unit="step ", line=line)
                     elif isinstance(event, Delivered):
                         shown.append(_gallery_item(event.item))
                         summaries.append(event.item.parameters)
@@ -312,9 +316,9 @@ def build(ctx: TabContext) -> None:
                                details: _details_markdown(event.item.parameters) + ("\n\n" + notes if notes else ""),
                                selected_path: event.item.path}
                     elif isinstance(event, Finished):
-                        yield {status: f"{len(shown)} image(s) done.", history: outputs.history(folder)}
+                        yield {status: say("image.status_done").format(count=len(shown)), history: outputs.history(folder)}
             except Cancelled:
-                yield {status: f"Cancelled: {len(shown)} image(s) were finished and saved.",
+                yield {status: say("image.status_cancelled").format(count=len(shown)),
                        history: outputs.history(folder)}
 
         run_outputs = [status, gallery, details, preview, last_results, selected_path, history]
@@ -407,7 +411,7 @@ def wire_restore(ctx: TabContext, fields: dict[str, Any], lora_names: list, lora
         for i, (name_box, weight_box) in enumerate(zip(lora_names, lora_weights)):
             name, weight = loras[i] if i < len(loras) else ("None", 1.0)
             updates[name_box], updates[weight_box] = name, weight
-        updates[status] = "Settings restored." + "".join(f"\n\n> {n}" for n in notes)
+        updates[status] = t.for_request(request)("image.status_restored") + "".join(f"\n\n> {n}" for n in notes)
         return updates
 
     restore_outputs = list(fields.values()) + lora_names + lora_weights + [status]
@@ -489,19 +493,19 @@ def wire_follow(ctx: TabContext, runs: Runs, restored_form: list, cancel_flag: A
     status, gallery, preview, history = followed
     follow_timer = gr.Timer(FOLLOW_SECONDS, active=False)
 
-    def follow_view(run: RunningRun) -> tuple:
+    def follow_view(run: RunningRun, say: Callable[[str], str]) -> tuple:
         task = run.task
         shown = [_gallery_item(item) for item in task.delivered]
         if task.outcome is None:
             progress_event = task.last_progress
-            said = (f"{progress_event.label} · step {progress_event.step} / {progress_event.total}"
-                    if progress_event else "Starting…")
+            said = (say("image.status_step").format(label=progress_event.label, step=progress_event.step,
+                                                    total=progress_event.total)
+                    if progress_event else say("image.status_starting"))
             preview_image = progress_event.preview if progress_event and progress_event.preview else gr.skip()
             return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), \
                 preview_image, gr.skip(), gr.Timer(active=True)
-        said = {"done": f"{len(shown)} image(s) done.",
-                "cancelled": f"Cancelled: {len(shown)} image(s) were finished and saved."}.get(
-            task.outcome, f"The run stopped with an error after {len(shown)} image(s).")
+        key = {"done": "image.status_done", "cancelled": "image.status_cancelled"}.get(task.outcome, "image.status_error")
+        said = say(key).format(count=len(shown))
         folder = run.folder
         return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), gr.skip(), \
             outputs.history(folder) if folder else gr.skip(), gr.Timer(active=False)
@@ -512,13 +516,13 @@ def wire_follow(ctx: TabContext, runs: Runs, restored_form: list, cancel_flag: A
             return (*(gr.skip() for _ in restored_form), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                     gr.Timer(active=False))
         form = [run.form.get(component, gr.skip()) for component in restored_form]
-        return (*form, run.task.cancel_flag, *follow_view(run))
+        return (*form, run.task.cancel_flag, *follow_view(run, ctx.t.for_request(request)))
 
     def follow_run(browser_id: str, request: gr.Request = None):
         run = runs.current(owner.key_for(request, browser_id))
         if run is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
-        return follow_view(run)
+        return follow_view(run, ctx.t.for_request(request))
 
     followed = [status, gallery, preview, history, follow_timer]
     ctx.after_load.append((friendly(restore_run), [*restored_form, cancel_flag, *followed]))

@@ -141,7 +141,7 @@ def build(ctx: TabContext) -> None:
         gr.Markdown(t("prompt.intro"))
         with gr.Row():
             with gr.Column(scale=3):
-                text = gr.Textbox(label=t("prompt.input"), placeholder=t.plain("prompt.input_placeholder"), lines=3,
+                text = gr.Textbox(label=t("prompt.input"), placeholder=t("prompt.input_placeholder"), lines=3,
                                   elem_id="prompt-input")
                 with gr.Row():
                     expand_button = gr.Button(t("prompt.expand"), variant="primary", elem_id="prompt-expand")
@@ -154,11 +154,11 @@ def build(ctx: TabContext) -> None:
                     variants_view = gr.Markdown(elem_id="prompt-variants")
             with gr.Column(scale=2):
                 length = gr.Radio(
-                    [(t.plain(f"prompt.length_{name}"), name) for name in instructions.LENGTHS],
+                    [(t(f"prompt.length_{name}"), name) for name in instructions.LENGTHS],
                     value="medium", label=t("prompt.length"), elem_id="prompt-length",
                 )
                 target = gr.Radio(
-                    [(t.plain("prompt.target_sdxl"), "sdxl"), (t.plain("prompt.target_zimage"), "zimage")],
+                    [(t("prompt.target_sdxl"), "sdxl"), (t("prompt.target_zimage"), "zimage")],
                     value="sdxl", label=t("prompt.target"), elem_id="prompt-target",
                 )
                 temperature = gr.Slider(0, 2, 0.7, step=0.05, label=t("prompt.temperature"))
@@ -183,7 +183,7 @@ def build(ctx: TabContext) -> None:
                 describe_upload = gr.Image(type="filepath", label=t("prompt.describe_image"), height=240,
                                            elem_id="prompt-describe-image")
                 with gr.Column():
-                    mode = gr.Radio([(t.plain("prompt.mode_photo"), "photo"), (t.plain("prompt.mode_art"), "art")],
+                    mode = gr.Radio([(t("prompt.mode_photo"), "photo"), (t("prompt.mode_art"), "art")],
                                     value="photo", label=t("prompt.describe_mode"), elem_id="prompt-describe-mode")
                     describe_button = gr.Button(t("prompt.describe_button"), elem_id="prompt-describe")
                     # The caption lands here, by its button; the user decides whether it becomes the prompt.

@@ -43,7 +43,7 @@ class Knob:
 # Adding a knob = a SamplingSettings field + one line here (+ its labels in text.json).
 KNOBS = (
     Knob("decoding", lambda t: gr.Radio(
-        [(t.plain("text.greedy"), "greedy"), (t.plain("text.sampling"), "sample"), (t.plain("text.beam"), "beam")],
+        [(t("text.greedy"), "greedy"), (t("text.sampling"), "sample"), (t("text.beam"), "beam")],
         value=BALANCED.decoding, label=t("text.decoding"), elem_id="text-decoding"), explorer=True),
     Knob("temperature", lambda t: gr.Slider(
         0, 2, value=BALANCED.temperature, step=0.05, label=t("text.temperature"), info=t("text.temperature_info")),
@@ -263,7 +263,7 @@ def build(ctx: TabContext) -> None:
         gr.Markdown(t("text.intro"))
         with gr.Row():
             backend = gr.Radio(
-                [(t.plain("text.backend_local"), "local"), (t.plain("text.backend_openai"), "openai")],
+                [(t("text.backend_local"), "local"), (t("text.backend_openai"), "openai")],
                 value="local", label=t("text.backend"), scale=2, elem_id="text-backend",
             )
             model_id = gr.Dropdown(
@@ -271,7 +271,7 @@ def build(ctx: TabContext) -> None:
                 allow_custom_value=True, scale=3, elem_id="text-model",
             )
             adapter = gr.Dropdown(
-                [(t.plain("text.no_adapter"), "")], value="", label=t("text.adapter"), info=t("text.adapter_info"),
+                [(t("text.no_adapter"), "")], value="", label=t("text.adapter"), info=t("text.adapter_info"),
                 scale=2, elem_id="text-adapter",
             )
         with gr.Row(visible=False) as remote_row:
@@ -286,7 +286,7 @@ def build(ctx: TabContext) -> None:
                 with gr.Tabs():
                     with gr.Tab(t("text.generate_tab"), id="text-generate"):
                         mode = gr.Radio(
-                            [(t.plain("text.mode_chat"), "chat"), (t.plain("text.mode_completion"), "completion")],
+                            [(t("text.mode_chat"), "chat"), (t("text.mode_completion"), "completion")],
                             value="chat", label=t("text.mode"), elem_id="text-mode",
                         )
                         system_prompt = gr.Textbox(label=t("text.system"), lines=1, elem_id="text-system")
@@ -296,7 +296,7 @@ def build(ctx: TabContext) -> None:
                             elem_id="text-completion",
                         )
                         prompt = gr.Textbox(
-                            label=t("text.prompt"), placeholder=t.plain("text.prompt_placeholder"), lines=3,
+                            label=t("text.prompt"), placeholder=t("text.prompt_placeholder"), lines=3,
                             elem_id="text-prompt",
                         )
                         with gr.Row():
@@ -427,7 +427,7 @@ def build(ctx: TabContext) -> None:
         def adapter_choices(model: str, current: str, browser_id: str, request: gr.Request = None):
             """This user's adapters trained on the model in use (new ones appear when the list is opened)."""
             found = adapters.available(studio.settings, owner.key_for(request, browser_id), model or None)
-            choices = [(t.plain("text.no_adapter"), "")] + [(a.label, a.job_id) for a in found]
+            choices = [(t.for_request(request)("text.no_adapter"), "")] + [(a.label, a.job_id) for a in found]
             return gr.update(choices=choices, value=current if current in {a.job_id for a in found} else "")
 
         adapter_inputs = [model_id, adapter, ctx.browser_id]

@@ -134,7 +134,7 @@ def build(ctx: TabContext) -> None:
                     upload = gr.File(label=t("tokens.image_file"), file_types=["image"], type="filepath",
                                      elem_id="tokens-image-file")
                     # Images from other tabs ("send to") arrive here.
-                    ctx.send_to.register("tokens-image", t.plain("tokens.send_target"), upload, "tokens",
+                    ctx.send_to.register("tokens-image", t("tokens.send_target"), upload, "tokens",
                                          inner=((inner_tabs, "tokens-image-tab"),))
                     with gr.Column():
                         vq_model = gr.Dropdown(catalog.choices(settings, "vq"), label=t("tokens.vq_model"))

@@ -20,8 +20,7 @@ from tabs import api_types
 from tabs.common import TabContext, friendly, on_zero_gpu
 
 POLL_SECONDS = 1.0
-TASKS = [("Causal LM (text generation)", "causal_lm"), ("Sequence classification", "classification"),
-         ("Image LoRA (SDXL, DreamBooth-style)", "image_lora")]
+TASKS = ("causal_lm", "classification", "image_lora")  # labels: train.task.<name>
 DEFAULTS = TrainConfig()
 
 
@@ -157,7 +156,8 @@ def build(ctx: TabContext) -> None:
         if not settings.training or on_zero_gpu():
             gr.Markdown(service.ZERO_GPU_REFUSAL if on_zero_gpu() else t("train.off"), elem_classes=["banner"])
         with gr.Row():
-            task = gr.Radio(TASKS, value="causal_lm", label=t("train.task"), scale=2)
+            task = gr.Radio([(t(f"train.task.{name}"), name) for name in TASKS], value="causal_lm",
+                            label=t("train.task"), scale=2)
             base_model = gr.Dropdown(service.base_models(settings, "causal_lm"), value=service.default_base(settings, "causal_lm"),
                                      label=t("train.base_model"), allow_custom_value=True, scale=2)
             adapter_name = gr.Textbox(label=t("train.adapter_name"), placeholder="act-as-coach", scale=1, elem_id="train-adapter-name")

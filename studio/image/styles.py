@@ -10,7 +10,7 @@ goes to the model unchanged.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +27,13 @@ class Style:
     description: str
     prompt: str
     negative_prompt: str
+    # locale -> {"name", "description"} as shown to a person; the prompt stays English (CLIP reads it).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
+
+    def label(self, locale: str = "en") -> str:
+        """How the style picker shows it: its name and description, in ``locale`` where translated."""
+        shown = self.translations.get(locale, {})
+        return f"{shown.get('name', self.name)} — {shown.get('description', self.description)}"
 
     def wrap(self, prompt: str) -> str:
         # str.replace, not str.format: a prompt may contain braces of its own.

@@ -62,3 +62,16 @@ def test_labels_follow_the_browser_language(browser, running_app):
     page.get_by_text("模型看不到文字").wait_for()
     page.locator("#tokens-counts").get_by_text("個字元").first.wait_for()
     context.close()
+
+
+def test_option_labels_and_the_banner_follow_the_browser_language(browser, running_app):
+    context = browser.new_context(locale="zh-TW", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(running_app.url)
+    page.locator("#tiny-banner").get_by_text("隨機").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="圖像", exact=True).click()
+    page.locator("#image-performance").get_by_text("速度（30 步）").wait_for()
+    assert page.locator("#image-prompt textarea").get_attribute("placeholder") == "雪地森林裡的一隻紅狐狸，清晨的光"
+    page.locator("#image-styles input").click()
+    page.get_by_role("option", name=re.compile("^電影感 — ")).wait_for()
+    context.close()

@@ -1,0 +1,100 @@
+"""Traditional Chinese beyond the labels: option labels (presets, styles, edit modes, train tasks,
+send-to targets, face regions), placeholders, the tiny banner and the run statuses are words of
+the reader's language. With --lang auto they are i18n keys the browser resolves; forced to zh-TW
+they are Chinese strings."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from studio.image import presets, styles
+from tabs.i18n import I18N_DIR, Translator, style_key, translations
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def build(tiny_cache_dir, outputs, lang):
+    import tabs
+    from studio.context import StudioContext
+    from studio.settings import load_settings
+
+    settings = load_settings(["--profile", "tiny", "--lang", lang, "--cache-dir", str(tiny_cache_dir),
+                              "--outputs", str(outputs)], env={})
+    return tabs.build_app(StudioContext(settings))
+
+
+@pytest.fixture(scope="module")
+def chinese(tiny_cache_dir, tmp_path_factory):
+    return build(tiny_cache_dir, tmp_path_factory.mktemp("zh"), "zh-TW")
+
+
+def by_id(demo, elem_id: str):
+    return next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == elem_id)
+
+
+def labels(component) -> list[str]:
+    return [str(label) for label, _ in component.choices]
+
+
+@pytest.mark.parametrize("elem_id", ["image-styles", "image-performance", "edit-upscale-mode", "image-send-target"])
+def test_option_labels_are_chinese(chinese, elem_id):
+    shown = labels(by_id(chinese, elem_id))
+    assert shown and all(CJK.search(label) for label in shown), shown
+
+
+def test_train_tasks_and_face_regions_are_chinese(chinese):
+    radios = [block for block in chinese.blocks.values() if type(block).__name__ == "Radio"]
+    values = {tuple(value for _, value in radio.choices): labels(radio) for radio in radios}
+    assert all(CJK.search(label) for label in values[("causal_lm", "classification", "image_lora")])
+    assert values[("box", "oval")] == ["方框", "橢圓"]
+
+
+def test_the_banner_and_placeholders_are_chinese(chinese):
+    banner = by_id(chinese, "tiny-banner")
+    assert CJK.search(banner.value)
+    for elem_id in ("image-prompt", "edit-prompt"):
+        assert CJK.search(by_id(chinese, elem_id).placeholder)
+
+
+def test_with_auto_the_browser_picks_the_language(tiny_cache_dir, tmp_path):
+    from gradio.i18n import I18nData
+
+    demo = build(tiny_cache_dir, tmp_path, "auto")
+    for elem_id in ("image-styles", "image-performance", "edit-upscale-mode"):
+        assert all(isinstance(label, I18nData) for label, _ in by_id(demo, elem_id).choices)
+
+
+def test_every_style_has_a_chinese_name_and_description():
+    for style in styles.all_styles().values():
+        shown = style.translations["zh-TW"]
+        assert CJK.search(shown["name"]) and CJK.search(shown["description"]), style.name
+    assert translations()["zh-TW"][style_key("Cinematic")].startswith("電影感 — ")
+    assert translations()["en"][style_key("Cinematic")].startswith("Cinematic — Film still")
+
+
+def test_each_preset_label_names_its_steps():
+    for name, preset in presets.PERFORMANCES.items():
+        for locale in ("en", "zh-TW"):
+            assert f"{preset.steps}" in Translator.text(f"image.perf.{name}", locale), (name, locale)
+
+
+def test_statuses_read_in_the_readers_language():
+    zh, en = Translator("auto").for_request(_Request("zh-TW,zh;q=0.9")), Translator("auto").for_request(_Request("en"))
+    assert en("image.status_done").format(count=2) == "2 image(s) done."
+    assert zh("image.status_done").format(count=2) == "完成 2 張圖。"
+    assert CJK.search(zh("edit.status_done").format(width=8, height=8))
+
+
+@pytest.mark.parametrize("path", sorted(I18N_DIR.glob("*.json")), ids=lambda p: p.name)
+def test_every_file_has_both_languages(path: Path):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert set(data["en"]) == set(data["zh-TW"]), set(data["en"]) ^ set(data["zh-TW"])
+
+
+class _Request:
+    def __init__(self, language: str):
+        self.headers = {"accept-language": language}
