@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from studio.context import StudioContext
-from tabs import owner
+from tabs import language, owner
 from tabs.common import TabContext
 from tabs.i18n import Translator
 from tabs.loop_lag import LoopLag
@@ -23,7 +24,9 @@ def build_app(studio: StudioContext) -> gr.Blocks:
     ctx = TabContext(studio, Translator(studio.settings.lang))
     # Files handed to browsers are cleaned from Gradio's cache after a day.
     with gr.Blocks(title="GenAI Studio", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
-        gr.Markdown(f"# {ctx.t.plain('app.title')}", elem_id="studio-title")
+        with gr.Row(equal_height=True):
+            gr.Markdown(ctx.t("app.heading"), elem_id="studio-title")
+            language_choice = language.picker(ctx.t) if studio.settings.lang == "auto" else None
         if studio.settings.is_tiny:
             gr.Markdown(ctx.t("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
         ctx.browser_id = owner.browser_state(ctx)
@@ -32,6 +35,8 @@ def build_app(studio: StudioContext) -> gr.Blocks:
                 importlib.import_module(name).build(ctx)
         ctx.send_to.wire(main_tabs, ctx.t.plain)
         # A new browser gets its random id on first visit; a known one keeps its own.
+        if language_choice is not None:
+            language.wire(demo, language_choice)
         loaded = demo.load(owner.ensure_browser_id, ctx.browser_id, ctx.browser_id, api_visibility="private")
         for fn, outputs in ctx.after_load:  # e.g. the Image tab's history of this browser
             loaded.then(fn, ctx.browser_id, outputs, api_visibility="private", show_progress="hidden")
@@ -62,6 +67,8 @@ def launch_options(demo: gr.Blocks, studio: StudioContext) -> dict[str, Any]:
         "max_file_size": f"{settings.max_upload_mb}mb",
         "i18n": translator.gradio_i18n,
         "css_paths": [ASSETS / "style.css"],
+        # The page's language choice, in force before Gradio reads the browser's (tabs.language).
+        "app_kwargs": {"middleware": [Middleware(language.PageScript)]},
         "theme": gr.themes.Soft(),
         "show_error": True,
         # Saved results are handed to the browser from here (Gradio serves files only from

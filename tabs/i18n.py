@@ -18,6 +18,7 @@ from studio.image import styles
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 LOCALES = ("en", "zh-TW")
+COOKIE = "studio-lang"  # the page's own language choice (tabs.language), sent with every request
 
 
 @lru_cache(maxsize=1)
@@ -60,14 +61,24 @@ class Translator:
 
     def for_request(self, request: Any) -> Callable[[str], str]:
         """Plain strings in this user's language, for text a handler builds at run time
-        (Gradio translates only whole keys): the forced --lang, else the browser's."""
+        (Gradio translates only whole keys): the forced --lang, else the page's language
+        choice (its cookie), else the browser's."""
         lang = self.lang
         if lang == "auto":
-            headers = getattr(request, "headers", None) or {}
-            first = (headers.get("accept-language") or "").split(",")[0].strip().lower()
-            lang = "zh-TW" if first.startswith("zh") else "en"
+            lang = request_language(request)
         return lambda key: self.text(key, lang)
 
     @property
     def gradio_i18n(self) -> gr.I18n | None:
         return self._i18n
+
+
+def request_language(request: Any) -> str:
+    """The language a request's page shows: its chosen one (cookie), else its Accept-Language."""
+    headers = getattr(request, "headers", None) or {}
+    for part in (headers.get("cookie") or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE and value in LOCALES:
+            return value
+    first = (headers.get("accept-language") or "").split(",")[0].strip().lower()
+    return "zh-TW" if first.startswith("zh") else "en"

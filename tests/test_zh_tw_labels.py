@@ -96,5 +96,42 @@ def test_every_file_has_both_languages(path: Path):
 
 
 class _Request:
-    def __init__(self, language: str):
-        self.headers = {"accept-language": language}
+    def __init__(self, language: str, cookie: str = ""):
+        self.headers = {"accept-language": language, "cookie": cookie}
+
+
+def test_the_pages_language_cookie_wins_over_the_browsers():
+    from tabs.i18n import request_language
+
+    assert request_language(_Request("en-US", cookie="a=1; studio-lang=zh-TW")) == "zh-TW"
+    assert request_language(_Request("zh-TW", cookie="studio-lang=en")) == "en"
+    assert request_language(_Request("zh-TW,zh;q=0.9", cookie="studio-lang=klingon")) == "zh-TW"  # unknown: ignored
+    assert request_language(_Request("fr")) == "en"
+
+
+def test_the_page_script_goes_first_in_the_html_head_only():
+    import asyncio
+
+    from tabs.language import EARLY_SCRIPT, PageScript
+
+    async def app(scope, receive, send):
+        html = scope["path"] == "/"
+        body = b"<!doctype html><html><head><title>x</title></head></html>" if html else b'{"ok": true}'
+        kind = b"text/html; charset=utf-8" if html else b"application/json"
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    def get(path: str) -> tuple[dict, bytes]:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(PageScript(app)({"type": "http", "method": "GET", "path": path}, None, send))
+        return dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+    headers, body = get("/")
+    assert body.startswith(b"<!doctype html><html><head>" + EARLY_SCRIPT.encode() + b"<title>")
+    assert int(headers[b"content-length"]) == len(body)
+    assert get("/gradio_api/info/")[1] == b'{"ok": true}'  # not HTML: untouched

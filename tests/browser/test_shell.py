@@ -75,3 +75,19 @@ def test_option_labels_and_the_banner_follow_the_browser_language(browser, runni
     page.locator("#image-styles input").click()
     page.get_by_role("option", name=re.compile("^電影感 — ")).wait_for()
     context.close()
+
+
+def test_the_language_choice_changes_labels_and_server_texts(browser, running_app):
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(running_app.url)
+    page.get_by_role("tab", name="Image", exact=True).wait_for(timeout=30_000)
+    page.locator("#studio-language").get_by_text("繁體中文").click()  # reloads the page in Chinese
+    page.get_by_role("tab", name="圖像", exact=True).wait_for(timeout=30_000)
+    assert page.locator("#studio-language input[value='zh-TW']").is_checked()
+    # What the server writes follows the choice too, though the browser asks for English.
+    page.get_by_role("tab", name="分詞器").click()
+    page.locator("#tokens-counts").get_by_text("個字元").first.wait_for(timeout=30_000)
+    page.locator("#studio-language").get_by_text("Auto").click()  # back to the browser's language
+    page.get_by_role("tab", name="Image", exact=True).wait_for(timeout=30_000)
+    context.close()
