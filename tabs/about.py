@@ -23,18 +23,25 @@ def build(ctx: TabContext) -> None:
             "outputs": str(settings.outputs),
         }
 
-    models = [
-        [entry.name, catalog.default_id(settings, entry.name), entry.description]
-        for entry in catalog.CATALOG.values()
-    ]
+    def models_table(say) -> dict:
+        """Each capability, its model and what it is for, in the reader's language."""
+        return {
+            "headers": [say("about.col_capability"), say("about.col_model"), say("about.col_use")],
+            "data": [[entry.name, catalog.default_id(settings, entry.name), say(f"catalog.{entry.name}")]
+                     for entry in catalog.CATALOG.values()],
+        }
+
+    def on_select(request: gr.Request = None) -> tuple:
+        return facts(), models_table(t.for_request(request))
+
     with gr.Tab(t("about.tab"), id="about") as tab:
         gr.Markdown(t("about.body"), elem_id="about-body")
         server = gr.JSON({"profile": settings.profile, "device": settings.device}, label=t("about.settings"),
                          elem_id="about-server")
         # Full width, wrapped: the descriptions are sentences.
-        gr.Dataframe(
-            models, headers=[t.plain("about.col_capability"), t.plain("about.col_model"), t.plain("about.col_use")],
-            label=t("about.models"), interactive=False, wrap=True, column_widths=["14%", "30%", "56%"],
-            elem_id="about-models",
+        shown = models_table(t.plain)
+        models = gr.Dataframe(
+            shown["data"], headers=shown["headers"], label=t("about.models"), interactive=False, wrap=True,
+            column_widths=["14%", "30%", "56%"], elem_id="about-models",
         )
-        tab.select(friendly(facts), None, server, api_visibility="private", show_progress="hidden")
+        tab.select(friendly(on_select), None, [server, models], api_visibility="private", show_progress="hidden")

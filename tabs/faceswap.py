@@ -90,7 +90,8 @@ def licence_table(settings, picked: dict[str, str], say) -> str:
     rows = [f"| {say('faceswap.model')} | id | {say('faceswap.licence')} |", "|---|---|---|"]
     for name, key in MODEL_LABELS.items():
         model_id = picked.get(name) or catalog.default_id(settings, name)
-        rows.append(f"| {say(key)} | `{model_id}` | {pipeline.licence(settings, name, model_id)} |")
+        known = model_id in catalog.entry(name).notes  # a catalog model's licence note, in the reader's language
+        rows.append(f"| {say(key)} | `{model_id}` | {say(f'catalog.note.{model_id}' if known else 'catalog.own_file')} |")
     return "\n".join(rows)
 
 
@@ -184,11 +185,16 @@ def build(ctx: TabContext) -> None:
             }
             licences = gr.Markdown(licence_table(settings, {}, t.plain), elem_id="faceswap-licences")
 
-        def show_licences(*picked: str):
-            return licence_table(settings, dict(zip(MODEL_LABELS, picked)), t.plain)
+        def show_licences(*picked: str, request: gr.Request = None):
+            return licence_table(settings, dict(zip(MODEL_LABELS, picked)), t.for_request(request))
 
         for picker in pickers.values():
             picker.change(friendly(show_licences), list(pickers.values()), licences, api_visibility="private")
+
+        def licences_on_load(_browser_id: str, request: gr.Request = None):
+            return licence_table(settings, {}, t.for_request(request))
+
+        ctx.after_load.append((friendly(licences_on_load), [licences]))
 
         def ui_take_sources(files, score, detector, request: gr.Request = None):
             say = t.for_request(request)

@@ -15,6 +15,8 @@ from typing import Any, Callable
 import gradio as gr
 
 from studio.image import styles
+from studio.image.families import FAMILIES
+from studio.models import catalog
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 LOCALES = ("en", "zh-TW")
@@ -30,6 +32,15 @@ def translations() -> dict[str, dict[str, str]]:
             merged[locale].update(data.get(locale, {}))
     for locale in LOCALES:  # the styles carry their own translations (assets/image/styles.json)
         merged[locale].update({style_key(s.name): s.label(locale) for s in styles.all_styles().values()})
+    # The catalog's English is the catalog's own (studio/models/catalog.py); assets/i18n/catalog.json translates it.
+    for entry in catalog.CATALOG.values():
+        merged["en"][f"catalog.{entry.name}"] = entry.description
+        merged["en"].update({f"catalog.note.{model_id}": note for model_id, note in entry.notes.items()})
+    # So are a family's reasons (studio/image/families); assets/i18n/image.json translates them.
+    for family in FAMILIES.values():
+        merged["en"].update({family.unused_key(control): reason for control, reason in family.unused.items()})
+        if family.image_prompt_note:
+            merged["en"][family.image_prompt_key] = family.image_prompt_note
     return merged
 
 
@@ -82,3 +93,10 @@ def request_language(request: Any) -> str:
             return value
     first = (headers.get("accept-language") or "").split(",")[0].strip().lower()
     return "zh-TW" if first.startswith("zh") else "en"
+
+
+def or_english(say: Callable[[str], str], key: str, english: str) -> str:
+    """``say(key)``, or ``english`` where no table has the key yet (a family module found after
+    the tables were merged)."""
+    said = say(key)
+    return english if said == key else said

@@ -24,7 +24,7 @@ from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
     uploaded, wire_cancel,
 )
-from tabs.i18n import style_key
+from tabs.i18n import or_english, style_key
 from tabs.image_prompt_panel import build_panel, wire_panel
 from tabs.runs import RunningRun, Runs
 
@@ -100,7 +100,12 @@ def describe_family(family: Any, say: Any) -> str:
     note = say(family.note_key)
     if note == family.note_key:  # a family with no strings in assets/i18n: its own description
         note = f"**{family.label}**: {family.description}" if family.description else f"**{family.label}**"
-    return "\n".join([note] + [f"- {reason}" for reason in family.unused.values()])
+    return "\n".join([note] + [f"- {unused_reason(family, control, say)}" for control in family.unused])
+
+
+def unused_reason(family: Any, control: str, say: Any) -> str:
+    """Why the family ignores ``control``, in the reader's language where translated."""
+    return or_english(say, family.unused_key(control), family.unused[control])
 
 
 def build(ctx: TabContext) -> None:
@@ -435,7 +440,8 @@ def wire_family_controls(ctx: TabContext, checkpoint: Any, default_checkpoint: s
             describe_family(family, say),
             gr.update(interactive=family.uses("performance")),
             gr.update(choices=sampler_choices, value=PRESET_SAMPLER, interactive=family.uses("scheduler")),
-            gr.update(info=family.unused.get("negative_prompt") or say("image.negative_info")),
+            gr.update(info=unused_reason(family, "negative_prompt", say) if not family.uses("negative_prompt")
+                      else say("image.negative_info")),
             gr.update(value=family.defaults.cfg if not family.uses("performance") else None),
         )
 

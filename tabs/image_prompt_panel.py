@@ -12,6 +12,7 @@ from studio.errors import StudioError
 from studio.image import checkpoints, image_prompts
 from studio.image.image_prompts.slots import STOP_RANGE, WEIGHT_RANGE
 from tabs.common import TabContext, friendly
+from tabs.i18n import or_english
 
 
 @dataclass
@@ -97,18 +98,20 @@ def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: Any, defaul
     panel.advanced.change(show_advanced, panel.advanced, panel.weights + panel.stops, api_visibility="private",
                           show_progress="hidden")
 
-    def family_note(name: str):
+    def family_note(name: str, request: gr.Request = None):
         family = checkpoints.family_hint(studio, name)
         if family is None:
             return ""
         lacking = [kind for kind in image_prompts.TYPES if kind not in family.image_prompt_models]
         if not lacking:
             return ""
-        return f"> {family.label} lacks: {', '.join(lacking)}. {family.image_prompt_note}"
+        say = ctx.t.for_request(request)
+        note = or_english(say, family.image_prompt_key, family.image_prompt_note)
+        return "> " + say("image.prompts_lacks").format(label=family.label, kinds=", ".join(lacking), note=note)
 
     checkpoint.change(friendly(family_note), checkpoint, panel.note, api_visibility="private", show_progress="hidden")
 
-    def note_on_load(_browser_id: str):
-        return family_note(default_checkpoint)
+    def note_on_load(_browser_id: str, request: gr.Request = None):
+        return family_note(default_checkpoint, request)
 
     ctx.after_load.append((friendly(note_on_load), [panel.note]))

@@ -103,7 +103,9 @@ def build(ctx: TabContext) -> None:
         )
         ids = ["all"] + [m["id"] for m in status["models"]]
         memory = memory_html(status["memory_bars"], t.for_request(request))
-        return summary, {"headers": HEADERS, "data": table_rows(status)}, memory, gr.update(choices=ids)
+        say = t.for_request(request)
+        headers = [say(f"models.col.{i}") for i in range(len(HEADERS))]
+        return summary, {"headers": headers, "data": table_rows(status)}, memory, gr.update(choices=ids)
 
     def refresh(request: gr.Request = None):
         return view(models_status(), request)

@@ -190,6 +190,14 @@ def softmax_view(scores: str, temperature: float) -> dict:
     return {"headers": list(rows[0]), "data": [list(r.values()) for r in rows]}
 
 
+def softmax_shown(scores: str, temperature: float, say: Any) -> dict:
+    """``softmax_view`` with its column names in the reader's language (the API keeps its own)."""
+    table = softmax_view(scores, temperature)
+    keys = ("text.softmax.score", "text.softmax.exp", "text.softmax.p1", "text.softmax.pt")
+    table["headers"] = [say(key).format(temperature=f"{float(temperature):g}") for key in keys]
+    return table
+
+
 def build(ctx: TabContext) -> None:
     t, studio = ctx.t, ctx.studio
     model_choices = catalog.choices(ctx.settings, "text")
@@ -313,7 +321,7 @@ def build(ctx: TabContext) -> None:
                             tokens_html = gr.HTML(elem_id="text-tokens")
                         with gr.Accordion(t("text.seen"), open=False):
                             seen = gr.Textbox(show_label=False, lines=6, interactive=False, elem_id="text-seen")
-                    with gr.Tab(t("text.explorer_tab"), id="text-explorer"):
+                    with gr.Tab(t("text.explorer_tab"), id="text-explorer") as explorer_tab:
                         gr.Markdown(t("text.explorer_intro"))
                         explorer_prompt = gr.Textbox(
                             label=t("text.explorer_prompt"), value="從前從前，有一個", lines=2, elem_id="explorer-prompt",
@@ -438,6 +446,15 @@ def build(ctx: TabContext) -> None:
 
         ctx.after_load.append((friendly(adapters_on_load), [adapter]))
 
+        def explorer_headers(shown: Any, request: gr.Request = None):
+            """The candidates table's column names in the reader's language (its rows kept)."""
+            say = t.for_request(request)
+            rows = shown.values.tolist() if hasattr(shown, "values") else []
+            rows = [row for row in rows if any(cell not in (None, "") for cell in row)]  # not the empty start
+            return {"headers": [say(f"text.col.{c}") for c in TABLE_COLUMNS], "data": rows}
+
+        explorer_tab.select(friendly(explorer_headers), table, table, api_visibility="private", show_progress="hidden")
+
         preset_controls = {k.name: knobs[k.name] for k in KNOBS if k.preset}
 
         def apply_preset(name):
@@ -484,10 +501,11 @@ def build(ctx: TabContext) -> None:
         )
 
         # --- softmax by hand (no model) ---
-        softmax_button.click(
-            friendly(softmax_view), [scores, softmax_temperature], softmax_out,
-            api_name="softmax",
-        )
+        def ui_softmax(scores_text: str, temperature: float, request: gr.Request = None) -> dict:
+            return softmax_shown(scores_text, temperature, t.for_request(request))
+
+        softmax_button.click(friendly(ui_softmax), [scores, softmax_temperature], softmax_out, api_visibility="private")
+        gr.api(friendly(softmax_view), api_name="softmax")
 
         gr.api(gpu_function(api_endpoint(generate, generate_parameters),
                             lambda named: zero_gpu.text_work(named.get("max_new_tokens") or MAX_NEW_TOKENS)),

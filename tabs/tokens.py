@@ -83,9 +83,11 @@ def build(ctx: TabContext) -> None:
         ids = ", ".join(map(str, view.ids))
         return render.chips_html(view), _counts_markdown(say, view), ids, _round_trip_markdown(say, view)
 
-    def show_compare(text: str, tokenizers: list[str]):
+    def show_compare(text: str, tokenizers: list[str], request: gr.Request = None):
         views = text_tokens.compare(studio, text, tokenizers)
-        return text_tokens.compare_rows(views), render.compare_html(views)
+        say = t.for_request(request)
+        headers = [say(f"tokens.col.{i}") for i in range(len(text_tokens.COMPARE_HEADERS))]
+        return {"headers": headers, "data": text_tokens.compare_rows(views)}, render.compare_html(views)
 
     def show_image(image: str | None, vq_model: str, max_side: float, request: gr.Request = None,
                    progress=gr.Progress(track_tqdm=True)):

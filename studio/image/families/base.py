@@ -101,6 +101,14 @@ class ImageFamily:
     def note_key(self) -> str:
         return f"image.family_{self.name}"
 
+    def unused_key(self, control: str) -> str:
+        """The UI strings' key of why ``control`` does not apply (its English is ``unused``)."""
+        return f"family.{self.name}.unused.{control}"
+
+    @property
+    def image_prompt_key(self) -> str:
+        return f"family.{self.name}.image_prompts"
+
     def steps_run(self, steps: int, denoise: float) -> int:
         """How many of ``steps`` an img2img / inpaint run at ``denoise`` really runs."""
         if self.denoise_rounds_up:
