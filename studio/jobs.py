@@ -92,7 +92,34 @@ def read_state(folder: Path) -> dict[str, Any]:
     return read_json(Path(folder) / "state.json", {"state": "unknown"})
 
 
+# What a job's state says, by key: English here; the Train tab words it in the reader's
+# language (assets/i18n/train.json, keys train.msg.<key>).
+MESSAGES = {
+    "queued": "Waiting for the training slot.",
+    "starting": "starting…",
+    "loading": "loading the model…",
+    "training": "training…",
+    "training_from": "training from step {step}…",
+    "cancelled_before": "Cancelled before it started.",
+    "cancelled": "Cancelled. The last checkpoint is kept.",
+    "interrupted": "The app stopped while this job ran. Resume continues from its last checkpoint.",
+    "crashed": ("The training process ended unexpectedly with exit code {code}{why}. The app is fine; "
+                "Resume continues from the last checkpoint."),
+    "stopped": "Stopped ({why}).",
+    "stopped_kept": "Stopped ({why}). The last checkpoint ({checkpoint}) is kept; Resume continues from it.",
+    "done": "Finished after {steps} steps.",
+    "failed": "Training failed: {detail}",
+}
+
+
+def message(key: str, **args: Any) -> dict[str, Any]:
+    """A state message by key, for ``set_state``: its English, its key and its values."""
+    return {"message": MESSAGES[key].format(**args), "message_key": key, "message_args": args}
+
+
 def set_state(folder: Path, state: str, **extra: Any) -> dict[str, Any]:
+    if "message" in extra and "message_key" not in extra:  # plain text (an error's own words): no stale key
+        extra.update(message_key=None, message_args={})
     data = {**read_state(folder), "state": state, "updated": time.time(), **extra}
     write_json(Path(folder) / "state.json", data)
     return data

@@ -46,11 +46,53 @@ class CancelFlag(threading.Event):
         self.ended = True
 
 
+# What a step is doing, by key: English here; the UI words it in the reader's language
+# (assets/i18n/progress.json, keys progress.<key>).
+LABELS = {
+    "image": "image {index} of {count}",
+    "inpaint": "inpainting",
+    "inpaint_masked": "inpainting the masked area",
+    "inpaint_all": "repainting everything",
+    "upscale": "upscaling ×{scale}",
+    "upscale_pass": "upscaling ×{scale}, pass {passes}",
+    "tile": "{label} · tile {index} of {count}",
+    "refine": "refining",
+    "vary": "varying at denoise {denoise}",
+    "outpaint": "outpainting",
+}
+
+
+@dataclass(frozen=True)
+class Label:
+    """A progress label: ``LABELS[key]`` with its values (a value may be a Label itself)."""
+
+    key: str
+    args: tuple = ()  # (name, value) pairs
+
+    def worded(self, say: Callable[[str], str] | None = None) -> str:
+        """In English, or through ``say`` (a key -> text of the reader's language)."""
+        template = LABELS[self.key]
+        if say is not None:
+            said = say(f"progress.{self.key}")
+            template = template if said == f"progress.{self.key}" else said
+        return template.format(**{name: value.worded(say) if isinstance(value, Label) else value
+                                   for name, value in self.args})
+
+    def __str__(self) -> str:
+        return self.worded()
+
+
+def label(key: str, **args: Any) -> Label:
+    if key not in LABELS:
+        raise KeyError(f"no progress label {key!r}")
+    return Label(key, tuple(args.items()))
+
+
 @dataclass
 class Progress:
     step: int
     total: int
-    label: str = ""
+    label: Any = ""  # a Label, or plain text
     preview: Any = None  # a small PIL image of the work so far, when there is one
 
     @property

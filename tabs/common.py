@@ -181,15 +181,22 @@ def session_folder(ctx: TabContext, request: gr.Request | None) -> Path:
 
 
 def progress_update(event: Any, progress: Callable, status: Any, preview: Any, unit: str = "",
-                    line: str | None = None) -> dict:
+                    line: str | None = None, say: Callable[[str], str] | None = None) -> dict:
     """Show one ``studio.progress.Progress`` event: Gradio's bar, the status line and, when the
     work sent one, the live preview. ``unit`` names what is counted ("step "); ``line`` is the
-    status line already in the reader's language, when the tab words it itself."""
-    progress(event.fraction, desc=f"{event.label}: {unit}{event.step}/{event.total}")
-    update = {status: line or f"{event.label} · {unit}{event.step} / {event.total}"}
+    status line already in the reader's language, when the tab words it itself; ``say`` words
+    the event's label in the reader's language."""
+    label = worded(event.label, say)
+    progress(event.fraction, desc=f"{label}: {unit}{event.step}/{event.total}")
+    update = {status: line or f"{label} · {unit}{event.step} / {event.total}"}
     if event.preview is not None:
         update[preview] = event.preview
     return update
+
+
+def worded(label: Any, say: Callable[[str], str] | None = None) -> str:
+    """A progress label (``studio.progress.Label``, or plain text) in the reader's language."""
+    return label.worded(say) if hasattr(label, "worded") else str(label)
 
 
 def uploaded(value: Any, what: str) -> str:

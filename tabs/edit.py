@@ -227,7 +227,7 @@ def build(ctx: TabContext) -> None:
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
-                        yield progress_update(event, progress, status, preview)
+                        yield progress_update(event, progress, status, preview, say=say)
                     elif isinstance(event, Finished):
                         result = event.value
                         yield {status: say("edit.status_done").format(width=result.image.width,

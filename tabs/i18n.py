@@ -16,6 +16,7 @@ import gradio as gr
 
 from studio.image import styles
 from studio.image.families import FAMILIES
+from studio import jobs, progress
 from studio.models import catalog
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
@@ -36,6 +37,8 @@ def translations() -> dict[str, dict[str, str]]:
     for entry in catalog.CATALOG.values():
         merged["en"][f"catalog.{entry.name}"] = entry.description
         merged["en"].update({f"catalog.note.{model_id}": note for model_id, note in entry.notes.items()})
+    merged["en"].update({f"progress.{key}": template for key, template in progress.LABELS.items()})
+    merged["en"].update({f"train.msg.{key}": template for key, template in jobs.MESSAGES.items()})
     # So are a family's reasons (studio/image/families); assets/i18n/image.json translates them.
     for family in FAMILIES.values():
         merged["en"].update({family.unused_key(control): reason for control, reason in family.unused.items()})

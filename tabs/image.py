@@ -22,7 +22,7 @@ from studio.prompts.for_image import expand_for_image, should_expand
 from tabs import api_types, owner
 from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
-    uploaded, wire_cancel,
+    uploaded, wire_cancel, worded,
 )
 from tabs.i18n import or_english, style_key
 from tabs.image_prompt_panel import build_panel, wire_panel
@@ -308,8 +308,9 @@ def build(ctx: TabContext) -> None:
             try:
                 for event in task.events():
                     if isinstance(event, Progress):
-                        line = say("image.status_step").format(label=event.label, step=event.step, total=event.total)
-                        yield progress_update(event, progress, status, preview, unit="step ", line=line)
+                        line = say("image.status_step").format(label=worded(event.label, say), step=event.step,
+                                                               total=event.total)
+                        yield progress_update(event, progress, status, preview, unit="step ", line=line, say=say)
                     elif isinstance(event, Delivered):
                         shown.append(_gallery_item(event.item))
                         summaries.append(event.item.parameters)
@@ -504,7 +505,7 @@ def wire_follow(ctx: TabContext, runs: Runs, restored_form: list, cancel_flag: A
         shown = [_gallery_item(item) for item in task.delivered]
         if task.outcome is None:
             progress_event = task.last_progress
-            said = (say("image.status_step").format(label=progress_event.label, step=progress_event.step,
+            said = (say("image.status_step").format(label=worded(progress_event.label, say), step=progress_event.step,
                                                     total=progress_event.total)
                     if progress_event else say("image.status_starting"))
             preview_image = progress_event.preview if progress_event and progress_event.preview else gr.skip()

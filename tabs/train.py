@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 
@@ -18,6 +19,7 @@ from studio.train.config import DEFAULT_TEMPLATE, PRECISIONS, SCHEDULERS, TrainC
 from studio.train.runner import Runner
 from tabs import api_types
 from tabs.common import TabContext, friendly, on_zero_gpu
+from tabs.i18n import Translator, or_english
 
 POLL_SECONDS = 1.0
 TASKS = ("causal_lm", "classification", "image_lora")  # labels: train.task.<name>
@@ -52,17 +54,21 @@ def progress_html(info: dict) -> str:
             f"<div style='background:#4f46e5;height:10px;width:{100 * share:.1f}%'></div></div></div>")
 
 
-def status_markdown(info: dict) -> str:
+def status_markdown(info: dict, say: Callable[[str], str] | None = None) -> str:
+    """A job's state, where it waits, its loss and its message, in the reader's language."""
+    say = say or (lambda key: Translator.text(key, "en"))
     queue, state = info.get("queue_position"), info.get("state")
     where = ""
     if state == "queued":  # "running now" belongs to a running job only
-        where = f" · {queue} job(s) ahead in the queue" if queue else " · next for the training slot"
-    loss = f" · loss {info['loss']:.4f}" if isinstance(info.get("loss"), (int, float)) else ""
-    lines = [f"**{info.get('name')}** ({info.get('task')}, `{info.get('base_model')}`): **{state}**{where}{loss}"]
+        where = say("train.where_ahead").format(count=queue) if queue else say("train.where_next")
+    loss = say("train.loss_line").format(loss=f"{info['loss']:.4f}") if isinstance(info.get("loss"), (int, float)) else ""
+    state_word = or_english(say, f"train.state.{state}", str(state))
+    lines = [f"**{info.get('name')}** ({info.get('task')}, `{info.get('base_model')}`): **{state_word}**{where}{loss}"]
     if info.get("message"):
-        lines.append(info["message"])
+        key = info.get("message_key")
+        lines.append(say(f"train.msg.{key}").format(**(info.get("message_args") or {})) if key else info["message"])
     if info.get("adapter_path"):  # its name: the server's folders are not the students' business
-        lines.append(f"Adapter: `{Path(info['adapter_path']).name}`")
+        lines.append(say("train.adapter_line").format(name=Path(info["adapter_path"]).name))
     return "\n\n".join(lines)
 
 
@@ -324,7 +330,8 @@ def build(ctx: TabContext) -> None:
                 return "", progress_html({}), loss_frame({}), "", gr.Timer(active=False)
             info = service.status(settings, runner, owner_of(request, browser_id), job_id)
             active = info["state"] in jobs.ACTIVE
-            return (status_markdown(info), progress_html(info), loss_frame(info), evaluation_markdown(info.get("evaluation")),
+            return (status_markdown(info, t.for_request(request)), progress_html(info), loss_frame(info),
+                    evaluation_markdown(info.get("evaluation")),
                     gr.Timer(active=active))
 
         view_outputs = [job_status, progress, plot, evaluation, timer]

@@ -55,7 +55,7 @@ def test_progress_is_reported_per_step_and_cancel_stops_within_one(edit_ctx, tmp
         for event in task.events():
             if isinstance(event, Progress):
                 seen.append(event)
-                assert event.label.startswith("varying at denoise 0.85") and event.total == 127
+                assert str(event.label).startswith("varying at denoise 0.85") and event.total == 127
             if len(seen) == 2:
                 task.cancel()
     task.join(30)

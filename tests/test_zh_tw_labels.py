@@ -152,3 +152,29 @@ def test_the_page_script_goes_first_in_the_html_head_only():
     assert body.startswith(b"<!doctype html><html><head>" + EARLY_SCRIPT.encode() + b"<title>")
     assert int(headers[b"content-length"]) == len(body)
     assert get("/gradio_api/info/")[1] == b'{"ok": true}'  # not HTML: untouched
+
+
+def test_progress_labels_read_in_the_readers_language():
+    from studio import progress
+
+    tile = progress.label("tile", label=progress.label("upscale", scale=4), index=2, count=6)
+    zh = Translator("zh-TW").plain
+    assert str(tile) == "upscaling ×4 · tile 2 of 6"
+    assert tile.worded(zh) == "放大 ×4 · 第 2 / 6 塊"
+    assert set(progress.LABELS) == {key.split(".", 1)[1] for key in translations()["zh-TW"] if key.startswith("progress.")}
+
+
+def test_a_training_jobs_status_reads_in_the_readers_language():
+    from studio import jobs
+    from tabs.train import status_markdown
+
+    info = {"name": "coach", "task": "causal_lm", "base_model": "m", "state": "queued", "queue_position": 2,
+            **jobs.message("queued")}
+    zh = Translator("zh-TW").plain
+    assert "排隊中" in status_markdown(info, zh) and "前面還有 2 個工作" in status_markdown(info, zh)
+    assert "等待訓練名額" in status_markdown(info, zh)
+    english = status_markdown(info)
+    assert "**queued** · 2 job(s) ahead in the queue" in english and "Waiting for the training slot." in english
+    failed = {**info, "state": "failed", "message": "CUDA said no", "message_key": None}
+    assert "CUDA said no" in status_markdown(failed, zh) and "失敗" in status_markdown(failed, zh)
+    assert set(jobs.MESSAGES) == {key.split(".", 2)[2] for key in translations()["zh-TW"] if key.startswith("train.msg.")}

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from studio import progress
 from studio.errors import BadInput, OutOfMemory
 from studio.image import (
     checkpoints, memory, placement, presets, prompt_encoding, prompt_syntax, styles, wildcards,
@@ -277,7 +278,7 @@ def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, see
     seen = {"steps": 0, "scheduler": ""}
     last_preview = [time.monotonic()]  # the first preview after PREVIEW_SECONDS, not at step 1
     total = p.steps if p.request.task == "txt2img" else max(1, family.steps_run(p.steps, p.request.strength))
-    label = f"image {index + 1} of {p.request.image_number}"
+    label = progress.label("image", index=index + 1, count=p.request.image_number)
 
     def on_step(pipeline, step, timestep, tensors):
         seen["steps"] += 1

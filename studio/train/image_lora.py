@@ -103,7 +103,7 @@ def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int
     total = config.max_steps or -(-len(pairs) // config.batch_size) * config.epochs
     optimizer, scheduler, step = optimiser_from_checkpoint(unet, config, folder, job, total, device)
     jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None,
-                   message=f"training from step {step}…" if step else "training…")
+                   **(jobs.message("training_from", step=step) if step else jobs.message("training")))
 
     def write_adapter(target: Path) -> None:
         save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(unet).items()},

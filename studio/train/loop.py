@@ -158,7 +158,7 @@ def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) 
     scaler = torch.amp.GradScaler(device) if precision == "fp16" else None
     optimizer, scheduler, step = optimiser_from_checkpoint(model, config, folder, job, total, device, scaler)
     jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None,
-                   message=f"training from step {step}…" if step else "training…")
+                   **(jobs.message("training_from", step=step) if step else jobs.message("training")))
     if config.task == "classification" and step == 0:
         jobs.write_json(folder / "eval.json", {"label_names": label_names,
                                                "before": evaluate(model, eval_items, collate, device, len(label_names))})

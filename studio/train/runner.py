@@ -51,7 +51,7 @@ class Runner:
             if pid and _is_worker(pid, folder) and self._current is None:
                 self._current, self._adopted_pid = folder, pid
             else:
-                jobs.set_state(folder, "interrupted", message="The app stopped while this job ran. Resume continues from its last checkpoint.")
+                jobs.set_state(folder, "interrupted", **jobs.message("interrupted"))
 
     def start(self) -> "Runner":
         with self._lock:
@@ -66,13 +66,13 @@ class Runner:
     # --- what the tab and the API call -----------------------------------------------------
 
     def submit(self, folder: Path) -> None:
-        jobs.set_state(folder, "queued", queued_at=time.time(), message="Waiting for the training slot.", pid=None)
+        jobs.set_state(folder, "queued", queued_at=time.time(), pid=None, **jobs.message("queued"))
         self.start()
 
     def cancel(self, folder: Path) -> dict[str, Any]:
         state = jobs.read_state(folder).get("state")
         if state == "queued":
-            return jobs.set_state(folder, "cancelled", message="Cancelled before it started.")
+            return jobs.set_state(folder, "cancelled", **jobs.message("cancelled_before"))
         if state != "running":
             raise BadInput(f"This job is {state}: only a queued or running job can be cancelled.")
         (folder / "cancel").touch()
@@ -144,10 +144,10 @@ class Runner:
         state = jobs.read_state(folder).get("state")
         if state == "running":  # "queued" here means it was resumed already: leave it queued
             if self._cancel_sent or (folder / "cancel").exists():
-                jobs.set_state(folder, "cancelled", message="Cancelled. The last checkpoint is kept.")
+                jobs.set_state(folder, "cancelled", **jobs.message("cancelled"))
             else:
                 why = " (killed: perhaps out of memory)" if code in (-9, 137) else ""
-                jobs.set_state(folder, "failed", message=f"The training process ended unexpectedly with exit code {code}{why}. The app is fine; Resume continues from the last checkpoint.")
+                jobs.set_state(folder, "failed", **jobs.message("crashed", code=code, why=why))
         self._process, self._current, self._adopted_pid, self._cancel_sent = None, None, None, None
 
     def _next_queued(self) -> Path | None:
@@ -160,7 +160,7 @@ class Runner:
         env = dict(self._env if self._env is not None else os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         log = open(folder / "worker.log", "ab")
-        jobs.set_state(folder, "running", message="starting…", pid=None)
+        jobs.set_state(folder, "running", pid=None, **jobs.message("starting"))
         self._process = subprocess.Popen(
             [sys.executable, "-m", "studio.train.worker", str(folder.resolve())],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

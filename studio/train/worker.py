@@ -33,15 +33,16 @@ def main(folder: Path) -> int:
             reason["why"] = "interrupted"
         return bool(reason["why"])
 
-    jobs.set_state(folder, "running", pid=os.getpid(), message="loading the model…")
+    jobs.set_state(folder, "running", pid=os.getpid(), **jobs.message("loading"))
     from studio.train.loop import Stop, train  # torch is imported after the state says "running"
 
     try:
         result = train(folder, should_stop, int(os.environ.get("STUDIO_TRAIN_FAIL_AT_STEP") or 0))
     except Stop:
         kept = jobs.checkpoints(folder)
-        where = f" The last checkpoint ({kept[-1].name}) is kept; Resume continues from it." if kept else ""
-        jobs.set_state(folder, reason["why"], message=f"Stopped ({reason['why']}).{where}")
+        said = (jobs.message("stopped_kept", why=reason["why"], checkpoint=kept[-1].name) if kept
+                else jobs.message("stopped", why=reason["why"]))
+        jobs.set_state(folder, reason["why"], **said)
         return 0
     except StudioError as exc:
         jobs.set_state(folder, "failed", message=str(exc))
@@ -51,9 +52,9 @@ def main(folder: Path) -> int:
         text = str(exc)
         if "out of memory" in text.lower():
             text = "The GPU ran out of memory: lower the batch size or cut-off length, or turn on gradient checkpointing."
-        jobs.set_state(folder, "failed", message=f"Training failed: {type(exc).__name__}: {text[:500]}")
+        jobs.set_state(folder, "failed", **jobs.message("failed", detail=f"{type(exc).__name__}: {text[:500]}"))
         return 1
-    jobs.set_state(folder, "done", message=f"Finished after {result['steps']} steps.")
+    jobs.set_state(folder, "done", **jobs.message("done", steps=result["steps"]))
     return 0
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from studio import progress
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
 
@@ -65,7 +66,7 @@ def inpaint(studio: StudioContext, request: InpaintRequest, folder: Any = None, 
     if grown.all():  # nothing is kept: this is img2img, and the same run as Vary's
         size = work.fit_area(image.width, image.height, side, multiple)
         start = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
-        made = work.run(studio, diffusion.request("img2img", start, denoise, seed), task, "repainting everything")
+        made = work.run(studio, diffusion.request("img2img", start, denoise, seed), task, progress.label("inpaint_all"))
         out = made.image if made.image.size == image.size else made.image.resize(image.size, Image.Resampling.LANCZOS)
         notes.append("The mask covers the whole picture: it was redrawn as img2img (the same as Vary at this denoise).")
         settings.update(work_size=f"{size[0]}x{size[1]}", region="all")
@@ -97,7 +98,7 @@ def inpaint(studio: StudioContext, request: InpaintRequest, folder: Any = None, 
     repaint = masks.repainted_area(grown, feather_px)
     mask_crop = Image.fromarray((repaint[top:bottom, left:right] * 255).astype(np.uint8)).resize(
         (work_w, work_h), Image.Resampling.NEAREST)
-    label = "inpainting" + (" the masked area" if request.only_masked_area else "")
+    label = progress.label("inpaint_masked" if request.only_masked_area else "inpaint")
     made = work.run(studio, diffusion.request("inpaint", crop, denoise, seed, mask=mask_crop), task, label)
     painted = made.image.resize((box_w, box_h), Image.Resampling.LANCZOS)
     original = np.asarray(image)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from studio import progress
 from studio.errors import BadInput
 from studio.fields import number_between
 from studio.image.edit import images, masks, work
@@ -214,7 +215,7 @@ def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None
     mask = new_area_at(image.width, image.height, margins, (work_w, work_h))
     request_image = diffusion.request("inpaint", Image.fromarray(start), denoise, ready.seed,
                                       mask=Image.fromarray(mask.astype(np.uint8) * 255))
-    made = work.run(studio, request_image, task, "outpainting")
+    made = work.run(studio, request_image, task, progress.label("outpaint"))
     generated = np.asarray(made.image.convert("RGB").resize((canvas_w, canvas_h), Image.Resampling.LANCZOS))
     out = compose(original, generated, margins, feather)
     notes.insert(0, f"{image.width}×{image.height} → {canvas_w}×{canvas_h} (left {margins.left}, right {margins.right}, "

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from studio import progress
 from studio.errors import BadInput
 from studio.fields import number_between
 from studio.image.edit import images, tiling, upscaler, work
@@ -100,10 +101,11 @@ def super_resolve(studio: StudioContext, image: Any, factor: float, model_id: st
             count = tiling.tile_count(width, height, tile, overlap)
             info["tiles"] += count
             info["overlap"] = tiling.describe(width, height, tile, overlap)["overlap"]
-            label = f"upscaling ×{model.scale}" + (f", pass {info['passes']}" if info["passes"] > 1 else "")
+            label = (progress.label("upscale_pass", scale=model.scale, passes=info["passes"]) if info["passes"] > 1
+                     else progress.label("upscale", scale=model.scale))
             on_tile = _tile_progress(task, label) if task is not None else None
             if task is not None:
-                task.step(0, count, f"{label} · tile 1 of {count}")
+                task.step(0, count, progress.label("tile", label=label, index=1, count=count))
             blended = studio.cache.run(lambda: tiling.run_tiled(pixels, model, model.scale, tile, overlap, on_tile))
             pixels = tiling.to_uint8(blended)
             del blended
@@ -139,7 +141,7 @@ def check_intermediate(size: tuple[int, int], target: tuple[int, int], scale: in
         )
 
 
-def _tile_progress(task: Any, label: str):
+def _tile_progress(task: Any, label: progress.Label):
     last = [time.monotonic()]
 
     def on_tile(done: int, total: int, so_far: np.ndarray) -> None:
@@ -148,7 +150,7 @@ def _tile_progress(task: Any, label: str):
         if done < total and now - last[0] >= PREVIEW_SECONDS:
             last[0] = now
             preview = _preview(so_far)
-        task.step(done, total, f"{label} · tile {min(done + 1, total)} of {total}", preview)
+        task.step(done, total, progress.label("tile", label=label, index=min(done + 1, total), count=total), preview)
 
     return on_tile
 
@@ -180,7 +182,9 @@ def refine(studio: StudioContext, image: Any, diffusion: work.Diffusion, denoise
         state["done"] += 1
         h, w = window.shape[:2]
         padded = np.pad(window, ((0, -h % multiple), (0, -w % multiple), (0, 0)), mode="edge")
-        label = "refining" + (f" · tile {state['done']} of {total}" if total > 1 else "")
+        label = progress.label("refine")
+        if total > 1:
+            label = progress.label("tile", label=label, index=state["done"], count=total)
         request = diffusion.request("img2img", Image.fromarray(padded), denoise, seed)
         result = work.run(studio, request, task, label)
         state["steps"] += result.steps_run

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from studio import progress
 from studio.errors import BadInput
 from studio.image.edit import images, work
 from studio.image.edit.results import EditResult
@@ -58,7 +59,7 @@ def vary(studio: StudioContext, request: VaryRequest, folder: Any = None, task: 
     ready = work.prepare(studio, request.diffusion, denoise)
     size = work.fit_area(image.width, image.height, ready.side, ready.multiple)
     start = image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
-    label = f"varying at denoise {denoise:g}"
+    label = progress.label("vary", denoise=f"{denoise:g}")
     made = work.run(studio, request.diffusion.request("img2img", start, denoise, ready.seed), task, label)
     out = made.image if made.image.size == image.size else made.image.resize(image.size, Image.Resampling.LANCZOS)
     settings = {"denoise": denoise, "strength": strength, "work_size": f"{size[0]}x{size[1]}"}

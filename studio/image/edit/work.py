@@ -50,7 +50,7 @@ class Stage:
     """Stands in for the user's Task inside one part of an edit: forwards steps (Cancel
     still stops within one) under the edit's own label; keeps deliveries for the edit."""
 
-    def __init__(self, task: Any, label: str):
+    def __init__(self, task: Any, label: Any):
         self.task = task
         self.label = label
 
@@ -117,7 +117,7 @@ def prepare(studio: StudioContext, diffusion: Diffusion, denoise: float, name: s
     return EditPlan(seed=seed, side=side, multiple=multiple, steps=steps, steps_run=ran, family=family.name)
 
 
-def run(studio: StudioContext, request: ImageRequest, task: Any, label: str) -> ImageResult:
+def run(studio: StudioContext, request: ImageRequest, task: Any, label: Any) -> ImageResult:
     """One image, not saved (the edit saves its own composed result)."""
     return generate_images(studio, request, None, Stage(task, label))[0]
 
