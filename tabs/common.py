@@ -110,9 +110,7 @@ def gpu_function(fn: Callable, work: Callable[[dict[str, Any]], float] | None = 
     return spaces.GPU(wrapped, duration=zero_gpu.duration_of(named_work))
 
 
-CANCELLING = "Cancelling at the next step…"
 CANCEL_WAIT_SECONDS = 3.0
-CANCELLED_BEFORE_START = "Cancelled before it started: nothing was made."
 
 
 def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, work: Callable | None,
@@ -134,7 +132,8 @@ def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, wor
         current = values[flag] = values.get(flag) or CancelFlag()
         try:
             if current.is_set():  # cancelled while it waited in the queue
-                yield {status: CANCELLED_BEFORE_START}
+                request = kwargs.get("request") or next((a for a in args if isinstance(a, gr.Request)), None)
+                yield {status: ctx.t.for_request(request)("app.cancelled_before_start")}
                 return
             yield from fn(values, *args, **kwargs)
         finally:
@@ -148,11 +147,11 @@ def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, wor
     ]
 
 
-def wire_cancel(button: gr.Button, flag: gr.State, status: Any) -> None:
+def wire_cancel(ctx: TabContext, button: gr.Button, flag: gr.State, status: Any) -> None:
     """``button`` stops the run that ``flag`` belongs to (see ``cancellable_run``); pressed when
     no run is going, it changes nothing."""
 
-    def cancel(current: CancelFlag | None):
+    def cancel(current: CancelFlag | None, request: gr.Request = None):
         if current is None or current.is_set() or current.ended:
             return gr.skip()
         current.set()
@@ -164,7 +163,7 @@ def wire_cancel(button: gr.Button, flag: gr.State, status: Any) -> None:
             if current.ended:
                 return gr.skip()
             time.sleep(0.05)
-        return CANCELLING
+        return ctx.t.for_request(request)("app.cancelling")
 
     button.click(cancel, flag, status, queue=False, api_visibility="private", show_progress="hidden")
 

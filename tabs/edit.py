@@ -299,7 +299,7 @@ def build(ctx: TabContext) -> None:
             (outpaint_button, ui_outpaint, outpaint_ui_work, [out_image, *outpaint_fields.values()]),
         ):
             cancellable_run(ctx, [button.click], fn, work, set(inputs + shared), run_outputs, cancel_flag, status)
-        wire_cancel(cancel_button, cancel_flag, status)
+        wire_cancel(ctx, cancel_button, cancel_flag, status)
 
         def extend(path: str | None, request: gr.Request = None):
             if not path:

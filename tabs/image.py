@@ -331,7 +331,7 @@ def build(ctx: TabContext) -> None:
         cancellable_run(ctx, [generate_button.click, prompt.submit], ui_generate,
                         lambda named: generation_work(request_from(named["values"]), named["values"][expand_toggle]),
                         request_inputs | {ctx.browser_id}, run_outputs, cancel_flag, status)
-        wire_cancel(cancel_button, cancel_flag, status)
+        wire_cancel(ctx, cancel_button, cancel_flag, status)
 
         # --- a reload while a run goes on: the form as it was, the run followed to its end ---
         restored_form = [*fields.values(), *lora_names, *lora_weights, expand_toggle]

@@ -356,13 +356,13 @@ def build(ctx: TabContext) -> None:
 
         def ui_cancel(job_id: str, browser_id: str, request: gr.Request = None):
             if not job_id:
-                raise gr.Error("Pick a job first.", print_exception=False)
+                raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
             service.cancel(settings, runner, owner_of(request, browser_id), job_id)
             return view(job_id, browser_id, request)
 
         def ui_resume(job_id: str, browser_id: str, request: gr.Request = None):
             if not job_id:
-                raise gr.Error("Pick a job first.", print_exception=False)
+                raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
             service.resume(settings, runner, owner_of(request, browser_id), job_id)
             return view(job_id, browser_id, request)
 

@@ -128,6 +128,7 @@ def test_the_pages_language_cookie_wins_over_the_browsers():
 
 def test_the_page_script_goes_first_in_the_html_head_only():
     import asyncio
+    import threading
 
     from tabs.language import EARLY_SCRIPT, PageScript
 
@@ -145,7 +146,11 @@ def test_the_page_script_goes_first_in_the_html_head_only():
         async def send(message):
             sent.append(message)
 
-        asyncio.run(PageScript(app)({"type": "http", "method": "GET", "path": path}, None, send))
+        # In a thread of its own: a browser test in this process may keep an event loop running here.
+        worker = threading.Thread(target=asyncio.run, args=(
+            PageScript(app)({"type": "http", "method": "GET", "path": path}, None, send),))
+        worker.start()
+        worker.join()
         return dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
 
     headers, body = get("/")
