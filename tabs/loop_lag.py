@@ -14,6 +14,9 @@ import time
 import traceback
 from collections import deque
 
+# Innermost functions of a thread that waits (holds no GIL): left out of a stall's report.
+IDLE = frozenset({"wait", "get", "select", "sleep", "accept", "poll", "_wait_for_tstate_lock"})
+
 log = logging.getLogger("studio")
 
 INTERVAL = 0.1
@@ -37,15 +40,24 @@ class LoopLag:
                 threading.Thread(target=self._log_stalls, args=(threading.get_ident(), stall), daemon=True).start()
 
     def _log_stalls(self, loop_thread: int, stall: float) -> None:
+        """Log the loop thread's stack, and the busy threads', each time it is ``stall`` s late."""
         logged_for = 0.0
         while True:
             time.sleep(stall / 4)
             late = time.monotonic() - self._last_tick
             if late > stall and self._last_tick != logged_for:
                 logged_for = self._last_tick
-                frame = sys._current_frames().get(loop_thread)
+                frames = sys._current_frames()
+                frame = frames.get(loop_thread)
                 stack = "".join(traceback.format_stack(frame)[-12:]) if frame else "(no frame)"
-                log.warning("event loop stalled %.2f s so far, in:\n%s", late, stack)
+                # What the other busy threads run: one of them held the GIL while the loop waited.
+                names = {thread.ident: thread.name for thread in threading.enumerate()}
+                others = "".join(
+                    f"--- {names.get(ident, ident)}:\n" + "".join(traceback.format_stack(other)[-4:])
+                    for ident, other in frames.items()
+                    if ident not in (loop_thread, threading.get_ident()) and other.f_code.co_name not in IDLE
+                )
+                log.warning("event loop stalled %.2f s so far, in:\n%s\nother threads:\n%s", late, stack, others)
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
