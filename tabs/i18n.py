@@ -1,8 +1,11 @@
 """UI labels in English and Traditional Chinese.
 
 Each tab keeps its strings in ``assets/i18n/<tab>.json`` as {"en": {...}, "zh-TW": {...}}.
-With ``--lang auto`` labels are Gradio i18n keys that the browser resolves by its
-locale; with ``--lang en`` or ``--lang zh-TW`` they are plain strings in that language.
+Words the studio itself holds keep their English there and are only translated in the files:
+the styles (their own file), the catalog's descriptions and notes, the families' reasons,
+progress labels and training messages. With ``--lang auto`` labels are Gradio i18n keys that the
+browser resolves by its locale (or the page's language choice, tabs.language); with ``--lang en``
+or ``--lang zh-TW`` they are plain strings in that language.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from typing import Any, Callable
 
 import gradio as gr
 
+from studio import jobs, progress
 from studio.image import styles
 from studio.image.families import FAMILIES
-from studio import jobs, progress
 from studio.models import catalog
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
@@ -33,13 +36,13 @@ def translations() -> dict[str, dict[str, str]]:
             merged[locale].update(data.get(locale, {}))
     for locale in LOCALES:  # the styles carry their own translations (assets/image/styles.json)
         merged[locale].update({style_key(s.name): s.label(locale) for s in styles.all_styles().values()})
-    # The catalog's English is the catalog's own (studio/models/catalog.py); assets/i18n/catalog.json translates it.
+    # The catalog's English is its own (studio/models/catalog.py); assets/i18n/catalog.json translates it.
     for entry in catalog.CATALOG.values():
         merged["en"][f"catalog.{entry.name}"] = entry.description
         merged["en"].update({f"catalog.note.{model_id}": note for model_id, note in entry.notes.items()})
     merged["en"].update({f"progress.{key}": template for key, template in progress.LABELS.items()})
     merged["en"].update({f"train.msg.{key}": template for key, template in jobs.MESSAGES.items()})
-    # So are a family's reasons (studio/image/families); assets/i18n/image.json translates them.
+    # A family's reasons likewise (studio/image/families); assets/i18n/image.json translates them.
     for family in FAMILIES.values():
         merged["en"].update({family.unused_key(control): reason for control, reason in family.unused.items()})
         if family.image_prompt_note:
