@@ -139,7 +139,7 @@ def build(ctx: TabContext) -> None:
         (or width and height). seed -1 = random; image i uses seed + i. checkpoint: '' for the
         default, a Hub id, or a file in the checkpoints folder. loras: [[file, weight], ...].
         steps 0 / cfg None / scheduler '' follow the preset. expand_into_english: an LLM first
-        turns the prompt into an English image prompt (for SDXL; Z-Image reads Chinese).
+        turns the prompt into an English image prompt (for SDXL, SD 1.5 and FLUX; Z-Image reads Chinese).
         image_prompts: up to 4 slots [{"image": handle_file(...), "type": "ImagePrompt" | "PyraCanny" |
         "CPDS" | "FaceSwap", "weight": 0-2, "stop_at": 0-1}] (weight / stop_at left out = the type's defaults).
         Returns images with their seeds, final prompts and metadata."""

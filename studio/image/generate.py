@@ -29,9 +29,9 @@ from studio.image.families.base import ImageFamily
 from studio.image.image_prompts import apply as image_prompts
 from studio.image.loras import LoraFile, active_key, switch_to
 from studio.image.previews import latents_to_rgb
+from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
 from studio.pictures import metadata, outputs
 from studio.progress import PREVIEW_SECONDS
-from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -192,7 +192,9 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
         pipe = family.task_pipeline(base, image_prompt_run.task(request.task),
                                     family.make_scheduler(base, p.scheduler), image_prompt_run.components())
         model_name = spec.source if not spec.is_tiny else f"{request.checkpoint or 'default'} ({spec.source})"
-        switch = lambda: switch_adapters(base, pipe, p.loras, image_prompt_run)  # noqa: E731
+        def switch() -> None:
+            switch_adapters(base, pipe, p.loras, image_prompt_run)
+
         with hold_adapters(model, image_prompt_run, active_key(p.loras), switch), ExitStack() as run:
             if mplan.offloaded:  # the device memory its hooks fill, counted while it runs
                 run.enter_context(studio.cache.reserve(mplan.peak_bytes, f"{spec.source} ({mplan.label})"))
