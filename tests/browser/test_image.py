@@ -79,7 +79,8 @@ def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
     open_tab(page, "Image")
     before = page.locator("#image-history img").count()
     page.locator("#image-prompt textarea").fill("finished after the reload")
-    small_image_settings(page, steps=60)
+    # Long enough to outlast the reload on a loaded machine (the form comes back only while it runs).
+    small_image_settings(page, steps=150)
     box = page.locator("#image-number input[type='number']")
     box.fill("1")
     box.press("Tab")
@@ -95,7 +96,7 @@ def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
         timeout=30_000,
     )
     page.locator("#image-advanced button").first.click()  # closed again after the reload
-    assert page.locator("#image-steps input[type='number']").input_value() == "60"
+    assert page.locator("#image-steps input[type='number']").input_value() == "150"
     # Its result arrives on its own, in the gallery and in the history.
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')",
