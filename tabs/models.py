@@ -8,10 +8,10 @@ from typing import Callable
 
 import gradio as gr
 
+from studio import cache_report as report
 from studio.faces import pipeline as face_pipeline
 from studio.image import checkpoints, styles
 from studio.image.edit import upscaler
-from studio import cache_report as report
 from studio.models import catalog
 from studio.tokens import sources as tokenizer_sources
 from tabs import owner
@@ -102,8 +102,8 @@ def build(ctx: TabContext) -> None:
             f"offloaded {status['offloaded_gb']} GB · hits {status['hits']} · misses {status['misses']}"
         )
         ids = ["all"] + [m["id"] for m in status["models"]]
-        memory = memory_html(status["memory_bars"], t.for_request(request))
         say = t.for_request(request)
+        memory = memory_html(status["memory_bars"], say)
         headers = [say(f"models.col.{i}") for i in range(len(HEADERS))]
         return summary, {"headers": headers, "data": table_rows(status)}, memory, gr.update(choices=ids)
 
