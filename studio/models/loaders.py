@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -10,6 +9,7 @@ from typing import Any, Callable
 from studio.errors import ModelUnavailable
 from studio.models import hub_access, tiny
 from studio.models.specs import ModelSpec
+from studio.references import resolve
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,7 @@ LOADERS: dict[str, str] = {
 
 
 def _loader(kind: str) -> Callable[[LoadRequest], Any]:
-    module_name, func_name = LOADERS[kind].split(":")
-    return getattr(importlib.import_module(module_name), func_name)
+    return resolve(LOADERS[kind])
 
 
 def hub_cache_dir() -> str:

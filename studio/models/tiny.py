@@ -8,7 +8,6 @@ takes an empty folder and writes the model files into it.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import tempfile
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from filelock import FileLock  # cross-platform (fcntl is POSIX-only)
+
+from studio.references import resolve
 
 TINY_PREFIX = "tiny:"
 # Bump when a builder changes, so stale twins are rebuilt.
@@ -60,21 +61,16 @@ FAMILY_TWINS = "studio.image.families:twin_builders"
 _lock = threading.RLock()
 
 
-def _resolve(reference: str):
-    module_name, func_name = reference.split(":")
-    return getattr(importlib.import_module(module_name), func_name)
-
-
 def builders() -> dict[str, str]:
     """Every twin builder by twin name, the image families' included."""
-    return {**BUILDERS, **_resolve(FAMILY_TWINS)()}
+    return {**BUILDERS, **resolve(FAMILY_TWINS)()}
 
 
 def builder(name: str) -> Callable[[Path], None]:
     known = BUILDERS if name in BUILDERS else builders()
     if name not in known:
         raise KeyError(f"no tiny twin named {name!r}; known: {', '.join(known)}")
-    return _resolve(known[name])
+    return resolve(known[name])
 
 
 def twin_name(source: str) -> str:

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from studio.references import resolve
+
 # Controls of the Image tab a family may list in ``unused``: negative_prompt, performance,
 # scheduler, loras, styles.
 
@@ -205,14 +207,6 @@ class ImageFamily:
     def guidance_active(self, cfg: float) -> bool:
         """Whether this CFG value runs the negative branch, so the negative prompt acts."""
         return cfg > self.guidance_threshold
-
-
-def resolve(reference: str) -> Any:
-    """The object a "module:attribute" reference names, imported only now."""
-    import importlib
-
-    module_name, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
 
 
 @lru_cache(maxsize=None)
