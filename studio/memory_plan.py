@@ -22,10 +22,8 @@ DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 def family_of(checkpoint: str) -> Any:
     """A catalog image id (or a family name: sdxl, sd15, zimage, flux...) -> its family."""
     from studio.image import families
-    from studio.models import catalog
 
-    name = catalog.entry("image").twins.get(checkpoint, checkpoint)
-    return families.family(name)
+    return families.of_catalog_id(checkpoint) or families.family(checkpoint)
 
 
 def build(family: Any, image_prompts: list[str], dtype: str) -> tuple[dict[str, Any], dict[str, int]]:

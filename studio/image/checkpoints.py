@@ -113,9 +113,9 @@ def family_hint(studio: StudioContext, name: str | None):
 
     settings = studio.settings
     name = (name or "").strip() or catalog.default_id(settings, "image")
-    twin = catalog.entry("image").twins.get(name)
-    if twin:
-        return families.FAMILIES.get(twin)
+    listed = families.of_catalog_id(name)
+    if listed is not None:
+        return listed
     try:
         path = model_files.resolve(checkpoints_dir(settings), name, "checkpoint")
         return loading.family_of_single_file(path) if path.is_file() else loading.family_of_folder(path)

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from studio import jobs
 from studio.errors import BadInput, ModelUnavailable
+from studio.image import families
 from studio.image.checkpoints import PRIVATE_LORAS
 from studio.models import catalog, tiny
 from studio.outputs import safe_name
 from studio.settings import Settings
-from studio import jobs
 from studio.train import datasets
 from studio.train.config import TrainConfig, adapter_file_name
 from studio.train.runner import Runner
@@ -53,19 +54,12 @@ def base_models(settings: Settings, task: str) -> list[str]:
     first = default_base(settings, task)
     others = [m for m in catalog.choices(settings, CATALOG_NAME.get(task, "text")) if m != first]
     if task == "image_lora":
-        others = [m for m in others if getattr(image_family_of(m), "trainable", True)]
+        others = [m for m in others if getattr(families.of_catalog_id(m), "trainable", True)]
     return [first] + others
 
 
-def image_family_of(model_id: str) -> Any:
-    """The family of a catalog image id (its twin is named after it); None for other ids."""
-    from studio.image.families import FAMILIES
-
-    return FAMILIES.get(catalog.entry("image").twins.get(model_id, ""))
-
-
 def check_tunable_image_model(model_id: str) -> None:
-    family = image_family_of(model_id)
+    family = families.of_catalog_id(model_id)
     if family is not None and not family.trainable:
         raise BadInput(f"Image LoRA training works on SDXL checkpoints; {model_id} is a {family.label} one "
                        f"({family.train_note}). Pick stabilityai/stable-diffusion-xl-base-1.0.")

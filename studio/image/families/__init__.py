@@ -15,6 +15,7 @@ from pathlib import Path
 from studio import ml_imports
 from studio.errors import BadInput
 from studio.image.families.base import ImageFamily
+from studio.models import catalog
 
 # The default family first; the others in their modules' order.
 FIRST = "sdxl"
@@ -55,6 +56,12 @@ def family(name: str) -> ImageFamily:
         return FAMILIES[name]
     except KeyError:
         raise BadInput(f"Unknown model family {name!r}; known: {', '.join(FAMILIES)}.") from None
+
+
+def of_catalog_id(model_id: str) -> ImageFamily | None:
+    """The family of a catalog image id (its tiny twin is named after the family); None for an
+    id the catalog does not list."""
+    return FAMILIES.get(catalog.entry("image").twins.get(model_id, ""))
 
 
 def twin_builders() -> dict[str, str]:
