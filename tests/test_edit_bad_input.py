@@ -12,6 +12,7 @@ from PIL import Image
 
 from studio.errors import BadInput
 from studio.image.edit import images, inpaint, outpaint, upscale, vary
+from studio.pictures import reading
 from tests.edit_helpers import QUICK, edit_ctx, picture  # noqa: F401  (fixture)
 
 
@@ -113,4 +114,4 @@ def test_transparent_parts_are_white_however_the_picture_arrives(tmp_path):
         assert (opened[:, 10:] == 255).all()  # transparent reads as white
     assert (np.asarray(images.open_image(Image.fromarray(half)))[:, :10] == (255, 0, 0)).all()
     semi = Image.new("RGBA", (16, 16), (0, 0, 0, 128))  # half-transparent black: mid grey on white
-    assert abs(images.on_white(semi).getpixel((0, 0))[0] - 127) <= 1
+    assert abs(reading.on_white(semi).getpixel((0, 0))[0] - 127) <= 1

@@ -58,12 +58,6 @@ def offered(settings: Any, name: str) -> list[str]:
     return catalog.choices(settings, name) + local_models(settings)
 
 
-def licence(settings: Any, name: str, model_id: str = "") -> str:
-    item = catalog.entry(name)
-    model_id = model_id or catalog.default_id(settings, name)
-    return item.notes.get(model_id, "Your own file: check its licence yourself.")
-
-
 @dataclass
 class SwapRequest:
     source_images: list[Any]  # one or more photos of the same person

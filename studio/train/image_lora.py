@@ -17,7 +17,7 @@ import torch
 from studio import jobs
 from studio.train import image_data
 from studio.train.config import TrainConfig
-from studio.train.steps import optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
+from studio.train.steps import mark_training, optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
 
 UNET_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
@@ -102,8 +102,7 @@ def train_image(folder: Path, should_stop: Callable[[], bool], fail_at_step: int
 
     total = config.max_steps or -(-len(pairs) // config.batch_size) * config.epochs
     optimizer, scheduler, step = optimiser_from_checkpoint(unet, config, folder, job, total, device)
-    jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None,
-                   **(jobs.message("training_from", step=step) if step else jobs.message("training")))
+    mark_training(folder, step, total)
 
     def write_adapter(target: Path) -> None:
         save_file({k: v.contiguous() for k, v in get_peft_model_state_dict(unet).items()},

@@ -20,7 +20,7 @@ from studio import jobs
 from studio.train import datasets
 from studio.train.config import TrainConfig
 from studio.train.estimate import weight_precision, with_lora
-from studio.train.steps import Stop, optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
+from studio.train.steps import Stop, mark_training, optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
 
 __all__ = ["Stop", "train"]  # Stop: what the worker catches, raised by the shared step loop
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -157,8 +157,7 @@ def train(folder: Path, should_stop: Callable[[], bool], fail_at_step: int = 0) 
     model = with_lora(model, config).to(device)
     scaler = torch.amp.GradScaler(device) if precision == "fp16" else None
     optimizer, scheduler, step = optimiser_from_checkpoint(model, config, folder, job, total, device, scaler)
-    jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None,
-                   **(jobs.message("training_from", step=step) if step else jobs.message("training")))
+    mark_training(folder, step, total)
     if config.task == "classification" and step == 0:
         jobs.write_json(folder / "eval.json", {"label_names": label_names,
                                                "before": evaluate(model, eval_items, collate, device, len(label_names))})

@@ -56,6 +56,12 @@ def optimiser_from_checkpoint(model: Any, config: TrainConfig, folder: Path, job
     return optimizer, scheduler, step
 
 
+def mark_training(folder: Path, step: int, total: int) -> None:
+    """The job's state once its model is ready: running, from ``step`` of ``total`` (a Resume)."""
+    said = jobs.message("training_from", step=step) if step else jobs.message("training")
+    jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None, **said)
+
+
 def save_checkpoint(folder: Path, step: int, write_weights: Callable[[Path], None], optimizer: Any, scheduler: Any,
                     scaler: Any = None) -> None:
     """``checkpoints/step-N``: the adapter (``adapter_model.safetensors``, by ``write_weights``)

@@ -12,7 +12,7 @@ import numpy as np
 from studio.errors import BadInput
 from studio.fields import number_between
 from studio.pictures import reading
-from studio.pictures.reading import FORMATS, on_white  # noqa: F401  (the edit tools' names for them)
+from studio.pictures.reading import FORMATS
 
 # Diffusion edits (Vary, Inpaint, Outpaint) work on pictures up to 4096×4096 (and the
 # outpainted canvas up to the same); an upscale may produce up to 8192×8192.
