@@ -16,7 +16,7 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.ml_imports import import_ml_libraries
 from studio.outputs import session_dir
-from studio.progress import CancelFlag
+from studio.progress import CancelFlag, Label
 from tabs.i18n import Translator
 
 log = logging.getLogger("studio")
@@ -195,7 +195,7 @@ def progress_update(event: Any, progress: Callable, status: Any, preview: Any, u
 
 def worded(label: Any, say: Callable[[str], str] | None = None) -> str:
     """A progress label (``studio.progress.Label``, or plain text) in the reader's language."""
-    return label.worded(say) if hasattr(label, "worded") else str(label)
+    return label.worded(say) if isinstance(label, Label) else str(label)
 
 
 def uploaded(value: Any, what: str) -> str:

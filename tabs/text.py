@@ -176,6 +176,11 @@ def _stats_markdown(result: GenerationResult) -> str:
     return "\n\n".join(lines)
 
 
+def _table_columns(say: Callable[[str], str]) -> list[str]:
+    """The candidates table's column names, in the reader's language."""
+    return [say(f"text.col.{column}") for column in TABLE_COLUMNS]
+
+
 def _table_rows(table) -> list[list[Any]]:
     return [
         [c.rank, visible(c.token), c.token_id, c.logit, round(c.probability, 5), round(c.filtered_probability, 5),
@@ -332,7 +337,7 @@ def build(ctx: TabContext) -> None:
                             sample_button = gr.Button(t("text.sample"), elem_id="explorer-sample")
                         drawn = gr.Markdown(elem_id="explorer-drawn")
                         bars = gr.HTML(elem_id="explorer-bars")
-                        table = gr.Dataframe(headers=[t.plain(f"text.col.{c}") for c in TABLE_COLUMNS],
+                        table = gr.Dataframe(headers=_table_columns(t.plain),
                                              interactive=False, elem_id="explorer-table")
                     with gr.Tab(t("text.softmax_tab"), id="text-softmax"):
                         gr.Markdown(t("text.softmax_intro"))
@@ -451,7 +456,7 @@ def build(ctx: TabContext) -> None:
             say = t.for_request(request)
             rows = shown.values.tolist() if hasattr(shown, "values") else []
             rows = [row for row in rows if any(cell not in (None, "") for cell in row)]  # not the empty start
-            return {"headers": [say(f"text.col.{c}") for c in TABLE_COLUMNS], "data": rows}
+            return {"headers": _table_columns(say), "data": rows}
 
         explorer_tab.select(friendly(explorer_headers), table, table, api_visibility="private", show_progress="hidden")
 
@@ -476,8 +481,7 @@ def build(ctx: TabContext) -> None:
                 endpoint, adapter_of(named, request),
             )
             say = t.for_request(request)
-            return candidate_bars(found), {"headers": [say(f"text.col.{c}") for c in TABLE_COLUMNS],
-                                           "data": _table_rows(found)}
+            return candidate_bars(found), {"headers": _table_columns(say), "data": _table_rows(found)}
 
         def ui_candidates(values: dict, request: gr.Request = None):
             return candidates_view(_by_name(values, explorer_fields), request)
