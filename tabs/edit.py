@@ -130,8 +130,9 @@ def build(ctx: TabContext) -> None:
                     with gr.Tab(t("edit.upscale_tab"), id="edit-upscale") as upscale_tab:
                         uov_image = gr.Image(label=t("edit.image"), type="filepath", height=360,
                                              elem_id="edit-upscale-image")
-                        uov_mode = gr.Radio([(t(f"edit.mode.{name}"), name) for name in UPSCALE_OR_VARY], value=DEFAULT_MODE, label=t("edit.mode"),
-                                            info=t("edit.mode_info"), elem_id="edit-upscale-mode")
+                        uov_mode = gr.Radio([(t(f"edit.mode.{name}"), name) for name in UPSCALE_OR_VARY],
+                                            value=DEFAULT_MODE, label=t("edit.mode"), info=t("edit.mode_info"),
+                                            elem_id="edit-upscale-mode")
                         with gr.Accordion(t("edit.advanced"), open=False):
                             upscaler_pick = gr.Dropdown(upscaler_choices, value=upscaler_choices[0],
                                                         allow_custom_value=True, label=t("edit.upscaler"),

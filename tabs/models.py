@@ -18,8 +18,8 @@ from tabs import owner
 from tabs.common import TabContext, friendly
 from tabs.i18n import LOCALES, Translator
 
+# The table's columns; their headers are assets/i18n/models.json's models.col.<column>.
 COLUMNS = ["name", "component", "id", "device", "plan", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
-HEADERS = ["name", "component", "model", "device", "memory plan", "size (MB)", "hits", "load (s)", "idle (s)", "in use"]
 REFRESH_SECONDS = 3
 NOT_CONFIRMED = "__not-confirmed__"
 MOVING = ("loading", "offloading")  # states worth showing next to the device
@@ -104,7 +104,7 @@ def build(ctx: TabContext) -> None:
         ids = ["all"] + [m["id"] for m in status["models"]]
         say = t.for_request(request)
         memory = memory_html(status["memory_bars"], say)
-        headers = [say(f"models.col.{i}") for i in range(len(HEADERS))]
+        headers = [say(f"models.col.{column}") for column in COLUMNS]
         return summary, {"headers": headers, "data": table_rows(status)}, memory, gr.update(choices=ids)
 
     def refresh(request: gr.Request = None):
@@ -121,7 +121,8 @@ def build(ctx: TabContext) -> None:
     with gr.Tab(t("models.tab"), id="models") as tab:
         summary = gr.Markdown(elem_id="models-summary")
         memory = gr.HTML(elem_id="models-memory")
-        table = gr.Dataframe(headers=HEADERS, label=t("models.loaded"), interactive=False, elem_id="models-table")
+        headers = [t.plain(f"models.col.{column}") for column in COLUMNS]  # each page's own language once shown
+        table = gr.Dataframe(headers=headers, label=t("models.loaded"), interactive=False, elem_id="models-table")
         with gr.Row():
             choice = gr.Dropdown(["all"], value="all", label=t("models.pick"), allow_custom_value=True, scale=3)
             free_button = gr.Button(t("models.free"), variant="stop", scale=1)
