@@ -59,8 +59,6 @@ def check_top_n(top_n: Any) -> int:
 def _next_token_logits(studio: StudioContext, text_model: Any, prompt: str) -> tuple[Any, list[int], str]:
     """The scores for the token after ``prompt``, the ids read, and a note when the prompt
     was longer than the model's context (its end is kept)."""
-    import torch
-
     tokenizer, model = text_model.tokenizer, text_model.model
     ids = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
     if not ids:
@@ -69,9 +67,16 @@ def _next_token_logits(studio: StudioContext, text_model: Any, prompt: str) -> t
     if limit is not None and len(ids) > limit:
         note = f"The prompt was {len(ids)} tokens; the model read only its last {limit}."
         ids = ids[-limit:]
+    return _logits_after(studio, model, ids), ids, note
+
+
+def _logits_after(studio: StudioContext, model: Any, ids: list[int]) -> Any:
+    """The model's scores (float, on the CPU) for the token after ``ids``."""
+    import torch
+
     with torch.inference_mode():
         logits = studio.cache.run(lambda: model(torch.tensor([ids], device=model.device)).logits[0, -1])
-    return logits.float().cpu(), ids, note
+    return logits.float().cpu()
 
 
 def table_from_distribution(tokenizer: Any, logits: Any, settings: SamplingSettings, top_n: int, prompt_tokens: int) -> NextTokenTable:
@@ -133,10 +138,7 @@ def sample_next_token(
             after = tokenizer.decode(ids + drawn, skip_special_tokens=True)
             if not after.endswith("\ufffd"):
                 break
-            with torch.inference_mode():
-                model = text_model.model
-                logits = studio.cache.run(
-                    lambda: model(torch.tensor([ids + drawn], device=model.device)).logits[0, -1]).float().cpu()
+            logits = _logits_after(studio, text_model.model, ids + drawn)
         token_text = after[len(before):] if after.startswith(before) else tokenizer.decode(drawn)
         # Bytes that make no character even after four pieces (a random-weight model draws such):
         # left out, never shown as "\ufffd".
