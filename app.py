@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     from studio.context import StudioContext
 
     studio = StudioContext(settings)
+    if settings.ray:  # before the tabs: the GPU queue's limit counts the replicas
+        from studio.cluster.front import RayCluster
+
+        studio.cluster = RayCluster(settings)
+        problem = studio.cluster.start()
+        print(problem or f"Ray Serve: GPU work runs on {studio.cluster.replica_count} replica(s) at {settings.ray}",
+              flush=True)
     if zero_gpu.active():
         print(f"ZeroGPU: loaded {', '.join(studio.load_at_start())} before the first call", flush=True)
     if settings.device != "auto":  # an explicit device is checked before anyone connects

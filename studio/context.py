@@ -23,6 +23,8 @@ OFFLOAD_RAM_FRACTION = 0.5
 class StudioContext:
     settings: Settings
     cache: ModelCache = field(init=False)
+    # With --ray: the cluster whose replicas run the @replicated studio functions (studio.cluster).
+    cluster: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.cache = ModelCache(loader=self._load, placement=self._placement)
@@ -52,6 +54,11 @@ class StudioContext:
     def spec(self, name: str, model_id: str | None = None) -> ModelSpec:
         """The catalog spec for capability ``name`` (its twin in the tiny profile)."""
         return catalog.spec_for(self.settings, name, model_id)
+
+    def gpu_slots(self) -> int:
+        """GPU events that may run at once: --concurrency per GPU, on each replica with a cluster."""
+        replicas = self.cluster.replica_count if self.cluster is not None and self.cluster.in_use else 1
+        return self.settings.concurrency * max(1, replicas)
 
     def describe_device(self) -> str:
         return devices.describe(self.device)

@@ -130,6 +130,16 @@ def optional_path(label: str, value: Any) -> Path | None:
     return None if value in (None, "") else Path(value)
 
 
+def ray_address(label: str, value: Any) -> str | None:
+    """A Ray cluster's address ("auto": a local Ray instance, started when none runs); off when empty."""
+    text = str(value or "").strip()
+    if text.lower() in ("", "off", "none", "false", "0"):
+        return None
+    if any(c.isspace() for c in text) or len(text) > 200:
+        raise SettingsError(f"{label} must be a Ray address such as 10.0.0.5:6379, ray://host:10001 or auto; got {text[:60]!r}.")
+    return text
+
+
 def vram_budget(label: str, value: Any) -> str:
     parse_budget(str(value))
     return str(value)
@@ -219,6 +229,10 @@ OPTIONS: tuple[Option, ...] = (
     # lets a checkpoint fit: about half their memory, a small loss of fine detail.
     Option("fp8_storage", False, as_bool, "store an image model's denoiser in fp8 when it would not fit otherwise (half the memory, slightly less detail)", "on|off"),
     Option("concurrency", 1, whole_number(1, 64), "GPU events running at once; others wait in the queue", "N"),
+    # Image, edit, face, describe and local text work on Ray Serve replicas (pip install "ray[serve]").
+    Option("ray", None, ray_address, "run GPU work on a Ray cluster's replicas: its address, or auto for a local one", "ADDRESS"),
+    Option("ray_replicas", 0, whole_number(0, 256), "replicas on the Ray cluster; 0 = one per GPU (2 on a cluster without GPUs)", "N"),
+    Option("ray_replica_cpus", 1, whole_number(1, 256), "CPUs each replica takes on a cluster without GPUs", "N"),
     Option("queue_size", 64, whole_number(1, 10_000), "most requests waiting in the queue; more are turned away with a message", "N"),
     Option("outputs", Path("outputs"), folder, "folder for results", "DIR"),
     Option("max_upload_mb", 50, whole_number(1, 10_000), "largest upload accepted, in MB", "N"),

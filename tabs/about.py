@@ -18,7 +18,8 @@ def build(ctx: TabContext) -> None:
             "profile": settings.profile,
             "device": ctx.studio.describe_device(),
             "dtype": settings.dtype,
-            "gpu_events_at_once": settings.concurrency,
+            "gpu_events_at_once": ctx.studio.gpu_slots(),
+            "ray_cluster": ctx.studio.cluster.address if ctx.studio.cluster is not None else None,
             "max_upload_mb": settings.max_upload_mb,
             "outputs": str(settings.outputs),
         }

@@ -170,7 +170,7 @@ def wire_cancel(ctx: TabContext, button: gr.Button, flag: gr.State, status: Any)
 
 def gpu_event(ctx: TabContext) -> dict[str, Any]:
     """Event options for GPU work: one shared queue with the configured limit."""
-    return {"concurrency_id": GPU_QUEUE, "concurrency_limit": ctx.settings.concurrency}
+    return {"concurrency_id": GPU_QUEUE, "concurrency_limit": ctx.studio.gpu_slots()}
 
 
 def session_folder(ctx: TabContext, request: gr.Request | None) -> Path:

@@ -14,7 +14,7 @@ from studio.image import checkpoints, styles
 from studio.image.edit import upscaler
 from studio.models import catalog
 from studio.tokens import sources as tokenizer_sources
-from tabs import owner
+from tabs import cluster_panel, owner
 from tabs.common import TabContext, friendly
 from tabs.i18n import LOCALES, Translator
 
@@ -129,6 +129,7 @@ def build(ctx: TabContext) -> None:
             refresh_button = gr.Button(t("models.refresh"), scale=1)
         live = gr.Checkbox(True, label=t("models.live"))
         timer = gr.Timer(REFRESH_SECONDS)
+        cluster_panel.build(ctx)  # with --ray: the replicas, and where GPU work runs
 
         outputs = [summary, table, memory, choice]
         # API-only endpoints: scripts get the JSON, the UI gets the rendered view.

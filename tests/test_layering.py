@@ -114,7 +114,7 @@ LAYERS = (
     # checks --model names against when they are read).
     ("base", ("studio.errors", "studio.fields", "studio.outputs", "studio.progress", "studio.gc_tuning",
               "studio.torchvision_ops", "studio.zero_gpu", "studio.settings", "studio.devices", "studio.jobs",
-              "studio.ml_imports", "studio.pictures", "studio.models.catalog", "studio.models.specs", "studio")),
+              "studio.ml_imports", "studio.pictures", "studio.replicated", "studio.models.catalog", "studio.models.specs", "studio")),
     ("models", ("studio.models",)),  # loaders, the cache, tiny twins
     ("context", ("studio.context", "studio.cache_report")),
     ("text", ("studio.text",)),
@@ -123,6 +123,7 @@ LAYERS = (
     ("image", ("studio.image",)),
     ("prompts", ("studio.prompts",)),  # expansion reads text; Describe and side-by-side draw with image
     ("train", ("studio.train",)),
+    ("cluster", ("studio.cluster",)),  # runs the layers above on Ray Serve replicas
     ("entry points", ("studio.memory_plan", "tabs", "app")),
 )
 

@@ -28,6 +28,8 @@ from studio.faces.onnx_model import ONNX_SUFFIX
 from studio.models import model_files
 from studio.models import catalog
 from studio.models.specs import ModelSpec
+from studio.pictures import metadata, outputs
+from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -108,6 +110,14 @@ class SwapResult:
     models: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    a1111: str = ""  # the PNG's "parameters" text
+    record: dict[str, Any] = field(default_factory=dict)  # the request's settings, saved with the PNG
+
+    def save(self, owner: Path | None) -> "SwapResult":
+        """Saved as a PNG with its settings in ``owner`` (a results folder, when given)."""
+        if owner is not None:
+            self.path = str(outputs.save_png(owner, self.image, self.a1111, self.record, seed=None, kind="face swap"))
+        return self
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -149,6 +159,7 @@ class _Timer:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
+@replicated("find_faces", lambda arguments: model_key("faces", arguments["detector"]))
 def find_faces(studio: StudioContext, image: Any, score_threshold: float = detection.DEFAULT_SCORE,
                detector: str = "") -> tuple[Picture, list[Face]]:
     """The picture and its faces, numbered left to right."""
@@ -209,6 +220,7 @@ def _choose_targets(studio: StudioContext, request: SwapRequest, target: Picture
     return [int(np.argmax(scores)) + 1]
 
 
+@replicated("swap_faces", lambda arguments: model_key("faces", arguments["request"].swapper), folder="owner")
 def swap_faces(studio: StudioContext, request: SwapRequest, owner: Path | None = None) -> SwapResult:
     """Swap the chosen faces; save the result under ``owner`` (a results folder) when given."""
     request.check()
@@ -261,19 +273,13 @@ def swap_faces(studio: StudioContext, request: SwapRequest, owner: Path | None =
     )
     if studio.settings.is_tiny:
         result.notes.append("Tiny profile: the models have random weights, so the new face is noise; the steps are real.")
-    if owner is not None:
-        started = time.perf_counter()
-        result.path = str(save(owner, result, request))
-        timer.add("save", started)
-    return result
-
-
-def save(owner: Path, result: SwapResult, request: SwapRequest) -> Path:
-    from studio.pictures import metadata, outputs
-
     fields = {"Tool": "face swap", "Replaced faces": ", ".join(map(str, result.replaced)),
               "Blend": request.blend, "Mask feather": request.mask_feather, "Mask": request.mask_region,
               "Restoration": request.restore_strength, "Swapper": result.models.get(SWAPPER, "")}
-    a1111 = metadata.a1111_text("face swap", "", fields)
-    record = {"tool": "faceswap", "faceswap": request.settings_record(), "models": result.models}
-    return outputs.save_png(owner, result.image, a1111, record, seed=None, kind="face swap")
+    result.a1111 = metadata.a1111_text("face swap", "", fields)
+    result.record = {"tool": "faceswap", "faceswap": request.settings_record(), "models": result.models}
+    if owner is not None:
+        started = time.perf_counter()
+        result.save(owner)
+        timer.add("save", started)
+    return result

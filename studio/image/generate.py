@@ -30,8 +30,9 @@ from studio.image.image_prompts import apply as image_prompts
 from studio.image.loras import LoraFile, active_key, switch_to
 from studio.image.previews import latents_to_rgb
 from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
-from studio.pictures import metadata, outputs
+from studio.pictures import metadata
 from studio.progress import PREVIEW_SECONDS
+from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -154,15 +155,30 @@ def a1111_fields(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
     return fields
 
 
-def generate_images(studio: StudioContext, request: ImageRequest, folder: Path | None, task: Any = None) -> list[ImageResult]:
+def _route(arguments: dict[str, Any]) -> str:
+    request = arguments["request"]
+    return model_key("image", request.checkpoint, *(f"{name}:{weight}" for name, weight in request.loras))
+
+
+def _rest(arguments: dict[str, Any], delivered: list[Any]) -> dict[str, Any]:
+    """The images not yet delivered: image i keeps seed + i, so the pixels are the same."""
+    request = arguments["request"]
+    done = len(delivered)
+    return {**arguments, "request": replace(request, seed=request.seed + done, image_number=request.image_number - done)}
+
+
+@replicated("generate_images", _route, folder="folder", owner="owner", task="task", rest=_rest)
+def generate_images(studio: StudioContext, request: ImageRequest, folder: Path | None, task: Any = None,
+                    owner: str | None = None) -> list[ImageResult]:
     """Draw ``request.image_number`` images; each is saved in ``folder`` (when given) and
     delivered to ``task`` as soon as it is done. ``task`` (studio.progress.Task) also gets
-    per-step progress with previews, and its Cancel stops the work within a step."""
+    per-step progress with previews, and its Cancel stops the work within a step. ``owner``:
+    whose own LoRAs may be used (by default the folder's owner)."""
     import torch
 
     request = checked(request)
     spec = checkpoints.spec(studio, request.checkpoint)
-    owner = Path(folder).name if folder is not None else None  # their own LoRAs are allowed
+    owner = owner or (Path(folder).name if folder is not None else None)  # their own LoRAs are allowed
     # First a look (nothing moves): the plan, and the memory plan that fits the budget.
     with studio.cache.use(spec, where="any") as model:
         p = plan(studio, request, model.family, model.pipeline, owner)
@@ -208,9 +224,7 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
                 fields = {**a1111_fields(p, seed, Path(model_name).name), **image_prompt_run.a1111_fields()}
                 a1111 = metadata.a1111_text(texts.prompt, texts.negative, fields)
                 result.parameters["a1111"] = a1111
-                if folder is not None:
-                    result.path = str(outputs.save_png(folder, result.image, a1111, result.parameters, seed))
-                results.append(result)
+                results.append(result.save(folder))
                 if task is not None:
                     task.deliver(result)
     return results

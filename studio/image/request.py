@@ -15,6 +15,7 @@ from typing import Any
 from studio.errors import BadInput
 from studio.image import presets, styles
 from studio.image.image_prompts import slots as image_prompt_slots
+from studio.pictures import outputs
 
 MAX_PROMPT_CHARS = 20_000  # far past any text encoder's window; longer is a paste mistake
 MAX_IMAGES = 8
@@ -185,6 +186,12 @@ class ImageResult:
     steps_run: int = 0  # denoising steps the pipeline actually ran (counted by its callback)
     scheduler_used: str = ""  # the scheduler class the pipeline actually stepped with
     notes: list[str] = field(default_factory=list)
+
+    def save(self, folder: Path | None) -> "ImageResult":
+        """Saved as a PNG with its parameters in ``folder`` (when given)."""
+        if folder is not None:
+            self.path = str(outputs.save_png(folder, self.image, self.parameters["a1111"], self.parameters, self.seed))
+        return self
 
     def summary(self) -> dict[str, Any]:
         return {

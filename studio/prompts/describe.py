@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from studio.errors import BadInput
 from studio.models.loaders import LoadRequest
 from studio.pictures import reading
+from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -76,6 +77,7 @@ def tidy(caption: str, prefix: str, extra: str) -> str:
     return f"{subject}, {extra}" if subject else extra
 
 
+@replicated("describe", lambda arguments: model_key("describe"))
 def describe(studio: StudioContext, image: Any, mode: str = "photo") -> str:
     """A prompt for ``image`` in the given mode ("photo" or "art")."""
     mode = check_mode(mode)

@@ -25,6 +25,7 @@ from studio.text.filtering import sampling_warpers
 from studio.text.limits import MAX_MODEL_ID_CHARS, MAX_NUMBER_CHARS, bounded_text, shown
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate, TokenInfo
 from studio.text.sampling import SamplingSettings, generate_kwargs, validate
+from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -217,6 +218,8 @@ def _beam_search(
     return worker.result, None
 
 
+@replicated("stream_text", lambda arguments: model_key("text", arguments["request"].model_id),
+            cancel="cancel", streams=True)
 def stream_local(
     studio: StudioContext, request: GenerationRequest, cancel: threading.Event | None = None
 ) -> Iterator[GenerationUpdate]:

@@ -26,6 +26,7 @@ import numpy as np
 from studio import progress
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
+from studio.replicated import replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -46,6 +47,7 @@ class InpaintRequest:
     diffusion: work.Diffusion = field(default_factory=work.Diffusion)
 
 
+@replicated("inpaint", work.route, folder="folder", task="task")
 def inpaint(studio: StudioContext, request: InpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 

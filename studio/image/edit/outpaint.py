@@ -36,6 +36,7 @@ from studio.errors import BadInput
 from studio.fields import number_between
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
+from studio.replicated import replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -196,6 +197,7 @@ def compose(original: np.ndarray, generated: np.ndarray, margins: Margins, feath
     return out
 
 
+@replicated("outpaint", work.route, folder="folder", task="task")
 def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 

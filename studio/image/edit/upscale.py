@@ -27,6 +27,7 @@ from studio.image.edit import images, tiling, upscaler, work
 from studio.image.edit.results import EditResult
 from studio.image.previews import PREVIEW_SIDE
 from studio.progress import PREVIEW_SECONDS
+from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -210,6 +211,15 @@ def check_refine_size(size: tuple[int, int], chosen: Mode) -> None:
         )
 
 
+def _route(arguments: dict[str, Any]) -> str:
+    """A redraw goes where its checkpoint is; a plain upscale where its upscaler is."""
+    request = arguments["request"]
+    if mode(request.mode).refine:
+        return work.route(arguments)
+    return model_key("upscaler", request.upscaler)
+
+
+@replicated("upscale", _route, folder="folder", task="task")
 def upscale(studio: StudioContext, request: UpscaleRequest, folder: Any = None, task: Any = None) -> EditResult:
     """The Upscale tool end to end: one saved result."""
     chosen = mode(request.mode)

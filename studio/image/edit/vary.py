@@ -15,6 +15,7 @@ from studio import progress
 from studio.errors import BadInput
 from studio.image.edit import images, work
 from studio.image.edit.results import EditResult
+from studio.replicated import replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -51,6 +52,7 @@ def denoise_and_label(request: VaryRequest) -> tuple[float, str]:
     return denoise, str(request.strength) if named == denoise else "custom"
 
 
+@replicated("vary", work.route, folder="folder", task="task")
 def vary(studio: StudioContext, request: VaryRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 

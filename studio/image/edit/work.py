@@ -12,6 +12,7 @@ from studio.errors import BadInput
 from studio.image import checkpoints
 from studio.image.generate import generate_images, resolve
 from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
+from studio.replicated import model_key
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -44,6 +45,11 @@ class Diffusion:
 
     def resolved_seed(self) -> int:
         return resolve_seed(self.seed)
+
+
+def route(arguments: dict[str, Any]) -> str:
+    """Which replica an edit goes to: one holding its checkpoint."""
+    return model_key("image", arguments["request"].diffusion.checkpoint)
 
 
 class Stage:

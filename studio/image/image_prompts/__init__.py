@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from studio.image.image_prompts.slots import DEFAULTS, MAX_SLOTS, TYPES, ImagePromptSlot, check_slot, check_slots
+from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers
 __all__ = ["DEFAULTS", "MAX_SLOTS", "TYPES", "ImagePromptSlot", "check_slot", "check_slots", "preview"]
 
 
+@replicated("image_prompt_preview", lambda arguments: model_key("image_prompt", arguments["kind"]))
 def preview(studio: StudioContext, image: Any, kind: str) -> Any:
     """The map (PyraCanny, CPDS, at the picture's size), the encoder's square view (ImagePrompt)
     or the largest face's crop (FaceSwap) of ``image``, as a PIL image."""

@@ -1,0 +1,336 @@
+"""The front's side of a Ray cluster: start the replicas, send them calls, follow each call.
+
+    cluster = RayCluster(settings)
+    problem = cluster.start()          # None, or why the cluster cannot be used (then work runs here)
+    studio.cluster = cluster           # @replicated functions now run on the replicas
+
+The Gradio app stays the one front door: owners, history and files are here. A call goes to a
+replica routed by its model key; its progress, previews and results stream back; results are
+saved in the owner's folder here. Cancel reaches the replica through the notice board and stops
+the work within a step. A replica lost mid-call costs one retry on another, same seeds; a
+cluster that stops answering gives a sentence, never a hung page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+from studio.cluster import wire
+from studio.errors import StudioError
+from studio.progress import Cancelled
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "studio"
+ROOT = Path(__file__).resolve().parents[2]
+CONNECT_SECONDS = 60  # ray.init and the replicas' start, at most
+ACCEPT_SECONDS = 120  # a call no replica takes within this ends with a sentence
+CANCEL_GRACE_SECONDS = 30  # a replica that does not stop within this after Cancel is cut off
+POLL_SECONDS = 0.1
+PASSED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT", "HF_TOKEN", "STUDIO_LOG_LOOP_STALLS")
+# Shipped to every node as the replicas' code (Ray's working_dir); never user data or builds.
+# (gitignore patterns: a leading / anchors them at the project's root, so studio/models stays.)
+NOT_SHIPPED = ["/.git", "/.venv", "/outputs", "/models", "/.cache", "/wildcards", "/tests", "/benchmarks", "*.png"]
+
+
+class ClusterUnavailable(StudioError):
+    """The cluster cannot be reached; the sentence says so and what to do."""
+
+
+class _ReplicaLost(Exception):
+    """The replica running a call went away mid-call (a crash, a node lost)."""
+
+
+def _pass_env() -> dict[str, str]:
+    return {name: os.environ[name] for name in PASSED_ENV if os.environ.get(name)}
+
+
+def init_ray(address: str, **options: Any) -> None:
+    """Join the cluster at ``address`` ("auto": the local one, started when none runs), with the
+    project's code shipped to every node for the replicas, unless this process has joined one."""
+    import ray
+
+    from studio.cluster import board as notice_board
+
+    if ray.is_initialized():
+        return
+    runtime_env = {"working_dir": str(ROOT), "excludes": NOT_SHIPPED, "env_vars": _pass_env()}
+    ray.init(address=None if address == "auto" else address, runtime_env=runtime_env,
+             namespace=notice_board.NAMESPACE, include_dashboard=False, logging_level=logging.WARNING,
+             log_to_driver=False, **options)
+
+
+def replica_settings(settings: Any) -> Any:
+    """The front's settings for its replicas: folders made absolute (a replica runs in its own
+    working folder), and no cluster of their own."""
+    absolute = {f.name: Path(getattr(settings, f.name)).absolute()
+                for f in dataclasses.fields(settings) if isinstance(getattr(settings, f.name), Path)}
+    return dataclasses.replace(settings, ray=None, **absolute)
+
+
+class RayCluster:
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.address = settings.ray
+        self.handle: Any = None
+        self.board: Any = None
+        self.replica_count = 0
+        self.problem: str | None = None  # why work runs here instead (None while the cluster is used)
+        self.run_here = False  # the teacher chose this machine (the Models tab) after a problem
+        self.calls_by_replica: dict[str, int] = {}  # which replica served how many of this front's calls
+        self._lock = threading.Lock()
+        self._gave_up = False
+
+    # --- starting -----------------------------------------------------------------------------
+
+    @property
+    def in_use(self) -> bool:
+        return self.handle is not None and not self.run_here
+
+    def start(self, timeout: float = CONNECT_SECONDS) -> str | None:
+        """Connect and start the replicas, within ``timeout`` seconds; None, or the sentence that
+        says why not (the studio then runs its work on this machine)."""
+        outcome: dict[str, Any] = {}
+
+        def connect() -> None:
+            try:
+                self._connect()
+            except BaseException as exc:  # noqa: BLE001 - reported below, in a sentence
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=connect, name="studio-ray-connect", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            self._gave_up = True
+            self.problem = (f"The Ray cluster at {self.address} did not answer within {timeout:.0f} s; GPU work runs "
+                            "on this machine. Check `ray status` on the head node, then restart the studio.")
+        elif "error" in outcome:
+            exc = outcome["error"]
+            self.problem = (f"The Ray cluster at {self.address} cannot be used ({type(exc).__name__}: "
+                            f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else 'no detail'}); "
+                            "GPU work runs on this machine.")
+        if self.problem:
+            self.handle = None
+            log.warning(self.problem)
+        return self.problem
+
+    def _connect(self) -> None:
+        try:
+            import ray
+            from ray import serve
+        except ImportError:
+            raise ClusterUnavailable('Ray Serve is not installed: pip install "ray[serve]"') from None
+        from studio.cluster import board as notice_board
+        from studio.cluster.replica import StudioReplica
+
+        init_ray(self.address)
+        board = notice_board.board()
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        replicas = self.settings.ray_replicas or gpus or 2
+        per_replica = {"num_gpus": 1} if gpus else {"num_cpus": self.settings.ray_replica_cpus}
+        deployment = serve.deployment(
+            StudioReplica, name="StudioReplica", num_replicas=replicas, ray_actor_options=per_replica,
+            # As many calls at once as one local GPU would run; the front's queue holds the rest.
+            max_ongoing_requests=self.settings.concurrency,
+            graceful_shutdown_timeout_s=5,
+        )
+        handle = serve.run(deployment.bind(replica_settings(self.settings)), name=APP_NAME, route_prefix=None)
+        if self._gave_up:  # start() has said "runs on this machine" already: keep to it
+            serve.delete(APP_NAME)
+            return
+        self.board, self.handle, self.replica_count = board, handle, replicas
+        log.info("Ray Serve: %d replica(s), each %s", replicas, per_replica)
+
+    def use_here(self, here: bool) -> None:
+        """The Models tab's choice: GPU work on this machine (True) or on the cluster."""
+        self.run_here = bool(here)
+
+    def stop(self) -> None:
+        if self.handle is None:
+            return
+        from ray import serve
+
+        try:
+            serve.delete(APP_NAME)
+        except Exception:  # noqa: BLE001 - stopping a cluster that is gone already
+            log.debug("serve.delete failed", exc_info=True)
+        self.handle = None
+
+    # --- what the Models tab shows --------------------------------------------------------------
+
+    def replicas(self, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Each replica's last report: device, what its cache holds, calls running and served."""
+        import ray
+
+        if self.board is None:
+            return []
+        try:
+            reports = ray.get(self.board.reports.remote(), timeout=timeout)
+        except Exception as exc:  # noqa: BLE001
+            raise ClusterUnavailable(f"The Ray cluster's replicas did not answer ({type(exc).__name__}).") from exc
+        now = time.time()
+        return [{**r, "heard_seconds_ago": round(now - r["heard"], 1)} for r in reports]
+
+    # --- calls ----------------------------------------------------------------------------------
+
+    def call(self, entry: Any, arguments: dict[str, Any]) -> Any:
+        """Run ``entry``'s function on a replica with ``arguments`` (by name), as if it ran here."""
+        folder = arguments.get(entry.folder) if entry.folder else None
+        sent = dict(arguments)
+        task = sent.pop(entry.task, None) if entry.task else None
+        cancel = sent.pop(entry.cancel, None) if entry.cancel else None
+        if entry.folder:
+            sent[entry.folder] = None  # saved here, by the front
+        if entry.owner and folder is not None and not sent.get(entry.owner):
+            sent[entry.owner] = Path(folder).name
+        sent = wire.fixed_seeds(sent)
+        if entry.streams:
+            return self._stream(entry, sent, cancel)
+        return self._with_retry(entry, sent, task, folder)
+
+    def _with_retry(self, entry: Any, sent: dict[str, Any], task: Any, folder: Any) -> Any:
+        first: list[Any] = []  # what the first replica delivered (saved here already)
+        try:
+            return self._once(entry, sent, task, folder, first)
+        except _ReplicaLost as lost:
+            log.warning("%s: %s; trying once more on another replica", entry.name, lost)
+        # The rest on another replica: what was delivered is kept where the call can finish
+        # without it (image i keeps seed + i); otherwise it runs again whole, same seeds.
+        keep = first if entry.rest is not None else []
+        again = entry.rest(sent, keep) if keep else sent
+        second: list[Any] = []
+        try:
+            value = self._once(entry, again, task, folder, second)
+        except _ReplicaLost as lost:
+            raise StudioError(
+                f"The cluster lost the replica running this twice ({lost}); {len(first) + len(second)} result(s) "
+                "were saved. Try again, or run on this machine (Models tab)."
+            ) from None
+        return keep + value if keep and isinstance(value, list) else value
+
+    def _start_call(self, entry: Any, sent: dict[str, Any], call: str) -> tuple[Any, queue.Queue]:
+        """The call sent, and a queue its events arrive in (read by a pump thread, so the caller
+        can look at Cancel and at the clock while it waits)."""
+        if self.handle is None:
+            raise ClusterUnavailable("The Ray cluster is not connected.")
+        payload = wire.pack(sent)  # pictures as PNG bytes, uploads as their files' bytes
+        response = self.handle.options(multiplexed_model_id=entry.route(sent), stream=True).run.remote(
+            entry.name, call, payload)
+        events: queue.Queue = queue.Queue()
+
+        def pump() -> None:
+            try:
+                for event in response:
+                    events.put(event)
+                events.put(("closed",))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                events.put(("lost", exc))
+
+        threading.Thread(target=pump, name=f"studio-ray-{entry.name}", daemon=True).start()
+        return response, events
+
+    def _events(self, entry: Any, sent: dict[str, Any], cancel_requested: Any) -> Iterator[tuple]:
+        """The call's events as they come; Cancel (``cancel_requested()`` true) is pinned on the
+        board once and the replica's own end awaited (it stops within a step)."""
+        call = uuid.uuid4().hex
+        response, events = self._start_call(entry, sent, call)
+        started = time.monotonic()
+        accepted = False
+        cancel_at: float | None = None
+        try:
+            while True:
+                if cancel_at is None and cancel_requested():
+                    cancel_at = time.monotonic()
+                    self.board.cancel.remote(call)
+                try:
+                    event = events.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    now = time.monotonic()
+                    if not accepted and now - started > ACCEPT_SECONDS:
+                        raise ClusterUnavailable(
+                            f"No replica of the Ray cluster took this within {ACCEPT_SECONDS} s: the cluster may be "
+                            "down or full. Try again, or run on this machine (Models tab)."
+                        )
+                    if cancel_at is not None and now - cancel_at > CANCEL_GRACE_SECONDS:
+                        raise Cancelled()
+                    continue
+                kind = event[0]
+                if kind == "started":
+                    accepted = True
+                    with self._lock:
+                        self.calls_by_replica[event[1]] = self.calls_by_replica.get(event[1], 0) + 1
+                    continue
+                if kind == "lost":
+                    raise self._explained(event[1])
+                if kind == "closed":
+                    raise _ReplicaLost("the replica's stream closed before the call ended")
+                if kind == "failed":
+                    raise event[1]
+                yield event
+                if kind == "finished":
+                    return
+        finally:
+            response.cancel()  # a no-op once the call has ended; stops it when the caller went away
+            if cancel_at is not None:
+                self.board.forget.remote(call)
+
+    def _explained(self, exc: BaseException) -> BaseException:
+        from ray import exceptions as ray_errors
+        from ray.serve import exceptions as serve_errors
+
+        if isinstance(exc, (ray_errors.RayActorError, ray_errors.ActorUnavailableError,
+                            serve_errors.ReplicaUnavailableError)):
+            return _ReplicaLost(f"{type(exc).__name__}")
+        if isinstance(exc, (serve_errors.RequestCancelledError, ray_errors.TaskCancelledError)):
+            return Cancelled()
+        return ClusterUnavailable(f"The Ray cluster failed this call ({type(exc).__name__}: "
+                                  f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}).")
+
+    def _once(self, entry: Any, sent: dict[str, Any], task: Any, folder: Any, delivered: list[Any]) -> Any:
+        flag = getattr(task, "cancel_flag", None)
+        for event in self._events(entry, sent, lambda: flag is not None and flag.is_set()):
+            kind = event[0]
+            if kind == "progress" and task is not None and not flag.is_set():
+                _, step, total, label, preview = event
+                task.step(step, total, label, wire.unpack(preview))
+            elif kind == "delivered":
+                item = _saved(wire.unpack(event[1]), folder)
+                delivered.append(item)
+                if task is not None:
+                    task.deliver(item)
+            elif kind == "finished":
+                value = wire.with_delivered(wire.unpack(event[1]), delivered)
+                return [_saved(item, folder) for item in value] if isinstance(value, list) else _saved(value, folder)
+        raise _ReplicaLost("the call ended without its result")
+
+    def _stream(self, entry: Any, sent: dict[str, Any], cancel: Any) -> Iterator[Any]:
+        """A streamed call (a reply as it grows), retried once on a lost replica if nothing was
+        shown yet."""
+        for attempt in (1, 2):
+            shown = False
+            try:
+                for event in self._events(entry, sent, lambda: cancel is not None and cancel.is_set()):
+                    if event[0] == "update":
+                        shown = True
+                        yield wire.unpack(event[1])
+                return
+            except _ReplicaLost as lost:
+                if shown or attempt == 2:
+                    raise StudioError(f"The cluster lost the replica writing this reply ({lost}). Try again.") from None
+                log.warning("%s: %s; trying once more on another replica", entry.name, lost)
+
+
+def _saved(item: Any, folder: Any) -> Any:
+    """A result saved in the owner's folder here (once), as the function would have saved it."""
+    if folder is not None and hasattr(item, "save") and getattr(item, "path", "") is None:
+        item.save(folder)
+    return item
