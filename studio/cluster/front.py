@@ -85,7 +85,8 @@ class RayCluster:
         self.replica_count = 0
         self.problem: str | None = None  # why work runs here instead (None while the cluster is used)
         self.run_here = False  # the teacher chose this machine (the Models tab) after a problem
-        self.calls_by_replica: dict[str, int] = {}  # which replica served how many of this front's calls
+        self.calls_by_replica: dict[str, int] = {}  # which replica took how many of this front's calls
+        self.running: dict[str, str] = {}  # call -> the replica running it now
         self._lock = threading.Lock()
         self._gave_up = False
 
@@ -268,6 +269,7 @@ class RayCluster:
                     accepted = True
                     with self._lock:
                         self.calls_by_replica[event[1]] = self.calls_by_replica.get(event[1], 0) + 1
+                        self.running[call] = event[1]
                     continue
                 if kind == "lost":
                     raise self._explained(event[1])
@@ -279,6 +281,8 @@ class RayCluster:
                 if kind == "finished":
                     return
         finally:
+            with self._lock:
+                self.running.pop(call, None)
             response.cancel()  # a no-op once the call has ended; stops it when the caller went away
             if cancel_at is not None:
                 self.board.forget.remote(call)
