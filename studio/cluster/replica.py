@@ -65,6 +65,7 @@ class StudioReplica:
         self.served = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._report_soon = threading.Event()
         threading.Thread(target=self._keep_in_touch, name="studio-replica-board", daemon=True).start()
 
     # --- routing -----------------------------------------------------------------------------
@@ -101,7 +102,7 @@ class StudioReplica:
             with self._lock:
                 self.running.pop(call, None)
                 self.served += 1
-            self._report()
+            self._report_soon.set()  # by the board thread: never on the replica's event loop
 
     def events(self, name: str, payload: dict[str, Any], flag: CancelFlag) -> Iterator[tuple]:
         """("progress", step, total, label, preview), ("delivered", item), ("update", update) for
@@ -174,7 +175,8 @@ class StudioReplica:
                             flag = self.running.get(call)
                         if flag is not None:
                             flag.set()
-                if time.monotonic() - last_report >= REPORT_SECONDS:
+                if self._report_soon.is_set() or time.monotonic() - last_report >= REPORT_SECONDS:
+                    self._report_soon.clear()
                     last_report = time.monotonic()
                     self._report()
             except Exception:  # noqa: BLE001 - a board that restarts is found again
