@@ -106,11 +106,16 @@ class RayCluster:
                 self._connect()
             except BaseException as exc:  # noqa: BLE001 - reported below, in a sentence
                 outcome["error"] = exc
+            finally:
+                done.set()
+            # A local Ray instance's processes (GCS, raylet) die with the *thread* that started
+            # them (Linux's parent-death signal, which Ray sets): this one stays for the process's life.
+            threading.Event().wait()
 
+        done = threading.Event()
         worker = threading.Thread(target=connect, name="studio-ray-connect", daemon=True)
         worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
+        if not done.wait(timeout):
             self._gave_up = True
             self.problem = (f"The Ray cluster at {self.address} did not answer within {timeout:.0f} s; GPU work runs "
                             "on this machine. Check `ray status` on the head node, then restart the studio.")
