@@ -53,13 +53,14 @@ def test_images_drawn_on_the_replicas_are_saved_in_the_callers_folder_here(ray_a
     assert names <= set(saved)
     assert len({saved[name].parent.parent for name in names}) == 1  # one owner's folder
 
-    def served() -> int:
-        return sum(r["served"] for r in client.predict(api_name="/cluster_status")["replicas"])
+    def reports() -> list[dict]:
+        return client.predict(api_name="/cluster_status")["replicas"]
 
-    deadline = time.monotonic() + 10
-    while served() < 1 and time.monotonic() < deadline:
+    # Each replica reports every few seconds (the first report waits for its torch import).
+    deadline = time.monotonic() + 60
+    while not (len(reports()) == 2 and sum(r["served"] for r in reports()) >= 1) and time.monotonic() < deadline:
         time.sleep(0.5)
-    replicas = client.predict(api_name="/cluster_status")["replicas"]
+    replicas = reports()
     assert len(replicas) == 2 and sum(r["served"] for r in replicas) >= 1
     assert any(m["model"] == "tiny:sdxl" for r in replicas for m in r["models"])
 
