@@ -140,9 +140,9 @@ def test_calls_for_a_checkpoint_stay_on_the_replica_that_loaded_it(cluster, owne
         for model in report["models"]:
             if model["name"] == "image" and model["model"] != "tiny:sdxl":
                 holders.setdefault(model["model"], []).append((report["replica"], model["hits"]))
-    # Each checkpoint was loaded on one replica only, and its later calls were hits there.
+    # Each checkpoint was loaded on one replica only, and its two later calls found it loaded there.
     assert len(holders) == 2 and all(len(held) == 1 for held in holders.values()), holders
-    assert all(held[0][1] >= 3 for held in holders.values()), holders
+    assert all(held[0][1] >= 2 for held in holders.values()), holders
 
 
 def test_cancel_stops_the_work_on_the_replica_within_a_step(cluster, owner_folder):

@@ -15,6 +15,7 @@ import ray
 NAME = "studio-board"
 NAMESPACE = "studio"
 FORGET_CANCELS_SECONDS = 600  # a Cancel for a call that never shows up is dropped after this
+GONE_SECONDS = 30  # a replica that has not reported for this long is gone (it reports every 2 s)
 
 
 @ray.remote(num_cpus=0)
@@ -27,10 +28,9 @@ class Board:
         self._reports[replica] = {**report, "heard": time.time()}
 
     def reports(self) -> list[dict[str, Any]]:
+        now = time.time()
+        self._reports = {r: report for r, report in self._reports.items() if now - report["heard"] < GONE_SECONDS}
         return sorted(self._reports.values(), key=lambda r: r.get("started", 0))
-
-    def drop(self, replica: str) -> None:
-        self._reports.pop(replica, None)
 
     def cancel(self, call: str) -> None:
         now = time.time()
