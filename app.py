@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any, Callable
 
 # Seconds a turned-away browser is told to wait (Retry-After) before asking again.
 RETRY_AFTER_SECONDS = 30
 WORKER_IDLE_SECONDS = 600
+PAGE_ROUTE_THREADS = 4
+EVENT_THREADS = 48
+GIL_SWITCH_SECONDS = float(os.environ.get("STUDIO_GIL_SWITCH_SECONDS", "0.001"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,9 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     gc_tuning.settle(full=True)  # the app's own objects (hundreds of components) are never walked again
     gc_tuning.keep_freezing()
     keep_worker_threads()
+    share_the_gil()
     demo.extra_startup_events.append(start_worker_threads)
     demo.queue(**queue_options(settings))
     options = tabs.launch_options(demo, studio)
+    # Not Gradio's default of 40: with 40 its events share anyio's default limiter, which
+    # start_worker_threads narrows to the page's own routes.
+    options["max_threads"] = EVENT_THREADS
     handlers = options.setdefault("app_kwargs", {}).setdefault("exception_handlers", {})
     handlers.update(queue_full_handlers(settings.queue_size, settings.lang))
     if settings.share and not options["auth"]:
@@ -76,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def share_the_gil() -> None:
+    """Hand the GIL round more often. The event loop's thread answers every upload and queue join,
+    and it needs the GIL for each; when worker threads run Python (a page's config being copied
+    and rendered, results' JSON) it waited up to 5 ms per turn behind each of them, and lost
+    several turns in a row under a class's load (benchmarks/class_load.py)."""
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
 def keep_worker_threads() -> None:
     """Gradio runs each event in a worker thread from anyio's pool, which ends threads idle for
     10 s; a class's bursts then start new ones, and the event loop waits for each to start
@@ -88,14 +104,21 @@ def keep_worker_threads() -> None:
 
 async def start_worker_threads() -> None:
     """Start the worker pool's threads at launch, while the machine is quiet, instead of one by
-    one when a class's first calls arrive (each start holds the event loop until the thread runs)."""
+    one when a class's first calls arrive (each start holds the event loop until the thread runs).
+
+    Then cap the page's own routes (the app's config, API info, file reads: anyio's default
+    limiter; events have Gradio's own): when a class opens the page at once, each config is a
+    deep copy and a render of half a megabyte, and thirty of them side by side left the event
+    loop's thread one GIL turn in thirty. A few at a time finish as soon, one after another."""
     import asyncio
     import time
 
     import anyio
 
-    threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    threads = int(limiter.total_tokens)
     await asyncio.gather(*(anyio.to_thread.run_sync(time.sleep, 0.2) for _ in range(threads)))
+    limiter.total_tokens = PAGE_ROUTE_THREADS
 
 
 def queue_options(settings: Any) -> dict[str, Any]:
