@@ -171,6 +171,7 @@ def test_a_replica_killed_mid_call_is_survived_with_the_same_pixels(cluster, stu
     for event in task.events():
         if isinstance(event, Progress) and not killed and event.step >= 3:
             (busy,) = cluster.cluster.running.values()  # the replica that took the call
+            assert wait_until(lambda: any(r["replica"] == busy for r in reports(cluster)), 30)
             actor = next(r["actor"] for r in reports(cluster) if r["replica"] == busy)
             ray.kill(ray.get_actor(actor, namespace="serve"), no_restart=True)
             killed.append(busy)
