@@ -37,13 +37,13 @@ def build(ctx: TabContext) -> None:
         """The Ray cluster: its address, whether GPU work runs there, and each replica's last
         report (device, loaded models, calls running and served, seconds since it reported)."""
         return {"address": cluster.address, "in_use": cluster.in_use, "problem": cluster.problem,
-                "replicas": cluster.replicas() if cluster.handle is not None else []}
+                "replicas": cluster.replicas()}
 
     def view(request: gr.Request = None):
         say = t.for_request(request)
         line = status_line(cluster, say)
         try:
-            reports = cluster.replicas() if cluster.handle is not None else []
+            reports = cluster.replicas()
         except StudioError as exc:  # a cluster gone quiet: said on the page, never an error box on load
             line, reports = f"{line}\n\n⚠️ {exc}", []
         headers = [say(f"models.rcol.{column}") for column in COLUMNS]

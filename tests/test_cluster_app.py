@@ -11,14 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_app, stop_app
+from tests.conftest import require_ray_serve, start_app, stop_app
 
-try:
-    import ray.serve  # noqa: F401
-except ImportError:
-    if os.environ.get("CI"):  # CI installs the extra: missing there is a failure, not a skip
-        raise
-    pytest.skip("Ray Serve is an optional extra: pip install -r requirements-cluster.txt", allow_module_level=True)
+require_ray_serve()
 
 CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
 

@@ -20,12 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-try:
-    import ray.serve  # noqa: F401
-except ImportError:
-    if os.environ.get("CI"):  # CI installs the extra: missing there is a failure, not a skip
-        raise
-    pytest.skip("Ray Serve is an optional extra: pip install -r requirements-cluster.txt", allow_module_level=True)
+from tests.conftest import require_ray_serve
+
+require_ray_serve()
 
 from studio.image.generate import generate_images  # noqa: E402
 from studio.image.request import ImageRequest  # noqa: E402

@@ -49,6 +49,12 @@ class _ReplicaLost(Exception):
     """The replica running a call went away mid-call (a crash, a node lost)."""
 
 
+def _first_line(exc: BaseException) -> str:
+    """An exception in a sentence's brackets: its type and the first line of its text."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0][:200]}" if text else type(exc).__name__
+
+
 def _pass_env() -> dict[str, str]:
     return {name: os.environ[name] for name in PASSED_ENV if os.environ.get(name)}
 
@@ -121,8 +127,7 @@ class RayCluster:
                             "on this machine. Check `ray status` on the head node, then restart the studio.")
         elif "error" in outcome:
             exc = outcome["error"]
-            self.problem = (f"The Ray cluster at {self.address} cannot be used ({type(exc).__name__}: "
-                            f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else 'no detail'}); "
+            self.problem = (f"The Ray cluster at {self.address} cannot be used ({_first_line(exc)}); "
                             "GPU work runs on this machine.")
         if self.problem:
             self.handle = None
@@ -174,11 +179,12 @@ class RayCluster:
     # --- what the Models tab shows --------------------------------------------------------------
 
     def replicas(self, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """Each replica's last report: device, what its cache holds, calls running and served."""
-        import ray
-
+        """Each replica's last report: device, what its cache holds, calls running and served
+        (none while the cluster is not connected)."""
         if self.board is None:
             return []
+        import ray
+
         try:
             reports = ray.get(self.board.reports.remote(), timeout=timeout)
         except Exception as exc:  # noqa: BLE001
@@ -301,8 +307,7 @@ class RayCluster:
             return _ReplicaLost(f"{type(exc).__name__}")
         if isinstance(exc, (serve_errors.RequestCancelledError, ray_errors.TaskCancelledError)):
             return Cancelled()
-        return ClusterUnavailable(f"The Ray cluster failed this call ({type(exc).__name__}: "
-                                  f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}).")
+        return ClusterUnavailable(f"The Ray cluster failed this call ({_first_line(exc)}).")
 
     def _once(self, entry: Any, sent: dict[str, Any], task: Any, folder: Any, delivered: list[Any]) -> Any:
         flag = getattr(task, "cancel_flag", None)

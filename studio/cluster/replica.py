@@ -21,6 +21,7 @@ from typing import Any, Iterator
 import ray
 from ray import serve
 
+from studio import cache_report
 from studio.cluster import board as notice_board
 from studio.cluster import wire
 from studio.progress import CancelFlag, Delivered, Finished, Progress, Task
@@ -145,15 +146,13 @@ class StudioReplica:
     # --- the notice board --------------------------------------------------------------------
 
     def report(self) -> dict[str, Any]:
-        stats = self.studio.cache.stats()
+        status = cache_report.status(self.studio)  # what this replica's Models tab would show
         with self._lock:
             running, served = len(self.running), self.served
         return {
             "replica": self.replica, "actor": self.actor, "node": self.node, "pid": os.getpid(),
-            "device": self.studio.describe_device(), "started": self.started,
-            "running": running, "served": served, "hits": stats["hits"], "misses": stats["misses"],
-            "models": [{"model": m["model"], "name": m["name"], "device": m["device"],
-                        "size_mb": round(m["size_bytes"] / 1024**2, 1), "hits": m["hits"]} for m in stats["models"]],
+            "device": self.studio.describe_device(), "started": self.started, "running": running, "served": served,
+            "hits": status["hits"], "misses": status["misses"], "models": status["models"],
         }
 
     def _report(self) -> None:
