@@ -99,3 +99,58 @@ def test_the_letterbox_truncates_its_short_side_and_scales_by_the_height(height,
         assert blob[0, 0, rows, 0] == pytest.approx(pad)
     if cols < detect.INPUT_SIZE:
         assert blob[0, 0, 0, cols] == pytest.approx(pad)
+
+
+def _plain_iou(a, b) -> float:
+    """Intersection over union with lengths x2 - x1: the rule the reference does not use."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+@pytest.mark.parametrize("second, threshold, kept", [
+    # shifted by one pixel: IoU 0.600 plainly, 20/30 = 0.667 counting pixels inclusively
+    ([1, 0, 5, 4], 0.62, [0]),
+    # half a pixel apart: no overlap plainly, a 0.5 x 5 one inclusively (2.5 / 47.5 = 0.053)
+    ([4.5, 0, 8.5, 4], 0.04, [0]),
+])
+def test_nms_counts_box_sides_inclusively_as_the_reference_does(second, threshold, kept):
+    boxes = np.array([[0, 0, 4, 4], second], np.float32)
+    scores = np.array([0.9, 0.8], np.float32)
+    assert _plain_iou(boxes[0], boxes[1]) <= threshold  # the plain rule would keep both
+    assert detect.nms(boxes, scores, threshold) == kept
+
+
+def test_nms_judges_overlaps_in_image_pixels_after_scaling():
+    """The reference divides by the letterbox scale before NMS; with the +1 rule the same two
+    boxes overlap less when they are four times larger."""
+    outputs = _empty_outputs()
+    _put(outputs, 0, 2, 2, 0, 0.9, distances=[0.25, 0.25, 0.25, 0.25], offsets=[0] * 10)  # 14, 14, 18, 18
+    _put(outputs, 0, 2, 2, 1, 0.8, distances=[0.125, 0.25, 0.375, 0.25], offsets=[0] * 10)  # 15, 14, 19, 18
+    # input pixels: 20/30 = 0.667 (dropped at 0.64); image pixels at scale 1/4: 221/357 = 0.619 (kept)
+    assert len(detect.decode(outputs, (SIDE, SIDE), 0.5, 0.64)) == 1
+    faces = detect.decode(outputs, (SIDE, SIDE), 0.5, 0.64, scale=0.25)
+    assert [f.box.tolist() for f in faces] == [[56, 56, 72, 72], [60, 56, 76, 72]]
+    assert np.allclose(faces[0].landmarks, 64)
+
+
+@pytest.mark.parametrize("height, width", [(701, 1000), (1000, 701), (300, 200)])
+def test_the_input_blob_is_the_bilinear_resize_of_the_letterboxed_picture(height, width):
+    """Shrinking too is cv2.resize's default INTER_LINEAR, as the reference feeds SCRFD; the blob
+    is what cv2.dnn.blobFromImage makes of the letterboxed picture (mean 127.5, scale 1/128)."""
+    import cv2
+
+    image = np.random.default_rng(height).integers(0, 256, (height, width, 3), np.uint8)
+    blob, scale = detect.prepare(image)
+    rows = round(scale * height)
+    cols = int(detect.INPUT_SIZE * width / height) if height > width else detect.INPUT_SIZE
+
+    def letterboxed(interpolation: int) -> np.ndarray:
+        picture = np.zeros((detect.INPUT_SIZE, detect.INPUT_SIZE, 3), np.uint8)
+        picture[:rows, :cols] = cv2.resize(image, (cols, rows), interpolation=interpolation)
+        return cv2.dnn.blobFromImage(picture, 1 / 128, (detect.INPUT_SIZE,) * 2, (127.5,) * 3)
+
+    assert np.allclose(blob, letterboxed(cv2.INTER_LINEAR), rtol=0, atol=1e-5)  # a grey level is 0.0078
+    if scale < 1:  # and the test tells the two apart
+        assert np.abs(blob - letterboxed(cv2.INTER_AREA)).max() > 0.1

@@ -61,26 +61,32 @@ def distance_to_points(centers: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
     """Indices kept, best score first: a box is dropped when it overlaps a kept one by more
-    than ``threshold`` (intersection over union)."""
+    than ``threshold`` (intersection over union).
+
+    Lengths count pixels inclusively (x2 - x1 + 1), for areas and overlaps alike, as SCRFD's
+    reference code does: the plain rule keeps different boxes when faces are small."""
     x1, y1, x2, y2 = boxes.T
-    areas = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
+    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
     order = np.argsort(-scores, kind="stable")
     keep: list[int] = []
     while order.size:
         best, rest = order[0], order[1:]
         keep.append(int(best))
-        w = np.maximum(0.0, np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]))
-        h = np.maximum(0.0, np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]))
+        w = np.maximum(0.0, np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]) + 1)
+        h = np.maximum(0.0, np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]) + 1)
         inter = w * h
+        # The floor only guards degenerate boxes (x2 < x1 - 1): a real box has an area of at least 1.
         iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
         order = rest[iou <= threshold]
     return keep
 
 
 def decode(outputs: list[np.ndarray], input_size: tuple[int, int], score_threshold: float = DEFAULT_SCORE,
-           nms_threshold: float = DEFAULT_NMS) -> list[Face]:
-    """Faces in the detector's input pixels from its raw outputs: [scores x3, boxes x3, points x3]
-    in stride order 8, 16, 32 (a leading batch dimension of 1 is allowed)."""
+           nms_threshold: float = DEFAULT_NMS, scale: float = 1.0) -> list[Face]:
+    """Faces from the detector's raw outputs: [scores x3, boxes x3, points x3] in stride order
+    8, 16, 32 (a leading batch dimension of 1 is allowed), in image pixels (input pixels divided
+    by ``scale``, the image-to-input scale). The division comes before NMS, as in the reference:
+    with its +1 rule, NMS gives other answers on other scales."""
     count = len(STRIDES)
     if len(outputs) != 3 * count:
         raise BadInput(
@@ -105,8 +111,8 @@ def decode(outputs: list[np.ndarray], input_size: tuple[int, int], score_thresho
         all_boxes.append(distance_to_box(centers[hit], distances[hit]))
         all_points.append(distance_to_points(centers[hit], offsets[hit]))
     scores = np.concatenate(all_scores)
-    boxes = np.concatenate(all_boxes)
-    points = np.concatenate(all_points)
+    boxes = np.concatenate(all_boxes) / scale
+    points = np.concatenate(all_points) / scale
     keep = nms(boxes, scores, nms_threshold)[:MAX_FACES]
     return [Face(boxes[k], points[k], float(scores[k])) for k in keep]
 
@@ -145,8 +151,9 @@ def prepare(image: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, floa
     else:
         new_width, new_height = size, max(1, int(size * height / width))
     scale = new_height / height
-    resized = cv2.resize(image, (new_width, new_height),
-                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    # Bilinear, shrinking included, as the reference code feeds SCRFD (cv2.resize's default):
+    # INTER_AREA moved some input pixels by up to 78 grey levels and the scores with them.
+    resized = cv2.resize(image, (new_width, new_height), interpolation=cv2.INTER_LINEAR)
     # Written channel by channel straight into NCHW: no full-size float HWC copy. The padding
     # is black (0) in pixel space, as in training.
     blob = _buffer(size)
@@ -165,8 +172,5 @@ def detect(model: OnnxModel, image: np.ndarray, score_threshold: float = DEFAULT
     check_detector(model)
     blob, scale = prepare(image)
     name = next(iter(model.inputs))
-    faces = decode(model.run({name: blob}), (INPUT_SIZE, INPUT_SIZE), score_threshold, nms_threshold)
-    for face in faces:
-        face.box = face.box / scale
-        face.landmarks = face.landmarks / scale
+    faces = decode(model.run({name: blob}), (INPUT_SIZE, INPUT_SIZE), score_threshold, nms_threshold, scale)
     return sorted(faces, key=lambda f: ((f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2))
