@@ -44,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
 
         studio.cluster = RayCluster(settings)
         problem = studio.cluster.start()
+        studio.cluster.close_on_exit()  # --ray auto: the studio's replicas and Ray end with it
         print(problem or f"Ray Serve: GPU work runs on {studio.cluster.replica_count} replica(s) at {settings.ray}",
               flush=True)
-    if zero_gpu.active():
+    if zero_gpu.forks(settings):
         print(f"ZeroGPU: loaded {', '.join(studio.load_at_start())} before the first call", flush=True)
     if settings.device != "auto":  # an explicit device is checked before anyone connects
         try:

@@ -76,7 +76,7 @@ def memory_bars(stats: dict[str, Any], memory: dict[str, Any]) -> list[dict[str,
         "used_gb": _gb(stats["device_bytes"]), "limit_gb": _gb(stats["budget_bytes"]),
     }]
     gpu = memory.get("gpu")
-    if gpu:
+    if gpu and "free" in gpu:  # a ZeroGPU slice is lent per call: nothing to measure between calls
         bars.append({"name": "gpu", "device": "cuda", "used_gb": round(gpu["total"] - gpu["free"], 3),
                      "limit_gb": gpu["total"]})
     if stats.get("offload_device"):

@@ -8,7 +8,8 @@ from typing import Any
 
 import psutil
 
-from studio import devices
+from studio import devices, space_config
+from studio.gpu_queue import FairQueue
 from studio.models import catalog, loaders
 from studio.models.cache import ModelCache
 from studio.models.specs import ModelSpec
@@ -55,6 +56,11 @@ class StudioContext:
         """The catalog spec for capability ``name`` (its twin in the tiny profile)."""
         return catalog.spec_for(self.settings, name, model_id)
 
+    @cached_property
+    def gpu_queue(self) -> FairQueue:
+        """The GPU's turns, taken by every GPU run of every tab and the API (studio.gpu_queue)."""
+        return FairQueue(self.gpu_slots, self.settings.student_runs)
+
     def gpu_slots(self) -> int:
         """GPU events that may run at once: --concurrency per GPU, on each replica with a cluster."""
         replicas = self.cluster.replica_count if self.cluster is not None and self.cluster.in_use else 1
@@ -63,14 +69,14 @@ class StudioContext:
     def describe_device(self) -> str:
         return devices.describe(self.device)
 
-    def load_at_start(self, names: tuple[str, ...] = ("image", "text")) -> list[str]:
-        """Load these capabilities' default models onto the device before anyone connects. On a
-        ZeroGPU Space every GPU call runs in a fresh fork of this process: what a call loads is
-        gone when it ends, and its GPU window would be spent downloading. Loaded here, each call
-        finds them in place. Returns what was loaded."""
+    def load_at_start(self) -> list[str]:
+        """Load every model a ZeroGPU Space offers (studio.space_config) before anyone connects:
+        each GPU call runs in a fork of this process, and what a call loads is gone when it ends,
+        its GPU window (the visitor's quota) spent downloading. Loaded here, each call finds them
+        in place. Returns what was loaded."""
         loaded = []
-        for name in names:
-            spec = self.spec(name)
+        for name, model_id in space_config.loaded_at_start():
+            spec = self.spec(name, model_id)
             self.cache.get(spec)
             loaded.append(spec.source)
         return loaded

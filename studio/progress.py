@@ -11,9 +11,14 @@ an image being generated still lands in the user's history.
 
 from __future__ import annotations
 
+import atexit
+import os
 import queue
+import shutil
+import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -30,20 +35,80 @@ class Cancelled(StudioError):
         super().__init__(message)
 
 
-class CancelFlag(threading.Event):
-    """The Cancel button's flag. Gradio may deep-copy session state; a copy would no longer
-    reach the worker, so copying returns the same object. ``ended``: its run is over (however
-    it ended), so a later Cancel has nothing to stop."""
+class CancelFlag:
+    """The Cancel (or Stop) button's flag for one run, readable from another process.
 
-    def __init__(self) -> None:
-        super().__init__()
+    On a ZeroGPU Space the work runs in a forked worker and its arguments are pickled; a plain
+    ``threading.Event`` cannot cross (it holds a lock), and a copy would never see the press.
+    So ``set()`` also writes a marker file in a shared-memory folder, and ``is_set()`` looks for
+    it: a pickled flag is the same flag on both sides. Gradio may deep-copy session state; a
+    copy would no longer reach the worker, so copying returns the same object. ``ended``: its
+    run is over (however it ended), so a later Cancel has nothing to stop."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self._here = threading.Event()
+        self.path = path or _new_flag_path()
         self.ended = False
+
+    def set(self) -> None:
+        self._here.set()
+        try:
+            with open(self.path, "w"):
+                pass
+        except OSError:  # the folder is gone (the server is shutting down): this process still knows
+            pass
+
+    def is_set(self) -> bool:
+        return self._here.is_set() or os.path.exists(self.path)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Until set (by this process or another), or ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self._here.wait(POLL_SECONDS if left is None else min(POLL_SECONDS, left))
+        return True
+
+    def end(self) -> None:
+        """The run is over: later presses change nothing, and the marker file goes."""
+        self.ended = True
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+    def __reduce__(self) -> tuple:
+        return CancelFlag, (self.path,)
 
     def __deepcopy__(self, memo: dict) -> "CancelFlag":
         return self
 
-    def end(self) -> None:
-        self.ended = True
+
+def _flags_folder() -> str:
+    """This server's folder of flag files: in shared memory where there is one (Linux), made once
+    per process and removed at exit. A forked worker inherits the name, not a new folder."""
+    global _FLAGS_FOLDER
+    with _FLAGS_LOCK:
+        if _FLAGS_FOLDER is None or not os.path.isdir(_FLAGS_FOLDER):
+            base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+            _FLAGS_FOLDER = tempfile.mkdtemp(prefix="genai-studio-flags-", dir=base)
+            atexit.register(_remove_folder, _FLAGS_FOLDER, os.getpid())
+        return _FLAGS_FOLDER
+
+
+def _remove_folder(folder: str, owner_pid: int) -> None:
+    if os.getpid() == owner_pid:  # never from a forked worker that happens to run exit handlers
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _new_flag_path() -> str:
+    return os.path.join(_flags_folder(), uuid.uuid4().hex)
+
+
+_FLAGS_FOLDER: str | None = None
+_FLAGS_LOCK = threading.Lock()
 
 
 # What a step is doing, by key: English here; the UI words it in the reader's language
@@ -110,7 +175,14 @@ class Finished:
     value: Any
 
 
-Event = Progress | Delivered | Finished
+@dataclass
+class Stopped:
+    """The run was cancelled and stopped at a step: what it delivered before stays delivered."""
+
+    reason: str = "cancelled"
+
+
+Event = Progress | Delivered | Finished | Stopped
 
 
 class Task:
@@ -118,7 +190,7 @@ class Task:
         self,
         work: Callable[["Task"], Any],
         name: str = "studio-task",
-        cancel: threading.Event | None = None,
+        cancel: CancelFlag | threading.Event | None = None,
         cancel_when_abandoned: bool = False,
     ):
         self._work = work
@@ -211,6 +283,26 @@ class Task:
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+STOP_WAIT_SECONDS = 30.0  # a step of full-size work on a slow card; the slot is held until it stops
+
+
+def task_events(work: Callable[[Task], Any], cancel: CancelFlag | None = None,
+                name: str = "studio-task") -> Iterator[Event]:
+    """``work(task)`` as plain, picklable events: what a GPU function yields (on a ZeroGPU Space
+    each one crosses from the worker to the server). A Cancel ends it with ``Stopped`` instead of
+    an exception; a caller that closes it (ZeroGPU's own way to stop a generator) cancels the work
+    and waits for it to stop, so the GPU is free when this returns."""
+    task = Task(work, name, cancel)
+    try:
+        yield from task.events()
+    except Cancelled:
+        yield Stopped()
+    finally:
+        if task.running:
+            task.cancel()
+            task.join(STOP_WAIT_SECONDS)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:

@@ -233,7 +233,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("ray", None, ray_address, "run GPU work on a Ray cluster's replicas: its address, or auto for a local one", "ADDRESS"),
     Option("ray_replicas", 0, whole_number(0, 256), "replicas on the Ray cluster; 0 = one per GPU (2 on a cluster without GPUs)", "N"),
     Option("ray_replica_cpus", 1, whole_number(1, 256), "CPUs each replica takes on a cluster without GPUs", "N"),
+    # Each GPU call through ZeroGPU's own fork-and-pickle path, on this machine (tests, and a check
+    # before pushing to a Space): what cannot be pickled fails here as it would there.
+    Option("zero_gpu_emulate", False, as_bool, "run GPU calls as a ZeroGPU Space does: in a forked worker, arguments and results pickled", "on|off"),
+    Option("student_runs", 2, whole_number(1, 100), "GPU runs one student may have going or waiting at once (the teacher is not limited)", "N"),
     Option("queue_size", 64, whole_number(1, 10_000), "most requests waiting in the queue; more are turned away with a message", "N"),
+    # Everything that must outlive a restart (a Space's disk is wiped on restart, /data is not).
+    Option("data", None, optional_path, "folder for everything that must last: results, jobs, LoRAs, the browser-id secret, your model folders (on a Space with persistent storage: /data)", "DIR"),
     Option("outputs", Path("outputs"), folder, "folder for results", "DIR"),
     Option("max_upload_mb", 50, whole_number(1, 10_000), "largest upload accepted, in MB", "N"),
     Option("lang", "auto", one_of(LANGS), "UI language; auto follows the browser"),
@@ -244,6 +250,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("upscalers_dir", Path("models") / "upscalers", folder, "upscaler models", "DIR"),
     Option("faces_dir", Path("models") / "faces", folder, "face detection / swap / restoration models", "DIR"),
     Option("wildcards_dir", Path("wildcards"), folder, "wildcard files: __name__ in a prompt picks a line of name.txt", "DIR"),
+    Option("styles_dir", Path("styles"), folder, "your own style files: Fooocus-style .json lists and A1111 styles.csv", "DIR"),
+    Option("presets_dir", Path("presets"), folder, "your own Fooocus-style preset .json files (beside assets/presets)", "DIR"),
     Option("training", True, as_bool, "allow LoRA fine-tuning jobs (the Train tab); off refuses them with a sentence", "on|off"),
     # Capability name -> Hub id override, e.g. {"text": "Qwen/Qwen2.5-0.5B-Instruct"}.
     Option("models", {}, model_table, "override a catalog model, e.g. text=Qwen/Qwen2.5-1.5B-Instruct", "NAME=HUB_ID", form="pairs", flag="--model"),
@@ -419,10 +427,28 @@ def load_settings(
             merged[key] = value
     if config_path:
         merged["config"] = str(config_path)
+    _under_data(merged, env)
     settings = Settings(**_coerce(merged))
     if settings.auth_file is not None:
         read_auth_file(settings.auth_file)  # fail at start, not at first login
     return settings
+
+
+# The folders that must outlive a restart: with --data (or a Space's /data), each one not set on
+# its own moves under it, keeping its name.
+LASTING_FOLDERS = ("outputs", "cache_dir", "checkpoints_dir", "loras_dir", "upscalers_dir", "faces_dir", "wildcards_dir")
+SPACE_STORAGE = Path("/data")  # a Space's persistent storage, when the Space has it
+
+
+def _under_data(merged: dict[str, Any], env: Mapping[str, str]) -> None:
+    data = merged.get("data")
+    if data in (None, "") and env.get("SPACE_ID") and SPACE_STORAGE.is_dir() and os.access(SPACE_STORAGE, os.W_OK):
+        data = merged["data"] = str(SPACE_STORAGE)
+    if data in (None, ""):
+        return
+    for name in LASTING_FOLDERS:
+        if name not in merged:
+            merged[name] = Path(data) / OPTIONS_BY_NAME[name].default
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

@@ -5,7 +5,7 @@ a call that overruns is cut off. So a call asks for what its request needs: diff
 images × megapixels at the family's speed on a slice, with a margin, never more than ZeroGPU
 grants. The figures are estimates for half an H200 (the slice ZeroGPU lends, 70 GB) until a GPU
 run of ``benchmarks/gpu.py`` measures them. No Gradio and no ``spaces`` import here: the tabs
-wrap their functions (``tabs.common.gpu_function``).
+wrap their functions (``tabs.gpu.for_zero_gpu``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,18 @@ def active(env: Mapping[str, str] | None = None) -> bool:
     """On a ZeroGPU Space (the variable the Space sets, read as ``spaces`` reads it)."""
     value = (os.environ if env is None else env).get("SPACES_ZERO_GPU", "")
     return value.lower() in ("1", "t", "true")
+
+
+def emulated(settings: Any) -> bool:
+    """``--zero-gpu-emulate``: GPU calls take ZeroGPU's fork-and-pickle path on this machine
+    (``tabs.zero_gpu_twin``), whatever the device, so what breaks on a Space breaks here first."""
+    return bool(getattr(settings, "zero_gpu_emulate", False)) and not active()
+
+
+def forks(settings: Any) -> bool:
+    """Each GPU call runs in a forked worker, its arguments and results pickled: on a ZeroGPU
+    Space, or under its twin. Models must then be loaded before the first call."""
+    return active() or emulated(settings)
 
 
 def slice_bytes() -> int:

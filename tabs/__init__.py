@@ -28,6 +28,10 @@ def build_app(studio: StudioContext) -> gr.Blocks:
         with gr.Row(equal_height=True):
             gr.Markdown(ctx.t("app.heading"), elem_id="studio-title")
             language_choice = language.picker(ctx.t) if studio.settings.lang == "auto" else None
+            if owner.hf_sign_in_offered():
+                gr.LoginButton(elem_id="studio-sign-in")
+        if owner.hf_sign_in_offered():
+            gr.Markdown(ctx.t("app.sign_in_note"), elem_id="sign-in-note")
         if studio.settings.is_tiny:
             gr.Markdown(ctx.t("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
         ctx.browser_id = owner.browser_state(ctx)
@@ -72,6 +76,9 @@ def launch_options(demo: gr.Blocks, studio: StudioContext) -> dict[str, Any]:
         "app_kwargs": {"middleware": [Middleware(language.PageScript)]},
         "theme": gr.themes.Soft(),
         "show_error": True,
+        # Served by Python, not rendered by Node: the page's language script (language.PageScript)
+        # must see every page, and a Space then needs no Node either.
+        "ssr_mode": False,
         # Saved results are handed to the browser from here (Gradio serves files only from
         # allowed folders); each user's files sit under an unguessable session folder.
         "allowed_paths": [str(settings.outputs.resolve())],

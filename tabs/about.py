@@ -22,6 +22,7 @@ def build(ctx: TabContext) -> None:
             "ray_cluster": ctx.studio.cluster.address if ctx.studio.cluster is not None else None,
             "max_upload_mb": settings.max_upload_mb,
             "outputs": str(settings.outputs),
+            "lasting_data": str(settings.data) if settings.data is not None else None,
         }
 
     def models_table(say) -> dict:
@@ -37,6 +38,8 @@ def build(ctx: TabContext) -> None:
 
     with gr.Tab(t("about.tab"), id="about") as tab:
         gr.Markdown(t("about.body"), elem_id="about-body")
+        if ctx.results_vanish:
+            gr.Markdown(t("app.results_vanish"), elem_classes=["banner"], elem_id="about-vanish")
         server = gr.JSON({"profile": settings.profile, "device": settings.device}, label=t("about.settings"),
                          elem_id="about-server")
         # Full width, wrapped: the descriptions are sentences.

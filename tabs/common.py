@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
 
-from studio import zero_gpu
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.ml_imports import import_ml_libraries
@@ -21,6 +21,11 @@ from tabs.i18n import Translator
 
 log = logging.getLogger("studio")
 GPU_QUEUE = "gpu"
+# Gradio lets this many GPU events in at once; beyond the GPU's own slots they wait in the studio's
+# fair queue (where a student with many requests goes behind one with a single request), not in
+# Gradio's first-come-first-served one. Below the event threads (app.EVENT_THREADS), so the page's
+# light events always find a thread.
+GPU_EVENTS_ADMITTED = 32
 
 
 class TabContext:
@@ -42,6 +47,16 @@ class TabContext:
     @property
     def cache(self):
         return self.studio.cache
+
+    @property
+    def results_vanish(self) -> bool:
+        """On a Hugging Face Space without persistent storage: what the studio writes is lost on
+        restart, and the page must say so."""
+        return bool(os.environ.get("SPACE_ID")) and self.settings.data is None
+
+    def exempt(self, request: gr.Request | None) -> bool:
+        """Whether the requester is free of a student's limits (the teacher)."""
+        return not self.settings.is_exposed
 
 
 def _as_gradio_error(exc: BaseException) -> gr.Error:
@@ -82,42 +97,14 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
-def on_zero_gpu() -> bool:
-    return zero_gpu.active()
-
-
-def gpu_function(fn: Callable, work: Callable[[dict[str, Any]], float] | None = None) -> Callable:
-    """Wrap with ``spaces.GPU`` on a ZeroGPU Space; unchanged elsewhere. Each call asks for the
-    seconds that ``work`` estimates from the call's arguments (by parameter name), or
-    ``zero_gpu.DEFAULT_SECONDS`` for a light call."""
-    wrapped = friendly(fn)
-    if not on_zero_gpu():
-        return wrapped
-    try:
-        import spaces
-    except ImportError:
-        log.warning("On a ZeroGPU Space without the spaces package: %s runs without a GPU.", fn.__name__)
-        return wrapped
-    if work is None:
-        return spaces.GPU(wrapped, duration=zero_gpu.DEFAULT_SECONDS)
-    signature = inspect.signature(fn)
-
-    def named_work(*args: Any, **kwargs: Any) -> float:
-        bound = signature.bind_partial(*args, **kwargs)
-        bound.apply_defaults()
-        return work(dict(bound.arguments))
-
-    return spaces.GPU(wrapped, duration=zero_gpu.duration_of(named_work))
-
-
 CANCEL_WAIT_SECONDS = 3.0
 
 
-def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, work: Callable | None,
-                    inputs: set, outputs: list, flag: gr.State, status: Any) -> list:
-    """Wire a GPU run (a generator of updates) that a Cancel button (``wire_cancel``) stops
-    within a step. ``fn(values, ...)`` finds the run's ``CancelFlag`` as ``values[flag]`` and
-    hands it to its Task.
+def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, inputs: set, outputs: list,
+                    flag: gr.State, status: Any) -> list:
+    """Wire a GPU run (a generator of updates, in the server process) that a Cancel button
+    (``wire_cancel``) stops within a step. ``fn(values, ...)`` finds the run's ``CancelFlag`` as
+    ``values[flag]`` and hands it to its ``studio.runs.Run`` (``tabs.gpu.GpuWork.start``).
 
     Each trigger first arms a fresh flag (unqueued, at once), so Cancel works from the press of
     the button, also while the run still waits in the queue; the run always reaches its own end
@@ -130,18 +117,18 @@ def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, wor
     @functools.wraps(fn)
     def run(values: dict, *args: Any, **kwargs: Any):
         current = values[flag] = values.get(flag) or CancelFlag()
-        try:
-            if current.is_set():  # cancelled while it waited in the queue
-                request = kwargs.get("request") or next((a for a in args if isinstance(a, gr.Request)), None)
-                yield {status: ctx.t.for_request(request)("app.cancelled_before_start")}
-                return
-            yield from fn(values, *args, **kwargs)
-        finally:
+        if current.is_set():  # cancelled while it waited in the queue
             current.end()
+            request = kwargs.get("request") or next((a for a in args if isinstance(a, gr.Request)), None)
+            yield {status: ctx.t.for_request(request)("app.cancelled_before_start")}
+            return
+        # The run ends the flag when its work has stopped, not when this page stops listening:
+        # a reloaded page gets the flag back, and its Cancel must still reach the work.
+        yield from fn(values, *args, **kwargs)
 
     return [
         trigger(arm, None, flag, queue=False, api_visibility="private", show_progress="hidden")
-        .then(gpu_function(run, work), set(inputs) | {flag}, outputs, api_visibility="private",
+        .then(friendly(run), set(inputs) | {flag}, outputs, api_visibility="private",
               show_progress="minimal", **gpu_event(ctx))
         for trigger in triggers
     ]
@@ -169,8 +156,10 @@ def wire_cancel(ctx: TabContext, button: gr.Button, flag: gr.State, status: Any)
 
 
 def gpu_event(ctx: TabContext) -> dict[str, Any]:
-    """Event options for GPU work: one shared queue with the configured limit."""
-    return {"concurrency_id": GPU_QUEUE, "concurrency_limit": ctx.studio.gpu_slots()}
+    """Event options for GPU work: one shared Gradio queue. Gradio lets in more events than the GPU
+    has slots: beyond them, runs wait in the studio's fair queue (``tabs.gpu``), which serves
+    students in turn and holds a slot until the work has really stopped."""
+    return {"concurrency_id": GPU_QUEUE, "concurrency_limit": max(ctx.studio.gpu_slots(), GPU_EVENTS_ADMITTED)}
 
 
 def session_folder(ctx: TabContext, request: gr.Request | None) -> Path:

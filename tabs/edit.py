@@ -18,14 +18,18 @@ from studio.image.edit.work import Diffusion
 from studio.image.request import MAX_STEPS
 from studio.pictures import outputs
 from studio.pictures.reading import path_of
-from studio.progress import Cancelled, CancelFlag, Finished, Progress, Task
+from studio.progress import CancelFlag, Finished, Progress, Stopped, task_events
+from studio.runs import Run, Waiting
 from tabs import api_types, owner
 from tabs.common import (
-    TabContext, cancellable_run, gpu_event, gpu_function, progress_update,
+    TabContext, cancellable_run, friendly, gpu_event, progress_update,
     uploaded, wire_cancel,
 )
+from tabs.gpu import GpuWork, event_alive, run_events
 
 UPSCALE_OR_VARY = list(upscale.MODES) + list(vary.STRENGTHS)
+# Each edit tool's studio function, by the name its GPU calls carry (a plain string crosses a fork).
+TOOLS = {"upscale": upscale.upscale, "vary": vary.vary, "inpaint": inpaint.inpaint, "outpaint": outpaint.outpaint}
 DEFAULT_MODE = upscale.FAST_2X  # the sub-tab is "Upscale / Vary": it opens on an upscale
 
 
@@ -62,6 +66,32 @@ def build(ctx: TabContext) -> None:
     checkpoint_choices = checkpoints.offered(settings)
     upscaler_choices = upscaler.choices(settings)
 
+    # --- the GPU's part: one function for every tool, plain values in and out ----------------
+
+    def edit_on_gpu(tool: str, job: Any, folder: str, cancel: CancelFlag):
+        """Run edit ``tool`` on ``job`` (its request dataclass): progress, previews, the result."""
+        yield from task_events(lambda task: TOOLS[tool](studio, job, Path(folder), task), cancel, "studio-edit")
+
+    def edit_work(named: dict[str, Any]) -> float:
+        """GPU seconds of an edit (a ZeroGPU call asks for them up front), from its request."""
+        tool, job = named["tool"], named["job"]
+        if tool == "outpaint":
+            sides = tuple(getattr(job, side) for side in outpaint.SIDES)
+            return gpu_seconds.outpaint_work(studio, job.diffusion, job.image, sides, job.unit)
+        chosen = upscale.mode(job.mode) if tool == "upscale" else upscale.Mode(tool, 1.0, True)
+        return gpu_seconds.edit_work(studio, job.diffusion, job.image, chosen.factor, chosen.refine)
+
+    editing = GpuWork(ctx, edit_on_gpu, edit_work)
+
+    def start_edit(tool: str, job: Any, folder: Path, request: gr.Request | None, key: str,
+                   flag: CancelFlag | None = None) -> Run:
+        return editing.start(request, key, f"Edit: {tool}", tool, job, str(folder), flag=flag)
+
+    def edited(tool: str, job: Any, request: gr.Request | None) -> dict:
+        """An API call's edit, run to its end: the saved PNG and its summary."""
+        run = start_edit(tool, job, owner.folder_for(ctx, request), request, owner.key_for(request))
+        return _answer(run.result(event_alive()))
+
     # --- API: self-explaining parameters; the same studio functions as the UI ------------
     # Every file a script sends must be an upload (``uploaded``): a path on the server is refused.
 
@@ -78,7 +108,7 @@ def build(ctx: TabContext) -> None:
             tile_overlap=tile_overlap, refine_denoise=refine_denoise,
             diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
-        return _answer(upscale.upscale(studio, upscale_request, owner.folder_for(ctx, request)))
+        return edited("upscale", upscale_request, request)
 
     def vary_image(image: gr.FileData, strength: api_types.VaryStrength = "subtle", denoise: float = 0.0, prompt: str = "",
                    negative_prompt: str = "", checkpoint: str = "", seed: int = -1, steps: int = 0,
@@ -88,7 +118,7 @@ def build(ctx: TabContext) -> None:
         vary_request = vary.VaryRequest(image=uploaded(image, "the image to vary"), strength=strength,
                                         denoise=denoise or None,
                                         diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps))
-        return _answer(vary.vary(studio, vary_request, owner.folder_for(ctx, request)))
+        return edited("vary", vary_request, request)
 
     def inpaint_image(image: gr.FileData, mask: gr.FileData, prompt: str = "", negative_prompt: str = "",
                       mask_grow: int = inpaint.DEFAULT_GROW, mask_feather: int = inpaint.DEFAULT_FEATHER,
@@ -104,7 +134,7 @@ def build(ctx: TabContext) -> None:
             mask_feather=mask_feather, only_masked_area=only_masked_area, denoise=denoise,
             diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
-        return _answer(inpaint.inpaint(studio, inpaint_request, owner.folder_for(ctx, request)))
+        return edited("inpaint", inpaint_request, request)
 
     def outpaint_image(image: gr.FileData, left: float = 0, right: float = 0, top: float = 0, bottom: float = 0,
                        unit: api_types.OutpaintUnit = "px", prompt: str = "", negative_prompt: str = "",
@@ -118,7 +148,7 @@ def build(ctx: TabContext) -> None:
             seam_feather=seam_feather, denoise=denoise,
             diffusion=_diffusion(prompt, negative_prompt, checkpoint, seed, steps),
         )
-        return _answer(outpaint.outpaint(studio, outpaint_request, owner.folder_for(ctx, request)))
+        return edited("outpaint", outpaint_request, request)
 
     # --- UI ------------------------------------------------------------------------------
 
@@ -220,23 +250,26 @@ def build(ctx: TabContext) -> None:
         shared = [prompt, negative, checkpoint, seed, steps, ctx.browser_id]
         run_outputs = [status, preview, result_view, details, result_path, extend_again]
 
-        def stream(work, folder, progress, flag: CancelFlag, request: gr.Request | None):
-            """Run ``work(folder, task)`` as a Task: progress, previews, Cancel, then the result."""
+        def stream(tool: str, job: Any, values: dict, progress: Any, request: gr.Request | None):
+            """Run edit ``tool`` on ``job``: its turn, progress, previews, Cancel, then the result."""
             say = t.for_request(request)
-            task = Task(lambda task: work(folder, task), "studio-edit", flag)
+            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
+            run = start_edit(tool, job, folder, request, owner.key_for(request, values[ctx.browser_id]),
+                             flag=values[cancel_flag])
             yield {status: say("edit.status_starting"), details: ""}
-            try:
-                for event in task.events():
-                    if isinstance(event, Progress):
-                        yield progress_update(event, progress, status, preview, say=say)
-                    elif isinstance(event, Finished):
-                        result = event.value
-                        yield {status: say("edit.status_done").format(width=result.image.width,
-                                                                      height=result.image.height),
-                               result_view: result.path, details: _details(result), result_path: result.path,
-                               preview: None, extend_again: gr.update(visible=result.tool == "outpaint")}
-            except Cancelled:
-                yield {status: say("edit.status_cancelled")}
+            for event in run_events(run):
+                if isinstance(event, Waiting):
+                    yield {status: say("app.waiting_turn").format(place=event.place)}
+                elif isinstance(event, Progress):
+                    yield progress_update(event, progress, status, preview, say=say)
+                elif isinstance(event, Finished):
+                    result = event.value
+                    yield {status: say("edit.status_done").format(width=result.image.width,
+                                                                  height=result.image.height),
+                           result_view: result.path, details: _details(result), result_path: result.path,
+                           preview: None, extend_again: gr.update(visible=result.tool == "outpaint")}
+                elif isinstance(event, Stopped):
+                    yield {status: say("edit.status_cancelled")}
 
         def diffusion_of(values: dict) -> Diffusion:
             return _diffusion(values[prompt], values[negative], values[checkpoint], values[seed], values[steps])
@@ -245,21 +278,19 @@ def build(ctx: TabContext) -> None:
             return {name: values[component] for name, component in fields.items()}
 
         def ui_upscale_or_vary(values: dict, request: gr.Request = None, progress=gr.Progress()):
-            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             picked = values[uov_mode]
             if picked in vary.STRENGTHS:
                 denoise = values[subtle] if picked == "Vary (Subtle)" else values[strong]
                 job = vary.VaryRequest(image=values[uov_image], strength=picked, denoise=denoise,
                                        diffusion=diffusion_of(values))
-                yield from stream(lambda f, task: vary.vary(studio, job, f, task), folder, progress, values[cancel_flag], request)
+                yield from stream("vary", job, values, progress, request)
                 return
             fields = named(values, upscale_fields)
             fields.update(tile_size=int(fields["tile_size"] or 0), tile_overlap=int(fields["tile_overlap"] or 0))
             job = upscale.UpscaleRequest(image=values[uov_image], mode=picked, diffusion=diffusion_of(values), **fields)
-            yield from stream(lambda f, task: upscale.upscale(studio, job, f, task), folder, progress, values[cancel_flag], request)
+            yield from stream("upscale", job, values, progress, request)
 
         def ui_inpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
-            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             picture, layers = _editor_parts(values[editor])
             if picture is None:
                 raise gr.Error("The image to inpaint is missing: upload a picture or send one from another tab.",
@@ -270,36 +301,19 @@ def build(ctx: TabContext) -> None:
                 mask = images.mask_from_layers(picture.size, layers)
             job = inpaint.InpaintRequest(image=picture, mask=mask, diffusion=diffusion_of(values),
                                          **named(values, inpaint_fields))
-            yield from stream(lambda f, task: inpaint.inpaint(studio, job, f, task), folder, progress, values[cancel_flag], request)
+            yield from stream("inpaint", job, values, progress, request)
 
         def ui_outpaint(values: dict, request: gr.Request = None, progress=gr.Progress()):
-            folder = owner.folder_for(ctx, request, values[ctx.browser_id])
             job = outpaint.OutpaintRequest(image=values[out_image], diffusion=diffusion_of(values),
                                            **named(values, outpaint_fields))
-            yield from stream(lambda f, task: outpaint.outpaint(studio, job, f, task), folder, progress, values[cancel_flag], request)
+            yield from stream("outpaint", job, values, progress, request)
 
-        # GPU seconds of each (a ZeroGPU call asks for them up front), from the same values.
-        def uov_work(named: dict) -> float:
-            values = named["values"]
-            picked = values[uov_mode]
-            chosen = upscale.mode(picked) if picked not in vary.STRENGTHS else upscale.Mode(picked, 1.0, True)
-            return gpu_seconds.edit_work(studio, diffusion_of(values), values[uov_image], chosen.factor, chosen.refine)
-
-        def inpaint_work(named: dict) -> float:
-            values = named["values"]
-            return gpu_seconds.edit_work(studio, diffusion_of(values), _editor_parts(values[editor])[0])
-
-        def outpaint_ui_work(named: dict) -> float:
-            values = named["values"]
-            return gpu_seconds.outpaint_work(studio, diffusion_of(values), values[out_image],
-                                             tuple(values[sides[s]] for s in outpaint.SIDES), values[unit])
-
-        for button, fn, work, inputs in (
-            (uov_button, ui_upscale_or_vary, uov_work, [uov_image, uov_mode, subtle, strong, *upscale_fields.values()]),
-            (inpaint_button, ui_inpaint, inpaint_work, [editor, mask_file, *inpaint_fields.values()]),
-            (outpaint_button, ui_outpaint, outpaint_ui_work, [out_image, *outpaint_fields.values()]),
+        for button, fn, inputs in (
+            (uov_button, ui_upscale_or_vary, [uov_image, uov_mode, subtle, strong, *upscale_fields.values()]),
+            (inpaint_button, ui_inpaint, [editor, mask_file, *inpaint_fields.values()]),
+            (outpaint_button, ui_outpaint, [out_image, *outpaint_fields.values()]),
         ):
-            cancellable_run(ctx, [button.click], fn, work, set(inputs + shared), run_outputs, cancel_flag, status)
+            cancellable_run(ctx, [button.click], fn, set(inputs + shared), run_outputs, cancel_flag, status)
         wire_cancel(ctx, cancel_button, cancel_flag, status)
 
         def extend(path: str | None, request: gr.Request = None):
@@ -342,22 +356,7 @@ def build(ctx: TabContext) -> None:
             picture_input.change(made_with, [picture_input, prompt, negative], [checkpoint, prompt, negative],
                                  api_visibility="private", show_progress="hidden")
 
-        def api_work(named: dict, scale: float = 1.0, redraw: bool = True) -> float:
-            diffusion = _diffusion(named.get("prompt"), named.get("negative_prompt"), named.get("checkpoint"),
-                                   named.get("seed"), named.get("steps"))
-            return gpu_seconds.edit_work(studio, diffusion, named["image"], scale, redraw)
-
-        def upscale_work(named: dict) -> float:
-            chosen = upscale.mode(named["mode"])
-            return api_work(named, chosen.factor, chosen.refine)
-
-        def outpaint_work(named: dict) -> float:
-            diffusion = _diffusion(named["prompt"], named["negative_prompt"], named["checkpoint"], named["seed"],
-                                   named["steps"])
-            sides = tuple(named[side] for side in outpaint.SIDES)
-            return gpu_seconds.outpaint_work(studio, diffusion, named["image"], sides, named["unit"])
-
-        gr.api(gpu_function(upscale_image, upscale_work), api_name="upscale", **gpu_event(ctx))
-        gr.api(gpu_function(vary_image, api_work), api_name="vary", **gpu_event(ctx))
-        gr.api(gpu_function(inpaint_image, api_work), api_name="inpaint", **gpu_event(ctx))
-        gr.api(gpu_function(outpaint_image, outpaint_work), api_name="outpaint", **gpu_event(ctx))
+        gr.api(friendly(upscale_image), api_name="upscale", **gpu_event(ctx))
+        gr.api(friendly(vary_image), api_name="vary", **gpu_event(ctx))
+        gr.api(friendly(inpaint_image), api_name="inpaint", **gpu_event(ctx))
+        gr.api(friendly(outpaint_image), api_name="outpaint", **gpu_event(ctx))

@@ -4,19 +4,18 @@ Only components and wiring here: the work is in ``studio.faces``."""
 
 from __future__ import annotations
 
-import glob
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from studio.faces import detect as detection
-from studio.faces import draw, images, paste, pipeline
+from studio.faces import draw, images, paste, pipeline, uploads
 from studio.models import catalog
 from studio.pictures.reading import path_of
 from tabs import api_types, owner
-from tabs.common import TabContext, friendly, gpu_event, gpu_function
+from tabs.common import TabContext, friendly, gpu_event
+from tabs.gpu import GpuWork
 
 MAX_SOURCE_SIDE = 2048  # source photos are kept in session memory at most this large
 MODEL_LABELS = {
@@ -33,40 +32,24 @@ def _paths(values: Any) -> list[Any]:
     return [path_of(v) for v in values if v]
 
 
-def forget_uploads(paths: list[Any]) -> None:
-    """Delete uploaded face photos from Gradio's upload folder once read: source faces are
-    held in memory only, never kept on disk. Files anywhere else are never touched."""
+def forget_uploads(paths: list[Any], keep: list[Any] = ()) -> None:
+    """Delete uploaded face photos from Gradio's upload folder once read (studio.faces.uploads):
+    source faces are held in memory only. ``keep``: photos still needed (the target)."""
     from gradio.utils import get_upload_folder
 
-    root = Path(get_upload_folder()).resolve()
-    for value in paths:
-        try:
-            path = Path(str(value)).resolve()
-            if root not in path.parents or not path.is_file():
-                continue
-            # Gradio keeps the upload and a content-addressed copy (<folder>/<hash>/<name>): drop both.
-            digest = _digest(path)
-            for copy in root.glob(f"*/{glob.escape(path.name)}"):
-                if copy != path and copy.stat().st_size == path.stat().st_size and _digest(copy) == digest:
-                    copy.unlink(missing_ok=True)
-            path.unlink(missing_ok=True)
-        except OSError:
-            pass  # already gone, or not ours to delete
+    uploads.forget(paths, get_upload_folder(), keep)
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def take_sources(paths: list[Any]) -> list[images.Picture]:
-    """Source photos read into memory (and shrunk); their uploaded files are deleted."""
+def take_sources(paths: list[Any], keep: list[Any] = ()) -> list[images.Picture]:
+    """Source photos read into memory (and shrunk); their uploaded files are deleted, unless
+    one is also in ``keep`` (the same photo given as the target)."""
     try:
         if len(paths) > pipeline.MAX_SOURCES:
             raise gr.Error(f"Use at most {pipeline.MAX_SOURCES} source photos of the same person.", print_exception=False)
         return [images.shrink(images.open_picture(p, f"Source photo {i}"), MAX_SOURCE_SIDE)
                 for i, p in enumerate(paths, 1)]
     finally:
-        forget_uploads(paths)
+        forget_uploads(paths, keep)
 
 
 def details_markdown(summary: dict) -> str:
@@ -98,13 +81,31 @@ def licence_table(settings, picked: dict[str, str], say) -> str:
 def build(ctx: TabContext) -> None:
     t, studio, settings = ctx.t, ctx.studio, ctx.settings
 
+    # --- the GPU's part: plain values in, plain values out (on ZeroGPU, across a fork) ------
+
+    def faces_on_gpu(picture: Any, score_threshold: float, detector: str) -> tuple:
+        """(the picture as read, its faces) for a path or a picture held in memory."""
+        return pipeline.find_faces(studio, picture, score_threshold, detector)
+
+    def swap_on_gpu(swap_request: pipeline.SwapRequest, folder: str) -> Any:
+        return pipeline.swap_faces(studio, swap_request, Path(folder))
+
+    finding = GpuWork(ctx, faces_on_gpu)
+    swapping = GpuWork(ctx, swap_on_gpu)
+
+    def find(request: gr.Request | None, key: str, picture: Any, score: float, detector: str) -> tuple:
+        return finding.call(request, key, "Faces: find", picture, score, detector)
+
+    def swap(request: gr.Request | None, key: str, swap_request: pipeline.SwapRequest, folder: Path) -> Any:
+        return swapping.call(request, key, "Faces: swap", swap_request, str(folder))
+
     # --- API: self-explaining parameters; the same studio functions as the UI ------------
 
     def detect_faces(image: gr.FileData, score_threshold: float = detection.DEFAULT_SCORE,
-                     detector: str = "") -> dict:
+                     detector: str = "", request: gr.Request = None) -> dict:
         """Faces in `image`, numbered left to right: each `number`, `box` [x1, y1, x2, y2],
         `landmarks` (eyes, nose, mouth corners as [x, y]) and `score`. score_threshold 0-1."""
-        picture, faces = pipeline.find_faces(studio, path_of(image), score_threshold, detector)
+        picture, faces = find(request, owner.key_for(request), path_of(image), score_threshold, detector)
         return {"width": picture.rgb.shape[1], "height": picture.rgb.shape[0],
                 "faces": [f.as_dict(i) for i, f in enumerate(faces, 1)]}
 
@@ -119,8 +120,9 @@ def build(ctx: TabContext) -> None:
         mask_region 'box' | 'oval', restore_strength 0-1 (0 = no restoration). Returns the saved
         PNG and the faces found."""
         faces_only = _paths(source_images) + _paths(reference_image)
+        needed = _paths(target_image)  # the same upload may be a source too: one file
         swap_request = pipeline.SwapRequest(
-            source_images=take_sources(_paths(source_images)), target_image=path_of(target_image),
+            source_images=take_sources(_paths(source_images), needed), target_image=path_of(target_image),
             source_face=source_face, target_faces=target_faces,
             reference_image=path_of(reference_image) if reference_image else None,
             blend=blend, mask_feather=mask_feather, mask_region=mask_region, restore_strength=restore_strength,
@@ -128,9 +130,9 @@ def build(ctx: TabContext) -> None:
             restorer=restorer,
         )
         try:
-            result = pipeline.swap_faces(studio, swap_request, owner.folder_for(ctx, request))
+            result = swap(request, owner.key_for(request), swap_request, owner.folder_for(ctx, request))
         finally:
-            forget_uploads(faces_only)
+            forget_uploads(faces_only, needed)
         return {"image": gr.FileData(path=result.path), **result.summary()}
 
     # --- UI ------------------------------------------------------------------------------
@@ -196,20 +198,20 @@ def build(ctx: TabContext) -> None:
 
         ctx.after_load.append((friendly(licences_on_load), [licences]))
 
-        def ui_take_sources(files, score, detector, request: gr.Request = None):
+        def ui_take_sources(files, score, detector, target_file, browser_id, request: gr.Request = None):
             say = t.for_request(request)
-            pictures = take_sources(_paths(files))
+            pictures = take_sources(_paths(files), _paths(target_file))
             if not pictures:
                 return [], None, None, ""
-            picture, faces = pipeline.find_faces(studio, pictures[0], score, detector)
+            picture, faces = find(request, owner.key_for(request, browser_id), pictures[0], score, detector)
             message = say("faceswap.sources_held").format(count=len(pictures)) + "\n\n" + \
                 say("faceswap.found").format(where=say("faceswap.source"), count=len(faces))
             return pictures, None, draw.annotate(picture.to_pil(), faces), message
 
-        sources.upload(gpu_function(ui_take_sources), [sources, threshold, pickers[pipeline.DETECTOR]],
+        sources.upload(friendly(ui_take_sources), [sources, threshold, pickers[pipeline.DETECTOR], target, ctx.browser_id],
                        [source_pictures, sources, source_view, found], api_visibility="private", **gpu_event(ctx))
 
-        def ui_detect(held, target_file, score, detector, request: gr.Request = None):
+        def ui_detect(held, target_file, score, detector, browser_id, request: gr.Request = None):
             say = t.for_request(request)
             shown: dict[Any, Any] = {}
             lines = []
@@ -218,12 +220,13 @@ def build(ctx: TabContext) -> None:
                 if not path:
                     shown[component] = None
                     continue
-                picture, faces = pipeline.find_faces(studio, path, score, detector)
+                picture, faces = find(request, owner.key_for(request, browser_id), path, score, detector)
                 shown[component] = draw.annotate(picture.to_pil(), faces)
                 lines.append(say("faceswap.found").format(where=label, count=len(faces)))
             return shown[source_view], shown[target_view], "\n\n".join(lines)
 
-        detect_button.click(gpu_function(ui_detect), [source_pictures, target, threshold, pickers[pipeline.DETECTOR]],
+        detect_button.click(friendly(ui_detect), [source_pictures, target, threshold, pickers[pipeline.DETECTOR],
+                                                  ctx.browser_id],
                             [source_view, target_view, found], api_visibility="private", **gpu_event(ctx))
 
         def ui_swap(held, target_file, number, which, reference_file, blend_value, feather_value,
@@ -240,7 +243,8 @@ def build(ctx: TabContext) -> None:
                 raise gr.Error(say("faceswap.need_source"), print_exception=False)
             if not target_file:
                 raise gr.Error(say("faceswap.need_target"), print_exception=False)
-            result = pipeline.swap_faces(studio, swap_request, owner.folder_for(ctx, request, browser_id))
+            result = swap(request, owner.key_for(request, browser_id), swap_request,
+                          owner.folder_for(ctx, request, browser_id))
             chosen = set(result.replaced)
             message = say("faceswap.done").format(faces=", ".join(map(str, result.replaced)))
             notes = "\n\n".join(f"> {n}" for n in result.notes)
@@ -249,8 +253,8 @@ def build(ctx: TabContext) -> None:
 
         swap_inputs = [source_pictures, target, source_face, target_faces, reference, blend, feather, region, restore_strength,
                        threshold, *pickers.values(), ctx.browser_id]
-        swap_button.click(gpu_function(ui_swap), swap_inputs, [before, after, result_path, details, target_view, found],
+        swap_button.click(friendly(ui_swap), swap_inputs, [before, after, result_path, details, target_view, found],
                           api_visibility="private", **gpu_event(ctx))
 
-        gr.api(gpu_function(detect_faces), api_name="detect_faces", **gpu_event(ctx))
-        gr.api(gpu_function(swap_faces), api_name="swap_faces", **gpu_event(ctx))
+        gr.api(friendly(detect_faces), api_name="detect_faces", **gpu_event(ctx))
+        gr.api(friendly(swap_faces), api_name="swap_faces", **gpu_event(ctx))

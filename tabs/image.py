@@ -4,7 +4,7 @@ Only components and wiring here: the work is in ``studio.image``."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
@@ -14,19 +14,19 @@ from studio.image import checkpoints, gpu_seconds, image_prompts, presets, style
 from studio.image.generate import generate_images
 from studio.image.request import LORA_WEIGHT_RANGE, MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
-from studio.outputs import owner_key
 from studio.pictures import metadata, outputs
-from studio.progress import Cancelled, Delivered, Finished, Progress, Task
+from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress, Stopped, task_events
 from studio.prompts import instructions
-from studio.prompts.for_image import expand_for_image, should_expand
+from studio.prompts.for_image import PromptExpanded, expand_request, should_expand
+from studio.runs import LatestRuns, Run, Waiting
 from tabs import api_types, owner
 from tabs.common import (
-    TabContext, cancellable_run, friendly, gpu_event, gpu_function, progress_update,
+    TabContext, cancellable_run, friendly, gpu_event, progress_update,
     uploaded, wire_cancel, worded,
 )
+from tabs.gpu import RELOAD_GRACE_SECONDS, GpuWork, run_events
 from tabs.i18n import or_english, style_key
 from tabs.image_prompt_panel import build_panel, wire_panel
-from tabs.runs import RunningRun, Runs
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
 PROMPT_PICTURE = "each image prompt's picture"
@@ -111,7 +111,34 @@ def unused_reason(family: Any, control: str, say: Any) -> str:
 def build(ctx: TabContext) -> None:
     t, studio, settings = ctx.t, ctx.studio, ctx.settings
     checkpoint_choices = checkpoints.offered(settings)
-    runs = Runs()  # each browser's latest run, for a page that comes back
+    runs = LatestRuns()  # each browser's latest run, for a page that comes back
+
+    # --- the GPU's part: plain values in, plain events out (on ZeroGPU, across a fork) -----
+
+    def generate_on_gpu(image_request: ImageRequest, expand: bool, folder: str, cancel: CancelFlag):
+        """Expand the prompt into English when asked, then draw the images: a ``PromptExpanded``
+        event, then the generation's progress, images and end."""
+        image_request, expansion = expand_request(studio, image_request, expand)
+        yield expansion
+        yield from task_events(lambda task: generate_images(studio, image_request, Path(folder), task), cancel,
+                               "studio-image")
+
+    def generation_work(named: dict[str, Any]) -> float:
+        """GPU seconds of a generation (a ZeroGPU call asks for them up front)."""
+        work = gpu_seconds.generation_work(studio, named["image_request"])
+        return work + (zero_gpu.text_work(EXPANSION_TOKENS) if named["expand"] else 0.0)
+
+    def preview_on_gpu(path: str, kind: str):
+        shown = image_prompts.preview(studio, path, kind)
+        return shown
+
+    generation = GpuWork(ctx, generate_on_gpu, generation_work)
+    previewing = GpuWork(ctx, preview_on_gpu)
+
+    def start_generation(image_request: ImageRequest, expand: bool, folder: Path, request: gr.Request | None,
+                         key: str, flag: CancelFlag | None = None, grace: float = 0.0) -> Run:
+        what = f"Image: {image_request.image_number} × {image_request.prompt[:40]!r}"
+        return generation.start(request, key, what, image_request, expand, str(folder), flag=flag, grace=grace)
 
     # --- API: self-explaining parameters; the same studio function as the UI --------------
 
@@ -143,10 +170,17 @@ def build(ctx: TabContext) -> None:
         image_prompts: up to 4 slots [{"image": handle_file(...), "type": "ImagePrompt" | "PyraCanny" |
         "CPDS" | "FaceSwap", "weight": 0-2, "stop_at": 0-1}] (weight / stop_at left out = the type's defaults).
         Returns images with their seeds, final prompts and metadata."""
-        image_request, notes = expanded(api_request(locals()), expand_into_english)
-        results = generate_images(studio, image_request, owner.folder_for(ctx, request))
+        image_request = api_request(locals())
+        run = start_generation(image_request, expand_into_english, owner.folder_for(ctx, request), request,
+                               owner.key_for(request))
+        notes: list[str] = []
+        for event in run_events(run):
+            if isinstance(event, PromptExpanded):
+                notes = list(event.notes)
+            elif isinstance(event, Stopped):
+                raise Cancelled()
         return {
-            "images": [{"image": gr.FileData(path=r.path), **r.summary()} for r in results],
+            "images": [{"image": gr.FileData(path=r.path), **r.summary()} for r in run.value or run.delivered],
             "prompt_expansion": notes,
         }
 
@@ -160,29 +194,12 @@ def build(ctx: TabContext) -> None:
             cfg=named["cfg"], scheduler=named["scheduler"] or None, image_prompts=_api_slots(named["image_prompts"]),
         )
 
-    def generation_work(image_request: ImageRequest, expand: bool) -> float:
-        """GPU seconds of a generation (a ZeroGPU call asks for them up front)."""
-        work = gpu_seconds.generation_work(studio, image_request)
-        return work + (zero_gpu.text_work(EXPANSION_TOKENS) if expand else 0.0)
-
-    def expanded(image_request: ImageRequest, wanted: bool) -> tuple[ImageRequest, list[str]]:
-        """The request with its prompt expanded into English when asked (the original is kept
-        in the saved parameters); never blocks a generation: failures leave the prompt as is."""
-        if not wanted or not image_request.prompt.strip():
-            return image_request, []
-        family = checkpoints.family_hint(studio, image_request.checkpoint)
-        english, negative, notes = expand_for_image(
-            studio, image_request.prompt, family.name if family else "sdxl", image_request.negative_prompt
-        )
-        if english == image_request.prompt:
-            return image_request, notes
-        return replace(image_request, prompt=english, negative_prompt=negative,
-                       original_prompt=image_request.prompt), notes
-
-    def image_prompt_preview(image: gr.FileData, type: api_types.ImagePromptType = "PyraCanny") -> dict:  # noqa: A002 - the API's word
+    def image_prompt_preview(image: gr.FileData, type: api_types.ImagePromptType = "PyraCanny",  # noqa: A002 - the API's word
+                             request: gr.Request = None) -> dict:
         """What an image prompt gives the model: the PyraCanny or CPDS map (the picture's size), the
         square the image encoder reads (ImagePrompt) or the largest face, cropped (FaceSwap)."""
-        shown = image_prompts.preview(studio, uploaded(image, "the picture to preview"), type)
+        path = uploaded(image, "the picture to preview")
+        shown = previewing.call(request, owner.key_for(request), f"Image prompt preview: {type}", path, type)
         return {"image": gr.FileData(path=_save_preview(shown)), "width": shown.width, "height": shown.height,
                 "type": image_prompts.slots.type_name(type)}
 
@@ -290,46 +307,48 @@ def build(ctx: TabContext) -> None:
             return ImageRequest(**data)
 
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress()):
-            image_request, expansion_notes = expanded(request_from(values), values[expand_toggle])
+            image_request = request_from(values)
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
+            key = owner.key_for(request, values[ctx.browser_id])
             say = t.for_request(request)
             shown: list = []
-            # The work goes on if the page goes away: its images still land in the history, and a
-            # reloaded page finds the run, its form and its progress (follow_run below).
-            task = Task(lambda task: generate_images(studio, image_request, folder, task), "studio-image",
-                        values[cancel_flag])
-            runs.start(owner.key_for(request, values[ctx.browser_id]), task,
-                       {component: values[component] for component in restored_form if component in values}, folder)
+            # The work goes on a while if the page goes away: a reloaded page finds the run, its
+            # form and its progress (wire_follow below), and its images land in the history.
+            run = start_generation(image_request, values[expand_toggle], folder, request, key,
+                                   flag=values[cancel_flag], grace=RELOAD_GRACE_SECONDS)
+            runs.start(key, run, {component: values[component] for component in restored_form if component in values})
             summaries: list = []
-            said = "\n\n".join(f"> {note}" for note in expansion_notes)
-            if image_request.original_prompt:
-                said = f"**English prompt:** {image_request.prompt}\n\n" + said
-            yield {status: said, gallery: [], details: ""}
-            try:
-                for event in task.events():
-                    if isinstance(event, Progress):
-                        line = say("image.status_step").format(label=worded(event.label, say), step=event.step,
-                                                               total=event.total)
-                        yield progress_update(event, progress, status, preview, unit="step ", line=line, say=say)
-                    elif isinstance(event, Delivered):
-                        shown.append(_gallery_item(event.item))
-                        summaries.append(event.item.parameters)
-                        notes = "\n\n".join(f"> {n}" for n in event.item.notes)
-                        # The newest image is the selected one: an enlarged view shows the image the
-                        # details below describe (it showed image 1's while the details were image 2's).
-                        yield {gallery: gr.Gallery(value=list(shown), selected_index=len(shown) - 1),
-                               preview: event.item.image, last_results: list(summaries),
-                               details: _details_markdown(event.item.parameters) + ("\n\n" + notes if notes else ""),
-                               selected_path: event.item.path}
-                    elif isinstance(event, Finished):
-                        yield {status: say("image.status_done").format(count=len(shown)), history: outputs.history(folder)}
-            except Cancelled:
-                yield {status: say("image.status_cancelled").format(count=len(shown)),
-                       history: outputs.history(folder)}
+            yield {status: say("image.status_starting"), gallery: [], details: ""}
+            for event in run_events(run):
+                if isinstance(event, Waiting):
+                    yield {status: say("app.waiting_turn").format(place=event.place)}
+                elif isinstance(event, PromptExpanded):
+                    said = "\n\n".join(f"> {note}" for note in event.notes)
+                    if event.original_prompt:
+                        said = f"**{say('image.english_prompt')}** {event.prompt}\n\n" + said
+                    yield {status: said or say("image.status_starting")}
+                elif isinstance(event, Progress):
+                    line = say("image.status_step").format(label=worded(event.label, say), step=event.step,
+                                                           total=event.total)
+                    yield progress_update(event, progress, status, preview, unit="step ", line=line, say=say)
+                elif isinstance(event, Delivered):
+                    shown.append(_gallery_item(event.item))
+                    summaries.append(event.item.parameters)
+                    notes = "\n\n".join(f"> {n}" for n in event.item.notes)
+                    # The newest image is the selected one: an enlarged view shows the image the
+                    # details below describe (it showed image 1's while the details were image 2's).
+                    yield {gallery: gr.Gallery(value=list(shown), selected_index=len(shown) - 1),
+                           preview: event.item.image, last_results: list(summaries),
+                           details: _details_markdown(event.item.parameters) + ("\n\n" + notes if notes else ""),
+                           selected_path: event.item.path}
+                elif isinstance(event, Finished):
+                    yield {status: say("image.status_done").format(count=len(shown)), history: outputs.history(folder)}
+                elif isinstance(event, Stopped):
+                    yield {status: say("image.status_cancelled").format(count=len(shown)),
+                           history: outputs.history(folder)}
 
         run_outputs = [status, gallery, details, preview, last_results, selected_path, history]
         cancellable_run(ctx, [generate_button.click, prompt.submit], ui_generate,
-                        lambda named: generation_work(request_from(named["values"]), named["values"][expand_toggle]),
                         request_inputs | {ctx.browser_id}, run_outputs, cancel_flag, status)
         wire_cancel(ctx, cancel_button, cancel_flag, status)
 
@@ -360,11 +379,10 @@ def build(ctx: TabContext) -> None:
         wire_lists(ctx, checkpoint, refresh_button, lora_names)
         no_style.click(lambda: [], None, style_pick, api_visibility="private")
         wire_expand_default(ctx, prompt, checkpoint, expand_toggle)
-        wire_panel(ctx, prompt_panel, checkpoint, checkpoint_choices[0])
+        wire_panel(ctx, prompt_panel, checkpoint, checkpoint_choices[0], previewing)
 
-        gr.api(gpu_function(generate_image, lambda named: generation_work(api_request(named), named["expand_into_english"])),
-               api_name="generate_image", **gpu_event(ctx))
-        gr.api(gpu_function(image_prompt_preview), api_name="image_prompt_preview", **gpu_event(ctx))
+        gr.api(friendly(generate_image), api_name="generate_image", **gpu_event(ctx))
+        gr.api(friendly(image_prompt_preview), api_name="image_prompt_preview", **gpu_event(ctx))
         gr.api(friendly(list_styles), api_name="styles")
 
 
@@ -461,8 +479,7 @@ def wire_lists(ctx: TabContext, checkpoint: Any, refresh_button: Any, lora_names
 
     def lora_choices(browser_id: str, request: gr.Request | None) -> list:
         """Shared LoRAs plus the ones this user trained (nobody else's)."""
-        owner = owner_key(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))
-        names = ["None"] + checkpoints.offered_loras(settings, owner)
+        names = ["None"] + checkpoints.offered_loras(settings, owner.key_for(request, browser_id))
         return [gr.update(choices=names) for _ in lora_names]
 
     def refresh_lists(current: str, browser_id: str, request: gr.Request = None):
@@ -493,43 +510,49 @@ def wire_expand_default(ctx: TabContext, prompt: Any, checkpoint: Any, expand_to
                 api_visibility="private", show_progress="hidden")
 
 
-def wire_follow(ctx: TabContext, runs: Runs, restored_form: list, cancel_flag: Any, followed: list) -> None:
+def wire_follow(ctx: TabContext, runs: LatestRuns, restored_form: list, cancel_flag: Any, followed: list) -> None:
     """A page reloaded during its run gets the run's form back, and follows the run (progress,
-    images as they come, then the history) until it ends, as if it had never gone away.
-    ``followed``: the status, gallery, preview and history components."""
+    images as they come, then the history) until it ends, as if it had never gone away; its
+    Cancel reaches the run. ``followed``: the status, gallery, preview and history components."""
     status, gallery, preview, history = followed
     follow_timer = gr.Timer(FOLLOW_SECONDS, active=False)
 
-    def follow_view(run: RunningRun, say: Callable[[str], str]) -> tuple:
-        task = run.task
-        shown = [_gallery_item(item) for item in task.delivered]
-        if task.outcome is None:
-            progress_event = task.last_progress
-            said = (say("image.status_step").format(label=worded(progress_event.label, say), step=progress_event.step,
-                                                    total=progress_event.total)
-                    if progress_event else say("image.status_starting"))
+    def follow_view(run: Run, folder: Path, say: Callable[[str], str]) -> tuple:
+        shown = [_gallery_item(item) for item in run.delivered]
+        selected = len(shown) - 1 if shown else None
+        if not run.ended:
+            progress_event = run.last_progress
+            if progress_event is not None:
+                said = say("image.status_step").format(label=worded(progress_event.label, say),
+                                                       step=progress_event.step, total=progress_event.total)
+            elif run.place is not None:
+                said = say("app.waiting_turn").format(place=run.place)
+            else:
+                said = say("image.status_starting")
             preview_image = progress_event.preview if progress_event and progress_event.preview else gr.skip()
-            return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), \
-                preview_image, gr.skip(), gr.Timer(active=True)
-        key = {"done": "image.status_done", "cancelled": "image.status_cancelled"}.get(task.outcome, "image.status_error")
-        said = say(key).format(count=len(shown))
-        folder = run.folder
-        return said, gr.Gallery(value=shown, selected_index=len(shown) - 1 if shown else None), gr.skip(), \
-            outputs.history(folder) if folder else gr.skip(), gr.Timer(active=False)
+            return said, gr.Gallery(value=shown, selected_index=selected), preview_image, gr.skip(), \
+                gr.Timer(active=True)
+        key = {"done": "image.status_done", "cancelled": "image.status_cancelled"}.get(run.outcome, "image.status_error")
+        return say(key).format(count=len(shown)), gr.Gallery(value=shown, selected_index=selected), gr.skip(), \
+            outputs.history(folder), gr.Timer(active=False)
 
     def restore_run(browser_id: str, request: gr.Request = None):
-        run = runs.current(owner.key_for(request, browser_id))
-        if run is None or run.task.outcome is not None:  # nothing going on for this browser
+        found = runs.current(owner.key_for(request, browser_id))
+        if found is None or found[0].ended:  # nothing going on for this browser
             return (*(gr.skip() for _ in restored_form), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                     gr.Timer(active=False))
-        form = [run.form.get(component, gr.skip()) for component in restored_form]
-        return (*form, run.task.cancel_flag, *follow_view(run, ctx.t.for_request(request)))
+        run, form = found
+        run.follow()
+        folder = owner.folder_for(ctx, request, browser_id)
+        values = [form.get(component, gr.skip()) for component in restored_form]
+        return (*values, run.flag, *follow_view(run, folder, ctx.t.for_request(request)))
 
     def follow_run(browser_id: str, request: gr.Request = None):
-        run = runs.current(owner.key_for(request, browser_id))
-        if run is None:
+        found = runs.current(owner.key_for(request, browser_id))
+        if found is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
-        return follow_view(run, ctx.t.for_request(request))
+        found[0].follow()
+        return follow_view(found[0], owner.folder_for(ctx, request, browser_id), ctx.t.for_request(request))
 
     followed = [status, gallery, preview, history, follow_timer]
     ctx.after_load.append((friendly(restore_run), [*restored_form, cancel_flag, *followed]))

@@ -11,7 +11,9 @@ import gradio as gr
 from studio.errors import StudioError
 from studio.image import checkpoints, image_prompts
 from studio.image.image_prompts.slots import STOP_RANGE, WEIGHT_RANGE
+from tabs import owner
 from tabs.common import TabContext, friendly
+from tabs.gpu import GpuWork
 from tabs.i18n import or_english
 
 
@@ -68,18 +70,21 @@ def build_panel(t: Any) -> ImagePromptPanel:
     return panel
 
 
-def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: Any, default_checkpoint: str) -> None:
-    """Each slot's map and type defaults, the advanced switch, and the checkpoint's note."""
+def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: Any, default_checkpoint: str,
+               previewing: GpuWork) -> None:
+    """Each slot's map and type defaults, the advanced switch, and the checkpoint's note.
+    ``previewing``: the Image tab's GPU function for a slot's map (a face needs the detector)."""
     studio = ctx.studio
 
-    def show_map(image: str | None, kind: str):
+    def show_map(image: str | None, kind: str, browser_id: str, request: gr.Request = None):
         """The slot's map, or a sentence (no face found...) under it; never an error toast."""
         if not image:
             return None, ""
         try:
-            return image_prompts.preview(studio, image, kind), ""
-        except StudioError as exc:
-            return None, f"> {exc}"
+            return previewing.call(request, owner.key_for(request, browser_id), f"Image prompt preview: {kind}",
+                                   image, kind), ""
+        except (StudioError, gr.Error) as exc:
+            return None, f"> {getattr(exc, 'message', None) or exc}"
 
     def type_defaults(kind: str):
         stop, weight = image_prompts.DEFAULTS.get(kind, (0.5, 1.0))
@@ -88,7 +93,7 @@ def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: Any, defaul
     for image, kind, weight, stop, shown, says in zip(panel.images, panel.types, panel.weights, panel.stops,
                                                       panel.maps, panel.says):
         for trigger in (image.change, kind.change):
-            trigger(friendly(show_map), [image, kind], [shown, says], api_visibility="private",
+            trigger(friendly(show_map), [image, kind, ctx.browser_id], [shown, says], api_visibility="private",
                     show_progress="minimal")
         kind.change(type_defaults, kind, [weight, stop], api_visibility="private", show_progress="hidden")
 

@@ -119,6 +119,8 @@ def build(ctx: TabContext) -> None:
                 say("models.freed").format(freed=result["freed"], kept=result["kept_in_use"]))
 
     with gr.Tab(t("models.tab"), id="models") as tab:
+        if ctx.results_vanish:
+            gr.Markdown(t("app.results_vanish"), elem_classes=["banner"], elem_id="models-vanish")
         summary = gr.Markdown(elem_id="models-summary")
         memory = gr.HTML(elem_id="models-memory")
         headers = [t.plain(f"models.col.{column}") for column in COLUMNS]  # each page's own language once shown

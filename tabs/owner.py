@@ -47,10 +47,32 @@ def ensure_browser_id(current: str | None) -> str:
     return current if current and BROWSER_ID.match(str(current)) else uuid.uuid4().hex
 
 
+def hf_sign_in_offered() -> bool:
+    """On a Space with "Sign in with Hugging Face" (the README's ``hf_oauth: true``, which sets
+    OAUTH_CLIENT_ID). ZeroGPU counts a signed-in visitor's own quota; an anonymous one shares the
+    quota of their IP address, so a class behind one school address shares one small quota."""
+    return bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID"))
+
+
+def user_of(request: gr.Request | None) -> str | None:
+    """Who is logged in: a login of the studio's own (--auth), else a "Sign in with Hugging Face"
+    on a Space (its OAuth session), else nobody (the browser then owns what it makes)."""
+    name = getattr(request, "username", None)
+    if name:
+        return str(name)
+    try:
+        session = request.session if request is not None else None  # only with OAuth's session middleware
+    except (AssertionError, AttributeError, KeyError):
+        return None
+    info = (session or {}).get("oauth_info") or {}
+    signed_in = (info.get("userinfo") or {}).get("preferred_username")
+    return f"hf-{signed_in}" if signed_in else None
+
+
 def folder_for(ctx: TabContext, request: gr.Request | None, browser_id: str | None = None) -> Path:
     return owner_folder(
         ctx.settings.outputs,
-        user=getattr(request, "username", None),
+        user=user_of(request),
         browser_id=browser_id,
         session=getattr(request, "session_hash", None),
     )
@@ -58,4 +80,4 @@ def folder_for(ctx: TabContext, request: gr.Request | None, browser_id: str | No
 
 def key_for(request: gr.Request | None, browser_id: str | None = None) -> str:
     """Whose adapters, jobs and LoRAs these are (studio.outputs.owner_key), from an event."""
-    return owner_key(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))
+    return owner_key(user_of(request), browser_id, getattr(request, "session_hash", None))

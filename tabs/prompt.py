@@ -5,10 +5,12 @@ tab, and the same seed drawn from both prompts. The work is in ``studio.prompts`
 from __future__ import annotations
 
 import json
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import gradio as gr
 
+from studio import zero_gpu
 from studio.models import catalog
 from studio.prompts import classic, describe, instructions
 from studio.prompts.expand import MAX_VARIANTS, ExpandOptions, ExpandResult, expand
@@ -16,7 +18,8 @@ from studio.prompts.side_by_side import side_by_side
 from studio.text import service
 from studio.tokens.clip_limit import CLIP_LIMIT
 from tabs import api_types, owner
-from tabs.common import TabContext, gpu_event, gpu_function
+from tabs.common import TabContext, friendly, gpu_event
+from tabs.gpu import GpuWork
 from tabs.i18n import LOCALES
 
 def text_model_js(default_id: str) -> str:
@@ -71,6 +74,26 @@ def build(ctx: TabContext) -> None:
     t, studio, settings = ctx.t, ctx.studio, ctx.settings
     model_choices = catalog.choices(settings, "text")
 
+    # --- the GPU's part: plain values in, plain values out (on ZeroGPU, across a fork) ------
+
+    def expand_on_gpu(text: str, options: ExpandOptions, endpoint: Any) -> Any:
+        return expand(studio, text, options, endpoint)
+
+    def classic_on_gpu(text: str, temperature: float, seed: Any) -> Any:
+        return classic.classic_expand(studio, text, temperature, seed)
+
+    def describe_on_gpu(image: str, mode: str) -> str:
+        return describe.describe(studio, image, mode)
+
+    def compare_on_gpu(original: str, expanded: str, negative: str, seed: Any, folder: str) -> Any:
+        return side_by_side(studio, original, expanded, negative, seed, folder=Path(folder))
+
+    expanding = GpuWork(ctx, expand_on_gpu, lambda named: zero_gpu.text_work(
+        instructions.LENGTHS.get(named["options"].length, (None, 256))[1] * max(1, int(named["options"].variants or 1))))
+    classic_expanding = GpuWork(ctx, classic_on_gpu)
+    describing = GpuWork(ctx, describe_on_gpu)
+    comparing = GpuWork(ctx, compare_on_gpu)
+
     # --- API: self-explaining parameters; the same studio functions as the UI --------------
 
     def expand_prompt(
@@ -87,6 +110,7 @@ def build(ctx: TabContext) -> None:
         endpoint_url: str = "",
         endpoint_model: str = "",
         endpoint_api_key: str = "",
+        request: gr.Request = None,
     ) -> dict:
         """Turn `text` (any language) into an English image prompt and a negative prompt.
         length: short | medium | rich. target: sdxl (comma-separated tags) | zimage (sentences).
@@ -97,7 +121,7 @@ def build(ctx: TabContext) -> None:
         endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
         options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim_to_77_tokens,
                                 model_id or None)
-        result = expand(studio, text, options, endpoint)
+        result = expanding.call(request, owner.key_for(request), "Prompt: expand", text, options, endpoint)
         best = result.best
         return {
             "english_prompt": best.prompt, "negative_prompt": best.negative, "clip_tokens": best.tokens,
@@ -105,9 +129,9 @@ def build(ctx: TabContext) -> None:
             "variants": [v.summary() for v in result.variants],
         }
 
-    def describe_image(image: str, mode: api_types.DescribeMode = "photo") -> str:
+    def describe_image(image: str, mode: api_types.DescribeMode = "photo", request: gr.Request = None) -> str:
         """A prompt for `image` (a file) from the captioning model. mode: photo | art (Art / Anime)."""
-        return describe.describe(studio, image, mode)
+        return describing.call(request, owner.key_for(request), "Prompt: describe", image, mode)
 
     # --- UI handlers ---
 
@@ -116,7 +140,7 @@ def build(ctx: TabContext) -> None:
         say = t.for_request(request)
         endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_key)
         options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim, model_id or None)
-        result = expand(studio, text, options, endpoint)
+        result = expanding.call(request, owner.key_for(request), "Prompt: expand", text, options, endpoint)
         best = result.best
         info_line = _language_markdown(say, result) + " · " + _tokens_markdown(say, best.tokens)
         if not best.expanded:  # the text came back as it was: say why here, not only in the variants
@@ -125,13 +149,14 @@ def build(ctx: TabContext) -> None:
 
     def on_classic(text, temperature, seed, request: gr.Request = None):
         say = t.for_request(request)
-        result = classic.classic_expand(studio, text, temperature, seed)
+        result = classic_expanding.call(request, owner.key_for(request), "Prompt: classic", text, temperature, seed)
         tokenizer_note = say("prompt.classic_added").format(count=len(result.added), seed=result.seed)
         return result.prompt, gr.update(), "\n\n".join([tokenizer_note] + [f"> {n}" for n in result.notes]), ""
 
     def on_compare(original, expanded, negative, seed, request: gr.Request = None):
         say = t.for_request(request)
-        pair = side_by_side(studio, original, expanded, negative, seed, folder=owner.folder_for(ctx, request))
+        pair = comparing.call(request, owner.key_for(request), "Prompt: compare", original, expanded, negative, seed,
+                              str(owner.folder_for(ctx, request)), capped=True)
         return (pair.original.path or pair.original.image, pair.expanded.path or pair.expanded.image,
                 say("prompt.compare_done").format(seed=pair.seed))
 
@@ -203,11 +228,11 @@ def build(ctx: TabContext) -> None:
         expand_inputs = [text, length, target, temperature, seed, variants, keep_english, trim, model_id,
                          backend, endpoint_url, endpoint_model, endpoint_key]
         result_outputs = [output, negative, info, variants_view]
-        expand_button.click(gpu_function(on_expand), expand_inputs, result_outputs, api_visibility="private",
+        expand_button.click(friendly(on_expand), expand_inputs, result_outputs, api_visibility="private",
                             **gpu_event(ctx))
-        classic_button.click(gpu_function(on_classic), [text, temperature, seed], result_outputs,
+        classic_button.click(friendly(on_classic), [text, temperature, seed], result_outputs,
                              api_visibility="private", **gpu_event(ctx))
-        describe_button.click(gpu_function(describe_image), [describe_upload, mode], caption,
+        describe_button.click(friendly(describe_image), [describe_upload, mode], caption,
                               api_name="describe_image", **gpu_event(ctx))
 
         def caption_as_prompt(text_value: str, request: gr.Request = None):
@@ -221,7 +246,7 @@ def build(ctx: TabContext) -> None:
         image_tab_labels = sorted({t.text("image.tab", locale) for locale in LOCALES})
         send_button.click(None, [output, negative], None, js=send_to_image_js(image_tab_labels), api_visibility="private")
         use_text_model.click(None, None, model_id, js=text_model_js(model_choices[0]), api_visibility="private")
-        compare_button.click(gpu_function(on_compare), [text, output, negative, seed],
+        compare_button.click(friendly(on_compare), [text, output, negative, seed],
                              [original_image, expanded_image, compare_note], api_visibility="private",
                              **gpu_event(ctx))
-        gr.api(gpu_function(expand_prompt), api_name="expand_prompt", **gpu_event(ctx))
+        gr.api(friendly(expand_prompt), api_name="expand_prompt", **gpu_event(ctx))

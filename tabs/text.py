@@ -15,11 +15,14 @@ from studio import zero_gpu
 from studio.models import catalog
 from studio.text import adapters, records, service
 from studio.text.filtering import softmax_table
-from studio.text.results import GenerationRequest, GenerationResult
+from studio.progress import Cancelled, CancelFlag
+from studio.runs import Waiting
+from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS, SamplingSettings
 from studio.text.tokens_view import candidate_bars, token_spans, visible
 from tabs import api_types, owner
-from tabs.common import TabContext, friendly, gpu_event, gpu_function, session_folder
+from tabs.common import TabContext, cancellable_run, friendly, gpu_event, session_folder, wire_cancel
+from tabs.gpu import GpuWork, run_events
 
 BALANCED = PRESETS["Balanced"]
 # The explorer starts from the raw distribution: every filter off.
@@ -209,27 +212,63 @@ def build(ctx: TabContext) -> None:
 
     # --- the API: clean, self-explaining parameters; same studio functions as the UI -------
 
+    # --- the GPU's part: plain values in, plain values out (on ZeroGPU, across a fork) ------
+
+    def generate_on_gpu(generation: GenerationRequest, endpoint: Any, cancel: CancelFlag):
+        """The reply as it grows (``GenerationUpdate``s), the last one with the result."""
+        yield from service.stream_generation(studio, generation, endpoint, cancel)
+
+    def candidates_on_gpu(prompt: str, settings: SamplingSettings, top_n: int, model_id: str, endpoint: Any,
+                          adapter: Any) -> Any:
+        return service.candidates(studio, prompt, settings, top_n, model_id, endpoint, adapter)
+
+    def sample_on_gpu(prompt: str, settings: SamplingSettings, seed: int, model_id: str, adapter: Any) -> tuple:
+        from studio.text.explorer import sample_next_token as draw
+
+        return draw(studio, prompt, settings, seed, model_id, adapter)
+
+    texting = GpuWork(ctx, generate_on_gpu, lambda named: zero_gpu.text_work(
+        named["generation"].settings.max_new_tokens or MAX_NEW_TOKENS))
+    exploring = GpuWork(ctx, candidates_on_gpu)
+    sampling = GpuWork(ctx, sample_on_gpu)
+
+    def start_generation(generation: GenerationRequest, endpoint: Any, request: gr.Request | None, key: str,
+                         flag: CancelFlag | None = None) -> Any:
+        return texting.start(request, key, f"Text: {generation.settings.max_new_tokens} tokens", generation, endpoint,
+                             flag=flag)
+
+    # --- the API: clean, self-explaining parameters; same studio functions as the UI -------
+
     def generate(named: dict[str, Any]) -> dict:
         """Generate a reply (mode 'chat', with the model's chat template) or a continuation
         (mode 'completion'). decoding: greedy | sample | beam. seed -1 = random (reported back).
         stop_strings: one per line. backend: 'local' or 'openai' (then endpoint_*).
         Returns text, prompt_tokens, generated_tokens, tokens_per_second, seconds, seed, ..."""
-        request = GenerationRequest(
+        request = named["request"]
+        generation = GenerationRequest(
             named["prompt"], named["mode"], named["model_id"], named["system_prompt"], [], settings_from(named),
-            named["seed"], adapter_of(named, named["request"]),
+            named["seed"], adapter_of(named, request),
         )
         endpoint = backend_from(named).endpoint(studio.settings)
-        return service.run_generation(studio, request, endpoint).summary()
+        result = None
+        for update in run_events(start_generation(generation, endpoint, request, owner.key_for(request))):
+            result = getattr(update, "result", None) or result
+        if result is None:
+            raise Cancelled()
+        return result.summary()
+
+    def explore(named: dict[str, Any], request: gr.Request | None) -> Any:
+        """The next-token table for ``named`` (the explorer's fields), in its turn on the GPU."""
+        endpoint = backend_from(named).endpoint(studio.settings)
+        return exploring.call(request, owner.key_for(request, named.get(BROWSER)), "Text: next-token table",
+                              named["prompt"], settings_from(named), int(named["number_of_candidates"]),
+                              named["model_id"], endpoint, adapter_of(named, request))
 
     def next_token(named: dict[str, Any]) -> dict:
         """The top candidates for the next token of `prompt` (raw continuation): logit,
         probability at temperature 1, probability after temperature / top-k / top-p / min-p,
         and whether the filters keep it."""
-        endpoint = backend_from(named).endpoint(studio.settings)
-        table = service.candidates(
-            studio, named["prompt"], settings_from(named), named["number_of_candidates"], named["model_id"], endpoint,
-            adapter_of(named, named["request"]),
-        )
+        table = explore(named, named["request"])
         return {
             "candidates": [c.as_row() for c in table.candidates],
             "kept_count": table.kept_count,
@@ -240,10 +279,10 @@ def build(ctx: TabContext) -> None:
 
     def sample_next_token(named: dict[str, Any]) -> dict:
         """Draw one token from the filtered distribution and append it (local backend)."""
-        from studio.text.explorer import sample_next_token as draw
-
-        new_prompt, token, used_seed = draw(
-            studio, named["prompt"], settings_from(named), named["seed"], named["model_id"], adapter_of(named, named["request"]),
+        request = named["request"]
+        new_prompt, token, used_seed = sampling.call(
+            request, owner.key_for(request, named.get(BROWSER)), "Text: sample a token", named["prompt"],
+            settings_from(named), named["seed"], named["model_id"], adapter_of(named, request),
         )
         return {"prompt": new_prompt, "token": token, "seed": used_seed}
 
@@ -355,7 +394,7 @@ def build(ctx: TabContext) -> None:
         knobs = {k.name: built[k.name] for k in KNOBS}  # in KNOBS order
 
         history = gr.State([])
-        stop_signal = gr.State(None)
+        stop_flag = gr.State(None)
         remote = dict(zip(BACKEND_FIELDS, (backend, endpoint_url, endpoint_model, endpoint_key)))
 
         # --- generation: stream into the chat or the completion box ---
@@ -367,7 +406,7 @@ def build(ctx: TabContext) -> None:
 
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
             named = _by_name(values, generation_fields)
-            signal = service.StopSignal()
+            say = t.for_request(request)
             chat_history = _as_history(values[history])
             prompt_text, mode_value = named["prompt"], named["mode"]
             generation = GenerationRequest(
@@ -375,9 +414,16 @@ def build(ctx: TabContext) -> None:
                 settings_from(named), named["seed"], adapter_of(named, request),
             )
             endpoint = backend_from(named).endpoint(studio.settings)
+            run = start_generation(generation, endpoint, request, owner.key_for(request, named[BROWSER]),
+                                   flag=values[stop_flag])
             shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
-            for update in service.stream_generation(studio, generation, endpoint, signal):
-                out: dict = {stop_signal: signal, seen: update.prompt_seen}
+            for update in run_events(run):
+                if isinstance(update, Waiting):
+                    yield {stats: say("app.waiting_turn").format(place=update.place)}
+                    continue
+                if not isinstance(update, GenerationUpdate):
+                    continue
+                out: dict = {seen: update.prompt_seen}
                 if mode_value == "chat":
                     out[chatbot] = shown + [{"role": "assistant", "content": update.text}]
                 else:
@@ -392,24 +438,13 @@ def build(ctx: TabContext) -> None:
                         out[prompt] = ""
                 yield out
 
-        def ui_stop(signal, shown_messages, mode_value):
-            """Flag the running generation; keep the part of the reply already shown."""
-            if signal is not None:
-                signal.set()
-            if mode_value == "chat" and shown_messages:
-                return _as_history(shown_messages)
-            return gr.update()
-
-        generation_outputs = [chatbot, completion, history, stats, seen, tokens_html, stop_signal, prompt, record_file]
+        generation_outputs = [chatbot, completion, history, stats, seen, tokens_html, prompt, record_file]
         generation_inputs = {history, *generation_fields.values()}
-        events = [
-            trigger(gpu_function(ui_generate, lambda named: zero_gpu.text_work(
-                        _by_name(named["values"], generation_fields).get("max_new_tokens", MAX_NEW_TOKENS))),
-                    generation_inputs, generation_outputs, api_visibility="private",
-                    show_progress="minimal", **gpu_event(ctx))
-            for trigger in (generate_button.click, prompt.submit)
-        ]
-        stop_button.click(ui_stop, [stop_signal, chatbot, mode], history, cancels=events, api_visibility="private")
+        cancellable_run(ctx, [generate_button.click, prompt.submit], ui_generate, generation_inputs,
+                        generation_outputs, stop_flag, stats)
+        # Stop reaches the worker through its flag: the reply ends within a token and keeps what
+        # was written, with its figures ("ended: stopped by you").
+        wire_cancel(ctx, stop_button, stop_flag, stats)
 
         def ui_load_record(path):
             """Put a saved generation's mode, prompts, model, seed and settings back."""
@@ -475,11 +510,7 @@ def build(ctx: TabContext) -> None:
         }
 
         def candidates_view(named: dict[str, Any], request: gr.Request | None) -> tuple[str, list[list[Any]]]:
-            endpoint = backend_from(named).endpoint(studio.settings)
-            found = service.candidates(
-                studio, named["prompt"], settings_from(named), int(named["number_of_candidates"]), named["model_id"],
-                endpoint, adapter_of(named, request),
-            )
+            found = explore(named, request)
             say = t.for_request(request)
             return candidate_bars(found), {"headers": _table_columns(say), "data": _table_rows(found)}
 
@@ -498,9 +529,9 @@ def build(ctx: TabContext) -> None:
 
         explorer_inputs = set(explorer_fields.values())
         for trigger in (show_button.click, explorer_prompt.submit):
-            trigger(gpu_function(ui_candidates), explorer_inputs, [bars, table], api_visibility="private", **gpu_event(ctx))
+            trigger(friendly(ui_candidates), explorer_inputs, [bars, table], api_visibility="private", **gpu_event(ctx))
         sample_button.click(
-            gpu_function(ui_sample), explorer_inputs, [explorer_prompt, drawn, bars, table],
+            friendly(ui_sample), explorer_inputs, [explorer_prompt, drawn, bars, table],
             api_visibility="private", **gpu_event(ctx),
         )
 
@@ -511,8 +542,6 @@ def build(ctx: TabContext) -> None:
         softmax_button.click(friendly(ui_softmax), [scores, softmax_temperature], softmax_out, api_visibility="private")
         gr.api(friendly(softmax_view), api_name="softmax")
 
-        gr.api(gpu_function(api_endpoint(generate, generate_parameters),
-                            lambda named: zero_gpu.text_work(named.get("max_new_tokens") or MAX_NEW_TOKENS)),
-               api_name="generate", **gpu_event(ctx))
-        gr.api(gpu_function(api_endpoint(next_token, next_token_parameters)), api_name="next_token", **gpu_event(ctx))
-        gr.api(gpu_function(api_endpoint(sample_next_token, sample_parameters)), api_name="sample_next_token", **gpu_event(ctx))
+        gr.api(friendly(api_endpoint(generate, generate_parameters)), api_name="generate", **gpu_event(ctx))
+        gr.api(friendly(api_endpoint(next_token, next_token_parameters)), api_name="next_token", **gpu_event(ctx))
+        gr.api(friendly(api_endpoint(sample_next_token, sample_parameters)), api_name="sample_next_token", **gpu_event(ctx))

@@ -10,8 +10,9 @@ import gradio as gr
 
 from studio.models import catalog
 from studio.tokens import answer, image_tokens, render, sources, text_tokens
-from tabs import api_types
-from tabs.common import TabContext, friendly, gpu_event, gpu_function
+from tabs import api_types, owner
+from tabs.common import TabContext, friendly, gpu_event
+from tabs.gpu import GpuWork
 
 EXAMPLE_TEXT = "炎龍老師很幽默\nunbelievable"
 SNIPPET = 60  # characters of the dropped CLIP text quoted in the summary
@@ -89,6 +90,12 @@ def build(ctx: TabContext) -> None:
         headers = [say(f"tokens.col.{i}") for i in range(len(text_tokens.COMPARE_HEADERS))]
         return {"headers": headers, "data": text_tokens.compare_rows(views)}, render.compare_html(views)
 
+    def image_tokens_on_gpu(image: str | None, vq_model: str, max_side: int) -> image_tokens.ImageTokens:
+        """The GPU's part (on ZeroGPU, across a fork): plain values in and out."""
+        return image_tokens.image_tokens(studio, image, vq_model, max_side)
+
+    vq_encoding = GpuWork(ctx, image_tokens_on_gpu)
+
     def show_image(image: str | None, vq_model: str, max_side: float, request: gr.Request = None,
                    progress=gr.Progress(track_tqdm=True)):
         """Encode `image` (a file) with the VQ-GAN `vq_model`, the longer side scaled to
@@ -96,7 +103,7 @@ def build(ctx: TabContext) -> None:
         the encoded image, the image decoded from the indices alone, the grid as an HTML
         heatmap, and a one-line summary."""
         progress(0, desc="Loading the VQ model")
-        result = image_tokens.image_tokens(studio, image, vq_model, int(max_side))
+        result = vq_encoding.call(request, owner.key_for(request), "Tokenizer: image", image, vq_model, int(max_side))
         info = result.info()
         summary = t.for_request(request)("tokens.image_info").format(**{k: v for k, v in info.items() if k != "grid"})
         return info, result.image, result.reconstruction, render.index_grid_html(result.grid), summary
@@ -169,7 +176,7 @@ def build(ctx: TabContext) -> None:
                              api_visibility="private")
 
         image_outputs = [grid_json, original, reconstruction, grid, image_summary]
-        encode.click(gpu_function(show_image), [upload, vq_model, side], image_outputs,
+        encode.click(friendly(show_image), [upload, vq_model, side], image_outputs,
                      api_name="image_tokens", **gpu_event(ctx))
-        upload.upload(gpu_function(show_image), [upload, vq_model, side], image_outputs,
+        upload.upload(friendly(show_image), [upload, vq_model, side], image_outputs,
                       api_visibility="private", **gpu_event(ctx))

@@ -12,13 +12,13 @@ from typing import Callable
 
 import gradio as gr
 
-from studio import jobs
+from studio import jobs, zero_gpu
 from studio.pictures.reading import path_of
 from studio.train import adapters, datasets, service
 from studio.train.config import DEFAULT_TEMPLATE, PRECISIONS, SCHEDULERS, TrainConfig
 from studio.train.runner import Runner
-from tabs import api_types
-from tabs.common import TabContext, friendly, on_zero_gpu
+from tabs import api_types, owner
+from tabs.common import TabContext, friendly
 from tabs.i18n import Translator, or_english
 
 POLL_SECONDS = 1.0
@@ -36,7 +36,7 @@ def runner_for(ctx: TabContext) -> Runner:
 
 
 def owner_of(request: gr.Request | None, browser_id: str | None = None) -> str:
-    return jobs.owner_name(getattr(request, "username", None), browser_id, getattr(request, "session_hash", None))
+    return jobs.owner_name(owner.user_of(request), browser_id, getattr(request, "session_hash", None))
 
 
 def progress_html(info: dict) -> str:
@@ -159,8 +159,8 @@ def build(ctx: TabContext) -> None:
 
     with gr.Tab(t("train.tab"), id="train"):
         gr.Markdown(t("train.intro"))
-        if not settings.training or on_zero_gpu():
-            gr.Markdown(service.ZERO_GPU_REFUSAL if on_zero_gpu() else t("train.off"), elem_classes=["banner"])
+        if not settings.training or zero_gpu.forks(settings):
+            gr.Markdown(service.ZERO_GPU_REFUSAL if zero_gpu.forks(settings) else t("train.off"), elem_classes=["banner"])
         with gr.Row():
             task = gr.Radio([(t(f"train.task.{name}"), name) for name in TASKS], value="causal_lm",
                             label=t("train.task"), scale=2)

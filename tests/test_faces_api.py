@@ -92,8 +92,6 @@ def test_forget_uploads_touches_only_the_upload_folder(tmp_path):
     assert not inside.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="until tabs/faceswap.py spares the target when it forgets the source "
-                                       "uploads (issue 30; see studio.faces.uploads.forget's keep)")
 def test_one_photo_can_be_both_the_source_and_the_target(api, tmp_path):
     """The same upload as both faces is one file on the server: forgetting the source must not
     delete the target under it (it was refused as "The target photo (x.png) cannot be found")."""

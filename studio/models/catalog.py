@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from studio import zero_gpu
 from studio.errors import BadInput, ModelUnavailable
 from studio.models.specs import ModelSpec
 
@@ -35,6 +36,9 @@ class CatalogEntry:
     variants: dict[str, str] = field(default_factory=dict)
     # Hub id -> the commit to download (a mirror that is not the authors' own is pinned).
     revisions: dict[str, str] = field(default_factory=dict)
+    # The ids a ZeroGPU Space offers (preloaded when the Space is built, loaded at start-up: see
+    # studio.space_config); none: the capability is not offered on a Space.
+    space: tuple[str, ...] = ()
 
     @property
     def choices(self) -> list[str]:
@@ -42,12 +46,13 @@ class CatalogEntry:
 
 
 def one_model(name: str, kind: str, model_id: str, twin: str, description: str, *,
-              vram_gb: float | None = None, note: str | None = None, **fields) -> CatalogEntry:
-    """An entry that offers a single Hub id (an adapter, a ControlNet, one ONNX file)."""
+              vram_gb: float | None = None, note: str | None = None, on_space: bool = False, **fields) -> CatalogEntry:
+    """An entry that offers a single Hub id (an adapter, a ControlNet, one ONNX file);
+    ``on_space``: a ZeroGPU Space offers it too."""
     return CatalogEntry(
         name=name, kind=kind, default=model_id, description=description, twins={model_id: twin},
         vram_gb={} if vram_gb is None else {model_id: vram_gb}, notes={} if note is None else {model_id: note},
-        **fields,
+        space=(model_id,) if on_space else (), **fields,
     )
 
 
@@ -66,6 +71,7 @@ CATALOG: dict[str, CatalogEntry] = {
                 "bigscience/bloom-560m": "bloom",
                 "openai-community/gpt2": "gpt2",
             },
+            space=("Qwen/Qwen2.5-1.5B-Instruct",),
         ),
         CatalogEntry(
             name="tokenizer",
@@ -79,6 +85,44 @@ CATALOG: dict[str, CatalogEntry] = {
                 "google-bert/bert-base-chinese": "bert-wordpiece",
                 "openai/clip-vit-large-patch14": "clip",
             },
+            # Every tokenizer on a Space too: a few MB read outside any GPU call, on first use.
+            space=("openai-community/gpt2", "Qwen/Qwen2.5-1.5B-Instruct", "bigscience/bloom-560m",
+                   "google-bert/bert-base-chinese", "openai/clip-vit-large-patch14"),
+        ),
+        CatalogEntry(
+            name="diffusion_text",
+            kind="masked_lm",
+            default="dllm-hub/ModernBERT-large-chat-v0.1",
+            description="Masked-diffusion chat model for the Text tab's Diffusion mode (unmasks the answer step by step).",
+            twins={
+                "dllm-hub/ModernBERT-large-chat-v0.1": "modernbert-chat",
+                "dllm-hub/ModernBERT-base-chat-v0.1": "modernbert-chat",
+            },
+            vram_gb={"dllm-hub/ModernBERT-large-chat-v0.1": 1.0, "dllm-hub/ModernBERT-base-chat-v0.1": 0.4},
+            notes={
+                "dllm-hub/ModernBERT-large-chat-v0.1": (
+                    "ModernBERT-large (0.4B parameters, ModernBertForMaskedLM) tuned by the dLLM authors as a "
+                    "diffusion chatbot on tulu-3-sft-mixture and smoltalk; loads with transformers' own classes. "
+                    "English; about 0.8 GB in fp16."
+                ),
+                "dllm-hub/ModernBERT-base-chat-v0.1": (
+                    "ModernBERT-base (0.15B parameters) tuned the same way: the small, fast one. About 0.3 GB in fp16."
+                ),
+            },
+        ),
+        CatalogEntry(
+            name="fill_mask",
+            kind="masked_lm",
+            default="google-bert/bert-base-chinese",
+            description="Chinese masked LM for the Diffusion mode's fill-mask panel (candidates for each [MASK]).",
+            twins={"google-bert/bert-base-chinese": "bert-chinese-mlm"},
+            vram_gb={"google-bert/bert-base-chinese": 0.5},
+            notes={
+                "google-bert/bert-base-chinese": (
+                    "BERT-base (BertForMaskedLM, 0.1B parameters) whose 21,128-token vocabulary reads Chinese one "
+                    "character at a time; about 0.4 GB."
+                ),
+            },
         ),
         CatalogEntry(
             name="vq",
@@ -87,6 +131,7 @@ CATALOG: dict[str, CatalogEntry] = {
             subfolder="vqvae",
             description="VQ-GAN image tokenizer (image as a sequence of codebook indices).",
             twins={"amused/amused-256": "vq", "amused/amused-512": "vq"},
+            space=("amused/amused-256",),
         ),
         CatalogEntry(
             name="image",
@@ -104,6 +149,9 @@ CATALOG: dict[str, CatalogEntry] = {
                      "stable-diffusion-v1-5/stable-diffusion-v1-5": 4.0, "black-forest-labs/FLUX.1-schnell": 24.0},
             # Z-Image publishes bf16 weights only (no variant): 20 GB either way.
             variants={"stabilityai/stable-diffusion-xl-base-1.0": "fp16", "stable-diffusion-v1-5/stable-diffusion-v1-5": "fp16"},
+            # Not FLUX on a Space: 33 GB of bf16 weights beside the rest is more than its RAM holds packed;
+            # not SD 1.5, whose four image-prompt models would double the preload for the older model.
+            space=("stabilityai/stable-diffusion-xl-base-1.0", "Tongyi-MAI/Z-Image-Turbo"),
             notes={
                 "stabilityai/stable-diffusion-xl-base-1.0": (
                     "The SDXL base every Fooocus preset and SDXL LoRA is made for; fp16/bf16 about "
@@ -130,11 +178,13 @@ CATALOG: dict[str, CatalogEntry] = {
             "lcm_lora", "image_lora", "latent-consistency/lcm-lora-sdxl", "sdxl-lcm-lora",
             "LCM-LoRA for SDXL: the Extreme Speed preset (8 steps, CFG 1).",
             vram_gb=0.4, weight_name="pytorch_lora_weights.safetensors",
+            on_space=True,
         ),
         one_model(
             "lightning_lora", "image_lora", "ByteDance/SDXL-Lightning", "sdxl-lightning-lora",
             "SDXL-Lightning 4-step LoRA: the Lightning preset (4 steps, CFG 1).",
             vram_gb=0.4, weight_name="sdxl_lightning_4step_lora.safetensors",
+            on_space=True,
         ),
         CatalogEntry(
             name="describe",
@@ -142,6 +192,7 @@ CATALOG: dict[str, CatalogEntry] = {
             default="Salesforce/blip-image-captioning-base",
             description="Image captioner for the Prompt tab's Describe (image -> prompt).",
             twins={"Salesforce/blip-image-captioning-base": "blip", "Salesforce/blip-image-captioning-large": "blip"},
+            space=("Salesforce/blip-image-captioning-base",),
             vram_gb={"Salesforce/blip-image-captioning-base": 1.0, "Salesforce/blip-image-captioning-large": 2.0},
             notes={
                 "Salesforce/blip-image-captioning-base": (
@@ -164,6 +215,7 @@ CATALOG: dict[str, CatalogEntry] = {
             default="2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth",
             description="Super-resolution model read by spandrel (Edit tab: Upscale), as owner/repo/file on the Hub.",
             twins={"2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth": "esrgan-x4", "2kpr/Real-ESRGAN/RealESRGAN_x2plus.pth": "esrgan-x2"},
+            space=("2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth",),
             vram_gb={"2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth": 0.5, "2kpr/Real-ESRGAN/RealESRGAN_x2plus.pth": 0.5},
             notes={
                 "2kpr/Real-ESRGAN/RealESRGAN_x4plus.pth": (
@@ -180,6 +232,7 @@ CATALOG: dict[str, CatalogEntry] = {
             vram_gb=2.5, variants={"diffusers/controlnet-canny-sdxl-1.0": "fp16"},
             note="Trained by the diffusers team on SDXL base with canny edges (white lines on black), what the "
                  "pyramid edge map is; 1.25 B parameters, 2.5 GB in fp16. OpenRAIL++.",
+            on_space=True,
         ),
         one_model(
             "controlnet_cpds", "controlnet", "diffusers/controlnet-depth-sdxl-1.0", "sdxl-controlnet-cpds",
@@ -188,6 +241,7 @@ CATALOG: dict[str, CatalogEntry] = {
             note="A CPDS map is a grey structure map (near and bright shapes light, gaps dark), the kind of input a "
                  "depth ControlNet follows; a plain ControlNetModel, so it runs next to the canny one in diffusers' "
                  "multi-ControlNet. 2.5 GB in fp16. OpenRAIL++.",
+            on_space=True,
         ),
         one_model(
             "ip_adapter", "ip_adapter", "h94/IP-Adapter/sdxl_models/ip-adapter_sdxl_vit-h.safetensors",
@@ -195,6 +249,7 @@ CATALOG: dict[str, CatalogEntry] = {
             "IP-Adapter for SDXL (style and content of a picture): the ImagePrompt image prompt.",
             vram_gb=0.7,
             note="The SDXL IP-Adapter that reads the ViT-H image encoder (shared with FaceSwap); 698 MB. Apache-2.0.",
+            on_space=True,
         ),
         one_model(
             "ip_adapter_face", "ip_adapter", "h94/IP-Adapter/sdxl_models/ip-adapter-plus-face_sdxl_vit-h.safetensors",
@@ -203,6 +258,7 @@ CATALOG: dict[str, CatalogEntry] = {
             vram_gb=0.85,
             note="The 'plus face' adapter: a resampler over the ViT-H encoder's patch features of a cropped face, "
                  "16 tokens; 848 MB. Needs no InsightFace model. Apache-2.0.",
+            on_space=True,
         ),
         one_model(
             "controlnet_canny_sd15", "controlnet", "lllyasviel/control_v11p_sd15_canny", "sd15-controlnet-canny",
@@ -235,34 +291,40 @@ CATALOG: dict[str, CatalogEntry] = {
                  "(3.1 GB in bf16); reads canny, HED, depth, pose and MLSD maps; loaded with diffusers' "
                  "from_single_file, always in Z-Image's own dtype (bf16, or fp32 without bf16; never fp16). "
                  "Licence: the repo card says Apache-2.0, not verified against a licence file here.",
+            on_space=True,
         ),
         one_model(
             "image_encoder", "image_encoder", "h94/IP-Adapter", "clip-vision-h",
             "CLIP ViT-H/14 image encoder read by both IP-Adapters (ImagePrompt, FaceSwap).",
             vram_gb=1.3, subfolder="models/image_encoder",
             note="OpenCLIP ViT-H/14 vision tower, 632 M parameters, 1.3 GB in fp16. Apache-2.0 (repo).",
+            on_space=True,
         ),
         # Face models: ONNX files on the Hub as "owner/repo/file.onnx"; licences in `notes`.
         one_model(
             "face_detector", "onnx", "facefusion/models-3.0.0/scrfd_2.5g.onnx", "scrfd",
             "SCRFD face detector with 5 landmarks (Face swap tab, FaceSwap image prompt).",
             note="InsightFace SCRFD-2.5GF: non-commercial research use only.",
+            on_space=True,
         ),
         one_model(
             "face_recogniser", "onnx", "facefusion/models-3.0.0/arcface_w600k_r50.onnx", "arcface",
             "ArcFace identity embedding (112x112) of the source face.",
             note="InsightFace ArcFace w600k R50: non-commercial research use only.",
+            on_space=True,
         ),
         one_model(
             "face_swapper", "onnx", "facefusion/models-3.0.0/inswapper_128.onnx", "inswapper",
             "Face swapper (inswapper_128-class: 128x128 target crop + 512 identity).",
             note="InsightFace inswapper_128: non-commercial research use only.",
+            on_space=True,
         ),
         one_model(
             "face_restorer", "onnx", "facefusion/models-3.0.0/gfpgan_1.4.onnx", "gfpgan",
             "GFPGAN 1.4 face restoration of the swapped face (512x512, optional).",
             note="TencentARC GFPGAN 1.4: the code is Apache-2.0, but the weights were trained on FFHQ, whose "
                  "licence is non-commercial: treat the model as non-commercial.",
+            on_space=True,
         ),
     )
 }
@@ -284,9 +346,13 @@ def default_id(settings: Settings, name: str) -> str:
 
 
 def choices(settings: Settings, name: str) -> list[str]:
-    """Ids offered in dropdowns: the configured default first, then the catalog's."""
+    """Ids offered in dropdowns: the configured default first, then the catalog's. On a ZeroGPU
+    Space (or its twin), only the ids the Space preloads (``CatalogEntry.space``)."""
+    item = entry(name)
+    if zero_gpu.forks(settings):
+        return list(item.space)
     first = default_id(settings, name)
-    return [first] + [c for c in entry(name).choices if c != first]
+    return [first] + [c for c in item.choices if c != first]
 
 
 def spec_for(
@@ -301,6 +367,10 @@ def spec_for(
     model_id = (model_id or default_id(settings, name)).strip()
     if not model_id:
         raise BadInput("Pick a model first: the model id is empty.")
+    if zero_gpu.forks(settings) and not allow_local and model_id not in item.space:
+        # A Space runs only what it preloaded: anything else would download inside a visitor's GPU call.
+        offered = ", ".join(item.space) or "none"
+        raise BadInput(f"{model_id[:80]!r} is not offered on this Space (offered: {offered}).")
     trusted = allow_local or model_id in choices(settings, name)
     if not trusted and not HUB_ID.match(model_id):
         raise BadInput(

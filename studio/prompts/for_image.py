@@ -5,11 +5,13 @@ result's metadata."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from studio.errors import StudioError
+from studio.image import checkpoints
 from studio.image.families import FAMILIES
+from studio.image.request import ImageRequest
 from studio.prompts.expand import ExpandOptions, expand
 from studio.prompts.language import detect
 from studio.text.remote import RemoteEndpoint
@@ -44,3 +46,27 @@ def expand_for_image(
         return prompt, negative_prompt, best.notes
     notes = [f"Expanded into English from {result.language.kind} by the LLM: {best.prompt}"] + best.notes
     return best.prompt, negative_prompt or best.negative, notes
+
+
+@dataclass(frozen=True)
+class PromptExpanded:
+    """What a generation's expansion did, as the first event of its run (plain, picklable):
+    the prompt it draws with, the user's own words, and the notes."""
+
+    prompt: str
+    original_prompt: str
+    notes: tuple[str, ...]
+
+
+def expand_request(studio: StudioContext, request: ImageRequest, wanted: bool) -> tuple[ImageRequest, PromptExpanded]:
+    """The request with its prompt expanded into English when asked (the original is kept in the
+    saved parameters); never blocks a generation: a failure leaves the prompt as it is."""
+    if not wanted or not request.prompt.strip():
+        return request, PromptExpanded(request.prompt, "", ())
+    family = checkpoints.family_hint(studio, request.checkpoint)
+    english, negative, notes = expand_for_image(studio, request.prompt, family.name if family else "sdxl",
+                                                request.negative_prompt)
+    if english == request.prompt:
+        return request, PromptExpanded(request.prompt, "", tuple(notes))
+    expanded = replace(request, prompt=english, negative_prompt=negative, original_prompt=request.prompt)
+    return expanded, PromptExpanded(english, request.prompt, tuple(notes))

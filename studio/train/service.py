@@ -5,13 +5,13 @@ Everything here is quick: the training itself runs in the worker process the Run
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from studio import jobs
+from studio import zero_gpu
 from studio.errors import BadInput, ModelUnavailable
 from studio.image import families
 from studio.image.checkpoints import PRIVATE_LORAS
@@ -36,7 +36,7 @@ ZERO_GPU_REFUSAL = (
 
 
 def check_allowed(settings: Settings) -> None:
-    if os.environ.get("SPACES_ZERO_GPU"):
+    if zero_gpu.forks(settings):  # a Space, or its twin (--zero-gpu-emulate)
         raise BadInput(ZERO_GPU_REFUSAL)
     if not settings.training:
         raise BadInput("Training is turned off on this server (--training off). Ask whoever runs it to start it with --training on.")

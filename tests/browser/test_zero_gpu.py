@@ -1,0 +1,88 @@
+"""The page's own events as on a ZeroGPU Space (``--zero-gpu-emulate on``): each GPU call runs in a
+forked worker with its arguments and results pickled across (spaces' own wrappers). Chromium
+clicks as a student does: generate an image, cancel a long run, upscale, stream a reply, Stop."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
+from tests.conftest import start_app, stop_app
+from tests.edit_helpers import picture
+
+
+@pytest.fixture(scope="module")
+def space_app(tiny_cache_dir, tmp_path_factory):
+    app = start_app(["--zero-gpu-emulate", "on"], tiny_cache_dir, tmp_path_factory.mktemp("space"), timeout=240)
+    yield app
+    stop_app(app)
+
+
+@pytest.fixture()
+def space_page(browser, space_app):
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(space_app.url)
+    page.wait_for_selector("#studio-title")
+    yield page
+    context.close()
+
+
+def _wait_for(page, selector: str, text: str, timeout: float = 120_000) -> None:
+    page.wait_for_function(
+        "([selector, text]) => (document.querySelector(selector)?.innerText || '').includes(text)",
+        arg=[selector, text], timeout=timeout,
+    )
+
+
+def test_generate_then_cancel_a_long_run(space_page, space_app):
+    page = space_page
+    open_tab(page, "Image")
+    page.locator("#image-prompt textarea").fill("a paper lantern")
+    small_image_settings(page, steps=2, number=1)
+    page.locator("#image-generate").click()
+    _wait_for(page, "#image-status", "1 image(s) done")
+    assert page.locator("#image-gallery img").count() >= 1
+    assert_no_error_toast(page)
+
+    box = page.locator("#image-steps input[type='number']")
+    box.fill("150")
+    box.press("Tab")
+    page.locator("#image-generate").click()
+    _wait_for(page, "#image-status", "step", timeout=60_000)
+    page.locator("#image-cancel").click()
+    _wait_for(page, "#image-status", "Cancelled: 0 image(s) were finished and saved", timeout=60_000)
+    assert_no_error_toast(page)
+    assert "PicklingError" not in space_app.log()
+
+
+def test_upscale_a_picture(space_page, tmp_path):
+    page = space_page
+    path = tmp_path / "small.png"
+    picture(64, 48).save(path)
+    open_tab(page, "Edit")
+    page.get_by_role("tab", name="Upscale / Vary").click()
+    page.locator("#edit-upscale-image input[type='file']").set_input_files(str(path))
+    page.locator("#edit-upscale-run").click()
+    _wait_for(page, "#edit-status", "128×96")
+    assert_no_error_toast(page)
+
+
+def test_a_reply_streams_and_stop_ends_it(space_page):
+    page = space_page
+    open_tab(page, "Text")
+    page.get_by_label("Completion").check()
+    page.get_by_label("Deterministic").check()  # greedy: the twin never writes an end token
+    box = page.locator("#text-max-new-tokens input[type='number']")
+    box.fill("4096")
+    box.press("Enter")
+    page.locator("#text-prompt textarea").fill("Once upon a time")
+    page.locator("#text-generate-btn").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#text-completion textarea')?.value || '').length > 40", timeout=60_000
+    )
+    page.locator("#text-stop-btn").click()
+    # Stop reaches the worker through its flag: the reply ends with its figures.
+    _wait_for(page, "#text-stats", "stopped by you", timeout=30_000)
+    assert_no_error_toast(page)
