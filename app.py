@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    settings, said = class_logins(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if settings.is_tiny:
@@ -70,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     options["max_threads"] = EVENT_THREADS
     handlers = options.setdefault("app_kwargs", {}).setdefault("exception_handlers", {})
     handlers.update(queue_full_handlers(settings.queue_size, settings.lang))
-    if settings.share and not options["auth"]:
-        print("warning: --share without --auth: anyone with the link can use this machine.", file=sys.stderr)
+    if said:
+        print(said, flush=True)
+    if settings.is_exposed and settings.has_logins and not settings.admins():
+        print("warning: no teacher login (--admin USER): nobody can free memory, change the class's limits "
+              "or cancel another person's run.", file=sys.stderr)
     _, local_url, share_url = demo.launch(prevent_thread_lock=True, quiet=True, **options)
     print(f"GenAI Studio running at {local_url}", flush=True)
     if share_url:
@@ -83,6 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def class_logins(settings: Any) -> tuple[Any, str]:
+    """--share with no login at all: a random class password for the students and a teacher login,
+    both printed (the teacher sees the class password again in the Teacher tab). Anyone with the
+    link would otherwise use this machine as its owner."""
+    import secrets
+
+    from studio.settings import with_overrides
+
+    if not settings.share or settings.has_logins:
+        return settings, ""
+    class_password, teacher_password = secrets.token_urlsafe(6), secrets.token_urlsafe(9)
+    settings = with_overrides(settings, class_password=class_password, auth=(f"teacher:{teacher_password}",),
+                              admin=("teacher",))
+    return settings, (f"Class password (any user name): {class_password}\n"
+                      f"Teacher login: teacher / {teacher_password}")
 
 
 def share_the_gil() -> None:

@@ -8,17 +8,25 @@ from typing import Any, Callable
 import gradio as gr
 
 from studio.errors import StudioError
+from tabs import roles
 from tabs.common import TabContext, friendly
 
 COLUMNS = ["replica", "node", "device", "loaded", "running", "served", "heard"]
 WHERE = ("cluster", "here")
 
 
-def status_line(cluster: Any, say: Callable[[str], str]) -> str:
+def replica_count(live: int, started: int) -> str:
+    """The replicas answering now: "2", or "1/2" while fewer than were started answer (a node
+    lost, a replacement starting)."""
+    return str(live) if live >= started else f"{live}/{started}"
+
+
+def status_line(cluster: Any, say: Callable[[str], str], live: int) -> str:
+    """``live``: the replicas listed now (the number set at start may no longer hold)."""
     if cluster.problem:
         return say("models.cluster_problem").format(problem=cluster.problem)
     key = "models.cluster_here" if cluster.run_here else "models.cluster_on"
-    return say(key).format(address=cluster.address, replicas=cluster.replica_count)
+    return say(key).format(address=cluster.address, replicas=replica_count(live, cluster.replica_count))
 
 
 def replica_rows(reports: list[dict[str, Any]]) -> list[list[Any]]:
@@ -34,25 +42,31 @@ def build(ctx: TabContext) -> None:
     t = ctx.t
 
     def cluster_status() -> dict:
-        """The Ray cluster: its address, whether GPU work runs there, and each replica's last
-        report (device, loaded models, calls running and served, seconds since it reported)."""
+        """The Ray cluster: its address, whether GPU work runs there, how many replicas were
+        started, and each live replica's last report (device, loaded models, calls running and
+        served, seconds since it reported)."""
         return {"address": cluster.address, "in_use": cluster.in_use, "problem": cluster.problem,
-                "replicas": cluster.replicas()}
+                "started_replicas": cluster.replica_count, "replicas": cluster.replicas()}
 
     def view(request: gr.Request = None):
         say = t.for_request(request)
-        line = status_line(cluster, say)
         try:
             reports = cluster.replicas()
+            line = status_line(cluster, say, len(reports))
         except StudioError as exc:  # a cluster gone quiet: said on the page, never an error box on load
-            line, reports = f"{line}\n\n⚠️ {exc}", []
+            line, reports = f"{status_line(cluster, say, 0)}\n\n⚠️ {exc}", []
         headers = [say(f"models.rcol.{column}") for column in COLUMNS]
         return line, {"headers": headers, "data": replica_rows(reports)}
 
     def on_load(_browser_id: str, request: gr.Request = None):
-        return view(request)
+        """A student sees where GPU work runs, greyed out: only the teacher switches it."""
+        teacher = roles.is_teacher(ctx, request)
+        say = t.for_request(request)
+        hint = "" if teacher else say("roles.teacher_only").format(what=say("roles.where_gpu_runs"))
+        return (*view(request), gr.update(interactive=teacher and cluster.handle is not None, info=hint or None))
 
     def choose(where: str, request: gr.Request = None):
+        roles.require_teacher(ctx, request, "roles.where_gpu_runs")
         if cluster.handle is not None:
             cluster.use_here(where == "here")
         return view(request)
@@ -69,4 +83,4 @@ def build(ctx: TabContext) -> None:
     gr.api(friendly(cluster_status), api_name="cluster_status")
     refresh.click(friendly(view), None, [line, table], api_visibility="private")
     where.change(friendly(choose), where, [line, table], api_visibility="private")
-    ctx.after_load.append((friendly(on_load), [line, table]))
+    ctx.after_load.append((friendly(on_load), [line, table, where]))

@@ -1,6 +1,7 @@
 """The app as a teacher starts it for a class on Ray: `python app.py --ray auto --ray-replicas 2`.
 It stays the one front door: calls made through it run on the replicas, their results are saved
-in the caller's own folder on this machine, and the Models tab lists the replicas."""
+in the caller's own folder on this machine, and the Models tab lists the replicas. When it stops,
+its Ray and replicas stop with it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from studio.progress import wait_until
+from tests.cluster_processes import alive, descendants, processes
 from tests.conftest import require_ray_serve, start_app, stop_app
 
 require_ray_serve()
@@ -106,3 +109,16 @@ def test_the_models_tab_lists_the_replicas(ray_app, client):
     assert "Loaded models" in seen["table"]
     assert seen["where"] == "cluster"
 
+
+
+def test_the_studios_own_ray_and_its_replicas_end_with_it(ray_app, client):
+    # Last here: it stops the app. A service manager's stop (SIGTERM) as Ctrl-C: Serve's
+    # application is deleted and the Ray that --ray auto started stops, nothing of it left running.
+    replicas = {r["pid"] for r in client.predict(api_name="/cluster_status")["replicas"]}
+    started = descendants(ray_app.process.pid)  # GCS, raylet, Ray's agents and workers, the replicas
+    assert replicas and replicas <= started
+    ray_app.process.terminate()
+    assert ray_app.process.wait(30) == 0, ray_app.log()[-3000:]
+    wait_until(lambda: not any(alive(pid) for pid in started), 20)
+    left = {pid: processes().get(pid, (0, "?"))[1][:80] for pid in started if alive(pid)}
+    assert not left, f"still running after the studio stopped: {left}"

@@ -160,9 +160,12 @@ def test_cancel_stops_the_work_on_the_replica_within_a_step(cluster, owner_folde
 def test_a_replica_killed_mid_call_is_survived_with_the_same_pixels(cluster, studio_ctx, owner_folder):
     import ray
 
+    from studio.cluster import retried
+
     request = small(steps=60, image_number=2, seed=500)
     task = Task(lambda task: generate_images(cluster, request, owner_folder, task))
     killed: list[str] = []
+    labels_after: list = []
     results = None
     for event in task.events():
         if isinstance(event, Progress) and not killed and event.step >= 3:
@@ -171,9 +174,15 @@ def test_a_replica_killed_mid_call_is_survived_with_the_same_pixels(cluster, stu
             actor = next(r["actor"] for r in reports(cluster) if r["replica"] == busy)
             ray.kill(ray.get_actor(actor, namespace="serve"), no_restart=True)
             killed.append(busy)
+        elif isinstance(event, Progress) and killed:
+            labels_after.append(event.label)
         elif hasattr(event, "value"):
             results = event.value
     assert killed
+    # The list drops it at once (not after the board's silence rule), and the user was told.
+    assert killed[0] not in [r["replica"] for r in reports(cluster)]
+    assert labels_after and all(isinstance(label, retried.RetriedLabel) for label in labels_after), labels_after
+    assert all(retried.NOTE in result.notes for result in results)  # both drawn on the second replica
     with one_thread():
         local = generate_images.here(studio_ctx, request, None)
     assert [r.seed for r in results] == [500, 501]

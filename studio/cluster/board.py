@@ -15,7 +15,9 @@ import ray
 NAME = "studio-board"
 NAMESPACE = "studio"
 FORGET_CANCELS_SECONDS = 600  # a Cancel for a call that never shows up is dropped after this
-GONE_SECONDS = 30  # a replica that has not reported for this long is gone (it reports every 2 s)
+# A replica that has not reported for this long is gone (it reports every 2 s). The last resort:
+# the front drops a replica sooner where Ray says it is dead (see RayCluster.replicas).
+GONE_SECONDS = 15
 
 
 @ray.remote(num_cpus=0)
@@ -44,6 +46,14 @@ class Board:
         self._cancelled.pop(call, None)
 
 
-def board() -> Any:
-    """The board's handle, started on first use (the front starts it; a replica finds it)."""
-    return Board.options(name=NAME, namespace=NAMESPACE, get_if_exists=True).remote()
+def board(on_this_node: bool = False) -> Any:
+    """The board's handle, started on first use (the front starts it; a replica finds it).
+    The front starts it on its own node, and only there (Ray would otherwise move it to another
+    node while this one is busy starting workers): a lost node would take the board with it."""
+    placement = {}
+    if on_this_node:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        node = ray.get_runtime_context().get_node_id()
+        placement = {"scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=False)}
+    return Board.options(name=NAME, namespace=NAMESPACE, get_if_exists=True, **placement).remote()

@@ -7,23 +7,26 @@
 The Gradio app stays the one front door: owners, history and files are here. A call goes to a
 replica routed by its model key; its progress, previews and results stream back; results are
 saved in the owner's folder here. Cancel reaches the replica through the notice board and stops
-the work within a step. A replica lost mid-call costs one retry on another, same seeds; a
-cluster that stops answering gives a sentence, never a hung page.
+the work within a step. A replica lost mid-call costs one retry on another, same seeds, and the
+call says so; a cluster that stops answering gives a sentence, never a hung page. With
+``--ray auto`` the studio's Ray and its replicas end with the studio (``close_on_exit``).
 """
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import logging
 import os
 import queue
+import signal
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
-from studio.cluster import wire
+from studio.cluster import auth, retried, wire
 from studio.errors import StudioError
 from studio.progress import Cancelled
 
@@ -34,6 +37,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CONNECT_SECONDS = 60  # ray.init and the replicas' start, at most
 ACCEPT_SECONDS = 120  # a call no replica takes within this ends with a sentence
 CANCEL_GRACE_SECONDS = 30  # a replica that does not stop within this after Cancel is cut off
+# A replica a call lost is left out of the list this long (a passing fault lets it back after), by
+# when the board has dropped it anyway if it went silent (board.GONE_SECONDS).
+LOST_HIDDEN_SECONDS = 15
+CLOSE_SECONDS = 30  # at exit: the Serve application's replicas stop within their 5 s grace, Ray after
 POLL_SECONDS = 0.1
 PASSED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT", "HF_TOKEN", "STUDIO_LOG_LOOP_STALLS")
 # Shipped to every node as the replicas' code (Ray's working_dir); never user data or builds.
@@ -93,6 +100,7 @@ class RayCluster:
         self.run_here = False  # the teacher chose this machine (the Models tab) after a problem
         self.calls_by_replica: dict[str, int] = {}  # which replica took how many of this front's calls
         self.running: dict[str, str] = {}  # call -> the replica running it now
+        self.lost: dict[str, float] = {}  # replica -> when a call of this front lost it (time.time())
         self._lock = threading.Lock()
         self._gave_up = False
 
@@ -127,8 +135,11 @@ class RayCluster:
                             "on this machine. Check `ray status` on the head node, then restart the studio.")
         elif "error" in outcome:
             exc = outcome["error"]
-            self.problem = (f"The Ray cluster at {self.address} cannot be used ({_first_line(exc)}); "
-                            "GPU work runs on this machine.")
+            if auth.is_refusal(exc):
+                self.problem = auth.explain(self.address)
+            else:
+                self.problem = (f"The Ray cluster at {self.address} cannot be used ({_first_line(exc)}); "
+                                "GPU work runs on this machine.")
         if self.problem:
             self.handle = None
             log.warning(self.problem)
@@ -141,10 +152,12 @@ class RayCluster:
         except ImportError:
             raise ClusterUnavailable('Ray Serve is not installed: pip install "ray[serve]"') from None
         from studio.cluster import board as notice_board
+        from studio.cluster.quiet import quiet_lost_replicas
         from studio.cluster.replica import StudioReplica
 
+        quiet_lost_replicas()
         init_ray(self.address)
-        board = notice_board.board()
+        board = notice_board.board(on_this_node=True)
         gpus = int(ray.cluster_resources().get("GPU", 0))
         replicas = self.settings.ray_replicas or gpus or 2
         per_replica = {"num_gpus": 1} if gpus else {"num_cpus": self.settings.ray_replica_cpus}
@@ -176,21 +189,65 @@ class RayCluster:
             log.debug("serve.delete failed", exc_info=True)
         self.handle = None
 
+    def close_on_exit(self) -> None:
+        """With ``--ray auto`` (a Ray of the studio's own): its Serve application, then Ray, stop
+        when the studio exits, by Ctrl-C or by SIGTERM (a service manager's stop), instead of leaving
+        the replicas running. A cluster at an address is the teacher's: it keeps the application
+        (the README says how to stop it)."""
+        if self.address != "auto":
+            return
+        atexit.register(self.close)
+        # SIGTERM's default ends the process without atexit; as Ctrl-C, it lets the app close.
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _interrupt)
+
+    def close(self, timeout: float = CLOSE_SECONDS) -> None:
+        """Stop the studio's Serve application and leave Ray (a Ray this process started stops)."""
+
+        def shut() -> None:
+            self.stop()
+            import ray
+
+            ray.shutdown()
+
+        worker = threading.Thread(target=shut, name="studio-ray-close", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            log.warning("Ray did not stop within %.0f s; its processes may outlive the studio.", timeout)
+
     # --- what the Models tab shows --------------------------------------------------------------
 
     def replicas(self, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """Each replica's last report: device, what its cache holds, calls running and served
-        (none while the cluster is not connected)."""
+        """Each live replica's last report: device, what its cache holds, calls running and served
+        (none while the cluster is not connected). A replica is left out as soon as a call here
+        lost it or Ray says its actor is dead; the board's own silence rule is the last resort."""
         if self.board is None:
             return []
+        now = time.time()
+        return [{**r, "heard_seconds_ago": round(now - r["heard"], 1)} for r in self._reports(timeout)
+                if not self._gone(r, now)]
+
+    def _reports(self, timeout: float) -> list[dict[str, Any]]:
         import ray
 
+        from studio.cluster import board as notice_board
+
         try:
-            reports = ray.get(self.board.reports.remote(), timeout=timeout)
-        except Exception as exc:  # noqa: BLE001
-            raise ClusterUnavailable(f"The Ray cluster's replicas did not answer ({type(exc).__name__}).") from exc
-        now = time.time()
-        return [{**r, "heard_seconds_ago": round(now - r["heard"], 1)} for r in reports]
+            return ray.get(self.board.reports.remote(), timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - the board's node may be gone: find (or start) it again once
+            first = exc
+        try:
+            self.board = notice_board.board(on_this_node=True)
+            return ray.get(self.board.reports.remote(), timeout=timeout)
+        except Exception:  # noqa: BLE001
+            raise ClusterUnavailable(f"The Ray cluster's replicas did not answer ({type(first).__name__}).") from first
+
+    def _gone(self, report: dict[str, Any], now: float) -> bool:
+        lost_at = self.lost.get(report["replica"])
+        if lost_at is not None and now - lost_at < LOST_HIDDEN_SECONDS:
+            return True
+        return _actor_dead(report.get("actor"))
 
     # --- calls ----------------------------------------------------------------------------------
 
@@ -219,9 +276,10 @@ class RayCluster:
         # without it (image i keeps seed + i); otherwise it runs again whole, same seeds.
         keep = first if entry.rest is not None else []
         again = entry.rest(sent, keep) if keep else sent
+        _say_retried(task)
         second: list[Any] = []
         try:
-            value = self._once(entry, again, task, folder, second)
+            value = self._once(entry, again, task, folder, second, retry=True)
         except _ReplicaLost as lost:
             raise StudioError(
                 f"The cluster lost the replica running this twice ({lost}); {len(first) + len(second)} result(s) "
@@ -283,8 +341,12 @@ class RayCluster:
                         self.running[call] = event[1]
                     continue
                 if kind == "lost":
-                    raise self._explained(event[1])
+                    explained = self._explained(event[1])
+                    if isinstance(explained, _ReplicaLost):
+                        self._mark_lost(call)
+                    raise explained
                 if kind == "closed":
+                    self._mark_lost(call)
                     raise _ReplicaLost("the replica's stream closed before the call ended")
                 if kind == "failed":
                     raise event[1]
@@ -298,6 +360,14 @@ class RayCluster:
             if cancel_at is not None:
                 self.board.forget.remote(call)
 
+    def _mark_lost(self, call: str) -> None:
+        with self._lock:
+            replica = self.running.get(call)
+            if replica is not None:
+                now = time.time()
+                self.lost = {r: t for r, t in self.lost.items() if now - t < LOST_HIDDEN_SECONDS}
+                self.lost[replica] = now
+
     def _explained(self, exc: BaseException) -> BaseException:
         from ray import exceptions as ray_errors
         from ray.serve import exceptions as serve_errors
@@ -309,20 +379,23 @@ class RayCluster:
             return Cancelled()
         return ClusterUnavailable(f"The Ray cluster failed this call ({_first_line(exc)}).")
 
-    def _once(self, entry: Any, sent: dict[str, Any], task: Any, folder: Any, delivered: list[Any]) -> Any:
+    def _once(self, entry: Any, sent: dict[str, Any], task: Any, folder: Any, delivered: list[Any],
+              retry: bool = False) -> Any:
+        """One try on one replica; ``retry``: the second, whose progress and results say so."""
         flag = getattr(task, "cancel_flag", None)
+        said = retried.noted if retry else (lambda value: value)
         for event in self._events(entry, sent, lambda: flag is not None and flag.is_set()):
             kind = event[0]
             if kind == "progress" and task is not None and not flag.is_set():
                 _, step, total, label, preview = event
-                task.step(step, total, label, wire.unpack(preview))
+                task.step(step, total, retried.RetriedLabel(inner=label) if retry else label, wire.unpack(preview))
             elif kind == "delivered":
-                item = _saved(wire.unpack(event[1]), folder)
+                item = _saved(said(wire.unpack(event[1])), folder)
                 delivered.append(item)
                 if task is not None:
                     task.deliver(item)
             elif kind == "finished":
-                value = wire.with_delivered(wire.unpack(event[1]), delivered)
+                value = said(wire.with_delivered(wire.unpack(event[1]), delivered))
                 return [_saved(item, folder) for item in value] if isinstance(value, list) else _saved(value, folder)
         raise _ReplicaLost("the call ended without its result")
 
@@ -331,16 +404,45 @@ class RayCluster:
         shown yet."""
         for attempt in (1, 2):
             shown = False
+            said = retried.noted if attempt == 2 else (lambda value: value)
             try:
                 for event in self._events(entry, sent, lambda: cancel is not None and cancel.is_set()):
                     if event[0] == "update":
                         shown = True
-                        yield wire.unpack(event[1])
+                        yield said(wire.unpack(event[1]))
                 return
             except _ReplicaLost as lost:
                 if shown or attempt == 2:
                     raise StudioError(f"The cluster lost the replica writing this reply ({lost}). Try again.") from None
                 log.warning("%s: %s; trying once more on another replica", entry.name, lost)
+
+
+def _say_retried(task: Any) -> None:
+    """The progress line says at once that the call moves to another replica (it starts over
+    there, so the wait is longer); the second replica's own progress says it after."""
+    last = getattr(task, "last_progress", None)
+    if last is not None and not task.cancel_flag.is_set():
+        task.step(last.step, last.total, retried.RetriedLabel(inner=""), last.preview)
+
+
+def _actor_dead(name: str | None) -> bool:
+    """Whether Ray says a replica's actor is dead (its name is free once it is: a crash at once,
+    a lost node once Ray has missed its heartbeats, some 10 s)."""
+    if not name:
+        return False
+    import ray
+
+    try:
+        ray.get_actor(name, namespace="serve")
+    except ValueError:
+        return True
+    except Exception:  # noqa: BLE001 - Ray busy or unsure: the replica stays listed
+        log.debug("could not look up %s", name, exc_info=True)
+    return False
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _saved(item: Any, folder: Any) -> Any:

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 REPLICATED_MODULES = (
     "studio.image.generate", "studio.image.edit.upscale", "studio.image.edit.vary", "studio.image.edit.inpaint",
     "studio.image.edit.outpaint", "studio.image.image_prompts", "studio.faces.pipeline", "studio.prompts.describe",
-    "studio.text.generate",
+    "studio.text.generate", "studio.text.diffusion.stream", "studio.text.diffusion.fill_mask",
 )
 # Keys Ray Serve routes by that a replica reports as held. Past this it forgets the oldest (the
 # routing hint only: the ModelCache decides what stays loaded, by its memory budget).
@@ -88,6 +88,7 @@ class StudioReplica:
         flag = CancelFlag()
         with self._lock:
             self.running[call] = flag
+        self._report_soon.set()  # the Models tab sees the call running at once, not at the next report
         events = self.events(name, payload, flag)
         try:
             yield ("started", self.replica)
