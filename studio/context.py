@@ -9,8 +9,10 @@ from typing import Any
 import psutil
 
 from studio import devices, space_config
+from studio.class_rules import ClassRules
 from studio.gpu_queue import FairQueue
 from studio.models import catalog, loaders
+from studio.wall import Wall
 from studio.models.cache import ModelCache
 from studio.models.specs import ModelSpec
 from studio.ml_imports import import_ml_libraries
@@ -24,11 +26,13 @@ OFFLOAD_RAM_FRACTION = 0.5
 class StudioContext:
     settings: Settings
     cache: ModelCache = field(init=False)
+    class_rules: ClassRules = field(init=False)  # what a student may ask for; the teacher changes it
     # With --ray: the cluster whose replicas run the @replicated studio functions (studio.cluster).
     cluster: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.cache = ModelCache(loader=self._load, placement=self._placement)
+        self.class_rules = ClassRules(self.settings)
 
     def _placement(self) -> dict[str, Any]:
         import_ml_libraries()  # once, before any loader thread touches transformers/diffusers
@@ -57,9 +61,14 @@ class StudioContext:
         return catalog.spec_for(self.settings, name, model_id)
 
     @cached_property
+    def wall(self) -> Wall:
+        """The class wall (studio.wall), kept in the outputs folder."""
+        return Wall(self.settings.outputs)
+
+    @cached_property
     def gpu_queue(self) -> FairQueue:
         """The GPU's turns, taken by every GPU run of every tab and the API (studio.gpu_queue)."""
-        return FairQueue(self.gpu_slots, self.settings.student_runs)
+        return FairQueue(self.gpu_slots, lambda: self.class_rules.limits.runs)
 
     def gpu_slots(self) -> int:
         """GPU events that may run at once: --concurrency per GPU, on each replica with a cluster."""

@@ -47,6 +47,8 @@ class Ticket:
     exempt: bool
     arrived: int  # arrival order
     cancel: Callable[[], bool] | None = None  # a waiting run that is cancelled leaves the queue
+    stop: Callable[[], None] | None = None  # the teacher's Cancel of this run
+    who: str = ""  # the name the teacher's view shows
     started: float | None = None  # monotonic time it got the GPU
     waited_since: float = field(default_factory=time.monotonic)
     images: int = 0  # pictures it delivered (counted at the end)
@@ -69,11 +71,12 @@ class Ticket:
 
 
 class FairQueue:
-    def __init__(self, slots: int | Callable[[], int], per_owner: int = 0):
-        """``slots``: runs on the GPU at once, or a function that says it now (a cluster's
-        replicas come and go)."""
+    def __init__(self, slots: int | Callable[[], int], per_owner: int | Callable[[], int] = 0):
+        """``slots``: runs on the GPU at once; ``per_owner``: runs one owner may have going or
+        waiting (0: no cap). Each may be a function that says it now (a cluster's replicas come
+        and go; the teacher changes the limit)."""
         self._slots = slots if callable(slots) else (lambda: slots)
-        self.per_owner = int(per_owner)  # 0 = no cap
+        self._per_owner = per_owner if callable(per_owner) else (lambda: per_owner)
         self._lock = threading.Condition()
         self._running: list[Ticket] = []
         self._waiting: list[Ticket] = []
@@ -85,18 +88,19 @@ class FairQueue:
     # -- taking a turn --
 
     def enter(self, owner: str, what: str, exempt: bool = False,
-              cancel: Callable[[], bool] | None = None) -> Ticket:
+              cancel: Callable[[], bool] | None = None, who: str = "") -> Ticket:
         """A ticket in the queue, or ``TooManyRuns`` when the owner already has ``per_owner``
         runs going or waiting."""
         with self._lock:
             mine = sum(1 for t in self._running + self._waiting if t.owner == owner)
-            if self.per_owner and not exempt and mine >= self.per_owner:
+            cap = self.per_owner
+            if cap and not exempt and mine >= cap:
                 self.usage.setdefault(owner, Usage()).refused += 1
                 raise TooManyRuns(
                     f"You already have {mine} run(s) going or waiting, the most your teacher allows at once "
-                    f"({self.per_owner}). Wait for one to finish, or cancel one."
+                    f"({cap}). Wait for one to finish, or cancel one."
                 )
-            ticket = Ticket(owner, what, exempt, next(self._arrivals), cancel, _queue=self)
+            ticket = Ticket(owner, what, exempt, next(self._arrivals), cancel, who=who or owner, _queue=self)
             self._waiting.append(ticket)
             self._admit()
             return ticket
@@ -118,6 +122,10 @@ class FairQueue:
     @property
     def slots(self) -> int:
         return max(1, int(self._slots()))
+
+    @property
+    def per_owner(self) -> int:
+        return max(0, int(self._per_owner()))
 
     def _admit(self) -> None:
         """Give free slots to the first tickets in order (under the lock)."""
@@ -164,6 +172,15 @@ class FairQueue:
 
     # -- the teacher's view --
 
+    def stop(self, ticket_id: int) -> bool:
+        """Cancel the run holding (or waiting for) turn ``ticket_id``; False when it is gone."""
+        with self._lock:
+            found = next((t for t in self._running + self._waiting if t.arrived == ticket_id), None)
+        if found is None or found.stop is None:
+            return False
+        found.stop()
+        return True
+
     def snapshot(self) -> dict:
         """Who runs what, who waits where, and each owner's usage, as plain data."""
         now = time.monotonic()
@@ -171,9 +188,9 @@ class FairQueue:
             return {
                 "slots": self.slots,
                 "per_owner": self.per_owner,
-                "running": [{"owner": t.owner, "what": t.what, "seconds": round(now - (t.started or now), 1)}
-                            for t in self._running],
-                "waiting": [{"owner": t.owner, "what": t.what, "place": place,
+                "running": [{"id": t.arrived, "owner": t.owner, "who": t.who, "what": t.what,
+                             "seconds": round(now - (t.started or now), 1)} for t in self._running],
+                "waiting": [{"id": t.arrived, "owner": t.owner, "who": t.who, "what": t.what, "place": place,
                              "seconds": round(now - t.waited_since, 1)}
                             for place, t in enumerate(self._order(), 1)],
                 "usage": {owner: vars(used).copy() for owner, used in self.usage.items()},

@@ -12,6 +12,7 @@ an image being generated still lands in the user's history.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import os
 import queue
 import shutil
@@ -22,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from studio import safety
 from studio.errors import StudioError
 
 POLL_SECONDS = 0.05
@@ -208,8 +210,11 @@ class Task:
     # -- called by the work, in the worker thread --
 
     def step(self, step: int, total: int, label: str = "", preview: Any = None) -> None:
-        """Report progress; raises Cancelled once Cancel was pressed."""
+        """Report progress; raises Cancelled once Cancel was pressed. A screened run (studio.safety)
+        shows no live previews: only checked pictures leave it."""
         self.check_cancelled()
+        if preview is not None and safety.active():
+            preview = None
         self.steps_reported += 1
         self.last_progress = Progress(step, total, label, preview)
         self._events.put(self.last_progress)
@@ -243,7 +248,9 @@ class Task:
     def events(self) -> Iterator[Event]:
         """Progress and delivered items as they come, then ``Finished``; errors re-raised.
         Progress events that piled up are merged (only the latest is yielded)."""
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        # The work runs in this caller's context (a run's safety screen, studio.safety).
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,), name=self._name,
+                                        daemon=True)
         self._thread.start()
         finished = False
         try:

@@ -46,16 +46,17 @@ class Started:
 class Run:
     def __init__(self, gpu_queue: FairQueue, owner: str, what: str, body: Callable[[CancelFlag], Any],
                  flag: CancelFlag | None = None, exempt: bool = False, capped: bool = True,
-                 grace: float = 0.0, name: str = "studio-run"):
+                 grace: float = 0.0, name: str = "studio-run", who: str = ""):
         """Enter the queue (``TooManyRuns`` is raised here, at once) and start relaying
         ``body(flag)``: an iterator of events, or a plain value for a light call."""
         self.owner, self.what, self.grace = owner, what, grace
         self.flag = flag or CancelFlag()
         try:
-            self.ticket: Ticket = gpu_queue.enter(owner, what, exempt or not capped, cancel=self.flag.is_set)
+            self.ticket: Ticket = gpu_queue.enter(owner, what, exempt or not capped, cancel=self.flag.is_set, who=who)
         except BaseException:
             self.flag.end()  # refused at the door: there is nothing for a Cancel to stop
             raise
+        self.ticket.stop = self.cancel  # the teacher may cancel it too
         self._body = body
         self.outcome: str | None = None  # "done", "cancelled" or "failed"
         self.error: BaseException | None = None

@@ -63,15 +63,31 @@ def parse_auth_pair(text: str) -> tuple[str, str]:
     return user, password
 
 
-def read_auth_file(path: Path) -> list[tuple[str, str]]:
+ROLES = ("admin", "teacher", "student")  # an auth file's third column; admin and teacher are the same role
+
+
+def parse_auth_line(text: str) -> tuple[str, str, str]:
+    """``user:password`` or ``user:password:role`` (role: admin, teacher or student)."""
+    user, password = parse_auth_pair(text)
+    rest, sep, role = password.rpartition(":")
+    if sep and role.strip().lower() in ROLES and rest:
+        return user, rest, role.strip().lower()
+    return user, password, "student"
+
+
+def read_auth_lines(path: Path) -> list[tuple[str, str, str]]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise SettingsError(f"auth file {path} cannot be read: {exc.strerror}.") from None
-    pairs = [parse_auth_pair(line.strip()) for line in lines if line.strip() and not line.startswith("#")]
-    if not pairs:
+    entries = [parse_auth_line(line.strip()) for line in lines if line.strip() and not line.startswith("#")]
+    if not entries:
         raise SettingsError(f"auth file {path} holds no user:password line.")
-    return pairs
+    return entries
+
+
+def read_auth_file(path: Path) -> list[tuple[str, str]]:
+    return [(user, password) for user, password, _ in read_auth_lines(path)]
 
 
 # --- coercers: (label, raw value from a flag, env var or TOML) -> typed, checked value ----
@@ -140,6 +156,19 @@ def ray_address(label: str, value: Any) -> str | None:
     return text
 
 
+def decimal(low: float, high: float) -> Coercer:
+    def coerce(label: str, value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{label} must be a number, not {value!r}.") from None
+        if not low <= number <= high:  # also refuses NaN
+            raise SettingsError(f"{label} must be between {low:g} and {high:g}, not {value!r}.")
+        return number
+
+    return coerce
+
+
 def vram_budget(label: str, value: Any) -> str:
     parse_budget(str(value))
     return str(value)
@@ -148,6 +177,11 @@ def vram_budget(label: str, value: Any) -> str:
 def auth_list(label: str, value: Any) -> tuple[tuple[str, str], ...]:
     items = value.split(",") if isinstance(value, str) else list(value)
     return tuple(parse_auth_pair(str(item).strip()) for item in items if str(item).strip())
+
+
+def names_list(label: str, value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(item).strip() for item in items if str(item).strip())
 
 
 def model_table(label: str, value: Any) -> dict[str, str]:
@@ -220,7 +254,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("port", 7860, whole_number(1, 65535), "port", "N"),
     Option("share", False, as_bool, "also open a temporary public link (use with --auth)", form="switch"),
     Option("auth", (), auth_list, "require a login; repeat for several users (env: comma separated)", "USER:PASS", form="repeat"),
-    Option("auth_file", None, optional_path, "file with one user:password per line", "FILE"),
+    Option("auth_file", None, optional_path, "file with one user:password per line (user:password:admin for a teacher)", "FILE"),
+    # The teacher: frees memory, picks where GPU work runs, may use any Hub id, cancels anyone's run, sets the limits.
+    Option("admin", (), names_list, "a teacher (admin) login; repeat for several (env: comma separated)", "USER", form="repeat"),
+    # One password for the whole class: any name, and each browser owns its own results.
+    Option("class_password", "", as_text, "one password for a whole class (any user name); each browser keeps its own results", "PASSWORD"),
     Option("device", "auto", one_of(DEVICES), "where models run"),
     Option("dtype", "auto", one_of(DTYPES), "weights precision; auto = bf16/fp16 on GPU, fp32 on CPU"),
     # "0.8" = 80 % of free device memory at start-up; "6GB" / "6" = a fixed size.
@@ -236,7 +274,16 @@ OPTIONS: tuple[Option, ...] = (
     # Each GPU call through ZeroGPU's own fork-and-pickle path, on this machine (tests, and a check
     # before pushing to a Space): what cannot be pickled fails here as it would there.
     Option("zero_gpu_emulate", False, as_bool, "run GPU calls as a ZeroGPU Space does: in a forked worker, arguments and results pickled", "on|off"),
+    # A class's limits: a student's, never the teacher's (who may change them in the Teacher tab).
     Option("student_runs", 2, whole_number(1, 100), "GPU runs one student may have going or waiting at once (the teacher is not limited)", "N"),
+    Option("student_images", 4, whole_number(1, 8), "most images one student may ask for in one request", "N"),
+    Option("student_megapixels", 1.2, decimal(0.05, 16.0), "largest picture a student may ask for, in megapixels (1024×1024 is 1.05)", "MP"),
+    Option("student_steps", 60, whole_number(1, 150), "most diffusion steps a student may ask for", "N"),
+    Option("student_train_steps", 500, whole_number(1, 1_000_000), "most training steps in a student's job", "N"),
+    Option("student_jobs", 2, whole_number(1, 20), "training jobs one student may have running or waiting", "N"),
+    Option("allow_model", (), names_list, "a Hub id students may pick beyond the catalog (repeat; the teacher may use any)", "HUB_ID", form="repeat"),
+    # A picture shown to a class is checked first: on by itself when others can reach the studio.
+    Option("safety_checker", "auto", one_of(("auto", "on", "off")), "black out NSFW pictures; auto = on when others can reach the studio (--share, --listen, a Space)"),
     Option("queue_size", 64, whole_number(1, 10_000), "most requests waiting in the queue; more are turned away with a message", "N"),
     # Everything that must outlive a restart (a Space's disk is wiped on restart, /data is not).
     Option("data", None, optional_path, "folder for everything that must last: results, jobs, LoRAs, the browser-id secret, your model folders (on a Space with persistent storage: /data)", "DIR"),
@@ -286,6 +333,11 @@ class Settings:
         return self.share or self.host not in LOOPBACK_HOSTS
 
     @property
+    def safety_on(self) -> bool:
+        """Whether pictures are checked before anyone sees them (the Teacher tab may switch it)."""
+        return self.safety_checker == "on" or (self.safety_checker == "auto" and self.is_exposed)
+
+    @property
     def tiny_dir(self) -> Path:
         return self.cache_dir / "tiny"
 
@@ -299,6 +351,22 @@ class Settings:
         if self.auth_file is not None:
             pairs += read_auth_file(self.auth_file)
         return pairs
+
+    @property
+    def has_logins(self) -> bool:
+        """The page asks for a login (named users, or the class password)."""
+        return bool(self.auth or self.auth_file or self.class_password)
+
+    def admins(self) -> frozenset[str]:
+        """The teachers: --admin names plus the auth file's admin (or teacher) lines."""
+        names = set(self.admin)
+        if self.auth_file is not None:
+            names |= {user for user, _, role in read_auth_lines(self.auth_file) if role in ("admin", "teacher")}
+        return frozenset(names)
+
+    def is_named_user(self, name: str) -> bool:
+        """A login of its own (--auth, the auth file), not one of the class's class-password entries."""
+        return not self.class_password or name in {user for user, _ in self.auth_pairs()}
 
     def vram_budget_spec(self) -> tuple[str, float]:
         """('fraction', 0.85) or ('bytes', 6e9)."""

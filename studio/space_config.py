@@ -41,6 +41,7 @@ REPO_FILES: dict[str, tuple[str, ...]] = {
         "tokenizer.json", "tokenizer_config.json", "vocab.txt",
     ),
     "amused/amused-256": ("vqvae/config.json", "vqvae/diffusion_pytorch_model.safetensors"),
+    "CompVis/stable-diffusion-safety-checker": ("config.json", "model.safetensors", "preprocessor_config.json"),
 }
 
 # The rest of the Space's header: what the Space is built with.

@@ -10,13 +10,14 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from studio.context import StudioContext
-from tabs import language, owner, session_state
+from tabs import language, owner, roles, session_state
 from tabs.common import TabContext
 from tabs.i18n import Translator
 from tabs.loop_lag import LoopLag
 
 # One module per tab, each exposing build(ctx); shown in this order.
-TAB_MODULES = ("tabs.image", "tabs.edit", "tabs.faceswap", "tabs.prompt", "tabs.text", "tabs.tokens", "tabs.train", "tabs.models", "tabs.about")
+TAB_MODULES = ("tabs.image", "tabs.edit", "tabs.faceswap", "tabs.prompt", "tabs.text", "tabs.tokens", "tabs.train",
+               "tabs.wall", "tabs.models", "tabs.admin", "tabs.about")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
@@ -36,6 +37,7 @@ def build_app(studio: StudioContext) -> gr.Blocks:
             gr.Markdown(ctx.t("app.tiny_banner"), elem_id="tiny-banner", elem_classes=["banner"])
         ctx.browser_id = owner.browser_state(ctx)
         with gr.Tabs() as main_tabs:
+            ctx.main_tabs = main_tabs
             for name in TAB_MODULES:
                 importlib.import_module(name).build(ctx)
         ctx.send_to.wire(main_tabs, ctx.t.plain)
@@ -67,8 +69,9 @@ def launch_options(demo: gr.Blocks, studio: StudioContext) -> dict[str, Any]:
         "server_name": settings.host,
         "server_port": settings.port,
         "share": settings.share,
-        "auth": settings.auth_pairs() or None,
-        "auth_message": "Log in with the user name and password your teacher gave you.",
+        "auth": roles.login_check(settings) if settings.class_password else (settings.auth_pairs() or None),
+        "auth_message": ("Type your name, and the class password your teacher gave you."
+                         if settings.class_password else "Log in with the user name and password your teacher gave you."),
         "max_file_size": f"{settings.max_upload_mb}mb",
         "i18n": translator.gradio_i18n,
         "css_paths": [ASSETS / "style.css"],

@@ -39,6 +39,8 @@ class TabContext:
         self.send_to = SendTo()  # image tabs register targets and sources; wired once all exist
         self.browser_id = None  # the gr.BrowserState holding this browser's id (set by build_app)
         self.after_load: list[tuple[Callable, list]] = []  # (fn(browser_id), outputs) run on page load
+        self.main_tabs = None  # the page's gr.Tabs (set by build_app before the tabs are built)
+        self.image_restore = None  # (fn(png path), outputs): a PNG's settings into the Image tab (tabs.image)
 
     @property
     def settings(self):
@@ -54,9 +56,6 @@ class TabContext:
         restart, and the page must say so."""
         return bool(os.environ.get("SPACE_ID")) and self.settings.data is None
 
-    def exempt(self, request: gr.Request | None) -> bool:
-        """Whether the requester is free of a student's limits (the teacher)."""
-        return not self.settings.is_exposed
 
 
 def _as_gradio_error(exc: BaseException) -> gr.Error:

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from studio import safety
 from studio.image import checkpoints, gpu_seconds
 from studio.image.edit import images, inpaint, masks, outpaint, upscale, upscaler, vary
 from studio.image.edit.work import Diffusion
@@ -20,7 +21,7 @@ from studio.pictures import outputs
 from studio.pictures.reading import path_of
 from studio.progress import CancelFlag, Finished, Progress, Stopped, task_events
 from studio.runs import Run, Waiting
-from tabs import api_types, owner
+from tabs import api_types, owner, roles
 from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, progress_update,
     uploaded, wire_cancel,
@@ -68,9 +69,11 @@ def build(ctx: TabContext) -> None:
 
     # --- the GPU's part: one function for every tool, plain values in and out ----------------
 
-    def edit_on_gpu(tool: str, job: Any, folder: str, cancel: CancelFlag):
-        """Run edit ``tool`` on ``job`` (its request dataclass): progress, previews, the result."""
-        yield from task_events(lambda task: TOOLS[tool](studio, job, Path(folder), task), cancel, "studio-edit")
+    def edit_on_gpu(tool: str, job: Any, folder: str, safe: bool, cancel: CancelFlag):
+        """Run edit ``tool`` on ``job`` (its request dataclass): progress, previews, the result,
+        screened before it is saved or shown when ``safe`` (studio.safety)."""
+        with safety.screening(studio, safe):
+            yield from task_events(lambda task: TOOLS[tool](studio, job, Path(folder), task), cancel, "studio-edit")
 
     def edit_work(named: dict[str, Any]) -> float:
         """GPU seconds of an edit (a ZeroGPU call asks for them up front), from its request."""
@@ -83,13 +86,34 @@ def build(ctx: TabContext) -> None:
 
     editing = GpuWork(ctx, edit_on_gpu, edit_work)
 
+    def student_load(tool: str, job: Any) -> Any:
+        """What an edit draws, as a class's limits read it: an upscale by its picture (the result
+        is 1.5 or 2 times larger), the others by their result. None when the picture cannot be
+        read: the tool itself then says so."""
+        try:
+            if tool == "outpaint":
+                sides = tuple(getattr(job, side) for side in outpaint.SIDES)
+                return gpu_seconds.outpaint_load(studio, job.diffusion, job.image, sides, job.unit)
+            return gpu_seconds.edit_load(studio, job.diffusion, job.image)
+        except Exception:  # noqa: BLE001 - a bad picture is the tool's to refuse, with its own sentence
+            return None
+
     def start_edit(tool: str, job: Any, folder: Path, request: gr.Request | None, key: str,
                    flag: CancelFlag | None = None) -> Run:
-        return editing.start(request, key, f"Edit: {tool}", tool, job, str(folder), flag=flag)
+        rules = roles.limits_for(ctx, request)
+        if rules is not None:  # a student: the class's limits, and the class's models
+            rules.check_model(job.diffusion.checkpoint, checkpoints.offered(settings))
+            if tool == "upscale":
+                rules.check_model(job.upscaler, upscaler.choices(settings))
+            load = student_load(tool, job)
+            if load is not None:
+                rules.check_load(load)
+        return editing.start(request, key, f"Edit: {tool}", tool, job, str(folder), studio.class_rules.limits.safety,
+                             flag=flag)
 
     def edited(tool: str, job: Any, request: gr.Request | None) -> dict:
         """An API call's edit, run to its end: the saved PNG and its summary."""
-        run = start_edit(tool, job, owner.folder_for(ctx, request), request, owner.key_for(request))
+        run = start_edit(tool, job, owner.folder_for(ctx, request), request, owner.key_for(ctx, request))
         return _answer(run.result(event_alive()))
 
     # --- API: self-explaining parameters; the same studio functions as the UI ------------
@@ -254,7 +278,7 @@ def build(ctx: TabContext) -> None:
             """Run edit ``tool`` on ``job``: its turn, progress, previews, Cancel, then the result."""
             say = t.for_request(request)
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
-            run = start_edit(tool, job, folder, request, owner.key_for(request, values[ctx.browser_id]),
+            run = start_edit(tool, job, folder, request, owner.key_for(ctx, request, values[ctx.browser_id]),
                              flag=values[cancel_flag])
             yield {status: say("edit.status_starting"), details: ""}
             for event in run_events(run):

@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from studio import safety
 from studio.faces import detect as detection
 from studio.faces import draw, images, paste, pipeline, uploads
 from studio.models import catalog
@@ -87,8 +88,10 @@ def build(ctx: TabContext) -> None:
         """(the picture as read, its faces) for a path or a picture held in memory."""
         return pipeline.find_faces(studio, picture, score_threshold, detector)
 
-    def swap_on_gpu(swap_request: pipeline.SwapRequest, folder: str) -> Any:
-        return pipeline.swap_faces(studio, swap_request, Path(folder))
+    def swap_on_gpu(swap_request: pipeline.SwapRequest, folder: str, safe: bool) -> Any:
+        """The swapped picture, screened before it is saved or shown when ``safe`` (studio.safety)."""
+        with safety.screening(studio, safe):
+            return pipeline.swap_faces(studio, swap_request, Path(folder))
 
     finding = GpuWork(ctx, faces_on_gpu)
     swapping = GpuWork(ctx, swap_on_gpu)
@@ -97,7 +100,8 @@ def build(ctx: TabContext) -> None:
         return finding.call(request, key, "Faces: find", picture, score, detector)
 
     def swap(request: gr.Request | None, key: str, swap_request: pipeline.SwapRequest, folder: Path) -> Any:
-        return swapping.call(request, key, "Faces: swap", swap_request, str(folder))
+        return swapping.call(request, key, "Faces: swap", swap_request, str(folder), studio.class_rules.limits.safety,
+                             capped=True)
 
     # --- API: self-explaining parameters; the same studio functions as the UI ------------
 
@@ -105,7 +109,7 @@ def build(ctx: TabContext) -> None:
                      detector: str = "", request: gr.Request = None) -> dict:
         """Faces in `image`, numbered left to right: each `number`, `box` [x1, y1, x2, y2],
         `landmarks` (eyes, nose, mouth corners as [x, y]) and `score`. score_threshold 0-1."""
-        picture, faces = find(request, owner.key_for(request), path_of(image), score_threshold, detector)
+        picture, faces = find(request, owner.key_for(ctx, request), path_of(image), score_threshold, detector)
         return {"width": picture.rgb.shape[1], "height": picture.rgb.shape[0],
                 "faces": [f.as_dict(i) for i, f in enumerate(faces, 1)]}
 
@@ -130,7 +134,7 @@ def build(ctx: TabContext) -> None:
             restorer=restorer,
         )
         try:
-            result = swap(request, owner.key_for(request), swap_request, owner.folder_for(ctx, request))
+            result = swap(request, owner.key_for(ctx, request), swap_request, owner.folder_for(ctx, request))
         finally:
             forget_uploads(faces_only, needed)
         return {"image": gr.FileData(path=result.path), **result.summary()}
@@ -203,7 +207,7 @@ def build(ctx: TabContext) -> None:
             pictures = take_sources(_paths(files), _paths(target_file))
             if not pictures:
                 return [], None, None, ""
-            picture, faces = find(request, owner.key_for(request, browser_id), pictures[0], score, detector)
+            picture, faces = find(request, owner.key_for(ctx, request, browser_id), pictures[0], score, detector)
             message = say("faceswap.sources_held").format(count=len(pictures)) + "\n\n" + \
                 say("faceswap.found").format(where=say("faceswap.source"), count=len(faces))
             return pictures, None, draw.annotate(picture.to_pil(), faces), message
@@ -220,7 +224,7 @@ def build(ctx: TabContext) -> None:
                 if not path:
                     shown[component] = None
                     continue
-                picture, faces = find(request, owner.key_for(request, browser_id), path, score, detector)
+                picture, faces = find(request, owner.key_for(ctx, request, browser_id), path, score, detector)
                 shown[component] = draw.annotate(picture.to_pil(), faces)
                 lines.append(say("faceswap.found").format(where=label, count=len(faces)))
             return shown[source_view], shown[target_view], "\n\n".join(lines)
@@ -243,7 +247,7 @@ def build(ctx: TabContext) -> None:
                 raise gr.Error(say("faceswap.need_source"), print_exception=False)
             if not target_file:
                 raise gr.Error(say("faceswap.need_target"), print_exception=False)
-            result = swap(request, owner.key_for(request, browser_id), swap_request,
+            result = swap(request, owner.key_for(ctx, request, browser_id), swap_request,
                           owner.folder_for(ctx, request, browser_id))
             chosen = set(result.replaced)
             message = say("faceswap.done").format(faces=", ".join(map(str, result.replaced)))

@@ -23,6 +23,7 @@ import gradio as gr
 from studio import zero_gpu
 from studio.progress import CancelFlag
 from studio.runs import Run
+from tabs import roles
 from tabs.common import TabContext, friendly
 
 log = logging.getLogger("studio")
@@ -94,7 +95,8 @@ class GpuWork:
         caller went away waits for a reload to follow it (0: it stops at once)."""
         studio = self.ctx.studio
         return Run(studio.gpu_queue, owner, what, lambda cancel: self.function(*args, cancel=cancel, **kwargs),
-                   flag=flag, exempt=self.ctx.exempt(request), grace=grace, name=f"studio-{self.name}")
+                   flag=flag, exempt=roles.is_teacher(self.ctx, request), grace=grace, name=f"studio-{self.name}",
+                   who=shown_name(request, owner))
 
     def call(self, request: gr.Request | None, owner: str, what: str, *args: Any, capped: bool = False,
              **kwargs: Any) -> Any:
@@ -102,8 +104,15 @@ class GpuWork:
         limit of runs at once (heavy work); light calls (a preview, a table) do not."""
         studio = self.ctx.studio
         run = Run(studio.gpu_queue, owner, what, lambda cancel: self.function(*args, **kwargs),
-                  exempt=self.ctx.exempt(request), capped=capped, name=f"studio-{self.name}")
+                  exempt=roles.is_teacher(self.ctx, request), capped=capped, name=f"studio-{self.name}",
+                  who=shown_name(request, owner))
         return run.result(event_alive())
+
+
+def shown_name(request: gr.Request | None, owner: str) -> str:
+    """The name the teacher's view shows for a run: the login (a class-password student types
+    their own), else the start of the owner key."""
+    return str(getattr(request, "username", None) or "")[:40] or owner[:20]
 
 
 def run_events(run: Run) -> Iterator[Any]:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from studio import zero_gpu
+from studio import safety, zero_gpu
 from studio.image import checkpoints, gpu_seconds, image_prompts, presets, styles
 from studio.image.generate import generate_images
 from studio.image.request import LORA_WEIGHT_RANGE, MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
@@ -19,7 +19,7 @@ from studio.progress import Cancelled, CancelFlag, Delivered, Finished, Progress
 from studio.prompts import instructions
 from studio.prompts.for_image import PromptExpanded, expand_request, should_expand
 from studio.runs import LatestRuns, Run, Waiting
-from tabs import api_types, owner
+from tabs import api_types, owner, roles
 from tabs.common import (
     TabContext, cancellable_run, friendly, gpu_event, progress_update,
     uploaded, wire_cancel, worded,
@@ -115,13 +115,15 @@ def build(ctx: TabContext) -> None:
 
     # --- the GPU's part: plain values in, plain events out (on ZeroGPU, across a fork) -----
 
-    def generate_on_gpu(image_request: ImageRequest, expand: bool, folder: str, cancel: CancelFlag):
+    def generate_on_gpu(image_request: ImageRequest, expand: bool, folder: str, safe: bool, cancel: CancelFlag):
         """Expand the prompt into English when asked, then draw the images: a ``PromptExpanded``
-        event, then the generation's progress, images and end."""
+        event, then the generation's progress, images and end. ``safe``: each picture is
+        screened before it is saved or shown (studio.safety)."""
         image_request, expansion = expand_request(studio, image_request, expand)
         yield expansion
-        yield from task_events(lambda task: generate_images(studio, image_request, Path(folder), task), cancel,
-                               "studio-image")
+        with safety.screening(studio, safe):
+            yield from task_events(lambda task: generate_images(studio, image_request, Path(folder), task), cancel,
+                                   "studio-image")
 
     def generation_work(named: dict[str, Any]) -> float:
         """GPU seconds of a generation (a ZeroGPU call asks for them up front)."""
@@ -137,8 +139,13 @@ def build(ctx: TabContext) -> None:
 
     def start_generation(image_request: ImageRequest, expand: bool, folder: Path, request: gr.Request | None,
                          key: str, flag: CancelFlag | None = None, grace: float = 0.0) -> Run:
+        rules = roles.limits_for(ctx, request)
+        if rules is not None:  # a student: the class's limits, and the class's models
+            rules.check_load(gpu_seconds.generation_load(studio, image_request))
+            rules.check_model(image_request.checkpoint, checkpoints.offered(settings))
         what = f"Image: {image_request.image_number} × {image_request.prompt[:40]!r}"
-        return generation.start(request, key, what, image_request, expand, str(folder), flag=flag, grace=grace)
+        return generation.start(request, key, what, image_request, expand, str(folder), studio.class_rules.limits.safety,
+                                flag=flag, grace=grace)
 
     # --- API: self-explaining parameters; the same studio function as the UI --------------
 
@@ -172,7 +179,7 @@ def build(ctx: TabContext) -> None:
         Returns images with their seeds, final prompts and metadata."""
         image_request = api_request(locals())
         run = start_generation(image_request, expand_into_english, owner.folder_for(ctx, request), request,
-                               owner.key_for(request))
+                               owner.key_for(ctx, request))
         notes: list[str] = []
         for event in run_events(run):
             if isinstance(event, PromptExpanded):
@@ -199,7 +206,7 @@ def build(ctx: TabContext) -> None:
         """What an image prompt gives the model: the PyraCanny or CPDS map (the picture's size), the
         square the image encoder reads (ImagePrompt) or the largest face, cropped (FaceSwap)."""
         path = uploaded(image, "the picture to preview")
-        shown = previewing.call(request, owner.key_for(request), f"Image prompt preview: {type}", path, type)
+        shown = previewing.call(request, owner.key_for(ctx, request), f"Image prompt preview: {type}", path, type)
         return {"image": gr.FileData(path=_save_preview(shown)), "width": shown.width, "height": shown.height,
                 "type": image_prompts.slots.type_name(type)}
 
@@ -309,7 +316,7 @@ def build(ctx: TabContext) -> None:
         def ui_generate(values: dict, request: gr.Request = None, progress=gr.Progress()):
             image_request = request_from(values)
             folder = owner.folder_for(ctx, request, values[ctx.browser_id])
-            key = owner.key_for(request, values[ctx.browser_id])
+            key = owner.key_for(ctx, request, values[ctx.browser_id])
             say = t.for_request(request)
             shown: list = []
             # The work goes on a while if the page goes away: a reloaded page finds the run, its
@@ -441,6 +448,7 @@ def wire_restore(ctx: TabContext, fields: dict[str, Any], lora_names: list, lora
     restore_outputs = list(fields.values()) + lora_names + lora_weights + [status]
     for trigger, source in zip(triggers, sources):
         trigger(friendly(restore), source, restore_outputs, api_visibility="private")
+    ctx.image_restore = (friendly(restore), restore_outputs)  # the class wall's "Try this prompt"
 
 
 def wire_family_controls(ctx: TabContext, checkpoint: Any, default_checkpoint: str, family_note: Any,
@@ -479,7 +487,7 @@ def wire_lists(ctx: TabContext, checkpoint: Any, refresh_button: Any, lora_names
 
     def lora_choices(browser_id: str, request: gr.Request | None) -> list:
         """Shared LoRAs plus the ones this user trained (nobody else's)."""
-        names = ["None"] + checkpoints.offered_loras(settings, owner.key_for(request, browser_id))
+        names = ["None"] + checkpoints.offered_loras(settings, owner.key_for(ctx, request, browser_id))
         return [gr.update(choices=names) for _ in lora_names]
 
     def refresh_lists(current: str, browser_id: str, request: gr.Request = None):
@@ -537,7 +545,7 @@ def wire_follow(ctx: TabContext, runs: LatestRuns, restored_form: list, cancel_f
             outputs.history(folder), gr.Timer(active=False)
 
     def restore_run(browser_id: str, request: gr.Request = None):
-        found = runs.current(owner.key_for(request, browser_id))
+        found = runs.current(owner.key_for(ctx, request, browser_id))
         if found is None or found[0].ended:  # nothing going on for this browser
             return (*(gr.skip() for _ in restored_form), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                     gr.Timer(active=False))
@@ -548,7 +556,7 @@ def wire_follow(ctx: TabContext, runs: LatestRuns, restored_form: list, cancel_f
         return (*values, run.flag, *follow_view(run, folder, ctx.t.for_request(request)))
 
     def follow_run(browser_id: str, request: gr.Request = None):
-        found = runs.current(owner.key_for(request, browser_id))
+        found = runs.current(owner.key_for(ctx, request, browser_id))
         if found is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
         found[0].follow()

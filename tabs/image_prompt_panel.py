@@ -81,7 +81,7 @@ def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: Any, defaul
         if not image:
             return None, ""
         try:
-            return previewing.call(request, owner.key_for(request, browser_id), f"Image prompt preview: {kind}",
+            return previewing.call(request, owner.key_for(ctx, request, browser_id), f"Image prompt preview: {kind}",
                                    image, kind), ""
         except (StudioError, gr.Error) as exc:
             return None, f"> {getattr(exc, 'message', None) or exc}"

@@ -14,7 +14,7 @@ from studio.image import checkpoints, styles
 from studio.image.edit import upscaler
 from studio.models import catalog
 from studio.tokens import sources as tokenizer_sources
-from tabs import cluster_panel, owner
+from tabs import cluster_panel, owner, roles
 from tabs.common import TabContext, friendly
 from tabs.i18n import LOCALES, Translator
 
@@ -78,7 +78,7 @@ def build(ctx: TabContext) -> None:
         settings = ctx.settings
         return {
             "checkpoints": checkpoints.offered(settings),
-            "loras": checkpoints.offered_loras(settings, owner.key_for(request)),
+            "loras": checkpoints.offered_loras(settings, owner.key_for(ctx, request)),
             "styles": [style["name"] for style in styles.listing()],
             "upscalers": upscaler.choices(settings),
             "text_models": catalog.choices(settings, "text"),
@@ -91,8 +91,10 @@ def build(ctx: TabContext) -> None:
         """The cache's contents, hit/miss counts and memory figures, as JSON."""
         return report.status(ctx.studio)
 
-    def models_free(model: str = "all") -> dict:
-        """Free one loaded model by its id (see models_status), or 'all'. Models in use stay."""
+    def models_free(model: str = "all", request: gr.Request = None) -> dict:
+        """Free one loaded model by its id (see models_status), or 'all'. Models in use stay.
+        The teacher's (admin's) only: it unloads what every student is about to use."""
+        roles.require_teacher(ctx, request, "roles.free_memory")
         result = report.free(ctx.studio, model)
         return {**result, "status": report.status(ctx.studio)}
 
@@ -114,7 +116,7 @@ def build(ctx: TabContext) -> None:
         say = t.for_request(request)
         if model == NOT_CONFIRMED:  # "all" was asked for, and the confirmation declined
             return (*refresh(request), say("models.free_declined"))
-        result = models_free(model)
+        result = models_free(model, request)
         return (*view(result["status"], request),
                 say("models.freed").format(freed=result["freed"], kept=result["kept_in_use"]))
 
@@ -148,6 +150,15 @@ def build(ctx: TabContext) -> None:
                        f"return (model === 'all' && !confirm(q[lang])) ? {json.dumps(NOT_CONFIRMED)} : model; }}")
         free_button.click(friendly(free_and_refresh), choice, outputs + [freed_note], js=confirm_all,
                           api_visibility="private")
+
+        def teacher_controls(_browser_id: str, request: gr.Request = None):
+            """A student sees Free greyed out, and why."""
+            if roles.is_teacher(ctx, request):
+                return gr.update(interactive=True), gr.update(interactive=True), ""
+            note = t.for_request(request)("roles.teacher_only").format(what=t.for_request(request)("roles.free_memory"))
+            return gr.update(interactive=False), gr.update(interactive=False), note
+
+        ctx.after_load.append((friendly(teacher_controls), [free_button, choice, freed_note]))
         timer.tick(friendly(refresh), None, outputs, api_visibility="private", show_progress="hidden")
         tab.select(friendly(refresh), None, outputs, api_visibility="private")
         live.change(lambda on: gr.Timer(active=on), live, timer, api_visibility="private")

@@ -54,12 +54,13 @@ def hf_sign_in_offered() -> bool:
     return bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID"))
 
 
-def user_of(request: gr.Request | None) -> str | None:
+def user_of(ctx: TabContext, request: gr.Request | None) -> str | None:
     """Who is logged in: a login of the studio's own (--auth), else a "Sign in with Hugging Face"
-    on a Space (its OAuth session), else nobody (the browser then owns what it makes)."""
+    on a Space (its OAuth session), else nobody (the browser then owns what it makes). A class
+    that enters with the class password (any name) is nobody: each browser owns its own."""
     name = getattr(request, "username", None)
     if name:
-        return str(name)
+        return str(name) if ctx.settings.is_named_user(str(name)) else None
     try:
         session = request.session if request is not None else None  # only with OAuth's session middleware
     except (AssertionError, AttributeError, KeyError):
@@ -72,12 +73,12 @@ def user_of(request: gr.Request | None) -> str | None:
 def folder_for(ctx: TabContext, request: gr.Request | None, browser_id: str | None = None) -> Path:
     return owner_folder(
         ctx.settings.outputs,
-        user=user_of(request),
+        user=user_of(ctx, request),
         browser_id=browser_id,
         session=getattr(request, "session_hash", None),
     )
 
 
-def key_for(request: gr.Request | None, browser_id: str | None = None) -> str:
+def key_for(ctx: TabContext, request: gr.Request | None, browser_id: str | None = None) -> str:
     """Whose adapters, jobs and LoRAs these are (studio.outputs.owner_key), from an event."""
-    return owner_key(user_of(request), browser_id, getattr(request, "session_hash", None))
+    return owner_key(user_of(ctx, request), browser_id, getattr(request, "session_hash", None))

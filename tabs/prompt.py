@@ -10,14 +10,14 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from studio import zero_gpu
+from studio import safety, zero_gpu
 from studio.models import catalog
 from studio.prompts import classic, describe, instructions
 from studio.prompts.expand import MAX_VARIANTS, ExpandOptions, ExpandResult, expand
 from studio.prompts.side_by_side import side_by_side
 from studio.text import service
 from studio.tokens.clip_limit import CLIP_LIMIT
-from tabs import api_types, owner
+from tabs import api_types, owner, roles
 from tabs.common import TabContext, friendly, gpu_event
 from tabs.gpu import GpuWork
 from tabs.i18n import LOCALES
@@ -85,8 +85,15 @@ def build(ctx: TabContext) -> None:
     def describe_on_gpu(image: str, mode: str) -> str:
         return describe.describe(studio, image, mode)
 
-    def compare_on_gpu(original: str, expanded: str, negative: str, seed: Any, folder: str) -> Any:
-        return side_by_side(studio, original, expanded, negative, seed, folder=Path(folder))
+    def compare_on_gpu(original: str, expanded: str, negative: str, seed: Any, folder: str, safe: bool) -> Any:
+        with safety.screening(studio, safe):
+            return side_by_side(studio, original, expanded, negative, seed, folder=Path(folder))
+
+    def expanded(request: gr.Request | None, text: str, options: ExpandOptions, endpoint: Any) -> Any:
+        rules = roles.limits_for(ctx, request)
+        if rules is not None:  # a student picks the LLM from the catalog (and the teacher's allow-list)
+            rules.check_model(options.model_id or "", catalog.choices(settings, "text"))
+        return expanding.call(request, owner.key_for(ctx, request), "Prompt: expand", text, options, endpoint)
 
     expanding = GpuWork(ctx, expand_on_gpu, lambda named: zero_gpu.text_work(
         instructions.LENGTHS.get(named["options"].length, (None, 256))[1] * max(1, int(named["options"].variants or 1))))
@@ -121,7 +128,7 @@ def build(ctx: TabContext) -> None:
         endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
         options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim_to_77_tokens,
                                 model_id or None)
-        result = expanding.call(request, owner.key_for(request), "Prompt: expand", text, options, endpoint)
+        result = expanded(request, text, options, endpoint)
         best = result.best
         return {
             "english_prompt": best.prompt, "negative_prompt": best.negative, "clip_tokens": best.tokens,
@@ -131,7 +138,7 @@ def build(ctx: TabContext) -> None:
 
     def describe_image(image: str, mode: api_types.DescribeMode = "photo", request: gr.Request = None) -> str:
         """A prompt for `image` (a file) from the captioning model. mode: photo | art (Art / Anime)."""
-        return describing.call(request, owner.key_for(request), "Prompt: describe", image, mode)
+        return describing.call(request, owner.key_for(ctx, request), "Prompt: describe", image, mode)
 
     # --- UI handlers ---
 
@@ -140,7 +147,7 @@ def build(ctx: TabContext) -> None:
         say = t.for_request(request)
         endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_key)
         options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim, model_id or None)
-        result = expanding.call(request, owner.key_for(request), "Prompt: expand", text, options, endpoint)
+        result = expanded(request, text, options, endpoint)
         best = result.best
         info_line = _language_markdown(say, result) + " · " + _tokens_markdown(say, best.tokens)
         if not best.expanded:  # the text came back as it was: say why here, not only in the variants
@@ -149,14 +156,14 @@ def build(ctx: TabContext) -> None:
 
     def on_classic(text, temperature, seed, request: gr.Request = None):
         say = t.for_request(request)
-        result = classic_expanding.call(request, owner.key_for(request), "Prompt: classic", text, temperature, seed)
+        result = classic_expanding.call(request, owner.key_for(ctx, request), "Prompt: classic", text, temperature, seed)
         tokenizer_note = say("prompt.classic_added").format(count=len(result.added), seed=result.seed)
         return result.prompt, gr.update(), "\n\n".join([tokenizer_note] + [f"> {n}" for n in result.notes]), ""
 
     def on_compare(original, expanded, negative, seed, request: gr.Request = None):
         say = t.for_request(request)
-        pair = comparing.call(request, owner.key_for(request), "Prompt: compare", original, expanded, negative, seed,
-                              str(owner.folder_for(ctx, request)), capped=True)
+        pair = comparing.call(request, owner.key_for(ctx, request), "Prompt: compare", original, expanded, negative, seed,
+                              str(owner.folder_for(ctx, request)), studio.class_rules.limits.safety, capped=True)
         return (pair.original.path or pair.original.image, pair.expanded.path or pair.expanded.image,
                 say("prompt.compare_done").format(seed=pair.seed))
 

@@ -20,7 +20,7 @@ from studio.runs import Waiting
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import MAX_BEAMS, MAX_NEW_TOKENS, PRESETS, SamplingSettings
 from studio.text.tokens_view import candidate_bars, token_spans, visible
-from tabs import api_types, owner
+from tabs import api_types, owner, roles
 from tabs.common import TabContext, cancellable_run, friendly, gpu_event, session_folder, wire_cancel
 from tabs.gpu import GpuWork, run_events
 
@@ -232,8 +232,16 @@ def build(ctx: TabContext) -> None:
     exploring = GpuWork(ctx, candidates_on_gpu)
     sampling = GpuWork(ctx, sample_on_gpu)
 
+    def class_models(request: gr.Request | None, model_id: str) -> None:
+        """A student picks from the catalog (and the teacher's allow-list); any other id would be
+        downloaded for the whole class."""
+        rules = roles.limits_for(ctx, request)
+        if rules is not None:
+            rules.check_model(model_id, catalog.choices(ctx.settings, "text"))
+
     def start_generation(generation: GenerationRequest, endpoint: Any, request: gr.Request | None, key: str,
                          flag: CancelFlag | None = None) -> Any:
+        class_models(request, generation.model_id)
         return texting.start(request, key, f"Text: {generation.settings.max_new_tokens} tokens", generation, endpoint,
                              flag=flag)
 
@@ -251,7 +259,7 @@ def build(ctx: TabContext) -> None:
         )
         endpoint = backend_from(named).endpoint(studio.settings)
         result = None
-        for update in run_events(start_generation(generation, endpoint, request, owner.key_for(request))):
+        for update in run_events(start_generation(generation, endpoint, request, owner.key_for(ctx, request))):
             result = getattr(update, "result", None) or result
         if result is None:
             raise Cancelled()
@@ -260,7 +268,8 @@ def build(ctx: TabContext) -> None:
     def explore(named: dict[str, Any], request: gr.Request | None) -> Any:
         """The next-token table for ``named`` (the explorer's fields), in its turn on the GPU."""
         endpoint = backend_from(named).endpoint(studio.settings)
-        return exploring.call(request, owner.key_for(request, named.get(BROWSER)), "Text: next-token table",
+        class_models(request, named["model_id"])
+        return exploring.call(request, owner.key_for(ctx, request, named.get(BROWSER)), "Text: next-token table",
                               named["prompt"], settings_from(named), int(named["number_of_candidates"]),
                               named["model_id"], endpoint, adapter_of(named, request))
 
@@ -280,15 +289,16 @@ def build(ctx: TabContext) -> None:
     def sample_next_token(named: dict[str, Any]) -> dict:
         """Draw one token from the filtered distribution and append it (local backend)."""
         request = named["request"]
+        class_models(request, named["model_id"])
         new_prompt, token, used_seed = sampling.call(
-            request, owner.key_for(request, named.get(BROWSER)), "Text: sample a token", named["prompt"],
+            request, owner.key_for(ctx, request, named.get(BROWSER)), "Text: sample a token", named["prompt"],
             settings_from(named), named["seed"], named["model_id"], adapter_of(named, request),
         )
         return {"prompt": new_prompt, "token": token, "seed": used_seed}
 
     def adapter_of(named: dict[str, Any], request: gr.Request | None) -> Any:
         """The requester's own trained adapter named by its job id ("" for none)."""
-        return adapters.resolve(studio.settings, owner.key_for(request, named.get(BROWSER)), named["model_id"], named["adapter"])
+        return adapters.resolve(studio.settings, owner.key_for(ctx, request, named.get(BROWSER)), named["model_id"], named["adapter"])
 
     generate_parameters = [
         _parameter("prompt", str), _parameter("mode", api_types.TextMode, "chat"), _parameter("model_id", str, model_choices[0]),
@@ -414,7 +424,7 @@ def build(ctx: TabContext) -> None:
                 settings_from(named), named["seed"], adapter_of(named, request),
             )
             endpoint = backend_from(named).endpoint(studio.settings)
-            run = start_generation(generation, endpoint, request, owner.key_for(request, named[BROWSER]),
+            run = start_generation(generation, endpoint, request, owner.key_for(ctx, request, named[BROWSER]),
                                    flag=values[stop_flag])
             shown = chat_history + [{"role": "user", "content": prompt_text or ""}]
             for update in run_events(run):
@@ -474,7 +484,7 @@ def build(ctx: TabContext) -> None:
 
         def adapter_choices(model: str, current: str, browser_id: str, request: gr.Request = None):
             """This user's adapters trained on the model in use (new ones appear when the list is opened)."""
-            found = adapters.available(studio.settings, owner.key_for(request, browser_id), model or None)
+            found = adapters.available(studio.settings, owner.key_for(ctx, request, browser_id), model or None)
             choices = [(t.for_request(request)("text.no_adapter"), "")] + [(a.label, a.job_id) for a in found]
             return gr.update(choices=choices, value=current if current in {a.job_id for a in found} else "")
 

@@ -103,7 +103,7 @@ def build(ctx: TabContext) -> None:
         the encoded image, the image decoded from the indices alone, the grid as an HTML
         heatmap, and a one-line summary."""
         progress(0, desc="Loading the VQ model")
-        result = vq_encoding.call(request, owner.key_for(request), "Tokenizer: image", image, vq_model, int(max_side))
+        result = vq_encoding.call(request, owner.key_for(ctx, request), "Tokenizer: image", image, vq_model, int(max_side))
         info = result.info()
         summary = t.for_request(request)("tokens.image_info").format(**{k: v for k, v in info.items() if k != "grid"})
         return info, result.image, result.reconstruction, render.index_grid_html(result.grid), summary

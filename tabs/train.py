@@ -16,9 +16,11 @@ from studio import jobs, zero_gpu
 from studio.pictures.reading import path_of
 from studio.train import adapters, datasets, service
 from studio.train.config import DEFAULT_TEMPLATE, PRECISIONS, SCHEDULERS, TrainConfig
+from studio.train.memory import JobMemory
 from studio.train.runner import Runner
-from tabs import api_types, owner
-from tabs.common import TabContext, friendly
+from tabs import api_types, owner, roles
+from tabs.common import TabContext, friendly, gpu_event
+from tabs.gpu import GpuWork
 from tabs.i18n import Translator, or_english
 
 POLL_SECONDS = 1.0
@@ -30,13 +32,13 @@ def runner_for(ctx: TabContext) -> Runner:
     """One runner per app (kept on the studio context, never in a module global)."""
     runner = getattr(ctx.studio, "train_runner", None)
     if runner is None:
-        runner = Runner(ctx.settings.outputs).start()
+        runner = Runner(ctx.settings.outputs, memory=JobMemory(ctx.studio)).start()
         ctx.studio.train_runner = runner
     return runner
 
 
-def owner_of(request: gr.Request | None, browser_id: str | None = None) -> str:
-    return jobs.owner_name(owner.user_of(request), browser_id, getattr(request, "session_hash", None))
+def owner_of(ctx: TabContext, request: gr.Request | None, browser_id: str | None = None) -> str:
+    return jobs.owner_name(owner.user_of(ctx, request), browser_id, getattr(request, "session_hash", None))
 
 
 def progress_html(info: dict) -> str:
@@ -119,6 +121,13 @@ def build(ctx: TabContext) -> None:
 
     # --- API: self-explaining parameters; the same studio functions as the page ----------
 
+    def class_limits(request: gr.Request | None, task: str, base_model: str):
+        """A student's limits on a job (steps, jobs at once, the base models offered), or None."""
+        rules = roles.limits_for(ctx, request)
+        if rules is not None:
+            rules.check_model(base_model, service.base_models(ctx.settings, task))
+        return rules
+
     def train_estimate(task: api_types.TrainTask = "causal_lm", base_model: str = "", settings: dict | None = None) -> dict:
         """Trainable parameters, total, percentage and a memory estimate (GB) for LoRA on
         `base_model` ('' = the task's default), from its config only (no weights loaded).
@@ -134,26 +143,27 @@ def build(ctx: TabContext) -> None:
         gradient_checkpointing, seed, save_every, first_rows, cutoff_len, prompt_column,
         response_column, template, train_on_responses_only, text_column, label_column, held_out."""
         path = path_of(dataset) or service.SAMPLES.get(task)
-        owner = owner_of(request)
-        job_id = service.start(ctx.settings, runner, owner, task, path, settings, base_model, adapter_name)
+        owner = owner_of(ctx, request)
+        job_id = service.start(ctx.settings, runner, owner, task, path, settings, base_model, adapter_name,
+                               class_limits(request, task, base_model))
         return service.status(ctx.settings, runner, owner, job_id)
 
     def train_status(job_id: str, request: gr.Request = None) -> dict:
         """A job's state (queued | running | done | failed | cancelled | interrupted), step,
         total_steps, loss, loss_history [{step, loss}], queue_position, adapter_path, evaluation."""
-        return service.status(settings, runner, owner_of(request), job_id)
+        return service.status(settings, runner, owner_of(ctx, request), job_id)
 
     def train_cancel(job_id: str, request: gr.Request = None) -> dict:
         """Cancel a queued or running job; its last checkpoint stays and can be resumed."""
-        return service.cancel(settings, runner, owner_of(request), job_id)
+        return service.cancel(settings, runner, owner_of(ctx, request), job_id)
 
     def train_resume(job_id: str, request: gr.Request = None) -> dict:
         """Resume an interrupted, cancelled or failed job from its last checkpoint."""
-        return service.resume(settings, runner, owner_of(request), job_id)
+        return service.resume(settings, runner, owner_of(ctx, request), job_id)
 
     def train_jobs(request: gr.Request = None) -> list:
         """Your training jobs, newest first."""
-        return service.list_jobs(settings, owner_of(request))
+        return service.list_jobs(settings, owner_of(ctx, request))
 
     # --- the page ---------------------------------------------------------------------------
 
@@ -328,7 +338,7 @@ def build(ctx: TabContext) -> None:
         def view(job_id: str | None, browser_id: str, request: gr.Request | None):
             if not job_id:
                 return "", progress_html({}), loss_frame({}), "", gr.Timer(active=False)
-            info = service.status(settings, runner, owner_of(request, browser_id), job_id)
+            info = service.status(settings, runner, owner_of(ctx, request, browser_id), job_id)
             active = info["state"] in jobs.ACTIVE
             return (status_markdown(info, t.for_request(request)), progress_html(info), loss_frame(info),
                     evaluation_markdown(info.get("evaluation")),
@@ -337,9 +347,10 @@ def build(ctx: TabContext) -> None:
         view_outputs = [job_status, progress, plot, evaluation, timer]
 
         def ui_start(values: dict, request: gr.Request = None):
-            owner = owner_of(request, values[ctx.browser_id])
+            owner = owner_of(ctx, request, values[ctx.browser_id])
             job_id = service.start(settings, runner, owner, values[task], values[dataset_path], collect(values),
-                                   values[base_model], values[adapter_name])
+                                   values[base_model], values[adapter_name],
+                                   class_limits(request, values[task], values[base_model]))
             return gr.update(choices=job_choices(owner), value=job_id), *view(job_id, values[ctx.browser_id], request)
 
         start_button.click(friendly(ui_start), field_set | {task, base_model, adapter_name, dataset_path, ctx.browser_id},
@@ -357,13 +368,13 @@ def build(ctx: TabContext) -> None:
         def ui_cancel(job_id: str, browser_id: str, request: gr.Request = None):
             if not job_id:
                 raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
-            service.cancel(settings, runner, owner_of(request, browser_id), job_id)
+            service.cancel(settings, runner, owner_of(ctx, request, browser_id), job_id)
             return view(job_id, browser_id, request)
 
         def ui_resume(job_id: str, browser_id: str, request: gr.Request = None):
             if not job_id:
                 raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
-            service.resume(settings, runner, owner_of(request, browser_id), job_id)
+            service.resume(settings, runner, owner_of(ctx, request, browser_id), job_id)
             return view(job_id, browser_id, request)
 
         cancel_button.click(friendly(ui_cancel), [job, ctx.browser_id], view_outputs, api_visibility="private")
@@ -371,7 +382,7 @@ def build(ctx: TabContext) -> None:
 
         def on_load(browser_id: str, request: gr.Request = None):
             """After a reload: this browser's jobs, the newest selected and watched again."""
-            choices = job_choices(owner_of(request, browser_id))
+            choices = job_choices(owner_of(ctx, request, browser_id))
             newest = choices[0][1] if choices else None
             return gr.update(choices=choices, value=newest)
 
@@ -380,23 +391,37 @@ def build(ctx: TabContext) -> None:
         # --- adapter: download, merge, compare ---
 
         def ui_zip(job_id: str, browser_id: str, request: gr.Request = None):
-            return str(adapters.zip_adapter(settings, owner_of(request, browser_id), job_id or ""))
+            return str(adapters.zip_adapter(settings, owner_of(ctx, request, browser_id), job_id or ""))
+
+        # Merge and Compare load a model of their own: GPU work, in its turn like any other.
+        def merge_on_gpu(owner_key: str, job_id: str) -> str:
+            return str(adapters.merge(settings, owner_key, job_id))
+
+        def compare_on_gpu(owner_key: str, job_id: str, prompt: str, shots: str | None, max_new_tokens: int) -> dict:
+            from studio.train.compare import compare
+
+            return compare(settings, owner_key, job_id, prompt, shots, max_new_tokens)
+
+        merging, comparing = GpuWork(ctx, merge_on_gpu), GpuWork(ctx, compare_on_gpu)
 
         def ui_merge(job_id: str, browser_id: str, request: gr.Request = None):
-            target = adapters.merge(settings, owner_of(request, browser_id), job_id or "")
+            key = owner_of(ctx, request, browser_id)
+            target = merging.call(request, key, "Train: merge", key, job_id or "", capped=True)
             return f"Merged model saved to `{target}`."
 
         def ui_compare(job_id: str, prompt: str, shots: str, max_new_tokens: int, browser_id: str, request: gr.Request = None):
-            from studio.train.compare import compare
-
-            result = compare(settings, owner_of(request, browser_id), job_id or "", prompt, shots or None, max_new_tokens)
+            key = owner_of(ctx, request, browser_id)
+            result = comparing.call(request, key, "Train: compare", key, job_id or "", prompt, shots or None,
+                                    int(max_new_tokens), capped=True)
             say = t.for_request(request)
             return (*(_shown_answer(result[key], say) for key in ("base", "base_few_shot", "tuned")), result["few_shot"])
 
         zip_button.click(friendly(ui_zip), [job, ctx.browser_id], download, api_visibility="private")
-        merge_button.click(friendly(ui_merge), [job, ctx.browser_id], job_status, api_visibility="private")
+        merge_button.click(friendly(ui_merge), [job, ctx.browser_id], job_status, api_visibility="private",
+                           **gpu_event(ctx))
         compare_button.click(friendly(ui_compare), [job, compare_prompt, few_shot, max_new, ctx.browser_id],
-                             [base_answer, shot_answer, tuned_answer, few_shot], api_visibility="private")
+                             [base_answer, shot_answer, tuned_answer, few_shot], api_visibility="private",
+                             **gpu_event(ctx))
 
         gr.api(friendly(train_estimate), api_name="train_estimate")
         gr.api(friendly(train_start), api_name="train_start")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from studio import safety
 from studio.errors import BadInput
 from studio.faces import detect as detection
 from studio.faces import identity, paste, restore, swapper
@@ -115,6 +116,7 @@ class SwapResult:
 
     def save(self, owner: Path | None) -> "SwapResult":
         """Saved as a PNG with its settings in ``owner`` (a results folder, when given)."""
+        safety.screen_result(self, self.record)  # before anyone sees or keeps it
         if owner is not None:
             self.path = str(outputs.save_png(owner, self.image, self.a1111, self.record, seed=None, kind="face swap"))
         return self
@@ -278,8 +280,7 @@ def swap_faces(studio: StudioContext, request: SwapRequest, owner: Path | None =
               "Restoration": request.restore_strength, "Swapper": result.models.get(SWAPPER, "")}
     result.a1111 = metadata.a1111_text("face swap", "", fields)
     result.record = {"tool": "faceswap", "faceswap": request.settings_record(), "models": result.models}
-    if owner is not None:
-        started = time.perf_counter()
-        result.save(owner)
-        timer.add("save", started)
+    started = time.perf_counter()
+    result.save(owner)  # screened (studio.safety) even when it is not kept
+    timer.add("save", started)
     return result

@@ -3,6 +3,7 @@ asks for it up front: ``studio.zero_gpu``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from studio import zero_gpu
@@ -28,43 +29,79 @@ def _steps(family: Any, performance: str, steps: int | None) -> int:
         return presets.performance(presets.DEFAULT_PERFORMANCE).steps
 
 
-def generation_work(studio: StudioContext, request: ImageRequest) -> float:
-    """GPU seconds of ``request`` on the Image tab."""
+@dataclass(frozen=True)
+class Workload:
+    """What a request draws, known before anything loads: the GPU estimate and a class's limits
+    (studio.class_rules) both read it."""
+
+    images: int
+    width: int
+    height: int
+    steps: int  # diffusion steps per image (0: no redraw, super-resolution only)
+    step_seconds_per_mp: float | None  # the family's speed (None: not known before loading)
+    controlnets: int = 0
+    super_resolution: bool = False
+
+
+def generation_load(studio: StudioContext, request: ImageRequest) -> Workload:
     family = checkpoints.family_hint(studio, request.checkpoint)
     if request.width and request.height:
-        width, height = request.width, request.height
+        width, height = int(request.width), int(request.height)
     else:
         width, height = presets.parse_aspect(request.aspect_ratio)
     controlnets = sum(1 for slot in request.image_prompts
                       if slots.type_name(_field(slot, "type")) in slots.CONTROLNET_TYPES)
-    return zero_gpu.image_work(getattr(family, "step_seconds_per_mp", None), _steps(family, request.performance, request.steps),
-                               max(1, int(request.image_number or 1)), width, height, controlnets)
+    return Workload(max(1, int(request.image_number or 1)), width, height,
+                    _steps(family, request.performance, request.steps), getattr(family, "step_seconds_per_mp", None),
+                    controlnets)
 
 
-def edit_work(studio: StudioContext, diffusion: Any, image: Any, scale: float = 1.0, redraw: bool = True) -> float:
-    """GPU seconds of one edit of ``image`` (a path, upload, picture or (width, height)) at ``scale`` × its size,
-    redrawn (unless not ``redraw``) with ``diffusion``'s settings (studio.image.edit.work.Diffusion);
-    an upscale also runs the super-resolution model."""
+def edit_load(studio: StudioContext, diffusion: Any, image: Any, scale: float = 1.0, redraw: bool = True) -> Workload:
+    """One edit of ``image`` (a path, upload, picture or (width, height)) at ``scale`` × its size,
+    redrawn (unless not ``redraw``) with ``diffusion``'s settings (studio.image.edit.work.Diffusion)."""
     width, height = _picture_size(image)
     width, height = (min(MAX_EDIT_SIDE, int(side * scale)) for side in (width, height))
     family = checkpoints.family_hint(studio, getattr(diffusion, "checkpoint", ""))
     steps = _steps(family, getattr(diffusion, "performance", presets.DEFAULT_PERFORMANCE), getattr(diffusion, "steps", None))
-    work = zero_gpu.image_work(getattr(family, "step_seconds_per_mp", None), steps, 1, width, height) if redraw else 0.0
-    if scale > 1:
-        work += SUPER_RESOLUTION_SECONDS_PER_MP * width * height / 1e6
-    return work
+    return Workload(1, width, height, steps if redraw else 0, getattr(family, "step_seconds_per_mp", None),
+                    super_resolution=scale > 1)
 
 
-def outpaint_work(studio: StudioContext, diffusion: Any, image: Any, sides: tuple[float, float, float, float],
-                  unit: str) -> float:
-    """GPU seconds of extending ``image`` by (left, right, top, bottom) in "px" or "%"."""
+def outpaint_load(studio: StudioContext, diffusion: Any, image: Any, sides: tuple[float, float, float, float],
+                  unit: str) -> Workload:
+    """Extending ``image`` by (left, right, top, bottom) in "px" or "%"."""
     width, height = _picture_size(image)
     left, right, top, bottom = (float(side or 0) for side in sides)
     if unit == "%":
         grown = (width * (1 + (left + right) / 100), height * (1 + (top + bottom) / 100))
     else:
         grown = (width + left + right, height + top + bottom)
-    return edit_work(studio, diffusion, grown, 1.0)
+    return edit_load(studio, diffusion, grown, 1.0)
+
+
+def seconds_of(load: Workload) -> float:
+    """Estimated GPU seconds of ``load``."""
+    work = zero_gpu.image_work(load.step_seconds_per_mp, load.steps, load.images, load.width, load.height,
+                               load.controlnets) if load.steps else 0.0
+    if load.super_resolution:
+        work += SUPER_RESOLUTION_SECONDS_PER_MP * load.width * load.height / 1e6
+    return work
+
+
+def generation_work(studio: StudioContext, request: ImageRequest) -> float:
+    """GPU seconds of ``request`` on the Image tab."""
+    return seconds_of(generation_load(studio, request))
+
+
+def edit_work(studio: StudioContext, diffusion: Any, image: Any, scale: float = 1.0, redraw: bool = True) -> float:
+    """GPU seconds of one edit (see ``edit_load``); an upscale also runs the super-resolution model."""
+    return seconds_of(edit_load(studio, diffusion, image, scale, redraw))
+
+
+def outpaint_work(studio: StudioContext, diffusion: Any, image: Any, sides: tuple[float, float, float, float],
+                  unit: str) -> float:
+    """GPU seconds of extending ``image`` by (left, right, top, bottom) in "px" or "%"."""
+    return seconds_of(outpaint_load(studio, diffusion, image, sides, unit))
 
 
 def _field(slot: Any, name: str) -> Any:

@@ -271,6 +271,18 @@ class ModelCache:
             with self._lock:
                 self._reserved -= size
 
+    def hold(self, size: int, label: str) -> None:
+        """Count ``size`` bytes of the device as busy until ``let_go`` (a training job running
+        beside the cache); idle models are evicted first, OutOfMemory when they cannot be."""
+        with self._lock:
+            offloads = self._make_room(size, ModelSpec(kind="run", source=label))
+            self._reserved += size
+        self._finish_offloads(offloads)
+
+    def let_go(self, size: int) -> None:
+        with self._lock:
+            self._reserved -= size
+
     def note(self, spec: ModelSpec, text: str) -> None:
         """Say how a model's last request ran (its memory plan), for the Models tab."""
         with self._lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,17 +32,22 @@ def owner_folder(outputs_root: Path, user: str | None = None, browser_id: str | 
     return folder
 
 
+RANDOM_PART_BYTES = 8  # 64 random bits in each name: a result's address cannot be guessed
+
+
 def save_png(owner: Path, image: Any, a1111: str, parameters: dict[str, Any], seed: int | None,
              kind: str = "image") -> Path:
-    """Save under today's folder as ``<n>-<time>-<seed>.png``, or ``<n>-<time>-<kind>.png`` for a
-    result made without a seed (a face swap, a fast upscale): the name says what the history shows."""
+    """Save under today's folder as ``<n>-<time>-<seed>-<random>.png``, or ``<n>-<time>-<kind>-<random>.png``
+    for a result made without a seed (a face swap, a fast upscale): the name says what the history
+    shows, and its random part keeps anyone who was not handed the file from fetching it by URL
+    (the outputs folder is served to browsers: tabs.launch_options)."""
     day = owner / dt.date.today().isoformat()
     day.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%H%M%S")
     tail = str(seed) if seed is not None else re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-") or "image"
     with _counter_lock:  # unique names even for images finished in the same second
         number = len(list(day.glob("*.png"))) + 1
-        path = day / f"{number:05d}-{stamp}-{tail}.png"
+        path = day / f"{number:05d}-{stamp}-{tail}-{secrets.token_hex(RANDOM_PART_BYTES)}.png"
         image.save(path, pnginfo=metadata.png_info(a1111, parameters))
     return path
 
@@ -52,9 +58,12 @@ def history(owner: Path, limit: int = HISTORY_LIMIT) -> list[tuple[str, str]]:
     return [(str(path), caption(path)) for path in files]
 
 
+_RANDOM_TAIL = re.compile(rf"-[0-9a-f]{{{2 * RANDOM_PART_BYTES}}}$")
+
+
 def caption(path: Path) -> str:
     """"seed 42 · 2026-12-03", or what the result is ("face swap · 2026-12-03")."""
-    tail = path.stem.split("-", 2)[-1]  # <n>-<time>-<seed or kind>
+    tail = _RANDOM_TAIL.sub("", path.stem).split("-", 2)[-1]  # <n>-<time>-<seed or kind>[-<random>]
     made = f"seed {tail}" if tail.lstrip("-").isdigit() else tail.replace("-", " ")
     return f"{made} · {path.parent.name}"
 

@@ -11,6 +11,25 @@ from studio.errors import BadInput
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MAX_IMAGES = 500
+# A .zip is measured before anything is extracted: a small upload may unpack to gigabytes (a zip
+# bomb) or to a million files. Each member's declared size bounds what is read from it (zipfile
+# stops there), so the sum of declared sizes bounds the whole extraction.
+MAX_ZIP_MEMBERS = 2000
+MAX_ZIP_BYTES = 1024**3  # 1 GiB: 500 pictures of 2 MB each, with room to spare
+
+
+def _wanted(info: zipfile.ZipInfo) -> bool:
+    name = Path(info.filename).name
+    return not info.is_dir() and not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES + (".txt",)
+
+
+def check_zip_size(name: str, members: int, unpacked_bytes: int) -> None:
+    """Refuse a .zip that would unpack to too many files or too many bytes, before unpacking it."""
+    if members > MAX_ZIP_MEMBERS:
+        raise BadInput(f"{name} holds {members} files; a training set may hold at most {MAX_ZIP_MEMBERS}.")
+    if unpacked_bytes > MAX_ZIP_BYTES:
+        raise BadInput(f"{name} would unpack to {unpacked_bytes / 1024**2:,.0f} MB; a training set may unpack to at "
+                       f"most {MAX_ZIP_BYTES // 1024**2:,} MB.")
 
 
 def gather(source: str | Path, target: Path) -> int:
@@ -25,10 +44,10 @@ def gather(source: str | Path, target: Path) -> int:
     elif source.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(source) as archive:
-                for info in archive.infolist():
+                wanted = [info for info in archive.infolist() if _wanted(info)]
+                check_zip_size(source.name, len(archive.infolist()), sum(info.file_size for info in wanted))
+                for info in wanted:
                     name = Path(info.filename).name  # flattened: no paths from inside the zip
-                    if info.is_dir() or name.startswith(".") or Path(name).suffix.lower() not in IMAGE_SUFFIXES + (".txt",):
-                        continue
                     with archive.open(info) as src, open(target / name, "wb") as dst:
                         shutil.copyfileobj(src, dst)
         except zipfile.BadZipFile:

@@ -27,9 +27,12 @@ CANCEL_GRACE_SECONDS = 10  # after this, a worker that did not stop is killed
 
 
 class Runner:
-    def __init__(self, outputs: Path, env: dict[str, str] | None = None):
+    def __init__(self, outputs: Path, env: dict[str, str] | None = None, memory: Any = None):
+        """``memory``: a studio.train.memory.JobMemory, which holds a job's memory in the shared
+        cache's budget while it runs (None: jobs start without asking)."""
         self.outputs = Path(outputs)
         self._env = env
+        self._memory = memory
         self._lock = threading.RLock()
         self._process: subprocess.Popen | None = None
         self._current: Path | None = None
@@ -125,8 +128,19 @@ class Runner:
                     return
                 self._finish()
             nxt = self._next_queued()
-            if nxt is not None:
+            if nxt is not None and self._room_for(nxt):
                 self._launch(nxt)
+
+    def _room_for(self, folder: Path) -> bool:
+        """The job's memory is held in the cache's budget, or it waits, saying why."""
+        if self._memory is None:
+            return True
+        reason = self._memory.take(folder)
+        if reason is None:
+            return True
+        if jobs.read_state(folder).get("message") != reason:
+            jobs.set_state(folder, "queued", message=reason)
+        return False
 
     def _alive(self) -> bool:
         if self._process is not None:
@@ -148,6 +162,8 @@ class Runner:
             else:
                 why = " (killed: perhaps out of memory)" if code in (-9, 137) else ""
                 jobs.set_state(folder, "failed", **jobs.message("crashed", code=code, why=why))
+        if self._memory is not None:
+            self._memory.give_back(folder)
         self._process, self._current, self._adopted_pid, self._cancel_sent = None, None, None, None
 
     def _next_queued(self) -> Path | None:

@@ -5,13 +5,14 @@ Everything here is quick: the training itself runs in the worker process the Run
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from studio import jobs
-from studio import zero_gpu
+from studio import jobs, zero_gpu
+from studio.class_rules import ClassRules
 from studio.errors import BadInput, ModelUnavailable
 from studio.image import families
 from studio.image.checkpoints import PRIVATE_LORAS
@@ -150,17 +151,34 @@ def preview_images(source: str | Path, instance_prompt: str = "") -> dict[str, A
         return {"images": count, "captions": {image.name: caption for image, caption in pairs[:20]}}
 
 
+def planned_steps(config: TrainConfig, examples: int) -> int:
+    """The optimizer steps a job will run: max steps, else its epochs over ``examples``."""
+    if config.max_steps:
+        return config.max_steps
+    batches = math.ceil(examples / max(1, config.batch_size))
+    return math.ceil(batches / config.grad_accumulation) * config.epochs
+
+
+def jobs_going(settings: Settings, owner: str) -> int:
+    """The owner's jobs queued or running."""
+    return sum(1 for folder in jobs.owner_jobs(settings.outputs, owner) if jobs.summary(folder)["state"] in jobs.ACTIVE)
+
+
 def start(settings: Settings, runner: Runner, owner: str, task: str, dataset: str | Path | None,
-          values: dict[str, Any] | None, base_model: str = "", adapter_name: str = "") -> str:
-    """Check everything, write the job folder, queue it; returns the job id."""
+          values: dict[str, Any] | None, base_model: str = "", adapter_name: str = "",
+          rules: ClassRules | None = None) -> str:
+    """Check everything, write the job folder, queue it; returns the job id. ``rules``: a
+    student's limits (steps, jobs at once), None for the teacher."""
     check_allowed(settings)
     if task == "image_lora":
-        return start_image(settings, runner, owner, dataset, values, base_model, adapter_name)
+        return start_image(settings, runner, owner, dataset, values, base_model, adapter_name, rules)
     rows = load_dataset(dataset, task, settings)
     values = fill_mapping(rows, task, values)
     name = adapter_file_name(adapter_name or values.get("adapter_name") or f"{task}-{time.strftime('%m%d-%H%M%S')}")
     config = make_config(task, {**values, "adapter_name": name}, base_model)
     datasets.preview(rows, config)  # bad mappings and labels are refused now, not in the worker
+    if rules is not None:
+        rules.check_training(planned_steps(config, len(rows)), jobs_going(settings, owner))
     model_id, location = resolve_model(settings, task, base_model)
     job_id = jobs.new_job_id()
     folder = jobs.root(settings.outputs) / owner / job_id
@@ -177,7 +195,8 @@ def start(settings: Settings, runner: Runner, owner: str, task: str, dataset: st
 
 
 def start_image(settings: Settings, runner: Runner, owner: str, dataset: str | Path | None,
-                values: dict[str, Any] | None, base_model: str = "", adapter_name: str = "") -> str:
+                values: dict[str, Any] | None, base_model: str = "", adapter_name: str = "",
+                rules: ClassRules | None = None) -> str:
     """An SDXL LoRA job: pictures copied into the job folder, the result bound for the loras folder."""
     from studio.image.checkpoints import loras_dir
     from studio.train import image_data
@@ -196,6 +215,8 @@ def start_image(settings: Settings, runner: Runner, owner: str, dataset: str | P
     try:
         count = image_data.gather(dataset, folder / "images")
         image_data.check_images(image_data.captioned(folder / "images", config.instance_prompt))
+        if rules is not None:
+            rules.check_training(planned_steps(config, count), jobs_going(settings, owner))
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio import safety
 from studio.pictures import metadata, outputs
 from studio.image.generate import APP_NAME
 
@@ -50,6 +51,7 @@ class EditResult:
         return metadata.a1111_text(prompt, negative, fields)
 
     def save(self, folder: Path | None) -> "EditResult":
+        safety.screen_result(self, self.parameters)  # before anyone sees or keeps it
         if folder is not None:
             self.path = str(outputs.save_png(folder, self.image, self.a1111(), self.parameters, self.seed, kind=self.tool))
         return self
