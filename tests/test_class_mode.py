@@ -230,3 +230,24 @@ def test_a_training_job_holds_its_memory_in_the_cache_or_waits_saying_why(studio
         reason = memory.take(tmp_path / "job-b")
         assert reason and reason.startswith("Waiting for GPU memory")
         assert studio_ctx.cache.reserved_bytes() == before
+
+
+def test_the_class_wall_takes_only_your_own_results_and_the_teacher_hides_them(studio_ctx, tmp_path):
+    from studio.errors import BadInput
+    from studio.image.generate import generate_images
+    from studio.image.request import ImageRequest
+    from studio.wall import Wall
+
+    mine, theirs = tmp_path / "images" / "user-mei", tmp_path / "images" / "user-ken"
+    mine.mkdir(parents=True)
+    theirs.mkdir(parents=True)
+    picture = generate_images(studio_ctx, ImageRequest(prompt="a kite", width=256, height=256, steps=1, seed=2),
+                              mine)[0]
+    wall = Wall(tmp_path)
+    with pytest.raises(BadInput, match="Only your own results"):
+        wall.publish("user-ken", theirs, picture.path)
+    item = wall.publish("user-mei", mine, picture.path, author="mei")
+    assert item.prompt == "a kite" and Path(item.path).is_file() and Path(item.path).parent == tmp_path / "wall"
+    assert [i.id for i in wall.items()] == [item.id]
+    wall.set_hidden(item.id, True)
+    assert wall.items() == [] and [i.id for i in Wall(tmp_path).items(with_hidden=True)] == [item.id]  # kept on disk
