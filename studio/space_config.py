@@ -42,6 +42,8 @@ REPO_FILES: dict[str, tuple[str, ...]] = {
     ),
     "amused/amused-256": ("vqvae/config.json", "vqvae/diffusion_pytorch_model.safetensors"),
     "CompVis/stable-diffusion-safety-checker": ("config.json", "model.safetensors", "preprocessor_config.json"),
+    "google-bert/bert-base-chinese": ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                                      "vocab.txt"),
 }
 
 # The rest of the Space's header: what the Space is built with.

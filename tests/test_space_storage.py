@@ -90,14 +90,18 @@ def test_a_signed_in_student_owns_by_their_hugging_face_name(monkeypatch):
 
     from tabs import owner
 
+    ctx = SimpleNamespace(settings=load_settings([], env={}))
     signed_in = SimpleNamespace(username=None, session={"oauth_info": {"userinfo": {"preferred_username": "mei"}}},
                                 session_hash="abc")
-    assert owner.user_of(signed_in) == "hf-mei"
-    assert owner.key_for(signed_in, "0" * 32) == "user-hf-mei"
+    assert owner.user_of(ctx, signed_in) == "hf-mei"
+    assert owner.key_for(ctx, signed_in, "0" * 32) == "user-hf-mei"
     anonymous = SimpleNamespace(username=None, session={}, session_hash="abc")
-    assert owner.user_of(anonymous) is None
+    assert owner.user_of(ctx, anonymous) is None
     logged_in = SimpleNamespace(username="teacher", session_hash="abc")
-    assert owner.user_of(logged_in) == "teacher"
+    assert owner.user_of(ctx, logged_in) == "teacher"
+    on_class = SimpleNamespace(settings=load_settings(["--class-password", "x", "--auth", "teacher:t"], env={}))
+    assert owner.user_of(on_class, SimpleNamespace(username="mei", session_hash="abc")) is None  # owns by browser
+    assert owner.user_of(on_class, logged_in) == "teacher"
     monkeypatch.setenv("SPACE_ID", "teacher/genai-studio")
     monkeypatch.setenv("OAUTH_CLIENT_ID", "x")
     assert owner.hf_sign_in_offered()

@@ -99,6 +99,7 @@ CATALOG: dict[str, CatalogEntry] = {
                 "dllm-hub/ModernBERT-base-chat-v0.1": "modernbert-chat",
             },
             vram_gb={"dllm-hub/ModernBERT-large-chat-v0.1": 1.0, "dllm-hub/ModernBERT-base-chat-v0.1": 0.4},
+            space=("dllm-hub/ModernBERT-large-chat-v0.1",),
             notes={
                 "dllm-hub/ModernBERT-large-chat-v0.1": (
                     "ModernBERT-large (0.4B parameters, ModernBertForMaskedLM) tuned by the dLLM authors as a "
@@ -117,6 +118,7 @@ CATALOG: dict[str, CatalogEntry] = {
             description="Chinese masked LM for the Diffusion mode's fill-mask panel (candidates for each [MASK]).",
             twins={"google-bert/bert-base-chinese": "bert-chinese-mlm"},
             vram_gb={"google-bert/bert-base-chinese": 0.5},
+            space=("google-bert/bert-base-chinese",),
             notes={
                 "google-bert/bert-base-chinese": (
                     "BERT-base (BertForMaskedLM, 0.1B parameters) whose 21,128-token vocabulary reads Chinese one "
@@ -324,6 +326,15 @@ CATALOG: dict[str, CatalogEntry] = {
             "GFPGAN 1.4 face restoration of the swapped face (512x512, optional).",
             note="TencentARC GFPGAN 1.4: the code is Apache-2.0, but the weights were trained on FFHQ, whose "
                  "licence is non-commercial: treat the model as non-commercial.",
+            on_space=True,
+        ),
+        # A picture shown to a class is checked first (studio.safety).
+        one_model(
+            "safety_checker", "safety_checker", "CompVis/stable-diffusion-safety-checker", "safety-checker",
+            "Stable Diffusion's safety checker: blacks out pictures that may be NSFW when a class can see them.",
+            vram_gb=0.6,
+            note="CLIP ViT-L/14 image embeddings scored against 17 concept embeddings (and 3 special-care ones); "
+                 "its published fp16 weights are 608 MB. CreativeML OpenRAIL-M.",
             on_space=True,
         ),
     )

@@ -42,6 +42,7 @@ class LoadRequest:
 # (on CPU; the cache moves it to its device).
 LOADERS: dict[str, str] = {
     "causal_lm": "studio.text.loading:load_causal_lm",
+    "masked_lm": "studio.text.diffusion.loading:load_masked_lm",
     "tokenizer": "studio.tokens.loading:load_tokenizer",
     "vq": "studio.tokens.loading:load_vq",
     "image_pipeline": "studio.image.loading:load_image_pipeline",
@@ -52,6 +53,7 @@ LOADERS: dict[str, str] = {
     "image_encoder": "studio.image.image_prompts.models:load_image_encoder",
     "zimage_controlnet": "studio.image.image_prompts.models:load_zimage_controlnet",
     "upscaler": "studio.image.edit.upscaler:load_upscaler",
+    "safety_checker": "studio.safety:load_safety_checker",
 }
 
 

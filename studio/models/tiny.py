@@ -28,6 +28,8 @@ BUILDERS: dict[str, str] = {
     "qwen2-chat": "studio.text.tiny_twins:build_qwen2_chat",
     "bloom": "studio.text.tiny_twins:build_bloom",
     "gpt2": "studio.text.tiny_twins:build_gpt2",
+    "modernbert-chat": "studio.text.diffusion.tiny_twins:build_modernbert_chat",
+    "bert-chinese-mlm": "studio.text.diffusion.tiny_twins:build_bert_chinese_mlm",
     "bert-wordpiece": "studio.tokens.tiny_twins:build_bert_wordpiece",
     "clip": "studio.tokens.tiny_twins:build_clip",
     "vq": "studio.tokens.tiny_twins:build_vq",
@@ -51,6 +53,7 @@ BUILDERS: dict[str, str] = {
     "zimage-controlnet-union": "studio.image.image_prompts.twins:build_zimage_controlnet",
     "esrgan-x4": "studio.image.edit.tiny_twins:build_esrgan_x4",
     "esrgan-x2": "studio.image.edit.tiny_twins:build_esrgan_x2",
+    "safety-checker": "studio.safety:build_safety_checker_twin",
 }
 
 # The image families name their own twins (named after the family): read from them when asked,
