@@ -3,6 +3,12 @@ shared cache, from_pipe, per-step callback with previews, PNG + metadata saved) 
 bare diffusers pipeline call with identical settings on the same model, as a ratio
 (bare / studio; target >= 0.97), plus the peak extra RAM of each.
 
+The studio runs twice: with Fooocus's guidance hooks off (sharpness 0, adaptive CFG = CFG,
+ADM 1.0 / 1.0: the same pixels as the bare call, so the ratio is the studio's own overhead),
+and on at Fooocus's defaults (sharpness 2, adaptive CFG 7 at CFG 7, ADM 1.5 / 0.8 until 0.3),
+which is what the Image tab draws by default on SDXL (its ratio adds the hooks' own cost).
+Families without the hooks (Z-Image) give the "off" figure only.
+
     python benchmarks/image.py                       # both families' tiny twins, CPU, 512x512
     python benchmarks/image.py --size 256 --steps 4 --repeats 5
     python benchmarks/image.py --full-size           # GPU: real-size SDXL UNet / Z-Image transformer,
@@ -66,14 +72,23 @@ def bare_call(pipe, family, steps: int, cfg: float, size: int, seed: int):
     """What a script would write: the pipeline's own call, same settings and scheduler."""
     import torch
 
-    kwargs = dict(prompt=PROMPT, width=size, height=size, num_inference_steps=steps, guidance_scale=cfg,
+    kwargs = dict(prompt=PROMPT, width=size, height=size, num_inference_steps=steps,
                   generator=torch.Generator("cpu").manual_seed(seed), **family.call_kwargs(cfg))
     return pipe(**kwargs).images[0]
 
 
-def studio_call(ctx, checkpoint: str, steps: int, cfg: float, size: int, seed: int, folder: Path):
+def hooks_off(cfg: float) -> dict:
+    """Every guidance hook at its identity value: the plain pipeline's pixels exactly."""
+    return dict(sharpness=0.0, adaptive_cfg=max(1.0, cfg), adm_scaler_positive=1.0, adm_scaler_negative=1.0)
+
+
+HOOKS_ON = dict(sharpness=2.0, adaptive_cfg=7.0, adm_scaler_positive=1.5, adm_scaler_negative=0.8, adm_scaler_end=0.3)
+
+
+def studio_call(ctx, checkpoint: str, steps: int, cfg: float, size: int, seed: int, folder: Path,
+                hooks: dict | None = None):
     request = ImageRequest(prompt=PROMPT, checkpoint=checkpoint, width=size, height=size, steps=steps, cfg=cfg,
-                           scheduler=None, seed=seed, performance="Speed")
+                           scheduler=None, seed=seed, performance="Speed", **(hooks_off(cfg) if hooks is None else hooks))
     # Through a Task, as the tab runs it: progress events and previews included.
     return Task(lambda task: generate_images(ctx, request, folder, task)).run()[0].image
 
@@ -90,11 +105,15 @@ def in_worker_thread(fn):
 
 
 def timed_pair(first, second, repeats: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Median seconds and peak extra RAM of each, the two calls interleaved so that drift in
-    the machine's speed (other processes, clocks) falls on both alike."""
-    results: list[tuple[list[float], list[float]]] = [([], []), ([], [])]
+    return timed_group((first, second), repeats)
+
+
+def timed_group(fns, repeats: int) -> tuple[tuple[float, float], ...]:
+    """Median seconds and peak extra RAM of each, the calls interleaved so that drift in the
+    machine's speed (other processes, clocks) falls on all alike."""
+    results: list[tuple[list[float], list[float]]] = [([], []) for _ in fns]
     for _ in range(repeats):
-        for fn, (times, peaks) in zip((first, second), results):
+        for fn, (times, peaks) in zip(fns, results):
             with PeakRSS() as memory:
                 started = time.perf_counter()
                 in_worker_thread(fn)
@@ -112,17 +131,26 @@ def bench_family(ctx, name: str, args, folder: Path) -> None:
         cfg = family.defaults.cfg if name == "zimage" else 7.0
         scheduler = family.defaults.scheduler if name == "zimage" else "DPM++ 2M Karras"
         bare_pipe = family.task_pipeline(base, "txt2img", family.make_scheduler(base, scheduler))
-        # Warm both paths once (first-call allocations, lazy imports).
+        hooked = family.uses("sharpness")
+        # Warm every path once (first-call allocations, lazy imports).
         bare_call(bare_pipe, family, 1, cfg, args.size, 0)
         studio_call(ctx, checkpoint, 1, cfg, args.size, 0, folder)
+        if hooked:
+            studio_call(ctx, checkpoint, 1, cfg, args.size, 0, folder, HOOKS_ON)
         # The studio uses the preset's sampler for SDXL: the same one as the bare call here.
-        (bare_s, bare_mb), (studio_s, studio_mb) = timed_pair(
-            lambda: bare_call(bare_pipe, family, steps, cfg, args.size, 1),
-            lambda: studio_call(ctx, checkpoint, steps, cfg, args.size, 1, folder),
-            args.repeats,
-        )
-    print(f"{name:7s} {args.size}x{args.size} {steps} steps · bare {bare_s:.3f} s/image · studio {studio_s:.3f} "
-          f"s/image · ratio {bare_s / studio_s:.3f} · peak extra RAM bare {bare_mb:.0f} MB, studio {studio_mb:.0f} MB")
+        calls = [lambda: bare_call(bare_pipe, family, steps, cfg, args.size, 1),
+                 lambda: studio_call(ctx, checkpoint, steps, cfg, args.size, 1, folder)]
+        if hooked:
+            calls.append(lambda: studio_call(ctx, checkpoint, steps, cfg, args.size, 1, folder, HOOKS_ON))
+        timings = timed_group(calls, args.repeats)
+    (bare_s, bare_mb), (studio_s, studio_mb) = timings[:2]
+    print(f"{name:7s} {args.size}x{args.size} {steps} steps · bare {bare_s:.3f} s/image · studio, hooks off "
+          f"{studio_s:.3f} s/image · ratio {bare_s / studio_s:.3f} · peak extra RAM bare {bare_mb:.0f} MB, "
+          f"studio {studio_mb:.0f} MB")
+    if hooked:
+        (on_s, on_mb) = timings[2]
+        print(f"{name:7s} {args.size}x{args.size} {steps} steps · studio, hooks on (sharpness 2, adaptive CFG 7 at CFG "
+              f"7, ADM 1.5/0.8/0.3) {on_s:.3f} s/image · ratio {bare_s / on_s:.3f} · peak extra RAM {on_mb:.0f} MB")
 
 
 # --- image prompts ----------------------------------------------------------------------------
@@ -164,7 +192,7 @@ def bench_image_prompts(ctx, args, folder: Path) -> None:
     for kind, slot in cases.items():
         def studio():
             request = ImageRequest(prompt=PROMPT, checkpoint=checkpoint, width=size, height=size, steps=steps, cfg=7.0,
-                                   seed=1, performance="Speed", image_prompts=(slot,))
+                                   seed=1, performance="Speed", image_prompts=(slot,), **hooks_off(7.0))
             return Task(lambda task: generate_images(ctx, request, folder, task)).run()[0].image
 
         studio()  # warm: loads the ControlNet / IP-Adapter and image encoder, switches the UNet's adapters

@@ -79,7 +79,8 @@ def test_previews_unpack_the_packed_latents_as_the_pipeline_does():
 
 def test_unused_controls_say_why_and_image_prompts_are_refused(image_ctx):
     flux = FAMILIES["flux"]
-    assert set(flux.unused) == {"negative_prompt", "performance", "scheduler"}
+    assert set(flux.unused) == {"negative_prompt", "performance", "scheduler", "sharpness", "adaptive_cfg",
+                                "adm_guidance", "clip_skip"}
     face = Image.new("RGB", (256, 256), (200, 180, 160))
     with pytest.raises(BadInput, match="FLUX.1 schnell has no ImagePrompt image prompt"):
         run(image_ctx, prompt="a face", seed=1, image_prompts=({"image": face, "type": "ImagePrompt"},))

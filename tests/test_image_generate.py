@@ -264,3 +264,54 @@ def test_an_img2img_runs_progress_counts_the_steps_it_really_runs(image_ctx, che
     result = generate_images(image_ctx, request, None, Watch())[0]
     assert {total for _, total in totals} == {result.steps_run}
     assert totals[-1][0] == result.steps_run
+
+
+# --- CLIP skip ----------------------------------------------------------------------------------
+
+SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+SDXL = "stabilityai/stable-diffusion-xl-base-1.0"
+
+
+@pytest.mark.parametrize("checkpoint,kind,native", [(SDXL, "sdxl", 2), (SD15, "sd", 1)])
+def test_clip_skip_reads_another_layer_and_unset_is_the_familys_own(image_ctx, checkpoint, kind, native):
+    from studio.image import checkpoints as image_checkpoints, prompt_encoding
+
+    with image_ctx.cache.use(image_checkpoints.spec(image_ctx, checkpoint)) as model:
+        pipe = model.pipeline
+        unset = prompt_encoding.embeddings(pipe, kind, "a red fox", "", None)["prompt_embeds"]
+        own = prompt_encoding.embeddings(pipe, kind, "a red fox", "", native)["prompt_embeds"]
+        deeper = prompt_encoding.embeddings(pipe, kind, "a red fox", "", native + 1)["prompt_embeds"]
+        assert (unset == own).all() and not (unset == deeper).all()
+        # The layer is the one A1111 means: hidden_states[-layer], through the final norm on SD 1.5.
+        ids = pipe.tokenizer("a red fox", padding="max_length", max_length=77, return_tensors="pt").input_ids
+        states = pipe.text_encoder(ids, output_hidden_states=True).hidden_states
+        expected = states[-(native + 1)]
+        if kind == "sd":
+            expected = pipe.text_encoder.final_layer_norm(expected)
+        width = expected.shape[-1]
+        assert (deeper[..., :width] - expected).abs().max() < 1e-6
+        if kind == "sdxl":  # diffusers' own clip_skip (the plain path) gives the same embeddings
+            plain = pipe.encode_prompt("a red fox", device="cpu", num_images_per_prompt=1,
+                                       do_classifier_free_guidance=False, clip_skip=1)[0]
+            assert (plain - deeper).abs().max() == 0
+
+
+@pytest.mark.parametrize("checkpoint,native", [(SDXL, 2), (SD15, 1)])
+def test_clip_skip_in_a_generation(image_ctx, checkpoint, native):
+    today = run(image_ctx, prompt="a red fox", seed=4, checkpoint=checkpoint)[0]
+    own = run(image_ctx, prompt="a red fox", seed=4, checkpoint=checkpoint, clip_skip=native)[0]
+    deeper = run(image_ctx, prompt="a red fox", seed=4, checkpoint=checkpoint, clip_skip=native + 1)[0]
+    weighted = run(image_ctx, prompt="a (red:1.3) fox", seed=4, checkpoint=checkpoint, clip_skip=native + 1)[0]
+    weighted_today = run(image_ctx, prompt="a (red:1.3) fox", seed=4, checkpoint=checkpoint)[0]
+    assert np.array_equal(pixels(today), pixels(own))
+    assert not np.array_equal(pixels(today), pixels(deeper))
+    assert not np.array_equal(pixels(weighted), pixels(weighted_today))  # the compel path reads it too
+    assert deeper.parameters["resolved"]["clip_skip"] == native + 1
+    assert f"Clip skip: {native + 1}" in deeper.parameters["a1111"]
+
+
+def test_clip_skip_past_the_encoders_layers_is_a_sentence_and_flux_says_why(image_ctx):
+    with pytest.raises(BadInput, match="reaches past this checkpoint's text encoder"):
+        run(image_ctx, prompt="x", seed=1, clip_skip=12)
+    flux = run(image_ctx, prompt="x", seed=1, checkpoint="black-forest-labs/FLUX.1-schnell", clip_skip=2)[0]
+    assert any("CLIP skip does not apply here" in note and "T5" in note for note in flux.notes)

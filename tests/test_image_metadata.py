@@ -4,6 +4,7 @@ without decoding."""
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from studio.errors import BadInput
+from studio.image import picture_settings
 from studio.pictures import metadata
 from studio.image.generate import generate_images
 from studio.image.request import ImageRequest
@@ -93,3 +95,71 @@ def test_not_a_png_or_no_parameters_is_a_sentence(tmp_path, content):
     path.write_bytes(_png(8, 8, []))
     with pytest.raises(BadInput, match="no generation parameters"):
         metadata.read_parameters(path)
+
+
+# --- Fooocus's schemes ---------------------------------------------------------------------------
+
+# Written as Fooocus 2.5 writes its own scheme: snake_case keys, lists and tuples as Python's str().
+FOOOCUS_JSON = {
+    "adm_guidance": "(1.5, 0.8, 0.3)", "base_model": "juggernautXL_v8Rundiffusion", "base_model_hash": "aeb7e9e689",
+    "clip_skip": 2, "full_negative_prompt": ["lowres"], "full_prompt": ["a fox in the snow, detailed"],
+    "guidance_scale": 4.0, "lora_combined_1": "sd_xl_offset_example-lora_1.0 : 0.1", "loras": [],
+    "metadata_scheme": "fooocus", "negative_prompt": "lowres", "performance": "Speed",
+    "prompt": "a fox in the snow", "prompt_expansion": "a fox in the snow, detailed", "refiner_model": "None",
+    "refiner_switch": 0.5, "resolution": "(1152, 896)", "sampler": "dpmpp_2m_sde_gpu", "scheduler": "karras",
+    "seed": "1234567", "sharpness": 2.0, "steps": 30,
+    "styles": "['Fooocus V2', 'Fooocus Enhance', 'Cinematic']", "vae": "Default (model)", "version": "Fooocus v2.5.5",
+}
+
+
+def _png_with(path, chunks: dict[str, str]) -> None:
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for key, value in chunks.items():
+        info.add_text(key, value)
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+
+
+def test_a_fooocus_scheme_png_is_read_into_request_fields(tmp_path):
+    path = tmp_path / "fooocus.png"
+    _png_with(path, {"parameters": json.dumps(FOOOCUS_JSON), "fooocus_scheme": "fooocus"})
+    found = metadata.read_parameters(path)
+    assert found["fooocus"]["version"] == "Fooocus v2.5.5"
+    fields, notes = picture_settings.request_fields(found)
+    assert fields["prompt"] == "a fox in the snow" and fields["negative_prompt"] == "lowres"
+    assert (fields["steps"], fields["cfg"], fields["seed"]) == (30, 4.0, 1234567)
+    assert (fields["width"], fields["height"]) == (1152, 896)
+    assert fields["scheduler"] == "DPM++ 2M SDE Karras" and fields["performance"] == "Speed"
+    assert (fields["sharpness"], fields["adaptive_cfg"]) == (2.0, 7.0)  # Fooocus leaves its default 7 unwritten
+    assert (fields["adm_scaler_positive"], fields["adm_scaler_negative"], fields["adm_scaler_end"]) == (1.5, 0.8, 0.3)
+    assert fields["clip_skip"] == 2 and fields["styles"] == ["Fooocus V2", "Cinematic"]
+    assert any("Fooocus Enhance" in n for n in notes) and any("juggernautXL_v8Rundiffusion" in n for n in notes)
+    assert any("sd_xl_offset_example-lora_1.0" in n and "0.1" in n for n in notes)
+    ImageRequest(**{k: v for k, v in fields.items() if k != "styles"}, styles=tuple(fields["styles"]))
+
+
+def test_fooocus_labels_and_its_a1111_scheme_are_read_too(tmp_path):
+    labelled = {"Prompt": "a red fox", "Negative Prompt": "", "Guidance Scale": 6, "Sharpness": 4, "Seed": 9,
+                "Resolution": "(1024, 1024)", "CFG Mimicking from TSNR": 5.0, "Sampler": "euler_ancestral",
+                "Scheduler": "normal"}
+    path = tmp_path / "labels.png"
+    _png_with(path, {"parameters": json.dumps(labelled), "fooocus_scheme": "fooocus"})
+    fields, _ = picture_settings.request_fields(metadata.read_parameters(path))
+    assert (fields["prompt"], fields["cfg"], fields["sharpness"], fields["adaptive_cfg"]) == ("a red fox", 6.0, 4.0, 5.0)
+    assert fields["scheduler"] == "Euler a" and fields["seed"] == 9
+    a1111 = ('a red fox\nNegative prompt: blurry\nSteps: 30, Sampler: DPM++ 2M SDE, Seed: 5, Size: 896x1152, '
+             'CFG scale: 7, Sharpness: 3, ADM Guidance: "(1.2, 0.9, 0.4)", Adaptive CFG: 6, Clip skip: 3, '
+             'Performance: Quality, Version: Fooocus v2.5.5')
+    path = tmp_path / "a1111.png"
+    _png_with(path, {"parameters": a1111, "fooocus_scheme": "a1111"})
+    fields, _ = picture_settings.request_fields(metadata.read_parameters(path))
+    assert (fields["sharpness"], fields["adaptive_cfg"], fields["clip_skip"], fields["performance"]) == (3.0, 6.0, 3, "Quality")
+    assert (fields["adm_scaler_positive"], fields["adm_scaler_negative"], fields["adm_scaler_end"]) == (1.2, 0.9, 0.4)
+
+
+def test_an_a1111_png_without_the_hooks_comes_back_with_them_off():
+    fields, _ = metadata.request_fields_from_a1111(metadata.parse_a1111(A1111))
+    assert fields["sharpness"] == 0.0 and fields["adaptive_cfg"] == 30.0
+    assert (fields["adm_scaler_positive"], fields["adm_scaler_negative"], fields["adm_scaler_end"]) == (1.0, 1.0, 0.0)

@@ -3,11 +3,13 @@
     results = generate_images(studio, ImageRequest(prompt="a red fox"), folder)
 
 What happens, in order: the request is checked; the checkpoint comes from the shared cache
-(one entry per checkpoint); its family decides sizes, defaults and the scheduler; styles
-and the performance preset are applied; a pipeline for the task is assembled over the
-cached modules with ``from_pipe`` and its own scheduler; LoRAs are switched in through the
-checkpoint's adapter gate; then image i is drawn with seed + i, previewed every step from
-its latents, saved with its parameters as soon as it is done, and delivered.
+(one entry per checkpoint); its family decides sizes, defaults and the scheduler; the
+performance preset is applied; each image's prompt is made (array item, wildcards, Fooocus V2,
+styles: studio.image.image_texts); a pipeline for the task is assembled over the cached
+modules with ``from_pipe`` and its own scheduler; LoRAs are switched in through the
+checkpoint's adapter gate; then seed i (seed + i) is drawn once per array item, through
+Fooocus's guidance hooks (studio.image.guidance), previewed every step from its latents,
+saved with its parameters as soon as it is done, and delivered.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from studio import progress
 from studio.errors import BadInput, OutOfMemory
 from studio.image import (
-    checkpoints, memory, placement, presets, prompt_encoding, prompt_syntax, styles, wildcards,
+    checkpoints, clip_skip, guidance, memory, placement, presets, prompt_arrays, prompt_encoding, prompt_syntax,
+    styles,
 )
 from studio.image.families.base import ImageFamily
+from studio.image.image_texts import ImageTexts, TextSources, image_texts, sources
 from studio.image.image_prompts import apply as image_prompts
 from studio.image.loras import LoraFile, active_key, switch_to
 from studio.image.previews import latents_to_rgb
-from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
+from studio.image.request import ImageRequest, ImageResult, checked, images_in, resolve_seed
 from studio.pictures import metadata
 from studio.progress import PREVIEW_SECONDS
 from studio.replicated import model_key, replicated
@@ -51,11 +55,15 @@ class Plan:
     steps: int
     cfg: float
     scheduler: str
-    prompt: str  # styles applied
+    prompt: str  # styles applied (each image's own prompt: studio.image.image_texts)
     negative_prompt: str
     loras: list[LoraFile]
     seed: int
     notes: list[str] = field(default_factory=list)
+    hooks: guidance.Guidance | None = None  # Fooocus's guidance hooks as they apply here
+    clip_skip: int | None = None  # the pipeline's clip_skip argument (None: its own layer)
+    sources: TextSources = field(default_factory=TextSources)
+    combinations: int = 1  # images per seed: the prompt's array combinations
 
 
 def _size(request: ImageRequest, family: ImageFamily) -> tuple[int, int]:
@@ -79,6 +87,7 @@ class Sampling:
     cfg: float
     scheduler: str
     loras: list[LoraFile]  # the preset's LoRA first, then the request's
+    distilled: bool = False  # a few-step LoRA preset: no guidance hooks
 
 
 def resolve(studio: StudioContext, request: ImageRequest, family: ImageFamily, owner: str | None = None) -> Sampling:
@@ -86,9 +95,11 @@ def resolve(studio: StudioContext, request: ImageRequest, family: ImageFamily, o
     (which check it before their long work): empty fields follow the preset (SDXL) or the
     family's defaults; a sampler or LoRA the family cannot use is refused with a sentence."""
     loras = checkpoints.lora_files(studio, request.loras, owner)
+    distilled = False
     if family.uses("performance"):
         preset = presets.performance(request.performance)
         steps, cfg, scheduler = preset.steps, preset.cfg, preset.scheduler
+        distilled = preset.distilled
         if preset.lora:
             loras = [checkpoints.preset_lora(studio, preset.lora)] + loras
     else:
@@ -103,7 +114,7 @@ def resolve(studio: StudioContext, request: ImageRequest, family: ImageFamily, o
         )
     if loras and not family.uses("loras"):
         raise BadInput(f"{family.label} takes no LoRAs here: {family.unused['loras']}")
-    return Sampling(steps, cfg, scheduler, loras)
+    return Sampling(steps, cfg, scheduler, loras, distilled)
 
 
 def plan(studio: StudioContext, request: ImageRequest, family: ImageFamily, base: Any, owner: str | None = None) -> Plan:
@@ -111,14 +122,29 @@ def plan(studio: StudioContext, request: ImageRequest, family: ImageFamily, base
     width, height = _size(request, family)
     sampling = resolve(studio, request, family, owner)
     steps, cfg, scheduler, loras = sampling.steps, sampling.cfg, sampling.scheduler, sampling.loras
-    prompt, negative = styles.apply(request.prompt, request.negative_prompt, request.styles)
+    words = sources(studio)
+    # The first image's words stand for all in the notes (the CLIP window, an empty prompt).
+    first = prompt_arrays.pick(request.prompt, 0).prompt
+    prompt, negative = styles.apply(first, request.negative_prompt, request.styles, words.styles)
     if not prompt:
         notes.append("No prompt: the model draws whatever it likes.")
     if negative and not family.guidance_active(cfg):
         notes.append(f"The negative prompt has no effect at CFG {cfg:g}: {family.label} uses it only above {family.guidance_threshold:g}.")
     notes += prompt_window_notes(base, family, prompt)
+    hooks, hook_notes = guidance.resolve(
+        family, cfg, request.sharpness, request.adaptive_cfg,
+        (request.adm_scaler_positive, request.adm_scaler_negative, request.adm_scaler_end), sampling.distilled)
+    notes += hook_notes
+    if request.clip_skip is not None and not family.uses("clip_skip"):
+        notes.append(f"CLIP skip does not apply here: {family.unused['clip_skip']}")
+    elif request.clip_skip is not None:
+        clip_skip.check_layers(base, request.clip_skip)
+    combinations = prompt_arrays.combinations(request.prompt)
+    if combinations > 1:
+        notes.append(f"The prompt's arrays give {combinations} images for each seed, drawn with the same seed.")
     return Plan(request, family, width, height, steps, cfg, scheduler, prompt, negative, loras,
-                resolve_seed(request.seed), notes)
+                resolve_seed(request.seed), notes, hooks, clip_skip.pipeline_argument(family, request.clip_skip),
+                words, combinations)
 
 
 def prompt_window_notes(base: Any, family: ImageFamily, prompt: str) -> list[str]:
@@ -148,8 +174,12 @@ def a1111_fields(p: Plan, seed: int, model_name: str) -> dict[str, Any]:
         "Size": f"{p.width}x{p.height}", "Model": model_name,
         "Styles": ", ".join(p.request.styles), "Performance": p.request.performance if p.family.uses("performance") else "",
         "Lora weights": ", ".join(f"{lora.label}: {lora.weight:g}" for lora in p.loras),
-        "Version": APP_NAME,
     }
+    if p.family.uses("sharpness"):  # what was applied; an A1111 PNG without them was drawn without
+        fields.update(p.hooks.a1111_fields())
+    if p.family.uses("clip_skip") and p.request.clip_skip is not None:  # as A1111: only when one was chosen
+        fields["Clip skip"] = p.request.clip_skip
+    fields["Version"] = APP_NAME
     if p.request.task != "txt2img":
         fields["Denoising strength"] = f"{p.request.strength:g}"
     return fields
@@ -161,9 +191,10 @@ def _route(arguments: dict[str, Any]) -> str:
 
 
 def _rest(arguments: dict[str, Any], delivered: list[Any]) -> dict[str, Any]:
-    """The images not yet delivered: image i keeps seed + i, so the pixels are the same."""
+    """The images not yet delivered: seed i keeps seed + i, so the pixels are the same. With
+    arrays a seed gives one image per item; a seed only partly delivered is drawn again whole."""
     request = arguments["request"]
-    done = len(delivered)
+    done = len(delivered) // prompt_arrays.combinations(request.prompt)
     return {**arguments, "request": replace(request, seed=request.seed + done, image_number=request.image_number - done)}
 
 
@@ -176,7 +207,7 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
     whose own LoRAs may be used (by default the folder's owner)."""
     import torch
 
-    request = checked(request)
+    request = checked(request, sources(studio).styles)
     spec = checkpoints.spec(studio, request.checkpoint)
     owner = owner or (Path(folder).name if folder is not None else None)  # their own LoRAs are allowed
     # First a look (nothing moves): the plan, and the memory plan that fits the budget.
@@ -198,6 +229,10 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
             if memory.use_fp8_storage(model):
                 studio.cache.remeasure(spec)
     where = "host" if mplan.offloaded else "device"
+    # Every image's words before the model is held: Fooocus V2 runs GPT-2 through the same cache.
+    drawn = [(p.seed + index // p.combinations, index) for index in range(images_in(request))]
+    texts_of = [image_texts(studio, request.prompt, request.negative_prompt, request.styles, p.family, seed,
+                            index % p.combinations, p.sources) for seed, index in drawn]
     results: list[ImageResult] = []
     with studio.cache.use(spec, where) as model, ExitStack() as stack:
         family, base = model.family, model.pipeline
@@ -215,11 +250,10 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
             if mplan.offloaded:  # the device memory its hooks fill, counted while it runs
                 run.enter_context(studio.cache.reserve(mplan.peak_bytes, f"{spec.source} ({mplan.label})"))
             run.enter_context(memory.running(pipe, mplan, studio.cache.device))
-            for index in range(request.image_number):
-                seed = p.seed + index
-                texts = image_texts(studio, p, seed)
+            for (seed, index), texts in zip(drawn, texts_of):
                 result = _one_image(studio, pipe, p, texts, seed, index, task, torch, image_prompt_run)
-                per_image = replace(request, seed=seed, image_number=1).parameters()
+                # This image alone: its seed, and its array item put in the prompt.
+                per_image = replace(request, seed=seed, image_number=1, prompt=texts.request_prompt).parameters()
                 result.parameters = {"request": per_image, "resolved": _resolved(p, texts, seed, model_name)}
                 fields = {**a1111_fields(p, seed, Path(model_name).name), **image_prompt_run.a1111_fields()}
                 a1111 = metadata.a1111_text(texts.prompt, texts.negative, fields)
@@ -254,32 +288,14 @@ def switch_adapters(base: Any, pipe: Any, loras: list[LoraFile], image_prompt_ru
         raise
 
 
-@dataclass(frozen=True)
-class ImageTexts:
-    """One image's prompts: its wildcards picked with its seed, weights kept where the family reads them."""
-
-    prompt: str
-    negative: str
-    notes: tuple[str, ...] = ()
-
-
-def image_texts(studio: StudioContext, p: Plan, seed: int) -> ImageTexts:
-    folder = Path(getattr(studio.settings, "wildcards_dir", None) or "wildcards")
-    prompt, prompt_notes = wildcards.expand(p.prompt, folder, seed)
-    negative, negative_notes = wildcards.expand(p.negative_prompt, folder, seed)
-    notes = prompt_notes + negative_notes
-    if not p.family.prompt_weights and (prompt_syntax.has_weights(prompt) or prompt_syntax.has_weights(negative)):
-        prompt, negative = prompt_syntax.plain(prompt), prompt_syntax.plain(negative)
-        notes.append(f"Weights such as (word:1.3) are read by the CLIP encoders of SDXL and SD 1.5; "
-                     f"{p.family.label}'s text encoder is given the words without them.")
-    return ImageTexts(prompt, negative, tuple(notes))
-
-
 def _resolved(p: Plan, texts: ImageTexts, seed: int, model_name: str) -> dict[str, Any]:
     return {
         "family": p.family.name, "model": model_name, "width": p.width, "height": p.height, "steps": p.steps,
         "cfg": p.cfg, "scheduler": p.scheduler, "seed": seed, "prompt": texts.prompt,
         "negative_prompt": texts.negative, "loras": [[lora.label, lora.weight] for lora in p.loras],
+        **({"guidance": p.hooks.record()} if p.family.uses("sharpness") else {}),
+        **({"clip_skip": clip_skip.layer(p.family, p.request.clip_skip)} if p.family.uses("clip_skip") else {}),
+        **texts.record(),
     }
 
 
@@ -294,7 +310,7 @@ def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, see
     seen = {"steps": 0, "scheduler": ""}
     last_preview = [time.monotonic()]  # the first preview after PREVIEW_SECONDS, not at step 1
     total = p.steps if p.request.task == "txt2img" else max(1, family.steps_run(p.steps, p.request.strength))
-    label = progress.label("image", index=index + 1, count=p.request.image_number)
+    label = progress.label("image", index=index + 1, count=images_in(p.request))
 
     def on_step(pipeline, step, timestep, tensors):
         seen["steps"] += 1
@@ -322,15 +338,19 @@ def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, see
     )
     if family.uses("negative_prompt") or family.guidance_active(p.cfg):
         kwargs["negative_prompt"] = texts.negative or None
-    if family.prompt_weights and prompt_encoding.needs_compel(pipe, texts.prompt, texts.negative):
+    own_skip = p.clip_skip is not None and not clip_skip.pipeline_can_skip(family, pipe)
+    if family.prompt_weights and (own_skip or prompt_encoding.needs_compel(pipe, texts.prompt, texts.negative)):
         kwargs.pop("negative_prompt", None)
         kwargs.pop("prompt")
+        layer = p.request.clip_skip if family.uses("clip_skip") else None
         kwargs.update(studio.cache.run(lambda: prompt_encoding.embeddings(
-            pipe, family.prompt_weights, texts.prompt, texts.negative)))
+            pipe, family.prompt_weights, texts.prompt, texts.negative, layer)))
     elif family.prompt_weights:  # the pipeline's own encoder reads it: "(fox:1.0)" is the word, "\(" a bracket
         kwargs["prompt"] = prompt_syntax.plain(texts.prompt)
         if kwargs.get("negative_prompt"):
             kwargs["negative_prompt"] = prompt_syntax.plain(texts.negative)
+        if p.clip_skip is not None:
+            kwargs["clip_skip"] = p.clip_skip
     if p.request.task in ("img2img", "inpaint"):
         start = p.request.init_image.convert("RGB")
         if start.size != (p.width, p.height):
@@ -347,10 +367,13 @@ def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, see
     def draw():
         if image_prompt_run is not None:
             image_prompt_run.start(pipe, p.steps)  # every call starts from each slot's own weight
-        return pipe(**kwargs).images[0]
+        with guidance.hooked(pipe, p.hooks) as hooks:  # nothing at all when every hook is off
+            image = pipe(**kwargs).images[0]
+        return image, [guidance.PASSED_OVER] if hooks is not None and hooks.passed_over else []
 
-    image = studio.cache.run(draw)
+    image, hook_notes = studio.cache.run(draw)
     return ImageResult(
         image=image, seed=seed, prompt=texts.prompt, negative_prompt=texts.negative, parameters={},
-        steps_run=seen["steps"], scheduler_used=seen["scheduler"], notes=list(p.notes) + list(texts.notes),
+        steps_run=seen["steps"], scheduler_used=seen["scheduler"],
+        notes=list(p.notes) + list(texts.notes) + hook_notes,
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from studio import zero_gpu
 from studio.image import checkpoints, presets
 from studio.image.image_prompts import slots
-from studio.image.request import ImageRequest
+from studio.image.request import ImageRequest, images_in
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -51,7 +51,11 @@ def generation_load(studio: StudioContext, request: ImageRequest) -> Workload:
         width, height = presets.parse_aspect(request.aspect_ratio)
     controlnets = sum(1 for slot in request.image_prompts
                       if slots.type_name(_field(slot, "type")) in slots.CONTROLNET_TYPES)
-    return Workload(max(1, int(request.image_number or 1)), width, height,
+    try:
+        count = images_in(request)  # seeds × the prompt's [[array]] items
+    except Exception:  # noqa: BLE001 - a bad request is refused by the request itself
+        count = max(1, int(request.image_number or 1))
+    return Workload(count, width, height,
                     _steps(family, request.performance, request.steps), getattr(family, "step_seconds_per_mp", None),
                     controlnets)
 

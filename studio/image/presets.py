@@ -21,6 +21,12 @@ class Performance:
     lora: str | None = None  # catalog entry of the speed-up LoRA
     description: str = ""
 
+    @property
+    def distilled(self) -> bool:
+        """A few-step LoRA preset: it runs without the guidance hooks (sharpness, adaptive CFG,
+        ADM), as Fooocus's LCM and Lightning modes do."""
+        return self.lora is not None
+
 
 PERFORMANCES: dict[str, Performance] = {
     p.name: p

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from studio.image import prompt_syntax
+from studio.image import clip_skip, prompt_syntax
 
 CHUNK_TOKENS = 75  # 77 with the start and end marks
 # At most this many chunks (600 tokens, several styles' worth): each one more is cross-attended
@@ -61,19 +61,22 @@ def needs_compel(pipe: Any, prompt: str, negative: str) -> bool:
                for text in (prompt, negative))
 
 
-def embeddings(pipe: Any, kind: str, prompt: str, negative: str) -> dict[str, Any]:
+def embeddings(pipe: Any, kind: str, prompt: str, negative: str, clip_layer: int | None = None) -> dict[str, Any]:
     """The pipeline call's ``prompt_embeds`` (and pooled / negative) for ``kind`` "sdxl" (two CLIP
-    encoders, the second pooled) or "sd" (one)."""
+    encoders, the second pooled) or "sd" (one). ``clip_layer``: the CLIP layer to read, counted
+    as CLIP skip is (studio.image.clip_skip); None = the pipeline's own (SDXL 2, SD 1.5 1)."""
     import torch
     from compel import Compel, ReturnedEmbeddingsType
 
     device = getattr(pipe, "_execution_device", None)
     if kind == "sdxl":
         hidden = ReturnedEmbeddingsType.PENULTIMATE_HIDDEN_STATES_NON_NORMALIZED  # what SDXL's pipeline takes
-        first = Compel(tokenizer=pipe.tokenizer, text_encoder=pipe.text_encoder, returned_embeddings_type=hidden,
-                       truncate_long_prompts=False, device=device)
-        second = Compel(tokenizer=pipe.tokenizer_2, text_encoder=pipe.text_encoder_2, returned_embeddings_type=hidden,
-                        truncate_long_prompts=False, requires_pooled=True, device=device)
+        layer = clip_layer or 2
+        first = Compel(tokenizer=pipe.tokenizer, text_encoder=clip_skip.skipping(pipe.text_encoder, layer),
+                       returned_embeddings_type=hidden, truncate_long_prompts=False, device=device)
+        second = Compel(tokenizer=pipe.tokenizer_2, text_encoder=clip_skip.skipping(pipe.text_encoder_2, layer),
+                        returned_embeddings_type=hidden, truncate_long_prompts=False, requires_pooled=True,
+                        device=device)
         with torch.no_grad():
             embeds, pooled = _joined(first, second, prompt)
             negative_embeds, negative_pooled = _joined(first, second, negative)
@@ -86,7 +89,13 @@ def embeddings(pipe: Any, kind: str, prompt: str, negative: str) -> dict[str, An
         embeds, negative_embeds = _same_length(embeds, negative_embeds, empty, negative_empty)
         return {"prompt_embeds": embeds, "pooled_prompt_embeds": pooled,
                 "negative_prompt_embeds": negative_embeds, "negative_pooled_prompt_embeds": negative_pooled}
-    only = Compel(tokenizer=pipe.tokenizer, text_encoder=pipe.text_encoder, truncate_long_prompts=False, device=device)
+    if (clip_layer or 1) == 1:  # SD 1.5's own: the last layer, normalised
+        only = Compel(tokenizer=pipe.tokenizer, text_encoder=pipe.text_encoder, truncate_long_prompts=False,
+                      device=device)
+    else:  # an earlier layer, through the same final norm (as A1111 and diffusers read it)
+        only = Compel(tokenizer=pipe.tokenizer, text_encoder=clip_skip.skipping(pipe.text_encoder, clip_layer, True),
+                      returned_embeddings_type=ReturnedEmbeddingsType.PENULTIMATE_HIDDEN_STATES_NORMALIZED,
+                      truncate_long_prompts=False, device=device)
     with torch.no_grad():
         empty = only.conditioning_provider.empty_z
         embeds, negative_embeds = _same_length(_conditioning(only, prompt), _conditioning(only, negative), empty, empty)

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import BadInput
-from studio.image import presets, styles
+from studio.image import guidance, presets, prompt_arrays, styles
+from studio.image.clip_skip import RANGE as CLIP_SKIP_RANGE
 from studio.image.image_prompts import slots as image_prompt_slots
 from studio.pictures import outputs
+from studio.pictures.metadata import HOOKS_OFF  # what a picture saved before the hooks was drawn with
 
 MAX_PROMPT_CHARS = 20_000  # far past any text encoder's window; longer is a paste mistake
 MAX_IMAGES = 8
@@ -55,6 +57,16 @@ class ImageRequest:
     original_prompt: str = ""
     # Image prompts (studio.image.image_prompts): slots of picture, type, weight, stop-at.
     image_prompts: tuple = field(default=(), compare=False, repr=False)
+    # Fooocus's guidance hooks (studio.image.guidance), with Fooocus's defaults: SDXL and SD 1.5
+    # (the ADM scalers: SDXL only); the distilled presets and CFG <= 1 run without them.
+    sharpness: float = guidance.DEFAULT_SHARPNESS
+    adaptive_cfg: float = guidance.DEFAULT_ADAPTIVE_CFG
+    adm_scaler_positive: float = guidance.DEFAULT_ADM_POSITIVE
+    adm_scaler_negative: float = guidance.DEFAULT_ADM_NEGATIVE
+    adm_scaler_end: float = guidance.DEFAULT_ADM_END
+    # CLIP skip counted as A1111 / Fooocus do (1 = the last layer); None = the family's own layer
+    # (SDXL 2, SD 1.5 1: studio.image.clip_skip).
+    clip_skip: int | None = None
 
     def parameters(self) -> dict[str, Any]:
         """JSON-safe settings (the image itself is not part of them)."""
@@ -69,7 +81,7 @@ class ImageRequest:
     @classmethod
     def from_parameters(cls, data: dict[str, Any]) -> "ImageRequest":
         known = {f for f in cls.__dataclass_fields__ if f not in ("init_image", "mask_image", "image_prompts")}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {**({} if "sharpness" in data else HOOKS_OFF), **{k: v for k, v in data.items() if k in known}}
         values["styles"] = tuple(values.get("styles") or ())
         values["loras"] = tuple(tuple(pair) for pair in values.get("loras") or ())
         return cls(**values)
@@ -135,8 +147,24 @@ def _loras(value: Any) -> tuple[tuple[str, float], ...]:
     return tuple(items)
 
 
-def checked(request: ImageRequest) -> ImageRequest:
-    """The request with every field validated and normalised (the seed still as given)."""
+def images_in(request: ImageRequest) -> int:
+    """How many images ``request`` draws: ``image_number`` seeds × its prompt's array combinations."""
+    return int(request.image_number) * prompt_arrays.combinations(request.prompt)
+
+
+def _check_count(request: ImageRequest) -> None:
+    combinations = prompt_arrays.combinations(request.prompt)
+    if combinations > 1 and request.image_number * combinations > MAX_IMAGES:
+        raise BadInput(
+            f"The prompt's arrays give {combinations} images for each seed, and {request.image_number} seed(s) make "
+            f"{request.image_number * combinations}; the limit is {MAX_IMAGES} a request. Lower the image number or "
+            "use fewer items."
+        )
+
+
+def checked(request: ImageRequest, styles_folder: Path | None = styles.DEFAULT_FOLDER) -> ImageRequest:
+    """The request with every field validated and normalised (the seed still as given).
+    ``styles_folder``: where the user's own style files are (the styles_dir setting)."""
     task = str(request.task)
     if task not in TASKS:
         raise BadInput(f"Task must be one of {', '.join(TASKS)}.")
@@ -154,12 +182,12 @@ def checked(request: ImageRequest) -> ImageRequest:
     aspect = request.aspect_ratio
     if not size:
         presets.parse_aspect(aspect)
-    return replace(
+    done = replace(
         request,
         prompt=check_text("prompt", request.prompt),
         negative_prompt=check_text("negative prompt", request.negative_prompt),
         original_prompt=check_text("original prompt", request.original_prompt),
-        styles=styles.check_names(request.styles),
+        styles=styles.check_names(request.styles, styles_folder),
         performance=presets.performance(request.performance).name,
         image_number=_number("Image number", request.image_number, 1, MAX_IMAGES, whole=True),
         checkpoint=str(request.checkpoint or "").strip()[:300],
@@ -172,7 +200,16 @@ def checked(request: ImageRequest) -> ImageRequest:
         scheduler=(str(request.scheduler).strip() or None) if request.scheduler else None,
         strength=_number("Denoise strength", request.strength, 0.01, 1.0),
         image_prompts=image_prompt_slots.check_slots(request.image_prompts),
+        sharpness=_number("Sharpness", request.sharpness, *guidance.SHARPNESS_RANGE),
+        adaptive_cfg=_number("Adaptive CFG", request.adaptive_cfg, *guidance.ADAPTIVE_CFG_RANGE),
+        adm_scaler_positive=_number("Positive ADM scaler", request.adm_scaler_positive, *guidance.ADM_SCALE_RANGE),
+        adm_scaler_negative=_number("Negative ADM scaler", request.adm_scaler_negative, *guidance.ADM_SCALE_RANGE),
+        adm_scaler_end=_number("ADM guidance end", request.adm_scaler_end, *guidance.ADM_END_RANGE),
+        clip_skip=None if request.clip_skip in (None, "", 0)
+        else _number("CLIP skip", request.clip_skip, *CLIP_SKIP_RANGE, whole=True),
     )
+    _check_count(done)
+    return done
 
 
 @dataclass
@@ -188,7 +225,10 @@ class ImageResult:
     notes: list[str] = field(default_factory=list)
 
     def save(self, folder: Path | None) -> "ImageResult":
-        """Saved as a PNG with its parameters in ``folder`` (when given)."""
+        """Saved as a PNG with its parameters in ``folder`` (when given); screened first (studio.safety)."""
+        from studio import safety
+
+        safety.screen_result(self, self.parameters)
         if folder is not None:
             self.path = str(outputs.save_png(folder, self.image, self.parameters["a1111"], self.parameters, self.seed))
         return self

@@ -21,7 +21,7 @@ from typing import Any
 from studio.references import resolve
 
 # Controls of the Image tab a family may list in ``unused``: negative_prompt, performance,
-# scheduler, loras, styles.
+# scheduler, loras, styles, sharpness, adaptive_cfg, adm_guidance (studio.image.guidance), clip_skip.
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,9 @@ class ImageFamily:
     # How its img2img / inpaint pipelines count the steps a denoise runs: int(steps × denoise),
     # or (Z-Image's) steps minus the skipped ones rounded down, which rounds the run up.
     denoise_rounds_up: bool = False
+    # The CLIP layer its pipeline reads a prompt from, counted as A1111 and Fooocus count CLIP skip
+    # (1 = the last layer, 2 = the one before): what an unset CLIP skip means (studio.image.clip_skip).
+    native_clip_skip: int = 1
 
     @property
     def reads_english_only(self) -> bool:

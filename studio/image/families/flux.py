@@ -63,6 +63,11 @@ FLUX = FluxFamily(
                            "above 1 (true CFG), which doubles the time.",
         "performance": "FLUX.1 schnell is distilled for 4 steps; the Speed / Quality presets are for SDXL.",
         "scheduler": "FLUX uses its own flow-matching scheduler.",
+        "sharpness": "Sharpness works on an SDXL / SD 1.5 UNet's guided noise prediction; FLUX.1 schnell's transformer "
+                     "predicts a flow and draws without guidance.",
+        "adaptive_cfg": "FLUX.1 schnell draws without CFG (it is distilled for CFG 1), so there is no CFG to mimic.",
+        "adm_guidance": "FLUX has no size conditioning (SDXL's ADM), so there is nothing to scale.",
+        "clip_skip": "FLUX reads the prompt through T5; its CLIP encoder gives only a pooled vector, with no layer to skip.",
     },
     prompt_window=PromptWindow(tokenizer_attr="tokenizer_2", limit=T5_WINDOW, name="T5"),
     fp16_ok=False,  # T5's activations overflow fp16: bf16, or fp32 where bf16 is missing

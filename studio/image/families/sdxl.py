@@ -31,6 +31,7 @@ SDXL = ImageFamily(
     latent_rgb=((0.3651, 0.4232, 0.4341), (-0.2533, -0.0042, 0.1068), (0.1076, 0.1111, -0.0362),
                 (-0.3165, -0.2492, -0.2188)),
     latent_rgb_bias=(0.1084, -0.0175, -0.0011),
+    native_clip_skip=2,  # SDXL reads both encoders' penultimate layer (Fooocus's default CLIP skip 2 is the same)
 )
 
 SD15 = ImageFamily(
@@ -52,7 +53,10 @@ SD15 = ImageFamily(
     step_seconds_per_mp=0.12,
     prompt_window=CLIP_WINDOW,
     prompt_weights="sd",
-    unused={"performance": "The LCM and Lightning presets are SDXL LoRAs; SD 1.5 uses steps and CFG directly."},
+    unused={
+        "performance": "The LCM and Lightning presets are SDXL LoRAs; SD 1.5 uses steps and CFG directly.",
+        "adm_guidance": "SD 1.5 has no size conditioning (SDXL's ADM), so there is nothing to scale.",
+    },
     # Its safety checker (a 1.2 GB CLIP model that blacks out what it flags) is neither downloaded
     # nor run: the studio shows what the model draws, as its SDXL and Z-Image pipelines do.
     load_extras={"safety_checker": None, "requires_safety_checker": False},

@@ -29,6 +29,11 @@ ZIMAGE = ImageFamily(
         "negative_prompt": "Z-Image Turbo runs without guidance (CFG 0): the negative prompt acts only with CFG above 0, which doubles the time.",
         "performance": "Z-Image Turbo is distilled for 8 steps; the Speed / Quality presets are for SDXL.",
         "scheduler": "Z-Image uses its own flow-matching scheduler.",
+        "sharpness": "Sharpness works on an SDXL / SD 1.5 UNet's guided noise prediction; Z-Image Turbo's transformer "
+                     "predicts a flow and draws without guidance.",
+        "adaptive_cfg": "Z-Image Turbo draws without CFG (it is distilled for CFG 0), so there is no CFG to mimic.",
+        "adm_guidance": "Z-Image has no size conditioning (SDXL's ADM), so there is nothing to scale.",
+        "clip_skip": "Z-Image reads the prompt with a Qwen3 language model, not CLIP: there is no CLIP layer to skip.",
     },
     fp16_ok=False,  # fp16 is reported to give black / NaN images: bf16, or fp32 where bf16 is missing
     call_extras={"max_sequence_length": 512},
