@@ -33,8 +33,9 @@ PREVIEW_SECONDS = 0.4  # previews are cheap, but a UI cannot use one per millise
 class Cancelled(StudioError):
     """The user pressed Cancel; the work stopped at the next step."""
 
-    def __init__(self, message: str = "Cancelled: stopped at the next step."):
-        super().__init__(message)
+    def __init__(self, message: str = "Cancelled: stopped at the next step.", key: str | None = "errors.cancelled",
+                 labels: dict | None = None, **args: Any):
+        super().__init__(message, key, labels, **args)
 
 
 class CancelFlag:
@@ -115,17 +116,11 @@ _FLAGS_LOCK = threading.Lock()
 
 # What a step is doing, by key: English here; the UI words it in the reader's language
 # (assets/i18n/progress.json, keys progress.<key>).
+# Each tool adds its own when it is declared (studio.tools.declare).
 LABELS = {
     "image": "image {index} of {count}",
-    "inpaint": "inpainting",
-    "inpaint_masked": "inpainting the masked area",
-    "inpaint_all": "repainting everything",
-    "upscale": "upscaling ×{scale}",
-    "upscale_pass": "upscaling ×{scale}, pass {passes}",
     "tile": "{label} · tile {index} of {count}",
-    "refine": "refining",
-    "vary": "varying at denoise {denoise}",
-    "outpaint": "outpainting",
+    "replica_lost": "one replica was lost; finishing on another",  # studio.cluster.retried
 }
 
 

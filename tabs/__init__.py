@@ -10,7 +10,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from studio.context import StudioContext
-from tabs import language, owner, roles, session_state
+from tabs import i18n, language, owner, roles, session_state
 from tabs.common import TabContext
 from tabs.i18n import Translator
 from tabs.loop_lag import LoopLag
@@ -24,6 +24,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def build_app(studio: StudioContext) -> gr.Blocks:
     session_state.install()  # a new session's block configs are made when read, off the event loop
     ctx = TabContext(studio, Translator(studio.settings.lang))
+    i18n.FORCED_LANG["lang"] = studio.settings.lang  # refusals (tabs.common.friendly) in the page's language
     # Files handed to browsers are cleaned from Gradio's cache after a day.
     with gr.Blocks(title="GenAI Studio", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         with gr.Row(equal_height=True):

@@ -17,7 +17,7 @@ from studio.errors import StudioError
 from studio.ml_imports import import_ml_libraries
 from studio.outputs import session_dir
 from studio.progress import CancelFlag, Label
-from tabs.i18n import Translator
+from tabs.i18n import Translator, page_language
 
 log = logging.getLogger("studio")
 GPU_QUEUE = "gpu"
@@ -58,13 +58,26 @@ class TabContext:
 
 
 
-def _as_gradio_error(exc: BaseException) -> gr.Error:
+def _request_of(args: tuple, kwargs: dict) -> gr.Request | None:
+    found = kwargs.get("request")
+    if isinstance(found, gr.Request):
+        return found
+    return next((a for a in args if isinstance(a, gr.Request)), None)
+
+
+def _as_gradio_error(exc: BaseException, request: gr.Request | None = None) -> gr.Error:
+    """The sentence for ``exc`` in the reader's language (a StudioError with a key), under a title
+    in that language too."""
+    say = page_language(request)
+    title = say("app.error_title")
     if isinstance(exc, gr.Error):
+        if getattr(exc, "title", "Error") == "Error":
+            exc.title = title
         return exc
     if isinstance(exc, StudioError):
-        return gr.Error(str(exc), print_exception=False)
+        return gr.Error(exc.worded(say), title=title, print_exception=False)
     log.exception("unexpected error in an event")
-    return gr.Error(f"Something went wrong ({type(exc).__name__}: {str(exc)[:300]}). The app is still running.")
+    return gr.Error(say("app.unexpected").format(error=f"{type(exc).__name__}: {str(exc)[:300]}"), title=title)
 
 
 def friendly(fn: Callable) -> Callable:
@@ -81,7 +94,7 @@ def friendly(fn: Callable) -> Callable:
                 import_ml_libraries()
                 yield from fn(*args, **kwargs)
             except Exception as exc:
-                raise _as_gradio_error(exc) from exc
+                raise _as_gradio_error(exc, _request_of(args, kwargs)) from exc
 
         return gen_wrapper
 
@@ -91,7 +104,7 @@ def friendly(fn: Callable) -> Callable:
             import_ml_libraries()
             return fn(*args, **kwargs)
         except Exception as exc:
-            raise _as_gradio_error(exc) from exc
+            raise _as_gradio_error(exc, _request_of(args, kwargs)) from exc
 
     return wrapper
 

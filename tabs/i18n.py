@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from studio import jobs, progress
+from studio import jobs, progress, tools
 from studio.image import styles
 from studio.image.families import FAMILIES
 from studio.models import catalog
@@ -29,6 +29,7 @@ COOKIE = "studio-lang"  # the page's own language choice (tabs.language), sent w
 
 @lru_cache(maxsize=1)
 def translations() -> dict[str, dict[str, str]]:
+    tools.tools()  # declared tools add their progress labels (studio.tools.declare)
     merged: dict[str, dict[str, str]] = {locale: {} for locale in LOCALES}
     for path in sorted(I18N_DIR.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -88,6 +89,19 @@ class Translator:
     @property
     def gradio_i18n(self) -> gr.I18n | None:
         return self._i18n
+
+
+# The language the server forces (--lang en or zh-TW); "auto": each page's own. Set by build_app.
+FORCED_LANG = {"lang": "auto"}
+
+
+def page_language(request: Any) -> Callable[[str], str]:
+    """key -> text in the language ``request``'s page shows (the forced --lang, else the page's
+    choice, else the browser's); English without a request."""
+    lang = FORCED_LANG["lang"]
+    if lang == "auto":
+        lang = request_language(request) if request is not None else "en"
+    return lambda key: Translator.text(key, lang)
 
 
 def request_language(request: Any) -> str:

@@ -32,7 +32,7 @@ def _options(schema: dict) -> list[dict]:
     ("/generate_image", "aspect_ratio", [presets.aspect_label(w, h) for w, h in presets.ASPECT_RATIOS]),
     ("/image_prompt_preview", "type", ["ImagePrompt", "PyraCanny", "CPDS", "FaceSwap"]),
     ("/upscale", "mode", list(upscale.MODES)),
-    ("/vary", "strength", ["subtle", "strong", "Vary (Subtle)", "Vary (Strong)"]),
+    ("/vary", "strength", ["subtle", "strong"]),
     ("/outpaint", "unit", ["px", "%"]),
     ("/expand_prompt", "length", list(instructions.LENGTHS)),
     ("/expand_prompt", "target", ["sdxl", "zimage"]),

@@ -70,7 +70,7 @@ def test_outpaint_right_then_outpaint_the_result_again(api, photo):
     "api_name,fields,message",
     [
         ("/outpaint", dict(), "All four margins are 0"),
-        ("/upscale", dict(mode="Upscale (9×)"), "Pick one of"),
+        ("/upscale", dict(mode="Upscale (9×)"), "Mode must be one of"),
         ("/upscale", dict(upscaler_model="nobody/nothing/file.pth"), "no offline twin"),
         ("/vary", dict(denoise=7), "between 0.01 and 1"),
     ],
@@ -115,5 +115,5 @@ def test_a_path_on_the_server_is_refused_with_a_sentence(api, photo, case):
 
 
 def test_a_missing_file_is_named_in_the_sentence(api):
-    with pytest.raises(AppError, match="The image to upscale is missing: send it with gradio_client's handle_file"):
+    with pytest.raises(AppError, match="The picture to enlarge is missing: send it with gradio_client's handle_file"):
         api.predict(image=None, api_name="/upscale")

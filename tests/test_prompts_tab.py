@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tabs.common import GPU_EVENTS_ADMITTED
+
 I18N = Path(__file__).resolve().parents[1] / "assets" / "i18n" / "prompt.json"
 
 
@@ -37,7 +39,7 @@ def test_endpoints_are_public_and_share_the_gpu_queue(demo):
     by_name = {fn.api_name: fn for fn in demo.fns.values()}
     for name in ("expand_prompt", "describe_image"):
         assert by_name[name].api_visibility == "public"
-        assert by_name[name].concurrency_id == "gpu" and by_name[name].concurrency_limit == 2
+        assert by_name[name].concurrency_id == "gpu" and by_name[name].concurrency_limit == GPU_EVENTS_ADMITTED
 
 
 def test_every_label_has_both_languages():

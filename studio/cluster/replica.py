@@ -24,15 +24,16 @@ from ray import serve
 from studio import cache_report
 from studio.cluster import board as notice_board
 from studio.cluster import wire
+from studio import tools
 from studio.progress import CancelFlag, Delivered, Finished, Progress, Task
 from studio.replicated import REGISTRY
 
 log = logging.getLogger(__name__)
 
 # The modules whose functions are marked @replicated (a replica imports them to find them by name).
+# Besides the declared tools (studio.tools), which are found by themselves.
 REPLICATED_MODULES = (
-    "studio.image.generate", "studio.image.edit.upscale", "studio.image.edit.vary", "studio.image.edit.inpaint",
-    "studio.image.edit.outpaint", "studio.image.image_prompts", "studio.faces.pipeline", "studio.prompts.describe",
+    "studio.image.generate", "studio.image.image_prompts", "studio.faces.pipeline", "studio.prompts.describe",
     "studio.text.generate", "studio.text.diffusion.stream", "studio.text.diffusion.fill_mask",
 )
 # Keys Ray Serve routes by that a replica reports as held. Past this it forgets the oldest (the
@@ -45,6 +46,7 @@ REPORT_SECONDS = 2.0
 def load_registry() -> dict[str, Any]:
     for module in REPLICATED_MODULES:
         importlib.import_module(module)
+    tools.refresh()  # each tool's module marks its function as it is declared
     return REGISTRY
 
 

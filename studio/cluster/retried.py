@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from studio.progress import Label
+from studio.progress import LABELS, Label
 
 NOTE = "One replica was lost; finished on another."
-PROGRESS = "one replica was lost; finishing on another"
+PROGRESS = LABELS["replica_lost"]
 # The progress words in the reader's language (assets/i18n, like every progress label); English
 # until a translation is there.
 KEY = "progress.replica_lost"

@@ -50,7 +50,7 @@ def test_outpaint_right_then_outpaint_the_result_again(page, tmp_path):
     assert first.shape == (64, 128, 3)
     assert np.array_equal(first[:, :96], np.asarray(Image.open(photo).convert("RGB")))  # the original, unchanged
 
-    page.locator("#edit-extend-again").click()  # the result goes back in, on the Outpaint sub-tab
+    page.locator("#edit-again").click()  # the result goes back in, on the Outpaint sub-tab
     page.wait_for_function(
         "() => (document.querySelector('#edit-outpaint-image img')?.src || '').includes('.png')"
         " && !(document.querySelector('#edit-outpaint-image img')?.src || '').includes('photo.png')",
@@ -68,12 +68,12 @@ def test_brush_a_mask_and_inpaint(page, tmp_path):
     photo = tmp_path / "photo.png"
     picture(384, 256, seed=4).save(photo)  # large enough that the brush covers a small part
     _open_edit(page, "Inpaint")
-    editor = page.locator("#edit-inpaint-editor")
+    editor = page.locator("#edit-inpaint-image")
     # The canvas is ready once it shows its zoom; a file given before that is dropped.
-    page.wait_for_function("() => /\\d+%/.test(document.querySelector('#edit-inpaint-editor')?.innerText || '')")
+    page.wait_for_function("() => /\\d+%/.test(document.querySelector('#edit-inpaint-image')?.innerText || '')")
     editor.locator("input[type=file]").set_input_files(str(photo))
     page.wait_for_function(  # the picture is on the canvas once the upload prompt is gone
-        "() => !(document.querySelector('#edit-inpaint-editor')?.innerText || '').includes('Upload an image')",
+        "() => !(document.querySelector('#edit-inpaint-image')?.innerText || '').includes('Upload an image')",
         timeout=30_000,
     )
     editor.locator("button[aria-label='Brush']").click()

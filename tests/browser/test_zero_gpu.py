@@ -62,7 +62,7 @@ def test_upscale_a_picture(space_page, tmp_path):
     path = tmp_path / "small.png"
     picture(64, 48).save(path)
     open_tab(page, "Edit")
-    page.get_by_role("tab", name="Upscale / Vary").click()
+    page.get_by_role("tab", name="Upscale", exact=True).click()
     page.locator("#edit-upscale-image input[type='file']").set_input_files(str(path))
     page.locator("#edit-upscale-run").click()
     _wait_for(page, "#edit-status", "128×96")

@@ -77,6 +77,14 @@ def _mask_array(image: Any) -> np.ndarray:
     return np.asarray(image.convert("L"))
 
 
+def from_editor(value: Any) -> tuple[Any, list]:
+    """The picture and the brush layers of an image editor's value ({"background", "layers"}); a
+    plain picture (a path, an upload) has no layers."""
+    if not isinstance(value, dict) or "background" not in value:
+        return value, []
+    return value.get("background"), [layer for layer in value.get("layers") or [] if layer is not None]
+
+
 def mask_from_layers(background_size: tuple[int, int], layers: list[Any]) -> np.ndarray:
     """The union of an image editor's brush layers (anything painted, whatever its colour)."""
     from PIL import Image

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +26,8 @@ import numpy as np
 from studio import progress
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
-from studio.replicated import replicated
+from studio.tools import declare
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -38,16 +39,21 @@ DEFAULT_DENOISE = 1.0
 
 @dataclass(frozen=True)
 class InpaintRequest:
-    image: Any
-    mask: Any  # a picture (white = repaint), a transparent layer, or a boolean array
-    mask_grow: int = DEFAULT_GROW
-    mask_feather: int = DEFAULT_FEATHER
-    only_masked_area: bool = True
-    denoise: float = DEFAULT_DENOISE
-    diffusion: work.Diffusion = field(default_factory=work.Diffusion)
+    # On the page the picture is a brush editor: its brush layers make the mask when no mask file
+    # is given (studio.image.edit.images.from_editor).
+    image: Any = declared(kind="picture", label="edit.editor", hint="editor", doc="the picture to repaint")
+    mask: Any = declared(kind="mask", label="edit.mask_file", optional=True,
+                         doc="same size; white (or painted on a transparent layer) = repaint")
+    mask_grow: int = declared(DEFAULT_GROW, low=0, high=masks.MAX_GROW, label="edit.mask_grow", unit="pixels")
+    mask_feather: int = declared(DEFAULT_FEATHER, low=0, high=masks.MAX_FEATHER, label="edit.mask_feather",
+                                 unit="pixels")
+    only_masked_area: bool = declared(True, label="edit.only_masked", info="edit.only_masked_info",
+                                      doc="repaint a crop around the mask at the model's resolution")
+    denoise: float = declared(DEFAULT_DENOISE, low=images.DENOISE_RANGE[0], high=images.DENOISE_RANGE[1], step=0.01,
+                              label="edit.inpaint_denoise")
+    diffusion: work.Diffusion = declared(default_factory=work.Diffusion, kind="group")
 
 
-@replicated("inpaint", work.route, folder="folder", task="task")
 def inpaint(studio: StudioContext, request: InpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
@@ -113,3 +119,31 @@ def inpaint(studio: StudioContext, request: InpaintRequest, folder: Any = None, 
     result = EditResult(Image.fromarray(out), "inpaint", settings, seed=made.seed, steps_run=made.steps_run,
                         diffusion=made.parameters, notes=notes + list(made.notes))
     return result.save(folder)
+
+
+def _workload(studio: StudioContext, request: InpaintRequest) -> Any:
+    from studio.image import gpu_seconds
+
+    return gpu_seconds.edit_load(studio, request.diffusion, images.from_editor(request.image)[0])
+
+
+def _from_page(request: InpaintRequest) -> InpaintRequest:
+    """The page's brush editor to a picture and a mask: the mask file when one was given, else the
+    brush layers."""
+    picture, layers = images.from_editor(request.image)
+    if picture is None:
+        return request
+    mask = request.mask if request.mask is not None else images.mask_from_layers(picture.size, layers)
+    return replace(request, image=picture, mask=mask)
+
+
+TOOL = declare(
+    "inpaint", InpaintRequest, inpaint, _workload, work.route, order=30, again=True, from_page=_from_page,
+    labels={"inpaint": "inpainting", "inpaint_masked": "inpainting the masked area",
+            "inpaint_all": "repainting everything"},
+    summary="Repaint the part of `image` that `mask` marks (same size; white, or painted on a transparent "
+            "layer, = repaint). mask_grow / mask_feather in pixels; only_masked_area: repaint a crop around the "
+            "mask at the model's resolution. Pixels outside the feathered mask stay as they were. Returns the "
+            "saved PNG.",
+)
+inpaint = TOOL.run  # noqa: F811 - the same function, which a cluster's replica may run (studio.replicated)

@@ -26,7 +26,7 @@ The prompt is optional: left empty, the model continues the picture on its own.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +36,8 @@ from studio.errors import BadInput
 from studio.fields import number_between
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
-from studio.replicated import replicated
+from studio.tools import declare
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -47,6 +48,7 @@ MAX_PERCENT = 200.0
 DEFAULT_FEATHER = 32
 MAX_FEATHER = masks.MAX_FEATHER  # px, as the inpaint mask's
 DEFAULT_DENOISE = 1.0
+MAX_MARGIN_PX = 8192  # no side grows by more (and the result keeps to the edit tools' size limit)
 FILL_BLUR_SHARE = 0.25  # blur radius of the new area's start, as a share of the largest margin
 
 
@@ -64,17 +66,24 @@ class Margins:
         return {s: getattr(self, s) for s in SIDES}
 
 
+def _side(name: str) -> Any:
+    return declared(0.0, low=0, high=MAX_MARGIN_PX, label=f"edit.{name}", hint="number",
+                    doc=f"how much to add on the {name}, in `unit`")
+
+
 @dataclass(frozen=True)
 class OutpaintRequest:
-    image: Any
-    left: float = 0
-    right: float = 0
-    top: float = 0
-    bottom: float = 0
-    unit: str = "px"  # px | %
-    seam_feather: int = DEFAULT_FEATHER
-    denoise: float = DEFAULT_DENOISE
-    diffusion: work.Diffusion = field(default_factory=work.Diffusion)
+    image: Any = declared(kind="picture", label="edit.image", doc="the picture to extend")
+    left: float = _side("left")
+    right: float = _side("right")
+    top: float = _side("top")
+    bottom: float = _side("bottom")
+    unit: str = declared("px", choices=UNITS, aliases={"pixels": "px", "percent": "%"}, label="edit.unit",
+                         info="edit.unit_info", hint="radio", doc="'px', or '%' of the side each extends")
+    seam_feather: int = declared(DEFAULT_FEATHER, low=0, high=MAX_FEATHER, label="edit.seam_feather", unit="pixels")
+    denoise: float = declared(DEFAULT_DENOISE, low=images.DENOISE_RANGE[0], high=images.DENOISE_RANGE[1], step=0.01,
+                              label="edit.outpaint_denoise")
+    diffusion: work.Diffusion = declared(default_factory=work.Diffusion, kind="group")
 
 
 def margins_for(width: int, height: int, request: OutpaintRequest, multiple: int) -> tuple[Margins, list[str]]:
@@ -197,7 +206,6 @@ def compose(original: np.ndarray, generated: np.ndarray, margins: Margins, feath
     return out
 
 
-@replicated("outpaint", work.route, folder="folder", task="task")
 def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
@@ -229,3 +237,20 @@ def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None
     result = EditResult(Image.fromarray(out), "outpaint", settings, seed=made.seed, steps_run=made.steps_run,
                         diffusion=made.parameters, notes=notes + list(made.notes))
     return result.save(folder)
+
+
+def _workload(studio: StudioContext, request: OutpaintRequest) -> Any:
+    from studio.image import gpu_seconds
+
+    sides = tuple(getattr(request, side) for side in SIDES)
+    return gpu_seconds.outpaint_load(studio, request.diffusion, request.image, sides, request.unit)
+
+
+TOOL = declare(
+    "outpaint", OutpaintRequest, outpaint, _workload, work.route, order=40, again=True,
+    labels={"outpaint": "outpainting"},
+    summary="Extend `image` by left / right / top / bottom, in unit 'px' or '%' of that side, each rounded up to "
+            "a multiple of 8 px (16 for Z-Image). The prompt is optional. The original pixels are kept byte for "
+            "byte; the result can be sent back in to extend again. Returns the saved PNG.",
+)
+outpaint = TOOL.run  # noqa: F811 - the same function, which a cluster's replica may run (studio.replicated)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +27,9 @@ from studio.image.edit import images, tiling, upscaler, work
 from studio.image.edit.results import EditResult
 from studio.image.previews import PREVIEW_SIDE
 from studio.progress import PREVIEW_SECONDS
-from studio.replicated import model_key, replicated
+from studio.replicated import model_key
+from studio.tools import declare
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -70,13 +72,21 @@ def output_size(width: int, height: int, factor: float) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class UpscaleRequest:
-    image: Any
-    mode: str = FAST_2X
-    upscaler: str = ""  # "" = the catalog default
-    tile_size: int = 0  # input pixels a side; 0 = as large as the memory allows
-    tile_overlap: int = DEFAULT_OVERLAP
-    refine_denoise: float = REFINE_DENOISE
-    diffusion: work.Diffusion = field(default_factory=work.Diffusion)
+    image: Any = declared(kind="picture", label="edit.image", doc="the picture to enlarge")
+    mode: str = declared(FAST_2X, choices=tuple(MODES), choice_labels="edit.mode", aliases=_ALIASES,
+                         label="edit.mode", info="edit.mode_info", hint="radio",
+                         doc="'Upscale (Fast 2×)' enlarges only; 'Upscale (1.5×)' and 'Upscale (2×)' then redraw lightly")
+    upscaler: str = declared("", choices=upscaler.choices, custom=True, label="edit.upscaler", info="edit.upscaler_info",
+                             hint="dropdown", advanced=True, api="upscaler_model",
+                             doc="'' = the default, a file in the upscalers folder, or owner/repo/file.pth")
+    tile_size: int = declared(0, low=0, high=8192, label="edit.tile_size", hint="number", advanced=True, unit="pixels",
+                              doc="input pixels a side; 0 = as large as the memory allows")
+    tile_overlap: int = declared(DEFAULT_OVERLAP, low=0, high=MAX_OVERLAP, label="edit.tile_overlap", hint="number",
+                                 advanced=True, unit="pixels")
+    refine_denoise: float = declared(REFINE_DENOISE, low=images.DENOISE_RANGE[0], high=images.DENOISE_RANGE[1],
+                                     step=0.001, label="edit.refine_denoise", advanced=True,
+                                     doc="how much the 1.5× and 2× modes redraw (Fooocus's 0.382)")
+    diffusion: work.Diffusion = declared(default_factory=work.Diffusion, kind="group")
 
 
 def super_resolve(studio: StudioContext, image: Any, factor: float, model_id: str = "", tile_size: int = 0,
@@ -219,7 +229,6 @@ def _route(arguments: dict[str, Any]) -> str:
     return model_key("upscaler", request.upscaler)
 
 
-@replicated("upscale", _route, folder="folder", task="task")
 def upscale(studio: StudioContext, request: UpscaleRequest, folder: Any = None, task: Any = None) -> EditResult:
     """The Upscale tool end to end: one saved result."""
     chosen = mode(request.mode)
@@ -250,3 +259,20 @@ def upscale(studio: StudioContext, request: UpscaleRequest, folder: Any = None, 
     settings["seconds"] = round(time.perf_counter() - started, 3)
     result = EditResult(big, "upscale", settings, seed=seed, steps_run=steps_run, diffusion=diffusion, notes=notes)
     return result.save(folder)
+
+
+def _workload(studio: StudioContext, request: UpscaleRequest) -> Any:
+    from studio.image import gpu_seconds
+
+    chosen = mode(request.mode)
+    return gpu_seconds.edit_load(studio, request.diffusion, request.image, chosen.factor, chosen.refine)
+
+
+TOOL = declare(
+    "upscale", UpscaleRequest, upscale, _workload, _route, order=10, again=True,
+    labels={"upscale": "upscaling ×{scale}", "upscale_pass": "upscaling ×{scale}, pass {passes}",
+            "refine": "refining"},
+    summary="Enlarge `image`: super-resolution (Real-ESRGAN and any spandrel model), then in the 1.5× and 2× "
+            "modes a light redraw at refine_denoise with the Image tab's model. Returns the saved PNG.",
+)
+upscale = TOOL.run  # noqa: F811 - the same function, which a cluster's replica may run (studio.replicated)

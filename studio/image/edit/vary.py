@@ -8,14 +8,15 @@ input's size. The denoise decides how many of the steps run: ``int(steps × deno
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from studio import progress
 from studio.errors import BadInput
 from studio.image.edit import images, work
 from studio.image.edit.results import EditResult
-from studio.replicated import replicated
+from studio.tools import declare
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -34,10 +35,14 @@ def strength_of(name: str) -> float:
 
 @dataclass(frozen=True)
 class VaryRequest:
-    image: Any
-    strength: str = "subtle"  # subtle | strong
-    denoise: float | None = None  # overrides the strength's number when given
-    diffusion: work.Diffusion = field(default_factory=work.Diffusion)
+    image: Any = declared(kind="picture", label="edit.image", doc="the picture to vary")
+    strength: str = declared("subtle", choices=("subtle", "strong"), choice_labels="edit.strength",
+                             aliases={"vary (subtle)": "subtle", "vary (strong)": "strong"}, label="edit.strength",
+                             hint="radio", doc="subtle (denoise 0.5) or strong (0.85)")
+    denoise: float | None = declared(None, low=images.DENOISE_RANGE[0], high=images.DENOISE_RANGE[1], optional=True,
+                                     label="edit.vary_denoise", info="edit.vary_denoise_info", hint="number",
+                                     advanced=True, doc="your own denoise; empty or 0 = by strength")
+    diffusion: work.Diffusion = declared(default_factory=work.Diffusion, kind="group")
 
 
 def denoise_and_label(request: VaryRequest) -> tuple[float, str]:
@@ -52,7 +57,6 @@ def denoise_and_label(request: VaryRequest) -> tuple[float, str]:
     return denoise, str(request.strength) if named == denoise else "custom"
 
 
-@replicated("vary", work.route, folder="folder", task="task")
 def vary(studio: StudioContext, request: VaryRequest, folder: Any = None, task: Any = None) -> EditResult:
     from PIL import Image
 
@@ -70,3 +74,18 @@ def vary(studio: StudioContext, request: VaryRequest, folder: Any = None, task: 
     result = EditResult(out, "vary", settings, seed=made.seed, steps_run=made.steps_run, diffusion=made.parameters,
                         notes=notes)
     return result.save(folder)
+
+
+def _workload(studio: StudioContext, request: VaryRequest) -> Any:
+    from studio.image import gpu_seconds
+
+    return gpu_seconds.edit_load(studio, request.diffusion, request.image)
+
+
+TOOL = declare(
+    "vary", VaryRequest, vary, _workload, work.route, order=20, again=True,
+    labels={"vary": "varying at denoise {denoise}"},
+    summary="A variation of `image`: redrawn whole at strength 'subtle' (denoise 0.5) or 'strong' (0.85), or "
+            "your own denoise; only int(steps × denoise) steps run. Returns the saved PNG.",
+)
+vary = TOOL.run  # noqa: F811 - the same function, which a cluster's replica may run (studio.replicated)

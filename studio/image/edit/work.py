@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from studio.errors import BadInput
 from studio.image import checkpoints
 from studio.image.generate import generate_images, resolve
-from studio.image.request import ImageRequest, ImageResult, checked, resolve_seed
+from studio.image.request import MAX_SEED, MAX_STEPS, ImageRequest, ImageResult, checked, resolve_seed
 from studio.replicated import model_key
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
@@ -22,16 +23,24 @@ if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers
 # UNet families' (SDXL, SD 1.5) run int(steps × denoise) steps, which is 0 below 1 / steps.
 
 
+def _checkpoints(settings: Any) -> list[str]:
+    return checkpoints.offered(settings) if settings is not None else []
+
+
 @dataclass(frozen=True)
 class Diffusion:
     """The settings an edit passes on to the image model; empty values follow the family's
-    defaults (the Speed preset for SDXL)."""
+    defaults (the Speed preset for SDXL). The Edit tab shows the declared ones once, for every tool."""
 
-    prompt: str = ""
-    negative_prompt: str = ""
-    checkpoint: str = ""  # "" = the Image tab's default checkpoint
-    seed: int = -1
-    steps: int | None = None
+    prompt: str = declared("", label="edit.prompt", placeholder="edit.prompt_placeholder", hint="lines:2",
+                           doc="what to draw (optional)")
+    negative_prompt: str = declared("", label="edit.negative", doc="what to avoid")
+    checkpoint: str = declared("", choices=_checkpoints, custom=True, label="edit.checkpoint",
+                               info="edit.checkpoint_info", hint="dropdown",
+                               doc="'' = the Image tab's default, a Hub id, or a file in the checkpoints folder")
+    seed: int = declared(-1, low=-1, high=MAX_SEED, label="edit.seed", hint="number", doc="-1 = random")
+    steps: int | None = declared(None, low=0, high=MAX_STEPS, label="edit.steps", hint="number", optional=True,
+                                 unit="steps", doc="empty or 0 = the model's default")
     cfg: float | None = None
     scheduler: str | None = None
     performance: str = "Speed"
