@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(sys.argv[1:] if argv is None else argv)
+        from studio.models.catalog import check_overrides
+
+        check_overrides(settings)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ class StudioContext:
     cluster: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
+        catalog.check_overrides(self.settings)  # a --model typo, refused before anything starts
         self.cache = ModelCache(loader=self._load, placement=self._placement)
         self.class_rules = ClassRules(self.settings)
 

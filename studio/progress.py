@@ -23,10 +23,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from studio import safety
 from studio.errors import StudioError
 
 POLL_SECONDS = 0.05
+# Whether the run in this context may show live previews: a screened run (studio.safety) shows
+# only pictures that were checked.
+previews_shown: contextvars.ContextVar[bool] = contextvars.ContextVar("studio_previews_shown", default=True)
 PREVIEW_SECONDS = 0.4  # previews are cheap, but a UI cannot use one per millisecond either
 
 
@@ -208,7 +210,7 @@ class Task:
         """Report progress; raises Cancelled once Cancel was pressed. A screened run (studio.safety)
         shows no live previews: only checked pictures leave it."""
         self.check_cancelled()
-        if preview is not None and safety.active():
+        if preview is not None and not previews_shown.get():
             preview = None
         self.steps_reported += 1
         self.last_progress = Progress(step, total, label, preview)

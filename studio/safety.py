@@ -17,6 +17,8 @@ import contextvars
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+from studio import progress
+
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
 
@@ -97,9 +99,11 @@ def screening(studio: StudioContext, on: bool) -> Iterator[None]:
     """Screen every picture the work inside makes (and the threads it starts through
     ``studio.progress.Task``, which carry this context)."""
     token = _screen.set(Screen(studio) if on else None)
+    previews = progress.previews_shown.set(not on)
     try:
         yield
     finally:
+        progress.previews_shown.reset(previews)
         _screen.reset(token)
 
 

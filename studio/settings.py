@@ -185,18 +185,12 @@ def names_list(label: str, value: Any) -> tuple[str, ...]:
 
 
 def model_table(label: str, value: Any) -> dict[str, str]:
-    """Capability name -> Hub id (or local folder); names must be catalog entries."""
+    """Capability name -> Hub id (or local folder). Whether each name is a catalog entry is the
+    catalog's to say (studio.models.catalog.check_overrides), where settings are put to use."""
     if not isinstance(value, Mapping):
         raise SettingsError('[models] in the config file must be a table of name = "hub/id".')
     table = {str(name).strip(): str(model_id).strip() for name, model_id in value.items()}
-    # Imported here, when the option is read: the catalog is a large table the settings need only now.
-    from studio.models.catalog import CATALOG
-
     for name, model_id in table.items():
-        if name not in CATALOG:
-            raise SettingsError(
-                f"--model {name}=...: {name!r} is not a model name; known names: {', '.join(CATALOG)}."
-            )
         if not model_id:
             raise SettingsError(f"--model {name}= needs a model id after the '='.")
     return table

@@ -85,38 +85,18 @@ def test_a_violation_is_reported_with_file_and_line(tmp_path):
     assert violations("studio", root=tmp_path) == ["studio/deep/sneaky.py:2 imports gradio"]
 
 
-def _module_level_imports(path: Path) -> set[str]:
-    """Modules imported when ``path`` is imported: top level, not under ``if TYPE_CHECKING``."""
-    found: set[str] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
-
-
-def test_settings_and_the_catalog_do_not_import_each_other_at_load():
-    """settings checks --model names against the catalog (imported when read); the catalog
-    names Settings in type hints only."""
-    catalog = _module_level_imports(ROOT / "studio" / "models" / "catalog.py")
-    settings = _module_level_imports(ROOT / "studio" / "settings.py")
-    assert not any(name.startswith("studio.settings") for name in catalog)
-    assert not any(name.startswith("studio.models.catalog") for name in settings)
-
-
 # -- the studio's own layers: no import circle, no arrow from a lower layer to a higher one --------
 
-# Lowest first. A module may import modules of its own layer and of lower ones. Type hints under
-# ``if TYPE_CHECKING`` are not imports at run time and do not count.
+# Lowest first. A module may import modules of its own layer and of lower ones. An import under
+# ``if TYPE_CHECKING`` counts too: a type named is a dependency a reader follows (as farm-studio
+# draws it), so type hints may point down only, like every other import.
 LAYERS = (
-    # Plain data and helpers every layer uses (the catalog is a table of Hub ids that settings
-    # checks --model names against when they are read).
+    # Plain data and helpers every layer uses.
     ("base", ("studio.errors", "studio.fields", "studio.outputs", "studio.progress", "studio.gc_tuning",
               "studio.torchvision_ops", "studio.zero_gpu", "studio.settings", "studio.devices", "studio.jobs",
-              "studio.ml_imports", "studio.pictures", "studio.replicated", "studio.models.catalog", "studio.models.specs", "studio")),
-    ("models", ("studio.models",)),  # loaders, the cache, tiny twins
-    ("context", ("studio.context", "studio.cache_report")),
+              "studio.ml_imports", "studio.pictures", "studio.replicated", "studio.models.specs", "studio")),
+    ("models", ("studio.models", "studio.space_config")),  # the catalog, loaders, the cache, tiny twins
+    ("context", ("studio.context", "studio.cache_report", "studio.safety", "studio.tools")),  # what reads the cache
     ("text", ("studio.text",)),
     ("tokens", ("studio.tokens",)),
     ("faces", ("studio.faces",)),
@@ -140,13 +120,6 @@ def project_modules(root: Path = ROOT) -> dict[str, Path]:
     return found
 
 
-def _under_type_checking(node: ast.AST) -> bool:
-    test = getattr(node, "test", None)
-    return isinstance(node, ast.If) and (
-        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
-        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
-
-
 def project_imports(path: Path, name: str, modules: dict[str, Path]) -> set[str]:
     """The project modules ``path`` imports at run time, at any depth; ``from a import b``
     counts as ``a.b`` where that is a module, else as ``a``; relative imports resolved."""
@@ -154,10 +127,6 @@ def project_imports(path: Path, name: str, modules: dict[str, Path]) -> set[str]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if _under_type_checking(node):
-            for child in node.orelse:
-                visit(child)
-            return
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -244,6 +213,7 @@ def test_the_checks_find_a_circle_and_an_arrow_up(tmp_path):
     (tmp_path / "studio" / "train" / "e.py").write_text("")
     graph = import_graph(tmp_path)
     assert circles(graph) == [["studio.image.b", "studio.text.a"]]
-    assert upward_arrows(graph) == ["studio.text.a (text) imports studio.image.b (image)"]
-    assert graph["studio.image.c"] == set()  # a type hint only
+    assert upward_arrows(graph) == ["studio.image.c (image) imports studio.train.d (train)",
+                                    "studio.text.a (text) imports studio.image.b (image)"]
+    assert graph["studio.image.c"] == {"studio.train.d"}  # a type hint is an arrow too
     assert graph["studio.train.d"] == {"studio.train.e"}  # relative imports resolved

@@ -93,16 +93,17 @@ def test_budget_parsing(text, expected):
 
 
 def test_a_typo_in_a_model_name_is_refused_with_the_known_names(tmp_path):
-    from studio.models.catalog import CATALOG
+    from studio.context import StudioContext
+    from studio.models.catalog import CATALOG, check_overrides
 
     with pytest.raises(SettingsError, match="'txet' is not a model name; known names: ") as caught:
-        load_settings(["--model", "txet=foo/bar"], env={}, cwd=tmp_path)
+        check_overrides(load_settings(["--model", "txet=foo/bar"], env={}, cwd=tmp_path))
     assert all(name in str(caught.value) for name in CATALOG)
     with pytest.raises(SettingsError, match="'txet' is not a model name"):
-        load_settings([], env={"STUDIO_MODEL_TXET": "foo/bar"}, cwd=tmp_path)
+        check_overrides(load_settings([], env={"STUDIO_MODEL_TXET": "foo/bar"}, cwd=tmp_path))
     (tmp_path / "studio.toml").write_text('[models]\ntxet = "foo/bar"\n')
     with pytest.raises(SettingsError, match="'txet' is not a model name"):
-        load_settings([], env={}, cwd=tmp_path)
+        StudioContext(load_settings([], env={}, cwd=tmp_path))  # every entry point makes one
 
 
 def test_model_overrides_merge_name_by_name_across_sources(tmp_path):

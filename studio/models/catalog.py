@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from studio import zero_gpu
 from studio.errors import BadInput, ModelUnavailable
 from studio.models.specs import ModelSpec
-
-if TYPE_CHECKING:  # settings checks --model names against this catalog: no import back at run time
-    from studio.settings import Settings
+from studio.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -343,6 +339,14 @@ CATALOG: dict[str, CatalogEntry] = {
 
 # owner/name as the Hub spells it: no "..", no leading slash, so a typed id is never a path.
 HUB_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
+
+
+def check_overrides(settings: Settings) -> None:
+    """Every ``--model NAME=ID`` names a catalog entry: a typo is refused at start, with the known
+    names, wherever settings are put to use (the app, a StudioContext, the memory planner)."""
+    for name in settings.models:
+        if name not in CATALOG:
+            raise SettingsError(f"--model {name}=...: {name!r} is not a model name; known names: {', '.join(CATALOG)}.")
 
 
 def entry(name: str) -> CatalogEntry:
