@@ -122,6 +122,7 @@ _FLAGS_LOCK = threading.Lock()
 LABELS = {
     "image": "image {index} of {count}",
     "tile": "{label} · tile {index} of {count}",
+    "cell": "cell {index} of {count}",  # studio.image.grid: the X/Y/Z grid's cells
     "replica_lost": "one replica was lost; finishing on another",  # studio.cluster.retried
 }
 
