@@ -40,6 +40,8 @@ from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
+    from studio.image.loading import ImageModel
+    from studio.progress import TaskLike
 
 APP_NAME = "GenAI Studio"
 
@@ -95,19 +97,10 @@ def resolve(studio: StudioContext, request: ImageRequest, family: ImageFamily, o
     (which check it before their long work): empty fields follow the preset (SDXL) or the
     family's defaults; a sampler or LoRA the family cannot use is refused with a sentence."""
     loras = checkpoints.lora_files(studio, request.loras, owner)
-    distilled = False
-    if family.uses("performance"):
-        preset = presets.performance(request.performance)
-        steps, cfg, scheduler = preset.steps, preset.cfg, preset.scheduler
-        distilled = preset.distilled
-        if preset.lora:
-            loras = [checkpoints.preset_lora(studio, preset.lora)] + loras
-    else:
-        defaults = family.defaults
-        steps, cfg, scheduler = defaults.steps, defaults.cfg, defaults.scheduler
-    steps = request.steps or steps
-    cfg = cfg if request.cfg is None else request.cfg
-    scheduler = request.scheduler or scheduler
+    rule = presets.followed(family, request.performance, request.steps, request.cfg, request.scheduler)
+    steps, cfg, scheduler, distilled = rule.steps, rule.cfg, rule.scheduler, rule.distilled
+    if rule.lora:
+        loras = [checkpoints.preset_lora(studio, rule.lora)] + loras
     if scheduler not in family.schedulers:
         raise BadInput(
             f"Sampler {scheduler[:40]!r} is not available for {family.label}. Pick one of: {', '.join(family.schedulers)}."
@@ -199,7 +192,7 @@ def _rest(arguments: dict[str, Any], delivered: list[Any]) -> dict[str, Any]:
 
 
 @replicated("generate_images", _route, folder="folder", owner="owner", task="task", rest=_rest)
-def generate_images(studio: StudioContext, request: ImageRequest, folder: Path | None, task: Any = None,
+def generate_images(studio: StudioContext, request: ImageRequest, folder: Path | None, task: TaskLike | None = None,
                     owner: str | None = None) -> list[ImageResult]:
     """Draw ``request.image_number`` images; each is saved in ``folder`` (when given) and
     delivered to ``task`` as soon as it is done. ``task`` (studio.progress.Task) also gets
@@ -221,7 +214,7 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
             f"{request.checkpoint or spec.source} cannot run here: {mplan.reason}. Free models in the Models tab, "
             f"pick a smaller size, raise --vram-budget{fp8}."
         )
-    studio.cache.note(spec, mplan.note())
+    studio.cache.note(spec, mplan.note(), mplan.as_dict())
     if mplan.offloaded or mplan.vae_tiling or mplan.fp8_storage:
         p.notes.append(f"Memory plan: {mplan.note()}.")
     if mplan.fp8_storage:
@@ -238,7 +231,7 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
         family, base = model.family, model.pipeline
         # Image prompts: maps made and their models pinned (shared cache entries) before anything is drawn.
         image_prompt_run = stack.enter_context(image_prompts.prepared(
-            studio, family, request.image_prompts, request.task, p.width, p.height, p.steps, where))
+            studio, family, request.image_prompts, request.task, p.width, p.height, steps_drawn(p), where))
         p.notes += image_prompt_run.notes
         pipe = family.task_pipeline(base, image_prompt_run.task(request.task),
                                     family.make_scheduler(base, p.scheduler), image_prompt_run.components())
@@ -265,7 +258,8 @@ def generate_images(studio: StudioContext, request: ImageRequest, folder: Path |
 
 
 @contextmanager
-def hold_adapters(model: Any, image_prompt_run: Any, lora_key: tuple, switch: Callable[[], None]) -> Iterator[None]:
+def hold_adapters(model: ImageModel, image_prompt_run: image_prompts.ImagePromptRun, lora_key: tuple,
+                  switch: Callable[[], None]) -> Iterator[None]:
     """This request's adapter set (its LoRAs and IP-Adapters) on the checkpoint's shared UNet,
     for the whole generation. The gate first, then, with IP-Adapters, the checkpoint's exclusive
     lock: a request never holds the lock while it waits at the gate, so requests queue at the gate
@@ -276,7 +270,8 @@ def hold_adapters(model: Any, image_prompt_run: Any, lora_key: tuple, switch: Ca
             yield
 
 
-def switch_adapters(base: Any, pipe: Any, loras: list[LoraFile], image_prompt_run: Any) -> None:
+def switch_adapters(base: Any, pipe: Any, loras: list[LoraFile],
+                    image_prompt_run: image_prompts.ImagePromptRun) -> None:
     """Make this request's adapters the UNet's: every IP-Adapter out, the LoRAs switched, then
     this request's IP-Adapters in."""
     try:
@@ -299,17 +294,26 @@ def _resolved(p: Plan, texts: ImageTexts, seed: int, model_name: str) -> dict[st
     }
 
 
+def steps_drawn(p: Plan) -> int:
+    """The steps the pipeline runs: all of them from text; int(steps × denoise) (the family's
+    rounding) redrawing a picture. Image prompts' stop-at counts these."""
+    if p.request.task == "txt2img":
+        return p.steps
+    return max(1, p.family.steps_run(p.steps, p.request.strength))
+
+
 @lru_cache(maxsize=None)
 def call_parameters(cls: type) -> frozenset[str]:
     return frozenset(inspect.signature(cls.__call__).parameters)
 
 
-def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, seed: int, index: int, task: Any, torch: Any,
-               image_prompt_run: Any = None) -> ImageResult:
+def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, seed: int, index: int,
+               task: TaskLike | None, torch: Any,
+               image_prompt_run: image_prompts.ImagePromptRun | None = None) -> ImageResult:
     family = p.family
     seen = {"steps": 0, "scheduler": ""}
     last_preview = [time.monotonic()]  # the first preview after PREVIEW_SECONDS, not at step 1
-    total = p.steps if p.request.task == "txt2img" else max(1, family.steps_run(p.steps, p.request.strength))
+    total = steps_drawn(p)
     label = progress.label("image", index=index + 1, count=images_in(p.request))
 
     def on_step(pipeline, step, timestep, tensors):
@@ -366,7 +370,7 @@ def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, see
 
     def draw():
         if image_prompt_run is not None:
-            image_prompt_run.start(pipe, p.steps)  # every call starts from each slot's own weight
+            image_prompt_run.start(pipe, total)  # every call starts from each slot's own weight
         with guidance.hooked(pipe, p.hooks) as hooks:  # nothing at all when every hook is off
             image = pipe(**kwargs).images[0]
         return image, [guidance.PASSED_OVER] if hooks is not None and hooks.passed_over else []

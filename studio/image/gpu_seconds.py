@@ -13,20 +13,18 @@ from studio.image.request import ImageRequest, images_in
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
+    from studio.image.families import ImageFamily
 
 SUPER_RESOLUTION_SECONDS_PER_MP = 1.0  # Real-ESRGAN x4 tiles, per output megapixel
 MAX_EDIT_SIDE = 4096  # the largest result an edit makes (the upscale refine)
 
 
-def _steps(family: Any, performance: str, steps: int | None) -> int:
-    if steps:
-        return int(steps)
-    if family is not None and not family.uses("performance"):
-        return family.defaults.steps
+def _steps(family: ImageFamily | None, performance: str, steps: int | None) -> int:
+    """The steps generation will run: the same rule (studio.image.presets.followed)."""
     try:
-        return presets.performance(performance).steps
-    except Exception:  # noqa: BLE001 - a bad name is refused by the request itself
-        return presets.performance(presets.DEFAULT_PERFORMANCE).steps
+        return presets.followed(family, performance, steps).steps
+    except Exception:  # noqa: BLE001 - a bad preset name is refused by the request itself
+        return presets.followed(family, presets.DEFAULT_PERFORMANCE, steps).steps
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,19 @@ def edit_load(studio: StudioContext, diffusion: Any, image: Any, scale: float = 
     family = checkpoints.family_hint(studio, getattr(diffusion, "checkpoint", ""))
     steps = _steps(family, getattr(diffusion, "performance", presets.DEFAULT_PERFORMANCE), getattr(diffusion, "steps", None))
     return Workload(1, width, height, steps if redraw else 0, getattr(family, "step_seconds_per_mp", None),
+                    _controlnets(diffusion.slots() if hasattr(diffusion, "slots") else ()) if redraw else 0,
                     super_resolution=scale > 1)
+
+
+def _controlnets(image_prompts: Any) -> int:
+    """How many of the slots run a ControlNet (a slot the request will refuse counts as none)."""
+    count = 0
+    for slot in image_prompts if isinstance(image_prompts, (list, tuple)) else ():
+        try:
+            count += slots.type_name(_field(slot, "type")) in slots.CONTROLNET_TYPES
+        except Exception:  # noqa: BLE001 - a bad type is refused by the request itself
+            continue
+    return count
 
 
 def outpaint_load(studio: StudioContext, diffusion: Any, image: Any, sides: tuple[float, float, float, float],

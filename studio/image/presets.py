@@ -6,8 +6,9 @@ few steps work. Any of them can be overridden under Advanced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import gcd
+from typing import Any
 
 from studio.errors import BadInput
 
@@ -71,6 +72,21 @@ def parse_aspect(text: str) -> tuple[int, int]:
         + ", ".join(aspect_label(w, h) for w, h in ASPECT_RATIOS)
         + " (or set width and height under Advanced)."
     )
+
+
+def followed(family: Any, performance_name: str, steps: int | None = None, cfg: float | None = None,
+             scheduler: str | None = None) -> Performance:
+    """The one rule for a request's steps, CFG and sampler: empty fields follow the performance
+    preset (a family that uses presets: SDXL) or the family's own defaults. Generation and the
+    edits (studio.image.generate.resolve) and the GPU estimate (studio.image.gpu_seconds) all ask it;
+    the result keeps the preset's name and speed-up LoRA."""
+    if family is None or family.uses("performance"):
+        base = performance(performance_name)
+    else:
+        defaults = family.defaults
+        base = Performance(family.name, defaults.steps, defaults.cfg, defaults.scheduler)
+    return replace(base, steps=steps or base.steps, cfg=base.cfg if cfg is None else cfg,
+                   scheduler=scheduler or base.scheduler)
 
 
 def performance(name: str) -> Performance:

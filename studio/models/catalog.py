@@ -324,6 +324,38 @@ CATALOG: dict[str, CatalogEntry] = {
                  "licence is non-commercial: treat the model as non-commercial.",
             on_space=True,
         ),
+        # Enhance's regions named in words (studio.image.edit.regions): boxes, then masks.
+        CatalogEntry(
+            name="object_detector",
+            kind="zero_shot_detector",
+            default="IDEA-Research/grounding-dino-tiny",
+            description="Grounding DINO: boxes of anything named in words (Enhance's regions: hand, eyes, hair...).",
+            twins={"IDEA-Research/grounding-dino-tiny": "grounding-dino",
+                   "IDEA-Research/grounding-dino-base": "grounding-dino"},
+            vram_gb={"IDEA-Research/grounding-dino-tiny": 0.8, "IDEA-Research/grounding-dino-base": 1.2},
+            space=("IDEA-Research/grounding-dino-tiny",),
+            notes={
+                "IDEA-Research/grounding-dino-tiny": (
+                    "Grounding DINO with a Swin-T backbone and a BERT-base text encoder, about 170 M parameters "
+                    "(0.7 GB in fp32); reads English phrases. Apache-2.0."
+                ),
+                "IDEA-Research/grounding-dino-base": "The Swin-B version: slower, finds more. Apache-2.0.",
+            },
+        ),
+        CatalogEntry(
+            name="segmenter",
+            kind="segmenter",
+            default="facebook/sam-vit-base",
+            description="Segment Anything (SAM): the mask of the thing inside each box Grounding DINO found.",
+            twins={"facebook/sam-vit-base": "sam", "facebook/sam-vit-large": "sam"},
+            vram_gb={"facebook/sam-vit-base": 0.5, "facebook/sam-vit-large": 1.4},
+            space=("facebook/sam-vit-base",),
+            notes={
+                "facebook/sam-vit-base": "SAM ViT-B, about 94 M parameters (0.4 GB in fp32), the size Fooocus's "
+                                         "Enhance uses by default (vit_b). Apache-2.0.",
+                "facebook/sam-vit-large": "SAM ViT-L: finer masks, about three times the size. Apache-2.0.",
+            },
+        ),
         # A picture shown to a class is checked first (studio.safety).
         one_model(
             "safety_checker", "safety_checker", "CompVis/stable-diffusion-safety-checker", "safety-checker",

@@ -53,6 +53,8 @@ LOADERS: dict[str, str] = {
     "image_encoder": "studio.image.image_prompts.models:load_image_encoder",
     "zimage_controlnet": "studio.image.image_prompts.models:load_zimage_controlnet",
     "upscaler": "studio.image.edit.upscaler:load_upscaler",
+    "zero_shot_detector": "studio.image.edit.segment:load_detector",
+    "segmenter": "studio.image.edit.segment:load_segmenter",
     "safety_checker": "studio.safety:load_safety_checker",
 }
 

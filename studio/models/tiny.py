@@ -53,6 +53,8 @@ BUILDERS: dict[str, str] = {
     "zimage-controlnet-union": "studio.image.image_prompts.twins:build_zimage_controlnet",
     "esrgan-x4": "studio.image.edit.tiny_twins:build_esrgan_x4",
     "esrgan-x2": "studio.image.edit.tiny_twins:build_esrgan_x2",
+    "grounding-dino": "studio.image.edit.segment_twins:build_grounding_dino",
+    "sam": "studio.image.edit.segment_twins:build_sam",
     "safety-checker": "studio.safety:build_safety_checker_twin",
 }
 

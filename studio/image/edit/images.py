@@ -5,7 +5,7 @@ picture, a transparent layer or the image editor's brush layers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from studio.errors import BadInput
 from studio.fields import number_between
 from studio.pictures import reading
 from studio.pictures.reading import FORMATS
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Diffusion edits (Vary, Inpaint, Outpaint) work on pictures up to 4096×4096 (and the
 # outpainted canvas up to the same); an upscale may produce up to 8192×8192.
@@ -43,7 +46,7 @@ def open_mask(value: Any, size: tuple[int, int], what: str = "The mask") -> np.n
     from PIL import Image
 
     if value is None:
-        raise BadInput(f"{what} is missing: brush over the part to repaint.")
+        raise BadInput(f"{what} is missing: brush over the part to repaint.", key="errors.mask_empty")
     if isinstance(value, np.ndarray):
         array = value
     else:
@@ -69,7 +72,7 @@ def open_mask(value: Any, size: tuple[int, int], what: str = "The mask") -> np.n
     return array > 127 if array.dtype != bool else array
 
 
-def _mask_array(image: Any) -> np.ndarray:
+def _mask_array(image: Image.Image) -> np.ndarray:
     if image.mode in ("RGBA", "LA"):
         alpha = np.asarray(image.getchannel("A"))
         if alpha.min() < 255:  # a transparent layer: what was painted is the mask

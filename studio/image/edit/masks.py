@@ -29,7 +29,7 @@ def check_amount(name: str, value: float, high: int) -> int:
 def require_some(mask: np.ndarray) -> None:
     if not mask.any():
         raise BadInput("The mask is empty: brush over the part of the picture to repaint (or upload a mask "
-                       "where white means repaint), then try again.")
+                       "where white means repaint), then try again.", key="errors.mask_empty")
 
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:

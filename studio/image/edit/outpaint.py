@@ -26,7 +26,7 @@ The prompt is optional: left empty, the model continues the picture on its own.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,11 +36,16 @@ from studio.errors import BadInput
 from studio.fields import number_between
 from studio.image.edit import images, masks, work
 from studio.image.edit.results import EditResult
+from studio.image.image_prompts import slots as image_prompt_slots
 from studio.tools import declare
 from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from pathlib import Path
+
     from studio.context import StudioContext
+    from studio.image.gpu_seconds import Workload
+    from studio.progress import Task
 
 SIDES = ("left", "right", "top", "bottom")
 UNITS = ("px", "%")
@@ -122,7 +127,8 @@ def margins_for(width: int, height: int, request: OutpaintRequest, multiple: int
         values[side] = rounded
     margins = Margins(**values)
     if not margins.any():
-        raise BadInput("All four margins are 0: give at least one side to extend (e.g. right = 256 px or 30%).")
+        raise BadInput("All four margins are 0: give at least one side to extend (e.g. right = 256 px or 30%).",
+                       key="errors.outpaint_no_margin")
     return margins, notes
 
 
@@ -206,14 +212,15 @@ def compose(original: np.ndarray, generated: np.ndarray, margins: Margins, feath
     return out
 
 
-def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None, task: Any = None) -> EditResult:
+def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Path | None = None,
+             task: Task | None = None) -> EditResult:
     from PIL import Image
 
     image = images.open_image(request.image, "The image to extend")
     diffusion = request.diffusion
     feather = int(number_between("Seam feather", request.seam_feather, 0, MAX_FEATHER, "pixels"))
     denoise = images.denoise_of(request.denoise)
-    ready = work.prepare(studio, diffusion, denoise)
+    ready = work.prepare(studio, diffusion, denoise, task="inpaint")
     side, multiple = ready.side, ready.multiple
     margins, notes = margins_for(image.width, image.height, request, multiple)
     canvas_w = image.width + margins.left + margins.right
@@ -223,8 +230,11 @@ def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None
     work_w, work_h = work.fit_area(canvas_w, canvas_h, side, multiple)
     start = initial_canvas(original, margins, (work_w, work_h))
     mask = new_area_at(image.width, image.height, margins, (work_w, work_h))
-    request_image = diffusion.request("inpaint", Image.fromarray(start), denoise, ready.seed,
-                                      mask=Image.fromarray(mask.astype(np.uint8) * 255))
+    # A PyraCanny / CPDS map of the picture steers the canvas where the picture sits.
+    steering = replace(diffusion, image_prompts=image_prompt_slots.placed_in(
+        ready.image_prompts, image.size, (margins.left, margins.top, margins.right, margins.bottom)))
+    request_image = steering.request("inpaint", Image.fromarray(start), denoise, ready.seed,
+                                     mask=Image.fromarray(mask.astype(np.uint8) * 255))
     made = work.run(studio, request_image, task, progress.label("outpaint"))
     generated = np.asarray(made.image.convert("RGB").resize((canvas_w, canvas_h), Image.Resampling.LANCZOS))
     out = compose(original, generated, margins, feather)
@@ -239,7 +249,7 @@ def outpaint(studio: StudioContext, request: OutpaintRequest, folder: Any = None
     return result.save(folder)
 
 
-def _workload(studio: StudioContext, request: OutpaintRequest) -> Any:
+def _workload(studio: StudioContext, request: OutpaintRequest) -> Workload:
     from studio.image import gpu_seconds
 
     sides = tuple(getattr(request, side) for side in SIDES)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio import safety
 from studio.pictures import metadata, outputs
 from studio.image.generate import APP_NAME
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # The edit settings written into the A1111 text (all of them are in the "studio" JSON chunk).
 A1111_KEYS = ("mode", "upscaler", "refine_denoise", "strength", "mask_grow", "mask_feather", "only_masked_area",
@@ -18,7 +21,7 @@ A1111_KEYS = ("mode", "upscaler", "refine_denoise", "strength", "mask_grow", "ma
 
 @dataclass
 class EditResult:
-    image: Any  # PIL RGB
+    image: Image.Image  # RGB
     tool: str  # upscale | vary | inpaint | outpaint
     settings: dict[str, Any]  # the edit's own settings, JSON-safe
     seed: int | None = None

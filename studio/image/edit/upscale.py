@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from studio.errors import BadInput
 from studio.fields import number_between
 from studio.image.edit import images, tiling, upscaler, work
 from studio.image.edit.results import EditResult
+from studio.image.image_prompts import slots as image_prompt_slots
 from studio.image.previews import PREVIEW_SIDE
 from studio.progress import PREVIEW_SECONDS
 from studio.replicated import model_key
@@ -32,7 +33,14 @@ from studio.tools import declare
 from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from pathlib import Path
+
+    from PIL import Image
+
     from studio.context import StudioContext
+    from studio.image.gpu_seconds import Workload
+    from studio.image.request import ImageResult
+    from studio.progress import Task
 
 REFINE_DENOISE = 0.382  # Fooocus's upscale refine
 DEFAULT_OVERLAP = 32  # input pixels of context around each super-resolution tile
@@ -89,8 +97,8 @@ class UpscaleRequest:
     diffusion: work.Diffusion = declared(default_factory=work.Diffusion, kind="group")
 
 
-def super_resolve(studio: StudioContext, image: Any, factor: float, model_id: str = "", tile_size: int = 0,
-                  overlap: int = DEFAULT_OVERLAP, task: Any = None) -> tuple[Any, dict[str, Any]]:
+def super_resolve(studio: StudioContext, image: Image.Image, factor: float, model_id: str = "", tile_size: int = 0,
+                  overlap: int = DEFAULT_OVERLAP, task: Task | None = None) -> tuple[Image.Image, dict[str, Any]]:
     """``image`` (PIL) upscaled by ``factor`` with a spandrel model, in tiles; exact output size."""
     from PIL import Image
 
@@ -152,7 +160,7 @@ def check_intermediate(size: tuple[int, int], target: tuple[int, int], scale: in
         )
 
 
-def _tile_progress(task: Any, label: progress.Label):
+def _tile_progress(task: Task, label: progress.Label):
     last = [time.monotonic()]
 
     def on_tile(done: int, total: int, so_far: np.ndarray) -> None:
@@ -166,7 +174,7 @@ def _tile_progress(task: Any, label: progress.Label):
     return on_tile
 
 
-def _preview(values: np.ndarray) -> Any:
+def _preview(values: np.ndarray) -> Image.Image:
     from PIL import Image
 
     step = max(1, math.ceil(max(values.shape[:2]) / PREVIEW_SIDE))
@@ -174,10 +182,13 @@ def _preview(values: np.ndarray) -> Any:
     return Image.fromarray(small)
 
 
-def refine(studio: StudioContext, image: Any, diffusion: work.Diffusion, denoise: float, seed: int,
-           task: Any = None) -> tuple[Any, dict[str, Any], Any]:
+def refine(studio: StudioContext, image: Image.Image, diffusion: work.Diffusion, denoise: float, seed: int,
+           task: Task | None = None, image_prompts: tuple = ()
+           ) -> tuple[Image.Image, dict[str, Any], ImageResult | None]:
     """A low-denoise img2img pass over ``image``, in tiles of the checkpoint's resolution
-    when it is larger; the size is kept exactly. Returns (image, info, last ImageResult)."""
+    when it is larger; the size is kept exactly. ``image_prompts``: checked slots steering it (a
+    PyraCanny / CPDS map of the picture steers each tile with its own part). Returns (image,
+    info, last ImageResult)."""
     from PIL import Image
 
     side, multiple = work.model_side(studio, diffusion.checkpoint)
@@ -186,17 +197,19 @@ def refine(studio: StudioContext, image: Any, diffusion: work.Diffusion, denoise
     height, width = pixels.shape[:2]
     single = width * height <= (side * 1.25) ** 2 and max(width, height) <= 2 * side
     tile = max(width, height) if single else side - 2 * overlap
-    total = tiling.tile_count(width, height, tile, overlap)
+    boxes = [t.read_box for t in tiling.plan(width, height, tile, overlap)]  # run_tiled's order
+    total = len(boxes)
     state: dict[str, Any] = {"done": 0, "steps": 0, "last": None}
 
     def process(window: np.ndarray) -> np.ndarray:
         state["done"] += 1
         h, w = window.shape[:2]
+        slots = image_prompt_slots.cut_to(image_prompts, (width, height), boxes[state["done"] - 1])
         padded = np.pad(window, ((0, -h % multiple), (0, -w % multiple), (0, 0)), mode="edge")
         label = progress.label("refine")
         if total > 1:
             label = progress.label("tile", label=label, index=state["done"], count=total)
-        request = diffusion.request("img2img", Image.fromarray(padded), denoise, seed)
+        request = replace(diffusion, image_prompts=slots).request("img2img", Image.fromarray(padded), denoise, seed)
         result = work.run(studio, request, task, label)
         state["steps"] += result.steps_run
         state["last"] = result
@@ -229,7 +242,8 @@ def _route(arguments: dict[str, Any]) -> str:
     return model_key("upscaler", request.upscaler)
 
 
-def upscale(studio: StudioContext, request: UpscaleRequest, folder: Any = None, task: Any = None) -> EditResult:
+def upscale(studio: StudioContext, request: UpscaleRequest, folder: Path | None = None,
+            task: Task | None = None) -> EditResult:
     """The Upscale tool end to end: one saved result."""
     chosen = mode(request.mode)
     image = images.open_image(request.image, "The image to upscale")
@@ -246,9 +260,11 @@ def upscale(studio: StudioContext, request: UpscaleRequest, folder: Any = None, 
     notes = [f"{image.width}×{image.height} → {big.width}×{big.height} with {info['upscaler']} "
              f"({info['architecture']} ×{info['model_scale']}, {info['tiles']} tile(s))."]
     seed, steps_run, diffusion = None, 0, None
+    if ready is None and request.diffusion.slots():
+        notes.append(f"{chosen.name} only enlarges: the image prompts steer a redraw, so they were not used.")
     if ready is not None:
         seed = ready.seed
-        big, refine_info, last = refine(studio, big, request.diffusion, denoise, seed, task)
+        big, refine_info, last = refine(studio, big, request.diffusion, denoise, seed, task, ready.image_prompts)
         settings.update(refine_denoise=denoise, **refine_info)
         steps_run = refine_info["steps_run"]
         diffusion = last.parameters if last is not None else None
@@ -261,7 +277,7 @@ def upscale(studio: StudioContext, request: UpscaleRequest, folder: Any = None, 
     return result.save(folder)
 
 
-def _workload(studio: StudioContext, request: UpscaleRequest) -> Any:
+def _workload(studio: StudioContext, request: UpscaleRequest) -> Workload:
     from studio.image import gpu_seconds
 
     chosen = mode(request.mode)

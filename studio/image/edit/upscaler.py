@@ -27,6 +27,8 @@ from studio.models.specs import ModelSpec
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
+    from studio.models.loaders import LoadRequest
+    from studio.settings import Settings
 
 NAME = "upscaler"  # the catalog entry
 KIND = "upscaler"  # the loader kind (studio.models.loaders LOADERS)
@@ -183,7 +185,7 @@ def _model_file(location: str, local_files_only: bool, revision: str | None) -> 
                                 local_files_only=local_files_only))
 
 
-def load_upscaler(request: Any) -> Upscaler:
+def load_upscaler(request: LoadRequest) -> Upscaler:
     """The loader of kind "upscaler" (studio.models.loaders): a LoadRequest -> Upscaler on the
     CPU; its GPU dtype is chosen here (fp16 where the architecture allows it)."""
     import torch
@@ -204,12 +206,12 @@ def load_upscaler(request: Any) -> Upscaler:
 # --- which model a request means --------------------------------------------------------------
 
 
-def local_files(settings: Any) -> list[str]:
+def local_files(settings: Settings) -> list[str]:
     """Model files the user put in the upscalers folder (listed fresh: no restart needed)."""
     return model_files.list_files(settings.upscalers_dir, SUFFIXES)
 
 
-def choices(settings: Any) -> list[str]:
+def choices(settings: Settings) -> list[str]:
     return catalog.choices(settings, NAME) + local_files(settings)
 
 

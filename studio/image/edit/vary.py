@@ -19,7 +19,11 @@ from studio.tools import declare
 from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from pathlib import Path
+
     from studio.context import StudioContext
+    from studio.image.gpu_seconds import Workload
+    from studio.progress import Task
 
 STRENGTHS = {"Vary (Subtle)": 0.5, "Vary (Strong)": 0.85}
 _ALIASES = {"subtle": "Vary (Subtle)", "strong": "Vary (Strong)"}
@@ -57,7 +61,8 @@ def denoise_and_label(request: VaryRequest) -> tuple[float, str]:
     return denoise, str(request.strength) if named == denoise else "custom"
 
 
-def vary(studio: StudioContext, request: VaryRequest, folder: Any = None, task: Any = None) -> EditResult:
+def vary(studio: StudioContext, request: VaryRequest, folder: Path | None = None,
+         task: Task | None = None) -> EditResult:
     from PIL import Image
 
     image = images.open_image(request.image, "The image to vary")
@@ -76,7 +81,7 @@ def vary(studio: StudioContext, request: VaryRequest, folder: Any = None, task: 
     return result.save(folder)
 
 
-def _workload(studio: StudioContext, request: VaryRequest) -> Any:
+def _workload(studio: StudioContext, request: VaryRequest) -> Workload:
     from studio.image import gpu_seconds
 
     return gpu_seconds.edit_load(studio, request.diffusion, request.image)

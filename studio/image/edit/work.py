@@ -16,14 +16,19 @@ from studio.replicated import model_key
 from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from PIL import Image
+
     from studio.context import StudioContext
+    from studio.image.loading import ImageModel
+    from studio.progress import Label, Task
+    from studio.settings import Settings
 
 # Families whose img2img / inpaint pipelines keep at least one step at any denoise above 0:
 # diffusers' flow-matching Z-Image pipelines start at int(steps - steps × denoise), where the
 # UNet families' (SDXL, SD 1.5) run int(steps × denoise) steps, which is 0 below 1 / steps.
 
 
-def _checkpoints(settings: Any) -> list[str]:
+def _checkpoints(settings: Settings | None) -> list[str]:
     return checkpoints.offered(settings) if settings is not None else []
 
 
@@ -41,16 +46,30 @@ class Diffusion:
     seed: int = declared(-1, low=-1, high=MAX_SEED, label="edit.seed", hint="number", doc="-1 = random")
     steps: int | None = declared(None, low=0, high=MAX_STEPS, label="edit.steps", hint="number", optional=True,
                                  unit="steps", doc="empty or 0 = the model's default")
+    # Image prompts steer the redraw as on the Image tab (Fooocus mixes them with vary, upscale and
+    # inpaint): up to 4 slots of {image, type, weight, stop_at}. A list of slots is its own kind of
+    # field ("image_prompts"): the page shows the Image tab's slot panel for it, the API takes the
+    # slots with their uploads (tabs.tools); nothing else reads it but ``request``.
+    image_prompts: tuple | None = declared(None, kind="image_prompts", optional=True,
+                                           advanced=True, label="edit.image_prompts", info="edit.image_prompts_info",
+                                           doc="up to 4 slots [{image, type: ImagePrompt | PyraCanny | CPDS | "
+                                               "FaceSwap, weight, stop_at}] steering the redraw (SDXL, SD 1.5)")
     cfg: float | None = None
     scheduler: str | None = None
     performance: str = "Speed"
 
-    def request(self, task: str, image: Any, strength: float, seed: int, mask: Any = None) -> ImageRequest:
+    def request(self, task: str, image: Image.Image | None, strength: float, seed: int,
+                mask: Image.Image | None = None) -> ImageRequest:
         return ImageRequest(
             prompt=self.prompt, negative_prompt=self.negative_prompt, checkpoint=self.checkpoint, seed=seed,
             steps=self.steps or None, cfg=self.cfg, scheduler=self.scheduler or None, performance=self.performance,
-            task=task, init_image=image, strength=strength, mask_image=mask,
+            task=task, init_image=image, strength=strength, mask_image=mask, image_prompts=self.slots(),
         )
+
+    def slots(self) -> tuple:
+        """The image prompt slots as given (an empty text box on a page is none)."""
+        value = self.image_prompts
+        return () if value is None or (isinstance(value, str) and not value.strip()) else value
 
     def resolved_seed(self) -> int:
         return resolve_seed(self.seed)
@@ -65,11 +84,11 @@ class Stage:
     """Stands in for the user's Task inside one part of an edit: forwards steps (Cancel
     still stops within one) under the edit's own label; keeps deliveries for the edit."""
 
-    def __init__(self, task: Any, label: Any):
+    def __init__(self, task: Task | None, label: Label):
         self.task = task
         self.label = label
 
-    def step(self, step: int, total: int, label: str = "", preview: Any = None) -> None:
+    def step(self, step: int, total: int, label: Label | str = "", preview: Image.Image | None = None) -> None:
         if self.task is not None:
             self.task.step(step, total, self.label, preview)
 
@@ -116,12 +135,17 @@ class EditPlan:
     steps: int
     steps_run: int
     family: str
+    image_prompts: tuple = ()  # the slots, checked (pictures read): ``Diffusion.image_prompts`` for the run
 
 
-def prepare(studio: StudioContext, diffusion: Diffusion, denoise: float, name: str = "Denoise") -> EditPlan:
-    """Check everything the diffusion part will need (prompts, steps, CFG, seed, checkpoint, and
-    that the denoise runs at least one step) before an edit does any long work; a sentence for
-    the first thing wrong. The checkpoint is loaded (a cache entry the run then finds)."""
+def prepare(studio: StudioContext, diffusion: Diffusion, denoise: float, name: str = "Denoise",
+            task: str = "img2img") -> EditPlan:
+    """Check everything the diffusion part will need (prompts, steps, CFG, seed, checkpoint, that
+    the denoise runs at least one step, and that the family's ``task`` pipeline takes the image
+    prompts) before an edit does any long work; a sentence for the first thing wrong. The
+    checkpoint is loaded (a cache entry the run then finds)."""
+    from studio.image.image_prompts import apply as image_prompts
+
     request = checked(diffusion.request("txt2img", None, denoise, seed=-1))
     seed = diffusion.resolved_seed()
     with studio.cache.use(checkpoints.spec(studio, diffusion.checkpoint), where="any") as model:  # a look: nothing moves
@@ -129,10 +153,12 @@ def prepare(studio: StudioContext, diffusion: Diffusion, denoise: float, name: s
         side, multiple = _side(model)
     steps = resolve(studio, request, family).steps  # the generation's own rule
     ran = check_denoise_steps(steps, denoise, family.name, name)
-    return EditPlan(seed=seed, side=side, multiple=multiple, steps=steps, steps_run=ran, family=family.name)
+    image_prompts.model_entries(family, request.image_prompts, task, ran)  # refused here, not after the long work
+    return EditPlan(seed=seed, side=side, multiple=multiple, steps=steps, steps_run=ran, family=family.name,
+                    image_prompts=request.image_prompts)
 
 
-def run(studio: StudioContext, request: ImageRequest, task: Any, label: Any) -> ImageResult:
+def run(studio: StudioContext, request: ImageRequest, task: Task | None, label: Label) -> ImageResult:
     """One image, not saved (the edit saves its own composed result)."""
     return generate_images(studio, request, None, Stage(task, label))[0]
 
@@ -144,7 +170,7 @@ def model_side(studio: StudioContext, checkpoint: str = "") -> tuple[int, int]:
         return _side(model)
 
 
-def _side(model: Any) -> tuple[int, int]:
+def _side(model: ImageModel) -> tuple[int, int]:
     family, base = model.family, model.pipeline
     side = family.defaults.width
     unet = getattr(base, "unet", None)

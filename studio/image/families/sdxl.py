@@ -15,6 +15,8 @@ SDXL = ImageFamily(
         "img2img": "StableDiffusionXLImg2ImgPipeline",
         "inpaint": "StableDiffusionXLInpaintPipeline",
         "controlnet": "StableDiffusionXLControlNetPipeline",  # txt2img steered by PyraCanny / CPDS
+        "controlnet_img2img": "StableDiffusionXLControlNetImg2ImgPipeline",  # Vary, upscale refine
+        "controlnet_inpaint": "StableDiffusionXLControlNetInpaintPipeline",  # Inpaint, Outpaint, Enhance
     },
     defaults=FamilyDefaults(steps=30, cfg=7.0, scheduler="DPM++ 2M Karras", width=1024, height=1024, size_multiple=8),
     schedulers=UNET_SCHEDULERS,
@@ -42,6 +44,8 @@ SD15 = ImageFamily(
         "img2img": "StableDiffusionImg2ImgPipeline",
         "inpaint": "StableDiffusionInpaintPipeline",
         "controlnet": "StableDiffusionControlNetPipeline",
+        "controlnet_img2img": "StableDiffusionControlNetImg2ImgPipeline",
+        "controlnet_inpaint": "StableDiffusionControlNetInpaintPipeline",
     },
     defaults=FamilyDefaults(steps=30, cfg=7.0, scheduler="DPM++ 2M Karras", width=512, height=512, size_multiple=8),
     schedulers=UNET_SCHEDULERS,

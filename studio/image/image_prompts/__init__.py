@@ -14,13 +14,15 @@ from studio.image.image_prompts.slots import DEFAULTS, MAX_SLOTS, TYPES, ImagePr
 from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from PIL import Image
+
     from studio.context import StudioContext
 
 __all__ = ["DEFAULTS", "MAX_SLOTS", "TYPES", "ImagePromptSlot", "check_slot", "check_slots", "preview"]
 
 
 @replicated("image_prompt_preview", lambda arguments: model_key("image_prompt", arguments["kind"]))
-def preview(studio: StudioContext, image: Any, kind: str) -> Any:
+def preview(studio: StudioContext, image: Any, kind: str) -> Image.Image:
     """The map (PyraCanny, CPDS, at the picture's size), the encoder's square view (ImagePrompt)
     or the largest face's crop (FaceSwap) of ``image``, as a PIL image."""
     from PIL import Image

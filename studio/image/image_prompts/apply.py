@@ -21,6 +21,12 @@ assembled, this run's part of the adapter set on the shared UNet, and the per-st
   requests with IP-Adapters run one at a time, under a lock taken inside the gate.
 - A slot that acts on no step (weight 0, or a stop-at below one step of the run) is left out,
   with a note.
+- The edit tools' img2img and inpaint runs take them too (Fooocus mixes image prompts with
+  vary, upscale and inpaint): ControlNets through the family's ControlNet img2img / inpaint
+  pipeline, where the picture to redraw is ``image`` and the map ``control_image``; IP-Adapters
+  through any pipeline whose call takes ``ip_adapter_image``. A family without such a pipeline
+  says so before anything loads. Stop-at counts the steps the run really runs (diffusers counts
+  ``control_guidance_end`` over them).
 - Scales use diffusers' own IP-Adapter scaling (``set_ip_adapter_scale``), set at the start
   of every call and again after the step where a slot passes its stop-at: slot i's weight
   while it acts, 0 after.
@@ -41,7 +47,12 @@ from studio.image.image_prompts import preprocess
 from studio.image.image_prompts.slots import CONTROLNET_TYPES, ImagePromptSlot, active_at
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    import numpy as np
+    from PIL import Image
+
     from studio.context import StudioContext
+    from studio.image.families.base import ImageFamily
+    from studio.image.loading import ImageModel
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +60,7 @@ _locks: "weakref.WeakKeyDictionary[Any, threading.Lock]" = weakref.WeakKeyDictio
 _locks_guard = threading.Lock()
 
 
-def _exclusive_lock(model: Any) -> threading.Lock:
+def _exclusive_lock(model: ImageModel) -> threading.Lock:
     """One lock per loaded checkpoint, taken by requests whose IP-Adapter scales change per step."""
     with _locks_guard:
         return _locks.setdefault(model, threading.Lock())
@@ -67,7 +78,7 @@ def _feature_extractor(side: int) -> Any:
 class Control:
     slot: ImagePromptSlot
     model: Any
-    image: Any  # the map (PIL), at the generation size
+    image: Image.Image  # the map, at the generation size
 
 
 @dataclass
@@ -75,7 +86,7 @@ class Adapter:
     slot: ImagePromptSlot
     source: str  # the adapter's model id: part of the gate key
     weights: Any  # IPAdapterWeights
-    image: Any  # what the image encoder reads (PIL)
+    image: Image.Image  # what the image encoder reads
 
 
 @dataclass
@@ -88,13 +99,14 @@ class ImagePromptRun:
     # False: the family's ControlNet pipeline has no control_guidance_end (Z-Image): one control
     # image, given as ``control_image``, stopped by this request's own view of the ControlNet.
     guidance_end: bool = True
+    base_task: str = "txt2img"  # the generation's task: img2img and inpaint give the maps as control_image
     _set: list[float] = field(default_factory=list)  # the IP-Adapter scales the UNet holds now
     _control_on: bool = True  # whether the (single, self-stopped) ControlNet acts on the next step
 
     # -- the pipeline --
 
     def task(self, task: str) -> str:
-        return "controlnet" if self.controls else task
+        return pipeline_task(task, bool(self.controls))
 
     def components(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -118,7 +130,7 @@ class ImagePromptRun:
         """What this run adds to the LoRAs' key of the adapter set: its IP-Adapters."""
         return (("image_prompts",) + tuple(a.source for a in self.adapters),) if self.adapters else ()
 
-    def exclusive(self, model: Any) -> Any:
+    def exclusive(self, model: ImageModel) -> threading.Lock | nullcontext[None]:
         """The checkpoint's exclusive lock when this run's IP-Adapter scales change per step."""
         return _exclusive_lock(model) if self.adapters else nullcontext()
 
@@ -139,15 +151,21 @@ class ImagePromptRun:
             kwargs.update(control_image=control.image, controlnet_conditioning_scale=control.slot.weight)
         elif len(self.controls) == 1:
             control = self.controls[0]
-            kwargs.update(image=control.image, controlnet_conditioning_scale=control.slot.weight,
+            kwargs.update({self._map_argument: control.image}, controlnet_conditioning_scale=control.slot.weight,
                           control_guidance_end=control.slot.stop_at)
         elif self.controls:
-            kwargs.update(image=[c.image for c in self.controls],
+            kwargs.update({self._map_argument: [c.image for c in self.controls]},
                           controlnet_conditioning_scale=[c.slot.weight for c in self.controls],
                           control_guidance_end=[c.slot.stop_at for c in self.controls])
         if self.adapters:
             kwargs["ip_adapter_image"] = [a.image for a in self.adapters]
         return kwargs
+
+    @property
+    def _map_argument(self) -> str:
+        """Where the ControlNet pipeline takes the maps: ``image`` drawing from text, but
+        ``control_image`` when ``image`` is the picture being redrawn."""
+        return "image" if self.base_task == "txt2img" else "control_image"
 
     def scales(self, step: int, total: int) -> list[float]:
         return [a.slot.weight if active_at(step, total, a.slot.stop_at) else 0.0 for a in self.adapters]
@@ -201,11 +219,46 @@ def _stopped_view(control: Control, acting: Callable[[], bool]) -> Any:
     return view
 
 
-def _takes(family: Any, argument: str) -> bool:
-    """Whether the family's ControlNet pipeline call takes ``argument``."""
+def pipeline_task(task: str, controls: bool) -> str:
+    """The family pipeline a generation of ``task`` runs: its ControlNet variant when maps steer it
+    ("controlnet" for text-to-image, "controlnet_img2img", "controlnet_inpaint")."""
+    if not controls:
+        return task
+    return "controlnet" if task == "txt2img" else f"controlnet_{task}"
+
+
+def _takes(family: ImageFamily, argument: str, task: str = "controlnet") -> bool:
+    """Whether the call of the family's ``task`` pipeline takes ``argument``."""
     import inspect
 
-    return argument in inspect.signature(family.pipeline_class("controlnet").__call__).parameters
+    return argument in inspect.signature(family.pipeline_class(task).__call__).parameters
+
+
+_TASK_WORDS = {"img2img": "redrawing a picture (Vary, the upscale refine)",
+               "inpaint": "repainting part of a picture (Inpaint, Outpaint, Enhance)"}
+
+
+def _check_task(family: ImageFamily, task: str, active: list[ImagePromptSlot]) -> None:
+    """A sentence when ``family`` cannot steer a ``task`` run with these slots: its diffusers
+    pipelines decide (a ControlNet variant for the task; ``ip_adapter_image`` in its call)."""
+    if task == "txt2img" or not active:
+        return
+    controls = any(slot.type in CONTROLNET_TYPES for slot in active)
+    wanted = pipeline_task(task, controls)
+    if wanted not in family.pipeline_classes:
+        able = [f.label for f in _families() if wanted in f.pipeline_classes]
+        raise BadInput(f"{family.label} has no ControlNet pipeline for {_TASK_WORDS.get(task, task)}, so PyraCanny "
+                       f"and CPDS cannot steer it here: clear them for this tool"
+                       + (f", or pick a {' or '.join(able)} checkpoint." if able else "."))
+    if any(slot.type not in CONTROLNET_TYPES for slot in active) and not _takes(family, "ip_adapter_image", wanted):
+        raise BadInput(f"{family.label}'s pipeline for {_TASK_WORDS.get(task, task)} takes no IP-Adapter, so "
+                       "ImagePrompt and FaceSwap cannot steer it here: clear them for this tool.")
+
+
+def _families() -> list[ImageFamily]:
+    from studio.image.families import FAMILIES
+
+    return list(FAMILIES.values())
 
 
 def _has_ip_adapter(unet: Any) -> bool:
@@ -238,14 +291,14 @@ def clean(base: Any) -> None:
             log.exception("cleaning up after a failed adapter switch")
 
 
-def unsupported(family: Any, kind: str) -> str | None:
+def unsupported(family: ImageFamily, kind: str) -> str | None:
     """Why ``family`` cannot take an image prompt of type ``kind`` (None when it can)."""
     if kind in family.image_prompt_models:
         return None
     return f"{family.label} has no {kind} image prompt. {family.image_prompt_note}".strip()
 
 
-def _to_pil(rgb: Any) -> Any:
+def _to_pil(rgb: np.ndarray) -> Image.Image:
     from PIL import Image
 
     return Image.fromarray(rgb, "RGB")
@@ -263,7 +316,7 @@ def _idle_why(slot: ImagePromptSlot, steps: int | None) -> str | None:
     return None
 
 
-def _active(family: Any, slots: tuple[ImagePromptSlot, ...], task: str, steps: int | None,
+def _active(family: ImageFamily, slots: tuple[ImagePromptSlot, ...], task: str, steps: int | None,
             notes: list[str]) -> list[tuple[int, ImagePromptSlot]]:
     """The numbered slots that act on at least one step; a note for each one left out, and a
     sentence for one this family or task cannot take."""
@@ -277,18 +330,18 @@ def _active(family: Any, slots: tuple[ImagePromptSlot, ...], task: str, steps: i
         if why_not:
             raise BadInput(why_not)
         active.append((number, slot))
-    if active and task != "txt2img":
-        raise BadInput("Image prompts steer text-to-image generation; clear them for this tool.")
+    _check_task(family, task, [slot for _, slot in active])
     return active
 
 
-def model_entries(family: Any, slots: tuple[ImagePromptSlot, ...], task: str, steps: int | None) -> list[str]:
+def model_entries(family: ImageFamily, slots: tuple[ImagePromptSlot, ...], task: str, steps: int | None
+                  ) -> list[str]:
     """The catalog entries a request's image prompts pin (ControlNets, IP-Adapters, the image
     encoder), sorted: every request pins them in one order, so two never wait for each other."""
     return _entries_of(family, [slot for _, slot in _active(family, slots, task, steps, [])])
 
 
-def _entries_of(family: Any, active: list[ImagePromptSlot]) -> list[str]:
+def _entries_of(family: ImageFamily, active: list[ImagePromptSlot]) -> list[str]:
     names = {family.image_prompt_models[slot.type] for slot in active}
     if any(slot.type not in CONTROLNET_TYPES for slot in active):
         names.add("image_encoder")
@@ -296,21 +349,21 @@ def _entries_of(family: Any, active: list[ImagePromptSlot]) -> list[str]:
 
 
 @contextmanager
-def prepared(studio: StudioContext, family: Any, slots: tuple[ImagePromptSlot, ...], task: str, width: int, height: int,
-             steps: int | None = None, where: str = "device") -> Iterator[ImagePromptRun]:
+def prepared(studio: StudioContext, family: ImageFamily, slots: tuple[ImagePromptSlot, ...], task: str, width: int,
+             height: int, steps: int | None = None, where: str = "device") -> Iterator[ImagePromptRun]:
     """Everything image prompts add to a generation of ``steps`` steps. Every check, map and
     face crop is done before any model is pinned, so a bad slot stops the request before
     anything is drawn. A slot that would act on no step is left out, with a note that says so.
     ``where``: where the cache pins their models (see ModelCache.use; "host" for an offloaded run)."""
-    result = ImagePromptRun()
+    result = ImagePromptRun(base_task=task)
     active = _active(family, slots, task, steps, result.notes)
     controls = [slot for _, slot in active if slot.type in CONTROLNET_TYPES]
     if controls:
-        result.guidance_end = _takes(family, "control_guidance_end")
+        result.guidance_end = _takes(family, "control_guidance_end", pipeline_task(task, True))
         if not result.guidance_end and len(controls) > 1:
             raise BadInput(f"{family.label} takes one PyraCanny or CPDS picture at a time (its ControlNet reads one "
                            f"control image); this request has {len(controls)}.")
-    made: list[tuple[ImagePromptSlot, Any]] = []
+    made: list[tuple[ImagePromptSlot, Image.Image]] = []
     for number, slot in active:
         if slot.type in CONTROLNET_TYPES:
             made.append((slot, _to_pil(preprocess.control_map(slot.type, preprocess.fit(slot.rgb, width, height)))))

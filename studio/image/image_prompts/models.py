@@ -12,20 +12,23 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput, ModelUnavailable
+
+if TYPE_CHECKING:
+    from studio.models.loaders import LoadRequest
 
 IP_ADAPTER_SUFFIX = ".safetensors"
 
 
-def load_controlnet(request: Any) -> Any:
+def load_controlnet(request: LoadRequest) -> Any:
     from diffusers import ControlNetModel
 
     return ControlNetModel.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
 
 
-def load_zimage_controlnet(request: Any) -> Any:
+def load_zimage_controlnet(request: LoadRequest) -> Any:
     """Z-Image's union ControlNet: one original-layout .safetensors file (``from_single_file``).
     A twin's folder holds its config too; the Hub file's config comes from diffusers' default."""
     from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
@@ -42,13 +45,13 @@ def load_zimage_controlnet(request: Any) -> Any:
                                                   local_files_only=request.local_files_only or None)
 
 
-def load_image_encoder(request: Any) -> Any:
+def load_image_encoder(request: LoadRequest) -> Any:
     from transformers import CLIPVisionModelWithProjection
 
     return CLIPVisionModelWithProjection.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
 
 
-def _single_file(request: Any) -> Path:
+def _single_file(request: LoadRequest) -> Path:
     """A twin's folder (its one .safetensors), or "owner/repo/path/file.safetensors" on the Hub."""
     location = Path(request.location)
     if location.is_dir():
@@ -98,7 +101,7 @@ def _weights_class():
     return IPAdapterWeights
 
 
-def load_ip_adapter(request: Any) -> Any:
+def load_ip_adapter(request: LoadRequest) -> Any:
     from safetensors import safe_open
 
     path = _single_file(request)

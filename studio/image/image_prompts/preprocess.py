@@ -28,6 +28,8 @@ from studio.errors import BadInput
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
+    from studio.faces.images import Picture
+    from studio.image.image_prompts.slots import ImagePromptSlot
 
 PYRAMID_SCALES = tuple(float(s) for s in np.linspace(0.2, 1.0, 9))
 CANNY_LOW, CANNY_HIGH = 64, 128
@@ -124,7 +126,7 @@ def face_crop(rgb: np.ndarray, box: Any, side: int = FACE_VIEW) -> np.ndarray:
     return np.ascontiguousarray(cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA if size > side else cv2.INTER_CUBIC))
 
 
-def largest_face(studio: StudioContext, picture: Any, number: int = 1) -> np.ndarray:
+def largest_face(studio: StudioContext, picture: Picture, number: int = 1) -> np.ndarray:
     """The largest face of ``picture``, cropped; a sentence when there is none."""
     from studio.faces.pipeline import find_faces
 
@@ -144,7 +146,7 @@ def control_map(kind: str, rgb: np.ndarray) -> np.ndarray:
     return MAPS[kind](rgb)
 
 
-def preview(studio: StudioContext, slot: Any, number: int = 1) -> np.ndarray:
+def preview(studio: StudioContext, slot: ImagePromptSlot, number: int = 1) -> np.ndarray:
     """What the model is told by a checked slot, at the picture's own size (maps), or the
     encoder's view (ImagePrompt) and the face crop (FaceSwap)."""
     if slot.type in MAPS:

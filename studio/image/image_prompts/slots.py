@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.fields import number_between
+
+if TYPE_CHECKING:
+    import numpy as np
 
 IMAGE_PROMPT, PYRA_CANNY, CPDS, FACE_SWAP = "ImagePrompt", "PyraCanny", "CPDS", "FaceSwap"
 TYPES = (IMAGE_PROMPT, PYRA_CANNY, CPDS, FACE_SWAP)
@@ -44,7 +47,7 @@ def type_name(value: Any) -> str:
     raise BadInput(f"Unknown image prompt type {str(value)[:40]!r}: pick one of {', '.join(TYPES)}.")
 
 
-def image_hash(rgb: Any) -> str:
+def image_hash(rgb: np.ndarray) -> str:
     """A short fingerprint of a slot's picture (its pixels and size), for the saved metadata."""
     digest = hashlib.sha256(f"{rgb.shape[1]}x{rgb.shape[0]}".encode())
     digest.update(rgb.tobytes())
@@ -62,7 +65,7 @@ class ImagePromptSlot:
     stop_at: float | None = None
 
     @property
-    def rgb(self) -> Any:
+    def rgb(self) -> np.ndarray:
         return self.image.rgb
 
     def record(self) -> dict[str, Any]:
@@ -121,3 +124,59 @@ def active_at(step: int, total: int, stop_at: float) -> bool:
     """Whether a slot with ``stop_at`` acts on step ``step`` (0-based) of ``total``: the same
     rounding diffusers uses for ``control_guidance_end`` (for 0.5 of 30 steps: steps 0-14)."""
     return (step + 1) / max(total, 1) <= stop_at
+
+
+# --- a map of the picture an edit redraws, kept in line with the part it redraws ---------------
+
+def _same_picture_scale(slot: ImagePromptSlot, size: tuple[int, int]) -> float | None:
+    """The slot's pixels per pixel of a ``size`` picture when the slot has its aspect ratio (to a
+    pixel: the checked slot may be that picture shrunk), else None."""
+    height, width = slot.rgb.shape[:2]
+    scale = width / size[0]
+    return scale if abs(height - size[1] * scale) <= 1 + scale else None
+
+
+def _with_pixels(slot: ImagePromptSlot, rgb: np.ndarray) -> ImagePromptSlot:
+    import numpy as np
+
+    from studio.faces.images import Picture
+
+    picture = Picture(np.ascontiguousarray(rgb), None, getattr(slot.image, "name", "image"))
+    return ImagePromptSlot(picture, slot.type, slot.weight, slot.stop_at)
+
+
+def cut_to(slots: tuple[ImagePromptSlot, ...], size: tuple[int, int], box: tuple[int, int, int, int]
+           ) -> tuple[ImagePromptSlot, ...]:
+    """Checked ``slots`` for an edit that redraws ``box`` (left, top, right, bottom) of a ``size``
+    picture: a PyraCanny or CPDS slot with that picture's aspect ratio is read as a map of it, so
+    the part under ``box`` is what steers (its edges line up with the crop). Other slots, and maps
+    of other shapes, are left as they are: the generation fits them to the crop, as Fooocus does."""
+    out = []
+    for slot in slots:
+        scale = _same_picture_scale(slot, size) if slot.type in CONTROLNET_TYPES else None
+        if scale is None or tuple(box) == (0, 0, *size):
+            out.append(slot)
+            continue
+        height, width = slot.rgb.shape[:2]
+        left, top, right, bottom = (int(round(v * scale)) for v in box)
+        right, bottom = min(width, max(right, left + 1)), min(height, max(bottom, top + 1))
+        out.append(_with_pixels(slot, slot.rgb[top:bottom, left:right]))
+    return tuple(out)
+
+
+def placed_in(slots: tuple[ImagePromptSlot, ...], size: tuple[int, int], margins: tuple[int, int, int, int]
+              ) -> tuple[ImagePromptSlot, ...]:
+    """Checked ``slots`` for an edit that extends a ``size`` picture by ``margins`` (left, top,
+    right, bottom): a PyraCanny or CPDS map of the picture is carried out to the canvas with its
+    edge pixels (a flat area: no edges, no structure), so it lines up with the original's place."""
+    import numpy as np
+
+    out = []
+    for slot in slots:
+        scale = _same_picture_scale(slot, size) if slot.type in CONTROLNET_TYPES else None
+        if scale is None or not any(margins):
+            out.append(slot)
+            continue
+        left, top, right, bottom = (int(round(v * scale)) for v in margins)
+        out.append(_with_pixels(slot, np.pad(slot.rgb, ((top, bottom), (left, right), (0, 0)), mode="edge")))
+    return tuple(out)
