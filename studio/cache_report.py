@@ -54,6 +54,7 @@ def status(ctx: StudioContext) -> dict[str, Any]:
                 "state": m["state"],
                 # How its last request ran, e.g. "model offload: about 1.3× slower (peak ~5.5 of 6.0 GB)".
                 "plan": m.get("plan", ""),
+                "plan_details": m.get("plan_details"),
                 "size_mb": round(m["size_bytes"] / 1024**2, 2),
                 "hits": m["hits"],
                 "load_seconds": m["load_seconds"],
@@ -105,8 +106,9 @@ def free(ctx: StudioContext, model: str) -> dict[str, Any]:
         return {"freed": dropped, "kept_in_use": sum(1 for m in ctx.cache.stats()["models"] if m["in_use"])}
     matches = [m for m in ctx.cache.stats()["models"] if model_id(m) == model or m["model"] == model]
     if not matches:
-        from studio.errors import BadInput
+        from studio.errors import BadInput, shown
 
-        raise BadInput(f"No loaded model is called {model!r}. Refresh the list and pick one.")
+        raise BadInput(f"No loaded model is called {shown(model)}. Refresh the list and pick one.",
+                       key="errors.model_not_loaded", model=shown(model))
     freed = sum(ctx.cache.free(tuple(m["key"])) for m in matches)
     return {"freed": freed, "kept_in_use": len(matches) - freed}

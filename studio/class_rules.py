@@ -74,13 +74,16 @@ class ClassRules:
     def check_images(self, count: int, width: int, height: int, steps: int) -> None:
         limits = self.limits
         if count > limits.images:
-            raise BadInput(f"Your teacher allows at most {limits.images} image(s) per request; you asked for {count}.")
+            raise BadInput(f"Your teacher allows at most {limits.images} image(s) per request; you asked for {count}.",
+                           key="errors.class_images", most=limits.images, asked=count)
         megapixels = width * height / 1e6
         if megapixels > limits.megapixels + 1e-9:
             raise BadInput(f"{width}×{height} is {megapixels:.2f} megapixels; your teacher allows at most "
-                           f"{limits.megapixels:g}. Pick a smaller size.")
+                           f"{limits.megapixels:g}. Pick a smaller size.", key="errors.class_megapixels",
+                           size=f"{width}×{height}", megapixels=f"{megapixels:.2f}", most=f"{limits.megapixels:g}")
         if steps > limits.steps:
-            raise BadInput(f"Your teacher allows at most {limits.steps} steps; you asked for {steps}.")
+            raise BadInput(f"Your teacher allows at most {limits.steps} steps; you asked for {steps}.",
+                           key="errors.class_steps", most=limits.steps, asked=steps)
 
     def check_load(self, load: Any) -> None:
         """A picture request's workload (studio.image.gpu_seconds.Workload) against the limits."""
@@ -89,10 +92,12 @@ class ClassRules:
     def check_training(self, steps: int, jobs_going: int) -> None:
         limits = self.limits
         if steps > limits.train_steps:
-            raise BadInput(f"Your teacher allows at most {limits.train_steps} training steps; you asked for {steps}.")
+            raise BadInput(f"Your teacher allows at most {limits.train_steps} training steps; you asked for {steps}.",
+                           key="errors.class_train_steps", most=limits.train_steps, asked=steps)
         if jobs_going >= limits.train_jobs:
             raise BadInput(f"You already have {jobs_going} training job(s) running or waiting, the most your "
-                           f"teacher allows ({limits.train_jobs}). Wait for one to finish, or cancel one.")
+                           f"teacher allows ({limits.train_jobs}). Wait for one to finish, or cancel one.",
+                           key="errors.class_train_jobs", going=jobs_going, most=limits.train_jobs)
 
     def check_model(self, model_id: str, offered: list[str]) -> None:
         """A student picks from the offered list (the catalog, files in the model folders) or the
@@ -101,7 +106,7 @@ class ClassRules:
         if not model_id or model_id in offered or model_id in self.limits.allowed_models:
             return
         raise BadInput(f"{model_id[:80]!r} is not on this class's list of models: pick one from the list, or ask "
-                       "your teacher to allow it.")
+                       "your teacher to allow it.", key="errors.class_model", model=repr(model_id[:80]))
 
 
 def _number(name: str, value: Any) -> float:

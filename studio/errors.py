@@ -11,6 +11,18 @@ from __future__ import annotations
 from typing import Any, Callable
 
 
+SHOWN_CHARS = 40  # how much of a wrong value an error message repeats
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for an error message, shortened: a giant value is not echoed back whole."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+    return f"{text[:SHOWN_CHARS]}…{size}"
+
+
 class StudioError(Exception):
     """Something the user can understand and act on."""
 

@@ -98,7 +98,7 @@ class FairQueue:
                 self.usage.setdefault(owner, Usage()).refused += 1
                 raise TooManyRuns(
                     f"You already have {mine} run(s) going or waiting, the most your teacher allows at once "
-                    f"({cap}). Wait for one to finish, or cancel one."
+                    f"({cap}). Wait for one to finish, or cancel one.", key="errors.class_runs", going=mine, most=cap
                 )
             ticket = Ticket(owner, what, exempt, next(self._arrivals), cancel, who=who or owner, _queue=self)
             self._waiting.append(ticket)
@@ -148,7 +148,7 @@ class FairQueue:
                     self._waiting.remove(ticket)
                     ticket._queue = None
                     self._lock.notify_all()
-                    raise Cancelled("Cancelled while it waited for its turn.")
+                    raise Cancelled("Cancelled while it waited for its turn.", key="errors.cancelled_waiting")
                 place = self._order().index(ticket) + 1
                 if place == shown:
                     self._lock.wait(WAIT_POLL_SECONDS)

@@ -7,8 +7,9 @@ import inspect
 import logging
 import os
 import time
+import typing
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import gradio as gr
 
@@ -16,8 +17,13 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.ml_imports import import_ml_libraries
 from studio.outputs import session_dir
-from studio.progress import CancelFlag, Label
+from studio.progress import CancelFlag, Label, Progress
+from studio.tools.fields import check_value, parameter_field
 from tabs.i18n import Translator, page_language
+
+if TYPE_CHECKING:
+    from studio.models.cache import ModelCache
+    from studio.settings import Settings
 
 log = logging.getLogger("studio")
 GPU_QUEUE = "gpu"
@@ -43,11 +49,11 @@ class TabContext:
         self.image_restore = None  # (fn(png path), outputs): a PNG's settings into the Image tab (tabs.image)
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         return self.studio.settings
 
     @property
-    def cache(self):
+    def cache(self) -> ModelCache:
         return self.studio.cache
 
     @property
@@ -56,6 +62,19 @@ class TabContext:
         restart, and the page must say so."""
         return bool(os.environ.get("SPACE_ID")) and self.settings.data is None
 
+
+
+class Refusal(gr.Error):
+    """A StudioError as Gradio shows it. It is a ``gr.Error`` (the only error ZeroGPU's fork hands
+    back whole) that keeps the refusal itself, key and values: the GPU's part words it without a
+    reader, and the page's handler words it again in its reader's language."""
+
+    def __init__(self, error: StudioError, message: str, title: str = "Error"):
+        super().__init__(message, title=title, print_exception=False)
+        self.error = error
+
+    def __reduce__(self) -> tuple:
+        return Refusal, (self.error, self.message, self.title)
 
 
 def _request_of(args: tuple, kwargs: dict) -> gr.Request | None:
@@ -70,27 +89,43 @@ def _as_gradio_error(exc: BaseException, request: gr.Request | None = None) -> g
     in that language too."""
     say = page_language(request)
     title = say("app.error_title")
+    if isinstance(exc, Refusal):  # worded where it was raised (a GPU worker knows no reader): word it again
+        return Refusal(exc.error, exc.error.worded(say), title) if request is not None else exc
     if isinstance(exc, gr.Error):
         if getattr(exc, "title", "Error") == "Error":
             exc.title = title
         return exc
     if isinstance(exc, StudioError):
-        return gr.Error(exc.worded(say), title=title, print_exception=False)
+        return Refusal(exc, exc.worded(say), title)
     log.exception("unexpected error in an event")
     return gr.Error(say("app.unexpected").format(error=f"{type(exc).__name__}: {str(exc)[:300]}"), title=title)
 
 
 def friendly(fn: Callable) -> Callable:
-    """Turn StudioError (and any surprise) into gr.Error with a readable sentence.
+    """Turn StudioError (and any surprise) into gr.Error with a readable sentence, after the
+    arguments its type hints describe are checked (``checked_arguments``).
 
     Every event first waits for the ML libraries to be imported once (in the background
     right after start-up): their first import is not safe from several threads at once.
     """
+    check = checked_arguments(fn)
+    if inspect.iscoroutinefunction(fn):  # runs on the server's loop (/server_health): no thread needed
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args, **kwargs):
+            try:
+                args, kwargs = check(args, kwargs)
+                return await fn(*args, **kwargs)
+            except Exception as exc:
+                raise _as_gradio_error(exc, _request_of(args, kwargs)) from exc
+
+        return async_wrapper
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
             try:
+                args, kwargs = check(args, kwargs)
                 import_ml_libraries()
                 yield from fn(*args, **kwargs)
             except Exception as exc:
@@ -101,6 +136,7 @@ def friendly(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            args, kwargs = check(args, kwargs)
             import_ml_libraries()
             return fn(*args, **kwargs)
         except Exception as exc:
@@ -109,11 +145,55 @@ def friendly(fn: Callable) -> Callable:
     return wrapper
 
 
+def checked_arguments(fn: Callable) -> Callable[[tuple, dict], tuple[tuple, dict]]:
+    """The one check of what a script (or a page) sends: every argument whose type hint is a
+    number, a ``Literal`` choice or a bool goes through ``studio.tools.fields.check_value``, so
+    NaN, infinity, 1.5 steps and a 200,000-character choice get the same short sentence in every
+    endpoint. JSON carries NaN and Gradio's server takes it; nothing else stands in its way.
+    An argument that is None is left to the function (it means "the default" there). A declared
+    tool's endpoint checks its own fields, aliases included (``fn.checks_its_fields``)."""
+    if getattr(fn, "checks_its_fields", False):
+        return lambda args, kwargs: (args, kwargs)
+    signature = inspect.signature(fn)
+    plan = {}
+    for name, parameter in signature.parameters.items():
+        default = None if parameter.default is inspect.Parameter.empty else parameter.default
+        field = parameter_field(name, _hint(fn, parameter.annotation), default)
+        if field is not None:
+            plan[name] = field
+    if not plan:
+        return lambda args, kwargs: (args, kwargs)
+
+    def check(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        try:
+            bound = signature.bind_partial(*args, **kwargs)
+        except TypeError:  # not this function's arguments: Gradio's own refusal follows
+            return args, kwargs
+        for name, field in plan.items():
+            if bound.arguments.get(name) is not None:
+                bound.arguments[name] = check_value(field, bound.arguments[name])
+        return bound.args, bound.kwargs
+
+    return check
+
+
+def _hint(fn: Callable, annotation: Any) -> Any:
+    """One parameter's type hint, evaluated on its own (``from __future__ import annotations``
+    keeps them as text): a hint naming a local class is skipped, not the whole function."""
+    if not isinstance(annotation, str):
+        return None if annotation is inspect.Parameter.empty else annotation
+    namespace = getattr(inspect.unwrap(fn), "__globals__", {})
+    try:
+        return eval(annotation, dict(namespace), {"typing": typing})  # noqa: S307 - the module's own source
+    except Exception:
+        return None
+
+
 CANCEL_WAIT_SECONDS = 3.0
 
 
 def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, inputs: set, outputs: list,
-                    flag: gr.State, status: Any) -> list:
+                    flag: gr.State, status: gr.Markdown) -> list:
     """Wire a GPU run (a generator of updates, in the server process) that a Cancel button
     (``wire_cancel``) stops within a step. ``fn(values, ...)`` finds the run's ``CancelFlag`` as
     ``values[flag]`` and hands it to its ``studio.runs.Run`` (``tabs.gpu.GpuWork.start``).
@@ -136,7 +216,12 @@ def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, inp
             return
         # The run ends the flag when its work has stopped, not when this page stops listening:
         # a reloaded page gets the flag back, and its Cancel must still reach the work.
-        yield from fn(values, *args, **kwargs)
+        try:
+            yield from fn(values, *args, **kwargs)
+        except Exception as exc:  # the status line says why as well, not "Starting…" beside the error
+            said = _as_gradio_error(exc, _request_of(args, kwargs))
+            yield {status: f"> {said.message}"}
+            raise said from exc
 
     return [
         trigger(arm, None, flag, queue=False, api_visibility="private", show_progress="hidden")
@@ -146,7 +231,7 @@ def cancellable_run(ctx: TabContext, triggers: list[Callable], fn: Callable, inp
     ]
 
 
-def wire_cancel(ctx: TabContext, button: gr.Button, flag: gr.State, status: Any) -> None:
+def wire_cancel(ctx: TabContext, button: gr.Button, flag: gr.State, status: gr.Markdown) -> None:
     """``button`` stops the run that ``flag`` belongs to (see ``cancellable_run``); pressed when
     no run is going, it changes nothing."""
 
@@ -180,7 +265,7 @@ def session_folder(ctx: TabContext, request: gr.Request | None) -> Path:
     return session_dir(ctx.settings.outputs, session)
 
 
-def progress_update(event: Any, progress: Callable, status: Any, preview: Any, unit: str = "",
+def progress_update(event: Progress, progress: Callable, status: gr.Markdown, preview: gr.Image, unit: str = "",
                     line: str | None = None, say: Callable[[str], str] | None = None) -> dict:
     """Show one ``studio.progress.Progress`` event: Gradio's bar, the status line and, when the
     work sent one, the live preview. ``unit`` names what is counted ("step "); ``line`` is the
@@ -194,7 +279,7 @@ def progress_update(event: Any, progress: Callable, status: Any, preview: Any, u
     return update
 
 
-def worded(label: Any, say: Callable[[str], str] | None = None) -> str:
+def worded(label: Label | str, say: Callable[[str], str] | None = None) -> str:
     """A progress label (``studio.progress.Label``, or plain text) in the reader's language."""
     return label.worded(say) if isinstance(label, Label) else str(label)
 

@@ -14,6 +14,8 @@ import time
 import traceback
 from collections import deque
 
+from studio.errors import BadInput
+
 # Innermost functions of a thread that waits (holds no GIL): left out of a stall's report.
 IDLE = frozenset({"wait", "get", "select", "sleep", "accept", "poll", "_wait_for_tstate_lock"})
 
@@ -75,11 +77,14 @@ class LoopLag:
     def report(self, seconds: float = 60) -> dict[str, float | bool]:
         """The worst and mean lag over the last ``seconds`` (up to KEPT_SECONDS), and the worst
         since start."""
-        since = time.monotonic() - max(0.0, min(float(seconds), KEPT_SECONDS))
+        if not 0 < seconds <= KEPT_SECONDS:  # NaN too
+            raise BadInput(f"The window must be between 0 and {KEPT_SECONDS} seconds, not {seconds:g}.",
+                           key="errors.health_window", most=KEPT_SECONDS, value=f"{seconds:g}")
+        since = time.monotonic() - float(seconds)
         recent = [lag for at, lag in self._recent if at >= since]
         return {
             "watching": self._task is not None,
-            "window_s": round(min(float(seconds), KEPT_SECONDS), 1),
+            "window_s": round(float(seconds), 1),
             "loop_lag_worst_s": round(max(recent, default=0.0), 3),
             "loop_lag_mean_s": round(sum(recent) / len(recent), 4) if recent else 0.0,
             "loop_lag_worst_since_start_s": round(self.worst, 3),

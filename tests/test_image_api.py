@@ -30,7 +30,7 @@ def test_generate_image_returns_files_with_seeds_and_metadata(api):
 @pytest.mark.parametrize(
     "fields,message",
     [(dict(image_number=100), "between 1 and 8"), (dict(checkpoint="nobody/nothing"), "no offline twin"),
-     (dict(aspect_ratio="7:5"), "not offered")],
+     (dict(aspect_ratio="7:5"), "Aspect ratio must be one of 1024×1024")],
 )
 def test_bad_requests_come_back_as_sentences(api, fields, message):
     from gradio_client.exceptions import AppError

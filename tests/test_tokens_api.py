@@ -60,7 +60,7 @@ def test_compare_tokenizers(api, reference_gpt2):
         ({"text": "x" * 1_048_576}, "at most 200,000"),
         ({"text": "hi", "tokenizer": "someone/not-a-model"}, "no tokenizer"),
         ({"text": "hi", "tokenizer": "a" * 600}, "at most 500 characters"),
-        ({"text": "hi", "detail": "everything"}, 'detail is "compact"'),
+        ({"text": "hi", "detail": "everything"}, 'Detail must be one of compact, full'),
         ({"text": "字" * 40_001, "detail": "full"}, "at most 40,000 characters"),
     ],
 )

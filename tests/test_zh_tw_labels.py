@@ -96,7 +96,28 @@ def test_every_key_has_both_languages(path: Path):
     data = json.loads(path.read_text(encoding="utf-8"))
     keys = set(data.get("en", {})) | set(data.get("zh-TW", {}))
     merged = translations()
-    assert keys - set(merged["en"]) == set() and keys - set(merged["zh-TW"]) == set()
+    english = {key for key in keys if not key.startswith("errors.")}  # a refusal's English is its own sentence
+    assert english - set(merged["en"]) == set() and keys - set(merged["zh-TW"]) == set()
+
+
+def test_every_refusal_key_in_the_code_has_chinese_with_its_own_placeholders():
+    """Each ``key="errors.…"`` a refusal carries is in assets/i18n/errors.json, and its Chinese
+    template names only values the refusal gives (a missing one would fall back to English)."""
+    import re
+    import string
+
+    root = Path(__file__).resolve().parents[1]
+    zh = translations()["zh-TW"]
+    used = set()
+    for path in [*root.glob("studio/**/*.py"), *root.glob("tabs/**/*.py")]:
+        used |= set(re.findall(r'"(errors\.[a-z_.%]+)"', path.read_text(encoding="utf-8")))
+    used = {key for key in used if not key.endswith(".")}  # a prefix ("errors.unit.") is not a key
+    assert used and used - set(zh) == set()
+    refusal = {"errors.field_range": {"field", "low", "high", "unit", "value"},
+               "errors.picture_too_large": {"size", "limit", "side"}}
+    for key, names in refusal.items():
+        assert {name for _, name, _, _ in string.Formatter().parse(zh[key]) if name} <= names, key
+    assert all(CJK.search(zh[key]) for key in used if not key.startswith("errors.unit."))
 
 
 def test_the_catalog_and_the_families_say_why_in_chinese():

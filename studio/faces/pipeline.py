@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from studio import safety
-from studio.errors import BadInput
+from studio.errors import BadInput, shown
 from studio.faces import detect as detection
 from studio.faces import identity, paste, restore, swapper
 from studio.faces.detect import Face
@@ -33,7 +33,11 @@ from studio.pictures import metadata, outputs
 from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from PIL import Image
+
     from studio.context import StudioContext
+    from studio.faces.onnx_model import OnnxModel
+    from studio.settings import Settings
 
 DETECTOR, RECOGNISER, SWAPPER, RESTORER = "face_detector", "face_recogniser", "face_swapper", "face_restorer"
 FACE_MODELS = (DETECTOR, RECOGNISER, SWAPPER, RESTORER)
@@ -51,12 +55,12 @@ def model_spec(studio: StudioContext, name: str, model_id: str = "") -> ModelSpe
     return studio.spec(name, model_id or None)
 
 
-def local_models(settings: Any) -> list[str]:
+def local_models(settings: Settings) -> list[str]:
     """.onnx files the user put in the faces folder (listed fresh, no restart needed)."""
     return model_files.list_files(settings.faces_dir, (ONNX_SUFFIX,))
 
 
-def offered(settings: Any, name: str) -> list[str]:
+def offered(settings: Settings, name: str) -> list[str]:
     """Choices for the model of role ``name`` (a FACE_MODELS entry): the catalog's, then local files."""
     return catalog.choices(settings, name) + local_models(settings)
 
@@ -80,7 +84,7 @@ class SwapRequest:
 
     def check(self) -> None:
         if not self.source_images:
-            raise BadInput("Upload at least one source photo: the face to put in.")
+            raise BadInput("Upload at least one source photo: the face to put in.", key="errors.faces_no_source")
         if len(self.source_images) > MAX_SOURCES:
             raise BadInput(f"Use at most {MAX_SOURCES} source photos of the same person (got {len(self.source_images)}).")
         for label, value, low, high in (("blend", self.blend, 0, 1), ("mask feather", self.mask_feather, 0, 0.5),
@@ -89,7 +93,7 @@ class SwapRequest:
             if value is None or not low <= float(value) <= high:
                 raise BadInput(f"The {label} must be between {low} and {high} (got {value}).")
         if self.mask_region not in paste.REGIONS:
-            raise BadInput(f"The mask region must be one of {', '.join(paste.REGIONS)} (got {self.mask_region!r}).")
+            raise BadInput(f"The mask region must be one of {', '.join(paste.REGIONS)} (got {shown(self.mask_region)}).")
 
     def settings_record(self) -> dict[str, Any]:
         """What is saved with the result: the choices, never the source photos or identity."""
@@ -102,8 +106,8 @@ class SwapRequest:
 
 @dataclass
 class SwapResult:
-    image: Any  # PIL image
-    before: Any  # the target as uploaded (PIL)
+    image: Image.Image
+    before: Image.Image  # the target as uploaded
     source_faces: list[Face]
     target_faces: list[Face]
     replaced: list[int]  # target face numbers
@@ -144,7 +148,7 @@ def parse_target_faces(choice: Any, count: int) -> list[int] | str:
         return SIMILAR
     parts = [p for p in re.split(r"[,\s]+", text) if p]
     if not all(p.isdigit() for p in parts):
-        raise BadInput(f"Say which faces to replace as 'all', 'similar' or numbers like '2' or '1, 3' (got {choice!r}).")
+        raise BadInput(f"Say which faces to replace as 'all', 'similar' or numbers like '2' or '1, 3' (got {shown(choice)}).")
     numbers = sorted({int(p) for p in parts})
     wrong = [n for n in numbers if not 1 <= n <= count]
     if wrong:
@@ -173,8 +177,8 @@ def find_faces(studio: StudioContext, image: Any, score_threshold: float = detec
     return picture, faces
 
 
-def _source_identity(studio: StudioContext, request: SwapRequest, detector: Any, recogniser: Any, timer: _Timer
-                     ) -> tuple[np.ndarray, list[Face]]:
+def _source_identity(studio: StudioContext, request: SwapRequest, detector: OnnxModel, recogniser: OnnxModel,
+                     timer: _Timer) -> tuple[np.ndarray, list[Face]]:
     embeddings: list[np.ndarray] = []
     first_faces: list[Face] = []
     for index, source in enumerate(request.source_images, start=1):
@@ -184,7 +188,8 @@ def _source_identity(studio: StudioContext, request: SwapRequest, detector: Any,
         timer.add("detect", started)
         if not faces:
             raise BadInput(f"No face was found in source photo {index} ({picture.name}). Use a photo where the face "
-                           "is clear and not too small, or lower the detection threshold.")
+                           "is clear and not too small, or lower the detection threshold.",
+                           key="errors.faces_none_in_source", index=index, name=picture.name)
         started = time.perf_counter()
         if index == 1:
             number = int(request.source_face or 1)
@@ -200,21 +205,23 @@ def _source_identity(studio: StudioContext, request: SwapRequest, detector: Any,
     return identity.average(embeddings), first_faces
 
 
-def _choose_targets(studio: StudioContext, request: SwapRequest, target: Picture, faces: list[Face], detector: Any,
-                    recogniser: Any, timer: _Timer) -> list[int]:
+def _choose_targets(studio: StudioContext, request: SwapRequest, target: Picture, faces: list[Face],
+                    detector: OnnxModel, recogniser: OnnxModel, timer: _Timer) -> list[int]:
     choice = parse_target_faces(request.target_faces, len(faces))
     if choice == ALL:
         return list(range(1, len(faces) + 1))
     if choice != SIMILAR:
         return choice
     if request.reference_image is None:
-        raise BadInput("'Most similar' needs a reference photo of the person whose face should be replaced.")
+        raise BadInput("'Most similar' needs a reference photo of the person whose face should be replaced.",
+                       key="errors.faces_need_reference")
     reference = open_picture(request.reference_image, "The reference photo")
     started = time.perf_counter()
     found = detection.detect(detector, reference.rgb, request.score_threshold)
     timer.add("detect", started)
     if not found:
-        raise BadInput("No face was found in the reference photo. Use a clearer one, or lower the detection threshold.")
+        raise BadInput("No face was found in the reference photo. Use a clearer one, or lower the detection threshold.",
+                       key="errors.faces_none_in_reference")
     started = time.perf_counter()
     wanted = identity.embed(recogniser, reference.rgb, max(found, key=lambda f: f.area).landmarks)
     scores = [float(np.dot(identity.embed(recogniser, target.rgb, f.landmarks), wanted)) for f in faces]
@@ -249,7 +256,8 @@ def swap_faces(studio: StudioContext, request: SwapRequest, owner: Path | None =
             timer.add("detect", started)
             if not target_faces:
                 raise BadInput(f"No face was found in the target photo ({target.name}). Use a photo where the face "
-                               "is clear and not too small, or lower the detection threshold.")
+                               "is clear and not too small, or lower the detection threshold.",
+                               key="errors.faces_none_in_target", name=target.name)
             chosen = _choose_targets(studio, request, target, target_faces, models[DETECTOR], models[RECOGNISER], timer)
             result = target.rgb.copy()  # the one copy; every face is pasted into it in place
             for number in chosen:

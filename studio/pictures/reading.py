@@ -12,11 +12,14 @@ face swap, image prompts): from an upload path, Gradio's {"path": ...}, a PIL im
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from studio.errors import BadInput
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 FORMATS = "PNG, JPEG or WebP"
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; tools may ask for less
@@ -31,6 +34,13 @@ def path_of(value: Any) -> Any:
     return getattr(value, "path", None) or value
 
 
+def _missing(what: str, sentence: str | None) -> BadInput:
+    if sentence:  # the caller's own English; other languages say the general sentence
+        return BadInput(sentence, key="errors.picture_missing", formats=FORMATS)
+    return BadInput(f"{what} is missing: upload a picture ({FORMATS}) or send one from another tab.",
+                    key="errors.picture_missing", formats=FORMATS)
+
+
 def megapixels(pixels: int) -> str:
     return f"{pixels / 1_000_000:.1f}"
 
@@ -40,20 +50,22 @@ def check_size(width: int, height: int, what: str, max_pixels: int = MAX_PIXELS,
         side = int(max_pixels ** 0.5)
         raise BadInput(
             f"{what} is {width}×{height} pixels ({megapixels(width * height)} megapixels); the limit here is "
-            f"{megapixels(max_pixels)} megapixels (e.g. {side}×{side}). Use a smaller picture."
+            f"{megapixels(max_pixels)} megapixels (e.g. {side}×{side}). Use a smaller picture.",
+            key="errors.picture_too_large", size=f"{width}×{height}", limit=megapixels(max_pixels), side=side,
         )
     if min(width, height) < min_side:
-        raise BadInput(f"{what} is {width}×{height} pixels: each side must be at least {min_side} pixels.")
+        raise BadInput(f"{what} is {width}×{height} pixels: each side must be at least {min_side} pixels.",
+                       key="errors.picture_too_small", size=f"{width}×{height}", least=min_side)
 
 
 def read_picture(source: Any, what: str = "The image", max_pixels: int = MAX_PIXELS, min_side: int = 1,
-                 missing: str | None = None) -> Any:
+                 missing: str | None = None) -> Image.Image:
     """The PIL image ``source`` holds, upright and 8-bit, in its own mode (transparency kept).
     ``missing``: the sentence for no picture at all (default: "<what> is missing: upload ...")."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if source is None or (isinstance(source, str) and not source.strip()):
-        raise BadInput(missing or f"{what} is missing: upload a picture ({FORMATS}) or send one from another tab.")
+        raise _missing(what, missing)
     if isinstance(source, np.ndarray):
         source = _from_array(source, what)
     if isinstance(source, Image.Image):
@@ -61,7 +73,7 @@ def read_picture(source: Any, what: str = "The image", max_pixels: int = MAX_PIX
         return eight_bit(ImageOps.exif_transpose(source))
     path = path_of(source)
     if not path:
-        raise BadInput(missing or f"{what} is missing: upload a picture ({FORMATS}) or send one from another tab.")
+        raise _missing(what, missing)
     name = Path(str(path)).name[:80]
     try:
         image = Image.open(path)  # reads the header only
@@ -70,22 +82,26 @@ def read_picture(source: Any, what: str = "The image", max_pixels: int = MAX_PIX
         return eight_bit(ImageOps.exif_transpose(image))
     except Image.DecompressionBombError:
         raise BadInput(f"{what} ({name}) is far too large; the limit here is {megapixels(max_pixels)} megapixels. "
-                       "Use a smaller picture.") from None
+                       "Use a smaller picture.", key="errors.picture_bomb", name=name,
+                       limit=megapixels(max_pixels)) from None
     except UnidentifiedImageError:
-        raise BadInput(f"{what} ({name}) is not a picture this app can read: use {FORMATS}.") from None
+        raise BadInput(f"{what} ({name}) is not a picture this app can read: use {FORMATS}.",
+                       key="errors.picture_unreadable", name=name, formats=FORMATS) from None
     except FileNotFoundError:
-        raise BadInput(f"{what} ({name}) cannot be found: upload it again.") from None
+        raise BadInput(f"{what} ({name}) cannot be found: upload it again.", key="errors.picture_gone",
+                       name=name) from None
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged files raise all three
-        raise BadInput(f"{what} ({name}) is damaged or incomplete ({str(exc)[:80]}).") from None
+        raise BadInput(f"{what} ({name}) is damaged or incomplete ({str(exc)[:80]}).", key="errors.picture_damaged",
+                       name=name) from None
 
 
 def read_rgb(source: Any, what: str = "The image", max_pixels: int = MAX_PIXELS, min_side: int = 1,
-             missing: str | None = None) -> Any:
+             missing: str | None = None) -> Image.Image:
     """``read_picture`` as RGB, transparency on white."""
     return on_white(read_picture(source, what, max_pixels, min_side, missing))
 
 
-def on_white(image: Any) -> Any:
+def on_white(image: Image.Image) -> Image.Image:
     """``image`` as RGB, its transparent parts composited on white (not black, which a plain
     ``convert("RGB")`` would give): the one rule for uploads, arrays and pictures from the UI."""
     from PIL import Image
@@ -99,7 +115,7 @@ def on_white(image: Any) -> Any:
     return image.convert("RGB")
 
 
-def eight_bit(image: Any) -> Any:
+def eight_bit(image: Image.Image) -> Image.Image:
     """16-bit and 32-bit integer or float pictures scaled to 0-255 grey (PIL would clip them)."""
     from PIL import Image
 
@@ -114,7 +130,7 @@ def eight_bit(image: Any) -> Any:
     return image
 
 
-def _from_array(array: np.ndarray, what: str) -> Any:
+def _from_array(array: np.ndarray, what: str) -> Image.Image:
     """An H×W, H×W×3 or H×W×4 array (8 or 16 bits) as a PIL image."""
     from PIL import Image
 

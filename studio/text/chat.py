@@ -36,7 +36,8 @@ def check_prompt(prompt: Any, what: str = "prompt") -> str:
             "Shorten it (a small model reads only a few thousand tokens anyway)."
         )
     if not text.strip():
-        raise BadInput(f"The {what} is empty: type something for the model to continue or answer.")
+        raise BadInput(f"The {what} is empty: type something for the model to continue or answer.",
+                       key="errors.prompt_empty")
     return text
 
 

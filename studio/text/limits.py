@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.errors import BadInput
+from studio.errors import BadInput, shown  # noqa: F401  (shown is used by the text modules through here)
 
 MAX_PROMPT_CHARS = 100_000  # far more than a small model reads; the prompt is cut to its context
 MAX_SYSTEM_PROMPT_CHARS = 20_000  # a persona or a set of rules, not a document
@@ -23,16 +23,6 @@ MAX_API_KEY_CHARS = 2_048  # long enough for a JWT-style bearer token
 MAX_SCORES = 50  # softmax by hand: a pencil-and-paper sized example
 MAX_SCORES_TEXT_CHARS = 2_000
 MAX_NUMBER_CHARS = 64  # a number typed as text: digits, sign, point, exponent
-SHOWN_CHARS = 40  # how much of a wrong value an error message repeats
-
-
-def shown(value: Any) -> str:
-    """``repr(value)`` for an error message, shortened: a giant value is not echoed back whole."""
-    text = repr(value)
-    if len(text) <= SHOWN_CHARS:
-        return text
-    size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
-    return f"{text[:SHOWN_CHARS]}…{size}"
 
 
 def bounded_text(value: Any, what: str, limit: int) -> str:

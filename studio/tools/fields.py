@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from studio.errors import BadInput
+from studio.errors import BadInput, shown
 
 MAX_TEXT_CHARS = 20_000  # far past any text encoder's window; longer is a paste mistake
+MAX_CUSTOM_CHOICE_CHARS = 500  # a Hub id or a file name, with room to spare
 PICTURE_KINDS = ("picture", "mask")  # uploads: a path (or a picture in memory), read by the tool itself
 
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str = ""  # text | int | float | bool | choice | picture | mask | group ("" = from the type)
+    kind: str = ""  # text | int | float | bool | choice | picture | mask | group | object | list ("" = from the type)
     low: float | None = None
     high: float | None = None
     step: float | None = None
@@ -41,6 +43,7 @@ class Spec:
     placeholder: str = ""  # i18n key of an empty text box's grey hint
     hint: str = ""  # slider | number | radio | dropdown | textbox | lines:N | checkbox | editor | hidden
     advanced: bool = False  # under the tool's "Advanced"
+    section: str = ""  # i18n key of the sub-tab it sits in; fields of one section share a tab (Enhance's regions)
     optional: bool = False  # None (empty) allowed: it follows a default
     unit: str = ""  # pixels, %, steps ... (the refusals say it)
     api: str = ""  # the API's parameter name, where it differs from the field's
@@ -113,13 +116,10 @@ def fields_of(request_class: type) -> list[Declared]:
 def refuse(field: Declared, english: str, key: str, **values: Any) -> BadInput:
     """A refusal about ``field``, keyed (assets/i18n/errors.json) with the field's own label."""
     labels = {"field": (field.spec.label, field.spec.name_in_sentences(field.name))} if field.spec.label else {}
+    if str(values.get("unit", "")).strip():  # " pixels": a word of its own in each language
+        labels["unit"] = (f"errors.unit.{values['unit'].strip()}", values["unit"])
     return BadInput(english.format(field=field.spec.name_in_sentences(field.name), **values), key=key, labels=labels,
                     field=field.spec.name_in_sentences(field.name), **values)
-
-
-def _shown(value: Any) -> str:
-    text = str(value)
-    return text[:40] + "…" if len(text) > 40 else text
 
 
 def check_value(field: Declared, value: Any, settings: Any = None) -> Any:
@@ -135,14 +135,14 @@ def check_value(field: Declared, value: Any, settings: Any = None) -> Any:
     if kind in ("int", "float"):
         unit = f" {spec.unit}" if spec.unit else ""
         if isinstance(value, bool):
-            raise refuse(field, "{field} must be a number, not {value}.", "errors.field_number", value=_shown(value))
-        try:
-            number = float(value)
+            raise refuse(field, "{field} must be a number, not {value}.", "errors.field_number", value=shown(value))
+        try:  # a whole number stays exact (a seed past 2**53); anything else is read as a float
+            number = value if isinstance(value, int) else float(value)
         except (TypeError, ValueError):
             raise refuse(field, "{field} must be a number, not {value}.", "errors.field_number",
-                         value=_shown(value)) from None
-        if not math.isfinite(number):
-            raise refuse(field, "{field} must be a number, not {value}.", "errors.field_number", value=_shown(value))
+                         value=shown(value)) from None
+        if isinstance(number, float) and not math.isfinite(number):
+            raise refuse(field, "{field} must be a number, not {value}.", "errors.field_number", value=shown(value))
         if spec.optional and number == 0 and (spec.low or 0) > 0:
             return None  # an optional field's 0 (below its range) is "empty", as the API has always taken it
         if kind == "int" and number != int(number):
@@ -159,17 +159,23 @@ def check_value(field: Declared, value: Any, settings: Any = None) -> Any:
             return value
         if value in (0, 1, "0", "1", "true", "false", "True", "False"):
             return str(value).lower() in ("1", "true")
-        raise refuse(field, "{field} must be true or false, not {value}.", "errors.field_bool", value=_shown(value))
+        raise refuse(field, "{field} must be true or false, not {value}.", "errors.field_bool", value=shown(value))
     if kind == "choice":
         text = str(value).strip()
         text = spec.aliases.get(text.lower(), spec.aliases.get(text, text))
-        if spec.custom:  # a Hub id or a file: the tool's own checks judge it
+        if spec.custom:  # a Hub id or a file: the tool's own checks judge it (a paste mistake is cut here)
+            if len(text) > MAX_CUSTOM_CHOICE_CHARS:
+                raise refuse(field, "{field} is {count:,} characters long; at most {most:,} are read.",
+                             "errors.field_long", count=len(text), most=MAX_CUSTOM_CHOICE_CHARS)
             return text
         offered = field.choices(settings)
         if text in offered:
             return text
+        by_case = {str(choice).lower(): choice for choice in offered}  # "faceswap" is FaceSwap
+        if text.lower() in by_case:
+            return by_case[text.lower()]
         raise refuse(field, "{field} must be one of {choices}, not {value}.", "errors.field_choice",
-                     choices=", ".join(map(str, offered)), value=_shown(value))
+                     choices=", ".join(map(str, offered)), value=shown(value))
     if kind == "text":
         if not isinstance(value, str):
             raise refuse(field, "{field} must be text.", "errors.field_text")
@@ -177,7 +183,36 @@ def check_value(field: Declared, value: Any, settings: Any = None) -> Any:
             raise refuse(field, "{field} is {count:,} characters long; at most {most:,} are read.",
                          "errors.field_long", count=len(value), most=MAX_TEXT_CHARS)
         return value
+    if kind == "object" and not isinstance(value, dict):
+        raise refuse(field, "{field} must be an object of names and values ({example}), not {value}.",
+                     "errors.field_object", example='{"name": value}', value=shown(value))
+    if kind == "list" and not isinstance(value, (list, tuple)):
+        raise refuse(field, "{field} must be a list ([...]), not {value}.", "errors.field_list", value=shown(value))
     return value  # pictures, masks and groups: the tool reads them with its own sentences
+
+
+def parameter_field(name: str, annotation: Any, default: Any) -> Declared | None:
+    """A plain function parameter as a field, where its type says what may come: a number, a
+    choice (``Literal``), true or false. Endpoints that are not a declared tool (/generate_image's
+    own parameters, /next_token, /server_health...) are checked by the same ``check_value``."""
+    base = [a for a in typing.get_args(annotation) if a is not type(None)] if _is_union(annotation) else [annotation]
+    if len(base) != 1:
+        return None
+    kind_type, spec = base[0], Spec(optional=type(None) in typing.get_args(annotation))
+    if typing.get_origin(kind_type) is typing.Literal:
+        spec = dataclasses.replace(spec, choices=typing.get_args(kind_type))
+        kind = "choice"
+    elif kind_type in (bool, int, float):
+        kind = {bool: "bool", int: "int", float: "float"}[kind_type]
+    elif (typing.get_origin(kind_type) or kind_type) in (dict, list):
+        kind = "object" if (typing.get_origin(kind_type) or kind_type) is dict else "list"
+    else:
+        return None
+    return Declared(name, kind, default, spec, annotation)
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
 def checked(request: Any, settings: Any = None) -> Any:

@@ -31,7 +31,8 @@ def read_rows(path: str | Path) -> list[dict[str, str]]:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise BadInput(f"{path.name}: use a .csv, .json, .jsonl or .txt file.")
+        raise BadInput(f"{path.name}: use a .csv, .json, .jsonl or .txt file.", key="errors.dataset_type",
+                       name=path.name[:80])
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -40,7 +41,8 @@ def read_rows(path: str | Path) -> list[dict[str, str]]:
             f"{path.name} is not UTF-8 text (byte {exc.start} cannot be read). Save it as UTF-8 and upload again."
         ) from None
     if not text.strip():
-        raise BadInput(f"{path.name} is empty: it needs at least one row.")
+        raise BadInput(f"{path.name} is empty: it needs at least one row.", key="errors.dataset_empty",
+                       name=path.name[:80])
     if suffix == ".txt":
         rows = [{"text": line} for line in text.splitlines() if line.strip()]
     elif suffix == ".csv":
@@ -54,7 +56,7 @@ def read_rows(path: str | Path) -> list[dict[str, str]]:
             raise BadInput(f"{path.name}: the JSON must be a list of objects (or {{\"data\": [...]}}).")
     rows = [_stringify(row, path.name, number) for number, row in enumerate(rows, 1)]
     if not rows:
-        raise BadInput(f"{path.name} has a header but no rows.")
+        raise BadInput(f"{path.name} has a header but no rows.", key="errors.dataset_no_rows", name=path.name[:80])
     return rows
 
 

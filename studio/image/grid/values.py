@@ -24,13 +24,18 @@ _RANGE = re.compile(
     rf"({_NUMBER})\s*-\s*({_NUMBER})\s*(?:\(\s*({_NUMBER})\s*\)|\[\s*(\d+)\s*\])?"
 )
 _DECIMALS = 6  # 0.1 + 0.2 shown as 0.3: a grid's labels and metadata read as typed
+MAX_CHARS = 4_000  # a few dozen prompts' worth of S/R values; longer is a paste mistake
 
 
 def texts(text: str) -> list[str]:
     """The comma-separated items of ``text`` (quotes keep a comma inside one), stripped, empty
     ones left out; a new line separates items too."""
+    text = str(text or "")
+    if len(text) > MAX_CHARS:
+        raise BadInput(f"An axis's values are {len(text):,} characters long; at most {MAX_CHARS:,} are read.",
+                       key="errors.grid_values_long", count=f"{len(text):,}", most=f"{MAX_CHARS:,}")
     items: list[str] = []
-    for row in csv.reader(str(text or "").splitlines(), skipinitialspace=True):
+    for row in csv.reader(text.splitlines(), skipinitialspace=True):
         items += [item.strip() for item in row if item.strip()]
     return items
 
