@@ -14,19 +14,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from studio.image.families.base import ImageFamily
 
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
 
-def family_of(checkpoint: str) -> Any:
+def family_of(checkpoint: str) -> ImageFamily:
     """A catalog image id (or a family name: sdxl, sd15, zimage, flux...) -> its family."""
     from studio.image import families
 
     return families.of_catalog_id(checkpoint) or families.family(checkpoint)
 
 
-def build(family: Any, image_prompts: list[str], dtype: str) -> tuple[dict[str, Any], dict[str, int]]:
+def build(family: ImageFamily, image_prompts: list[str], dtype: str) -> tuple[dict[str, Any], dict[str, int]]:
     """The request's modules on the meta device in ``dtype``, and bytes known only from files."""
     import torch
 

@@ -21,9 +21,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 POLL_SECONDS = 0.05
 # Whether the run in this context may show live previews: a screened run (studio.safety) shows
@@ -157,8 +160,8 @@ def label(key: str, **args: Any) -> Label:
 class Progress:
     step: int
     total: int
-    label: Any = ""  # a Label, or plain text
-    preview: Any = None  # a small PIL image of the work so far, when there is one
+    label: Label | str = ""
+    preview: Image.Image | None = None  # a small PIL image of the work so far, when there is one
 
     @property
     def fraction(self) -> float:
@@ -185,6 +188,17 @@ class Stopped:
 Event = Progress | Delivered | Finished | Stopped
 
 
+class TaskLike(Protocol):
+    """What work reports to: a Task, or a stand-in that passes a part of a larger run on to one
+    (an edit's ``Stage``, a grid's ``CellProgress``)."""
+
+    def step(self, step: int, total: int, label: Label | str = "", preview: Image.Image | None = None) -> None: ...
+
+    def check_cancelled(self) -> None: ...
+
+    def deliver(self, item: Any) -> None: ...
+
+
 class Task:
     def __init__(
         self,
@@ -207,7 +221,7 @@ class Task:
 
     # -- called by the work, in the worker thread --
 
-    def step(self, step: int, total: int, label: str = "", preview: Any = None) -> None:
+    def step(self, step: int, total: int, label: Label | str = "", preview: Image.Image | None = None) -> None:
         """Report progress; raises Cancelled once Cancel was pressed. A screened run (studio.safety)
         shows no live previews: only checked pictures leave it."""
         self.check_cancelled()

@@ -15,12 +15,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from studio import progress
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from pathlib import Path
+
+    from PIL import Image
+
     from studio.context import StudioContext
+    from studio.models.loaders import LoadRequest
 
 NOTE = "Blacked out by the safety checker: the picture may not be suitable for the class."
 _screen: contextvars.ContextVar["Screen | None"] = contextvars.ContextVar("studio_safety_screen", default=None)
@@ -34,7 +39,7 @@ class SafetyChecker:
     processor: Any  # transformers' CLIPImageProcessor
 
 
-def load_safety_checker(request: Any) -> SafetyChecker:
+def load_safety_checker(request: LoadRequest) -> SafetyChecker:
     from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
     from transformers import CLIPImageProcessor
 
@@ -50,7 +55,7 @@ class Screen:
     def __init__(self, studio: StudioContext):
         self.studio = studio
 
-    def flagged(self, image: Any) -> bool:
+    def flagged(self, image: Image.Image) -> bool:
         import numpy as np
         import torch
 
@@ -65,7 +70,7 @@ class Screen:
                 _, has_nsfw = model(clip_input=clip_input.to(parameter.device, parameter.dtype), images=pixels)
         return bool(has_nsfw[0])
 
-    def __call__(self, image: Any) -> tuple[Any, str | None]:
+    def __call__(self, image: Image.Image) -> tuple[Image.Image, str | None]:
         """The picture to show and save, and the note when it was blacked out."""
         if not self.flagged(image):
             return image, None
@@ -74,13 +79,21 @@ class Screen:
         return Image.new(image.mode if image.mode in ("RGB", "RGBA", "L") else "RGB", image.size), NOTE
 
 
-def screen(image: Any) -> tuple[Any, str | None]:
+def screen(image: Image.Image) -> tuple[Image.Image, str | None]:
     """``image`` as the current run may show it (unchanged where the run is not screened)."""
     current = _screen.get()
     return (image, None) if current is None else current(image)
 
 
-def screen_result(result: Any, record: dict[str, Any]) -> None:
+class Screened(Protocol):
+    """A result whose picture is screened: an ImageResult, an EditResult, a SwapResult (their
+    layers are above this one, so they are named by what is read and changed)."""
+
+    image: Image.Image
+    notes: list[str]
+
+
+def screen_result(result: Screened, record: dict[str, Any]) -> None:
     """Screen a result before it is saved or shown: its ``image`` (and nothing else) replaced when
     flagged, the note added to its ``notes`` and the ``record`` saved with it."""
     result.image, note = screen(result.image)
@@ -107,7 +120,7 @@ def screening(studio: StudioContext, on: bool) -> Iterator[None]:
         _screen.reset(token)
 
 
-def build_safety_checker_twin(folder: Any) -> None:
+def build_safety_checker_twin(folder: Path) -> None:
     """The tiny twin: the checker's own architecture (a CLIP vision tower, its projection and the
     concept embeddings) at toy size, with random weights. Its concept thresholds are 1, above any
     cosine, so it flags nothing until a test sets them below (``concept_embeds_weights``): the rule

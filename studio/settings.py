@@ -498,7 +498,8 @@ def load_settings(
 
 # The folders that must outlive a restart: with --data (or a Space's /data), each one not set on
 # its own moves under it, keeping its name.
-LASTING_FOLDERS = ("outputs", "cache_dir", "checkpoints_dir", "loras_dir", "upscalers_dir", "faces_dir", "wildcards_dir")
+LASTING_FOLDERS = ("outputs", "cache_dir", "checkpoints_dir", "loras_dir", "upscalers_dir", "faces_dir", "wildcards_dir",
+                   "styles_dir", "presets_dir")
 SPACE_STORAGE = Path("/data")  # a Space's persistent storage, when the Space has it
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from studio.settings import Settings
 
 MIN_SECONDS = 10
 MAX_SECONDS = 300  # the longest call ZeroGPU grants (its staff's figure; not documented)
@@ -33,13 +36,13 @@ def active(env: Mapping[str, str] | None = None) -> bool:
     return value.lower() in ("1", "t", "true")
 
 
-def emulated(settings: Any) -> bool:
+def emulated(settings: Settings) -> bool:
     """``--zero-gpu-emulate``: GPU calls take ZeroGPU's fork-and-pickle path on this machine
     (``tabs.zero_gpu_twin``), whatever the device, so what breaks on a Space breaks here first."""
     return bool(getattr(settings, "zero_gpu_emulate", False)) and not active()
 
 
-def forks(settings: Any) -> bool:
+def forks(settings: Settings) -> bool:
     """Each GPU call runs in a forked worker, its arguments and results pickled: on a ZeroGPU
     Space, or under its twin. Models must then be loaded before the first call."""
     return active() or emulated(settings)
@@ -73,7 +76,7 @@ def text_work(max_new_tokens: int) -> float:
     return max(1, int(max_new_tokens or 0)) * TEXT_SECONDS_PER_TOKEN
 
 
-def duration_of(work: Any) -> Any:
+def duration_of(work: Callable[..., float]) -> Callable[..., int]:
     """A ``spaces.GPU`` duration function: called with the call's own arguments, it asks for
     ``work(*args, **kwargs)`` estimated seconds, or the default when the arguments cannot tell
     (a bad request is refused inside the call, with its own message)."""

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 
 from studio.context import StudioContext
 from tabs import i18n, language, owner, roles, session_state
-from tabs.common import TabContext
+from tabs.common import TabContext, friendly
 from tabs.i18n import Translator
 from tabs.loop_lag import LoopLag
 
@@ -56,7 +56,7 @@ def build_app(studio: StudioContext) -> gr.Blocks:
             check under a class's load."""
             return lag.report(seconds)
 
-        gr.api(server_health, api_name="server_health")
+        gr.api(friendly(server_health), api_name="server_health")
     demo.extra_startup_events.append(lag.start)  # watched on the server's own loop from launch
     demo.studio_translator = ctx.t  # launch() needs the same i18n object
     return demo

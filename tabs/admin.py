@@ -4,7 +4,7 @@ limits. Every action here is refused to a student, in the API too (tabs.roles)."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -18,7 +18,7 @@ REFRESH_SECONDS = 2.0
 LIMIT_FIELDS = ("runs", "images", "megapixels", "steps", "train_steps", "train_jobs")
 
 
-def _runs_table(snapshot: dict, say: Any) -> dict:
+def _runs_table(snapshot: dict, say: Callable[[str], str]) -> dict:
     rows = [[run["id"], run["who"], run["what"], say("admin.state.running"), "", run["seconds"]]
             for run in snapshot["running"]]
     rows += [[run["id"], run["who"], run["what"], say("admin.state.waiting"), run["place"], run["seconds"]]
@@ -27,7 +27,7 @@ def _runs_table(snapshot: dict, say: Any) -> dict:
     return {"headers": headers, "data": rows}
 
 
-def _usage_table(snapshot: dict, say: Any) -> dict:
+def _usage_table(snapshot: dict, say: Callable[[str], str]) -> dict:
     rows = [[owner[:24], used["runs"], round(used["gpu_seconds"], 1), used["images"], used["refused"]]
             for owner, used in sorted(snapshot["usage"].items(), key=lambda pair: -pair[1]["gpu_seconds"])]
     headers = [say(f"admin.col.{name}") for name in ("owner", "runs", "gpu_seconds", "images", "refused")]

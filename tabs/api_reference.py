@@ -22,7 +22,10 @@ import difflib
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 ROOT = Path(__file__).resolve().parent.parent
 API_MD = ROOT / "docs" / "api.md"
@@ -43,7 +46,7 @@ parameter is sent with `gradio_client.handle_file(...)`. Examples: [scripting.md
 
 # --- building the app ---------------------------------------------------------------------------
 
-def build_demo(folder: Path) -> Any:
+def build_demo(folder: Path) -> gr.Blocks:
     """The app on the tiny profile, on the CPU (so a GPU changes nothing), every folder it reads
     or writes under ``folder`` (empty) and no environment variable read."""
     import tabs
@@ -64,7 +67,7 @@ def api_info(folder: Path) -> dict[str, Any]:
     return collect(build_demo(folder))
 
 
-def collect(demo: Any) -> dict[str, Any]:
+def collect(demo: gr.Blocks) -> dict[str, Any]:
     """``demo.get_api_info()``, each parameter with the description Gradio reads from its
     function's docstring (an ``Args:`` section, as for its MCP tools: ``name: what it is``), and
     each endpoint with the docstring's ``Returns:`` lines."""

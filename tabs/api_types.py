@@ -8,21 +8,22 @@ No ``from __future__ import annotations`` here: the TypedDict's field types must
 for Gradio to describe them.
 """
 
+from collections.abc import Iterable
 from typing import Any, Literal, TypedDict
 
 from gradio import FileData
 
 from studio.faces import paste
 from studio.image import presets
-from studio.image.edit import upscale, vary
 from studio.image.families import FAMILIES
+from studio.image.grid import KINDS
 from studio.image.image_prompts import slots
 from studio.prompts import describe, instructions
 from studio.text.sampling import DECODING
 from studio.train.config import TASKS
 
 
-def choice(values: Any) -> Any:
+def choice(values: Iterable[str]) -> Any:
     """``Literal`` of these values, in order (a dict gives its keys)."""
     return Literal[tuple(values)]
 
@@ -32,9 +33,8 @@ AspectRatio = choice(presets.aspect_label(w, h) for w, h in presets.ASPECT_RATIO
 # "" follows the preset (SDXL) or the family's default; each family takes its own (it says which).
 Scheduler = choice(dict.fromkeys(["", *(name for family in FAMILIES.values() for name in family.schedulers)]))
 ImagePromptType = choice(slots.TYPES)
-UpscaleMode = choice(upscale.MODES)
-VaryStrength = choice(["subtle", "strong", *vary.STRENGTHS])
-OutpaintUnit = Literal["px", "%"]
+# The edit tools' choices come from their declarations (studio.tools, tabs.tools).
+GridAxis = choice(["", *KINDS])
 ExpansionLength = choice(instructions.LENGTHS)
 ExpansionTarget = choice(instructions.TARGETS)
 DescribeMode = choice(describe.MODES)

@@ -3,13 +3,16 @@ its device, what its cache holds and its queue."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import gradio as gr
 
 from studio.errors import StudioError
 from tabs import roles
 from tabs.common import TabContext, friendly
+
+if TYPE_CHECKING:
+    from studio.cluster.front import RayCluster
 
 COLUMNS = ["replica", "node", "device", "loaded", "running", "served", "heard"]
 WHERE = ("cluster", "here")
@@ -21,7 +24,7 @@ def replica_count(live: int, started: int) -> str:
     return str(live) if live >= started else f"{live}/{started}"
 
 
-def status_line(cluster: Any, say: Callable[[str], str], live: int) -> str:
+def status_line(cluster: RayCluster, say: Callable[[str], str], live: int) -> str:
     """``live``: the replicas listed now (the number set at start may no longer hold)."""
     if cluster.problem:
         return say("models.cluster_problem").format(problem=cluster.problem)

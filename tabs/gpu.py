@@ -39,7 +39,7 @@ def for_zero_gpu(ctx: TabContext, body: Callable, work: Callable[[dict[str, Any]
     if not zero_gpu.forks(ctx.settings):
         return wrapped
     if work is None:
-        duration: Any = zero_gpu.DEFAULT_SECONDS
+        duration: int | Callable[..., int] = zero_gpu.DEFAULT_SECONDS
     else:
         signature = inspect.signature(body)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import gradio as gr
 
@@ -21,6 +21,9 @@ from studio import jobs, progress, tools
 from studio.image import styles
 from studio.image.families import FAMILIES
 from studio.models import catalog
+
+if TYPE_CHECKING:
+    from gradio.i18n import I18nData
 
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
 LOCALES = ("en", "zh-TW")
@@ -36,7 +39,8 @@ def translations() -> dict[str, dict[str, str]]:
         for locale in LOCALES:
             merged[locale].update(data.get(locale, {}))
     for locale in LOCALES:  # the styles carry their own translations (assets/image/styles.json)
-        merged[locale].update({style_key(s.name): s.label(locale) for s in styles.all_styles().values()})
+        merged[locale].update({style_key(s.name): s.label(locale)
+                               for s in (*styles.SPECIAL.values(), *styles.all_styles().values())})
     # The catalog's English is its own (studio/models/catalog.py); assets/i18n/catalog.json translates it.
     for entry in catalog.CATALOG.values():
         merged["en"][f"catalog.{entry.name}"] = entry.description
@@ -61,7 +65,7 @@ class Translator:
         table = translations()
         self._i18n = gr.I18n(**{locale: table[locale] for locale in LOCALES}) if lang == "auto" else None
 
-    def __call__(self, key: str) -> Any:
+    def __call__(self, key: str) -> str | I18nData:
         """A label: an i18n key for the browser to resolve, or a plain string."""
         if self._i18n is not None:
             return self._i18n(key)
@@ -77,7 +81,7 @@ class Translator:
     def plain(self, key: str) -> str:
         return self.text(key, self.lang)
 
-    def for_request(self, request: Any) -> Callable[[str], str]:
+    def for_request(self, request: gr.Request | None) -> Callable[[str], str]:
         """Plain strings in this user's language, for text a handler builds at run time
         (Gradio translates only whole keys): the forced --lang, else the page's language
         choice (its cookie), else the browser's."""
@@ -95,7 +99,7 @@ class Translator:
 FORCED_LANG = {"lang": "auto"}
 
 
-def page_language(request: Any) -> Callable[[str], str]:
+def page_language(request: gr.Request | None) -> Callable[[str], str]:
     """key -> text in the language ``request``'s page shows (the forced --lang, else the page's
     choice, else the browser's); English without a request."""
     lang = FORCED_LANG["lang"]
@@ -104,7 +108,7 @@ def page_language(request: Any) -> Callable[[str], str]:
     return lambda key: Translator.text(key, lang)
 
 
-def request_language(request: Any) -> str:
+def request_language(request: gr.Request | None) -> str:
     """The language a request's page shows: its chosen one (cookie), else its Accept-Language."""
     headers = getattr(request, "headers", None) or {}
     for part in (headers.get("cookie") or "").split(";"):

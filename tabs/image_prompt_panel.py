@@ -1,35 +1,43 @@
-"""The Image tab's image-prompt panel: up to four slots (picture, type, weight, stop-at), each
-slot's map beside its picture, the type's defaults, and what the picked checkpoint lacks."""
+"""The image-prompt panel: up to four slots (picture, type, weight, stop-at), each slot's map
+beside its picture, the type's defaults, and what the picked checkpoint lacks. The Image tab
+shows it, and so does every declared tool with an ``image_prompts`` field (tabs.tools): the
+Edit tab's shared diffusion settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from studio.errors import StudioError
+from studio.errors import BadInput, StudioError, shown
 from studio.image import checkpoints, image_prompts
 from studio.image.image_prompts.slots import STOP_RANGE, WEIGHT_RANGE
 from tabs import owner
-from tabs.common import TabContext, friendly
+from tabs.common import TabContext, friendly, uploaded
 from tabs.gpu import GpuWork
 from tabs.i18n import or_english
+from tabs.picture_input import PictureInput
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from tabs.i18n import Translator
 
 
 @dataclass
 class ImagePromptPanel:
-    note: Any
-    advanced: Any  # off: each type's own weight and stop-at
-    images: list = field(default_factory=list)
-    types: list = field(default_factory=list)
-    weights: list = field(default_factory=list)
-    stops: list = field(default_factory=list)
-    maps: list = field(default_factory=list)
-    says: list = field(default_factory=list)
+    note: gr.Markdown
+    advanced: gr.Checkbox  # off: each type's own weight and stop-at
+    images: list[PictureInput] = field(default_factory=list)
+    types: list[gr.Radio] = field(default_factory=list)
+    weights: list[gr.Slider] = field(default_factory=list)
+    stops: list[gr.Slider] = field(default_factory=list)
+    maps: list[gr.Image] = field(default_factory=list)
+    says: list[gr.Markdown] = field(default_factory=list)
 
     @property
-    def inputs(self) -> list:
+    def inputs(self) -> list[gr.components.Component]:
         """What a request reads: every slot's picture, type, weight and stop-at, and the switch."""
         return [*self.images, *self.types, *self.weights, *self.stops, self.advanced]
 
@@ -43,34 +51,69 @@ class ImagePromptPanel:
         )
 
 
-def build_panel(t: Any) -> ImagePromptPanel:
-    """The slots, in the layout block open now."""
+    def value_from(self, values: dict) -> tuple[dict, ...]:  # tabs.tools reads every composite control so
+        return self.slots(values)
+
+
+PROMPT_PICTURE = "each image prompt's picture"
+
+
+def api_slots(slots: Any) -> tuple:
+    """The API's image prompts ([{image, type, weight, stop_at}, ...]) with their uploaded files."""
+    if not slots:
+        return ()
+    if isinstance(slots, dict):  # one slot on its own
+        slots = [slots]
+    if not isinstance(slots, (list, tuple)):
+        raise BadInput(f"Image prompts must be a list of slots ([{{image, type, weight, stop_at}}]), not {shown(slots)}.",
+                       key="errors.field_list", field="Image prompts", value=shown(slots))
+    out = []
+    for slot in slots:
+        if isinstance(slot, dict):
+            slot = {**slot, "image": uploaded(slot.get("image"), PROMPT_PICTURE)}
+        elif isinstance(slot, (list, tuple)) and slot:  # [image, type, weight, stop_at]
+            slot = [uploaded(slot[0], PROMPT_PICTURE), *slot[1:]]
+        out.append(slot)
+    return tuple(out)
+
+
+def build_panel(t: Translator, prefix: str = "image") -> ImagePromptPanel:
+    """The slots, in the layout block open now; ``prefix`` starts their element ids."""
     gr.Markdown(t("image.prompts_info"))
     panel = ImagePromptPanel(
-        note=gr.Markdown(elem_id="image-prompts-note"),
-        advanced=gr.Checkbox(False, label=t("image.prompts_advanced"), elem_id="image-prompts-advanced"),
+        note=gr.Markdown(elem_id=f"{prefix}-prompts-note"),
+        advanced=gr.Checkbox(False, label=t("image.prompts_advanced"), elem_id=f"{prefix}-prompts-advanced"),
     )
     first = image_prompts.TYPES[0]
     stop, weight = image_prompts.DEFAULTS[first]
     for number in range(1, image_prompts.MAX_SLOTS + 1):
-        with gr.Row(elem_id=f"image-prompt-{number}"):
-            panel.images.append(gr.Image(type="filepath", label=f"{t.plain('image.prompt_slot')} {number}",
+        with gr.Row(elem_id=f"{prefix}-prompt-{number}"):
+            panel.images.append(PictureInput(type="filepath", label=t(f"image.prompt_slot_{number}"),
                                          sources=["upload", "clipboard"], height=180, scale=2,
-                                         elem_id=f"image-prompt-{number}-input"))
+                                         elem_id=f"{prefix}-prompt-{number}-input"))
             with gr.Column(scale=2, min_width=160):
                 panel.types.append(gr.Radio(list(image_prompts.TYPES), value=first, label=t("image.prompt_type"),
-                                            elem_id=f"image-prompt-{number}-type"))
+                                            elem_id=f"{prefix}-prompt-{number}-type"))
                 panel.weights.append(gr.Slider(*WEIGHT_RANGE, value=weight, step=0.05, label=t("image.prompt_weight"),
-                                               visible=False, elem_id=f"image-prompt-{number}-weight"))
+                                               visible=False, elem_id=f"{prefix}-prompt-{number}-weight"))
                 panel.stops.append(gr.Slider(*STOP_RANGE, value=stop, step=0.01, label=t("image.prompt_stop"),
-                                             visible=False, elem_id=f"image-prompt-{number}-stop"))
-                panel.says.append(gr.Markdown(elem_id=f"image-prompt-{number}-says"))
+                                             visible=False, elem_id=f"{prefix}-prompt-{number}-stop"))
+                panel.says.append(gr.Markdown(elem_id=f"{prefix}-prompt-{number}-says"))
             panel.maps.append(gr.Image(label=t("image.prompt_map"), interactive=False, height=180, scale=2,
-                                       elem_id=f"image-prompt-{number}-map"))
+                                       elem_id=f"{prefix}-prompt-{number}-map"))
     return panel
 
 
-def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: Any, default_checkpoint: str,
+def previewing_work(ctx: TabContext) -> GpuWork:
+    """The GPU's part of a slot's map (a face needs the detector): plain values in and out."""
+
+    def preview_on_gpu(path: str, kind: str) -> Image.Image:
+        return image_prompts.preview(ctx.studio, path, kind)
+
+    return GpuWork(ctx, preview_on_gpu)
+
+
+def wire_panel(ctx: TabContext, panel: ImagePromptPanel, checkpoint: gr.Dropdown, default_checkpoint: str,
                previewing: GpuWork) -> None:
     """Each slot's map and type defaults, the advanced switch, and the checkpoint's note.
     ``previewing``: the Image tab's GPU function for a slot's map (a face needs the detector)."""

@@ -14,14 +14,19 @@ starts, and the handlers word their messages by the request (``Translator.for_re
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
 from tabs.i18n import COOKIE, LOCALES
 
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Send
+
+    from tabs.i18n import Translator
+
 STORAGE_KEY = COOKIE
-CHOICES = [("Auto", "auto"), ("English", "en"), ("繁體中文", "zh-TW")]
+AUTO_LABEL = "app.language_auto"  # "Auto" in the page's own language; each language's name in itself
 
 EARLY_SCRIPT = """<script>
 (function () {
@@ -41,12 +46,32 @@ EARLY_SCRIPT = """<script>
 })();
 </script>""" % {"locales": json.dumps(list(LOCALES)), "key": json.dumps(STORAGE_KEY)}
 
-# The picker shows the stored choice; a person's pick stores it and reloads the page.
+FORM_KEY = "studio-form-before-switch"
+# What the person typed (every text and number box, by its element's id) is kept across the
+# reload a switch needs, in this tab's sessionStorage, and put back once the page is drawn
+# again: the boxes get an ``input`` event, so the app's own values follow.
+KEEP_FORM = (
+    "var kept = {}; document.querySelectorAll('[id] textarea, [id] input[type=text], [id] input[type=number]')"
+    ".forEach(function (box) { var owner = box.closest('[id]'); if (!owner || !owner.id || box.type === 'password'"
+    " || box.closest('[role=listbox], .wrap-inner')) { return; } var name = owner.id + '|' + box.tagName;"
+    " if (!(name in kept) && box.value !== box.defaultValue) { kept[name] = box.value; } });"
+    f" try {{ window.sessionStorage.setItem('{FORM_KEY}', JSON.stringify(kept)); }} catch (e) {{}}"
+)
+RESTORE_FORM = (
+    f"() => {{ var kept = null; try {{ kept = JSON.parse(window.sessionStorage.getItem('{FORM_KEY}') || 'null');"
+    f" window.sessionStorage.removeItem('{FORM_KEY}'); }} catch (e) {{}} if (!kept) {{ return []; }}"
+    " Object.keys(kept).forEach(function (name) { var parts = name.split('|');"
+    " var owner = document.getElementById(parts[0]); if (!owner) { return; }"
+    " var box = owner.querySelector(parts[1].toLowerCase()); if (!box) { return; }"
+    " box.value = kept[name]; box.dispatchEvent(new Event('input', {bubbles: true}));"
+    " box.dispatchEvent(new Event('change', {bubbles: true})); }); return []; }"
+)
+# The picker shows the stored choice; a person's pick stores it, keeps the form and reloads the page.
 READ_CHOICE = f"() => {{ try {{ return window.localStorage.getItem('{STORAGE_KEY}') || 'auto'; }} catch (e) {{ return 'auto'; }} }}"
 APPLY_CHOICE = (
     f"(choice) => {{ try {{ if (choice === 'auto') {{ window.localStorage.removeItem('{STORAGE_KEY}'); }} "
     f"else {{ window.localStorage.setItem('{STORAGE_KEY}', choice); }} }} catch (e) {{}} "
-    "window.location.reload(); return []; }"
+    f"{KEEP_FORM} window.location.reload(); return []; }}"
 )
 
 
@@ -54,11 +79,11 @@ class PageScript:
     """ASGI middleware: ``EARLY_SCRIPT`` first in the ``<head>`` of the app's HTML page (Gradio's
     own ``head`` option is added by its JavaScript after it has picked the language)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.script = EARLY_SCRIPT.encode()
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http" or scope.get("method") != "GET" or not scope.get("path", "").endswith("/"):
             await self.app(scope, receive, send)
             return
@@ -90,13 +115,15 @@ class PageScript:
         await self.app(scope, receive, rewrite)
 
 
-def picker(t: Any) -> Any:
+def picker(t: Translator) -> gr.Radio:
     """The language choice, in the layout block open now (the header row)."""
-    return gr.Radio(CHOICES, value="auto", label=t("app.language"), min_width=260, scale=0,
+    choices = [(t(AUTO_LABEL), "auto"), ("English", "en"), ("繁體中文", "zh-TW")]
+    return gr.Radio(choices, value="auto", label=t("app.language"), min_width=260, scale=0,
                     elem_id="studio-language")
 
 
-def wire(demo: gr.Blocks, choice: Any) -> None:
+def wire(demo: gr.Blocks, choice: gr.Radio) -> None:
     demo.load(None, None, choice, js=READ_CHOICE, api_visibility="private")
+    demo.load(None, None, None, js=RESTORE_FORM, api_visibility="private")
     # ``input``: a person's pick only (the load above setting the value must not reload again).
     choice.input(None, choice, None, js=APPLY_CHOICE, api_visibility="private")

@@ -16,7 +16,7 @@ from studio.models import catalog
 from studio.tokens import sources as tokenizer_sources
 from tabs import cluster_panel, owner, roles
 from tabs.common import TabContext, friendly
-from tabs.i18n import LOCALES, Translator
+from tabs.i18n import LOCALES, Translator, or_english
 
 # The table's columns; their headers are assets/i18n/models.json's models.col.<column>.
 COLUMNS = ["name", "component", "id", "device", "plan", "size_mb", "hits", "load_seconds", "idle_seconds", "in_use"]
@@ -55,10 +55,24 @@ def memory_html(bars: list[dict], say: Callable[[str], str]) -> str:
     return f"<div class='models-memory'>{title}{''.join(rows)}</div>"
 
 
-def table_rows(status: dict) -> list[list]:
+def plan_words(model: dict, say: Callable[[str], str] | None) -> str:
+    """A model's memory plan in the reader's language (its figures), else the English line."""
+    details = model.get("plan_details")
+    if say is None or not details:
+        return model.get("plan", "")
+    parts = [or_english(say, f"models.plan.{details['offload']}", details["offload"])]
+    parts += [or_english(say, f"models.plan.{extra}", extra) for extra in ("vae_tiling", "fp8_storage") if details[extra]]
+    speed = say("models.plan_full_speed") if details["slowdown"] == 1.0 else \
+        say("models.plan_slower").format(times=f"{details['slowdown']:g}")
+    budget = say("models.plan_budget").format(budget=details["budget_gb"]) if details.get("budget_gb") else ""
+    return say("models.plan_note").format(plan=" + ".join(parts), speed=speed, peak=details["peak_gb"], budget=budget)
+
+
+def table_rows(status: dict, say: Callable[[str], str] | None = None) -> list[list]:
     rows = []
     for m in status["models"]:
-        row = {**m, "device": m["device"] + (f" ({m['state']})" if m.get("state") in MOVING else "")}
+        row = {**m, "device": m["device"] + (f" ({m['state']})" if m.get("state") in MOVING else ""),
+               "plan": plan_words(m, say)}
         rows.append([row[c] for c in COLUMNS])
         # A pipeline's parts (unet, vae, text encoders...) on their own lines, with their memory.
         for part, size_mb in sorted(m.get("parts_mb", {}).items(), key=lambda item: -item[1]):
@@ -99,15 +113,14 @@ def build(ctx: TabContext) -> None:
         return {**result, "status": report.status(ctx.studio)}
 
     def view(status: dict, request: gr.Request | None):
-        summary = (
-            f"**{status['device']}** · {status['used_gb']} / {status['budget_gb']} GB · "
-            f"offloaded {status['offloaded_gb']} GB · hits {status['hits']} · misses {status['misses']}"
-        )
-        ids = ["all"] + [m["id"] for m in status["models"]]
         say = t.for_request(request)
+        summary = say("models.summary").format(device=status["device"], used=status["used_gb"],
+                                               budget=status["budget_gb"], offloaded=status["offloaded_gb"],
+                                               hits=status["hits"], misses=status["misses"])
+        ids = ["all"] + [m["id"] for m in status["models"]]
         memory = memory_html(status["memory_bars"], say)
         headers = [say(f"models.col.{column}") for column in COLUMNS]
-        return summary, {"headers": headers, "data": table_rows(status)}, memory, gr.update(choices=ids)
+        return summary, {"headers": headers, "data": table_rows(status, say)}, memory, gr.update(choices=ids)
 
     def refresh(request: gr.Request = None):
         return view(models_status(), request)

@@ -9,17 +9,20 @@ in earlier tabs' pickers without any tab knowing the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import gradio as gr
+
+if TYPE_CHECKING:
+    from gradio.i18n import I18nData
 
 
 @dataclass
 class Target:
     key: str
-    label: str
+    label: str | I18nData
     component: gr.components.Component
-    tab_path: tuple[tuple[Any, str], ...]  # (gr.Tabs, tab id) pairs to select, outermost first
+    tab_path: tuple[tuple[gr.Tabs | None, str], ...]  # (gr.Tabs, tab id) pairs to select, outermost first
 
 
 @dataclass
@@ -33,22 +36,24 @@ class Source:
 class SendTo:
     targets: dict[str, Target] = field(default_factory=dict)
     sources: list[Source] = field(default_factory=list)
-    main_tabs: Any = None
+    main_tabs: gr.Tabs | None = None
 
-    def register(self, key: str, label: str, component: Any, tab_id: str, inner: tuple = ()) -> None:
+    def register(self, key: str, label: str | I18nData, component: gr.components.Component, tab_id: str,
+                 inner: tuple = ()) -> None:
         """``component`` (gr.Image / gr.File / gr.ImageEditor) can receive an image path."""
         self.targets[key] = Target(key, label, component, ((None, tab_id), *inner))
 
-    def source(self, picker_label: Any, button_label: Any, value: Any, elem_prefix: str) -> None:
+    def source(self, picker_label: str | I18nData, button_label: str | I18nData, value: gr.State,
+               elem_prefix: str) -> None:
         with gr.Row():
             picker = gr.Dropdown([], label=picker_label, scale=3, elem_id=f"{elem_prefix}-send-target")
             button = gr.Button(button_label, scale=1, elem_id=f"{elem_prefix}-send")
         self.sources.append(Source(picker, button, value))
 
-    def wire(self, main_tabs: Any, say: Callable[[str], str]) -> None:
+    def wire(self, main_tabs: gr.Tabs, say: Callable[[str], str]) -> None:
         self.main_tabs = main_tabs
         choices = [(t.label, t.key) for t in self.targets.values()]
-        tab_outputs: list[Any] = [main_tabs]
+        tab_outputs: list[gr.Tabs] = [main_tabs]
         for target in self.targets.values():
             for tabs, _ in target.tab_path[1:]:
                 if tabs not in tab_outputs:
@@ -63,7 +68,7 @@ class SendTo:
                 api_visibility="private",
             )
 
-    def _sender(self, tab_outputs: list[Any], say: Callable[[str], str]):
+    def _sender(self, tab_outputs: list[gr.Tabs], say: Callable[[str], str]):
         targets = list(self.targets.values())
 
         def send(path: str | None, key: str):

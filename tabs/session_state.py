@@ -28,13 +28,13 @@ DEFERRED = object()  # what the per-block call gives while a session starts
 class LazyBlockConfigs(dict):
     """A dict of block id -> config whose ``pending`` ids are computed by ``compute`` on first read."""
 
-    def __init__(self, compute: Callable[[int], Any], ready: dict, pending: Iterable[int]):
+    def __init__(self, compute: Callable[[int], dict], ready: dict, pending: Iterable[int]):
         super().__init__(ready)
         self._compute = compute
         self._pending = set(pending)
         self._lock = threading.Lock()
 
-    def _take(self, key: Any) -> Any:
+    def _take(self, key: int) -> dict:
         with self._lock:
             if key in self._pending:
                 dict.__setitem__(self, key, self._compute(key))
@@ -45,20 +45,20 @@ class LazyBlockConfigs(dict):
         for key in list(self._pending):
             self._take(key)
 
-    def __missing__(self, key: Any) -> Any:
+    def __missing__(self, key: int) -> dict:
         if key in self._pending:
             return self._take(key)
         raise KeyError(key)
 
-    def __contains__(self, key: Any) -> bool:
+    def __contains__(self, key: object) -> bool:
         return dict.__contains__(self, key) or key in self._pending
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def __setitem__(self, key: int, value: dict) -> None:
         with self._lock:
             self._pending.discard(key)
             dict.__setitem__(self, key, value)
 
-    def get(self, key: Any, default: Any = None) -> Any:
+    def get(self, key: int, default: Any = None) -> Any:
         return self[key] if key in self else default
 
     def __len__(self) -> int:
@@ -117,7 +117,7 @@ def install() -> bool:
         pending = [key for key, value in configs.items() if value is DEFERRED]
         ready = {key: value for key, value in configs.items() if value is not DEFERRED}
 
-        def compute(key: int) -> Any:  # as Gradio's own __init__ calls it
+        def compute(key: int) -> dict:  # as Gradio's own __init__ calls it
             return blocks_config.config_for_block(key, [], blocks_config.blocks[key])
 
         self.config_values = LazyBlockConfigs(compute, ready, pending)

@@ -146,7 +146,8 @@ def build(ctx: TabContext) -> None:
                     ctx.send_to.register("tokens-image", t("tokens.send_target"), upload, "tokens",
                                          inner=((inner_tabs, "tokens-image-tab"),))
                     with gr.Column():
-                        vq_model = gr.Dropdown(catalog.choices(settings, "vq"), label=t("tokens.vq_model"))
+                        vq_model = gr.Dropdown(catalog.choices(settings, "vq"), label=t("tokens.vq_model"),
+                                               allow_custom_value=True)  # a Hub id too; the studio judges it
                         side = gr.Slider(image_tokens.MIN_SIDE, image_tokens.MAX_SIDE, image_tokens.DEFAULT_SIDE,
                                          step=16, label=t("tokens.side"))
                         encode = gr.Button(t("tokens.encode"), variant="primary")

@@ -11,25 +11,38 @@ English name instead of a bare key.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
 
 import gradio as gr
 
 from studio.tools import Tool
 from studio.tools.fields import PICTURE_KINDS, Declared, checked, fields_of
+from tabs import api_types
 from tabs.common import TabContext, uploaded
 from tabs.i18n import translations
+from tabs.image_prompt_panel import ImagePromptPanel, api_slots, build_panel, previewing_work, wire_panel
+from tabs.picture_input import PictureInput
+
+if TYPE_CHECKING:
+    from gradio.i18n import I18nData
+
+    from studio.settings import Settings
+
+# One declared field's control: a Gradio component, or the image-prompt panel (a composite of them).
+Control = gr.components.Component | ImagePromptPanel
+R = TypeVar("R")  # a request dataclass
 
 EDITOR_BRUSH = gr.Brush(colors=[("#ff00c8", 0.6)], default_size=24, color_mode="fixed")
 
 
-def text_of(ctx: TabContext, key: str, english: str) -> Any:
+def text_of(ctx: TabContext, key: str, english: str) -> str | I18nData:
     """The label for ``key`` (an i18n key the page translates), or ``english`` where no table has it."""
     return ctx.t(key) if key and key in translations()["en"] else english
 
 
-def _label(ctx: TabContext, field: Declared) -> Any:
+def _label(ctx: TabContext, field: Declared) -> str | I18nData:
     return text_of(ctx, field.spec.label, field.spec.name_in_sentences(field.name))
 
 
@@ -39,7 +52,7 @@ def _choices(ctx: TabContext, field: Declared) -> list[Any]:
     return [(text_of(ctx, f"{prefix}.{value}", str(value)), value) if prefix else value for value in values]
 
 
-def control(ctx: TabContext, field: Declared, elem_id: str) -> Any:
+def control(ctx: TabContext, field: Declared, elem_id: str) -> Control:
     """One field's component, as its kind and hint say."""
     spec, kind = field.spec, field.kind
     label = _label(ctx, field)
@@ -50,7 +63,10 @@ def control(ctx: TabContext, field: Declared, elem_id: str) -> Any:
         return gr.ImageEditor(type="pil", height=420, sources=["upload", "clipboard"], brush=EDITOR_BRUSH,
                               transforms=(), layers=False, **common)
     if kind in PICTURE_KINDS:
-        return gr.Image(type="filepath", height=360 if kind == "picture" else 140, **common)
+        return PictureInput(type="filepath", height=360 if kind == "picture" else 140, **common)
+    if kind == "image_prompts":  # the Image tab's slots, the same panel (its host wires it: wire_composites)
+        with gr.Accordion(label, open=False, elem_id=elem_id):
+            return build_panel(ctx.t, prefix=elem_id)
     if kind == "bool":
         return gr.Checkbox(default, info=info, **common)
     if kind == "choice":
@@ -63,8 +79,12 @@ def control(ctx: TabContext, field: Declared, elem_id: str) -> Any:
         step = spec.step or (1 if kind == "int" else None)
         if spec.hint != "number" and spec.low is not None and spec.high is not None and not spec.optional:
             return gr.Slider(spec.low, spec.high, value=default, step=step or 0.01, info=info, **common)
-        # No precision for an optional field: Gradio shows an empty whole-number box as 0, which is not "empty".
-        precision = 0 if kind == "int" and not spec.optional else None
+        # An optional field (empty = a default) has no precision and no bounds in the page: Gradio shows
+        # an empty whole-number box as 0, and refuses 0 below a minimum in its own words. Its range
+        # is the declaration's check, in the studio's words.
+        if spec.optional:
+            return gr.Number(default, step=step, info=info, **common)
+        precision = 0 if kind == "int" else None
         return gr.Number(default, minimum=spec.low, maximum=spec.high, step=step, precision=precision, info=info,
                          **common)
     lines = int(spec.hint.split(":")[1]) if spec.hint.startswith("lines:") else 1
@@ -72,25 +92,61 @@ def control(ctx: TabContext, field: Declared, elem_id: str) -> Any:
     return gr.Textbox(default or "", lines=lines, info=info, placeholder=placeholder, **common)
 
 
-def controls(ctx: TabContext, fields: list[Declared], prefix: str, advanced_label: Any = None) -> dict[str, Any]:
-    """Components for ``fields`` (groups left to their host), the advanced ones in an accordion."""
-    made: dict[str, Any] = {}
+def controls(ctx: TabContext, fields: list[Declared], prefix: str, advanced_label: str | I18nData | None = None,
+             open_advanced: bool = False) -> dict[str, Control]:
+    """Components for ``fields`` (groups left to their host), the advanced ones in an accordion
+    (or in place, ``open_advanced``, when the host puts them in its own)."""
+    made: dict[str, Control] = {}
     plain = [f for f in fields if f.kind != "group" and not f.spec.advanced]
     advanced = [f for f in fields if f.kind != "group" and f.spec.advanced]
+    sections = list(dict.fromkeys(f.spec.section for f in plain if f.spec.section))
     for field in plain:
-        made[field.name] = control(ctx, field, f"{prefix}-{field.name.replace('_', '-')}")
-    if advanced:
+        if not field.spec.section:
+            made[field.name] = control(ctx, field, f"{prefix}-{field.name.replace('_', '-')}")
+        elif field.spec.section == sections[0] and field.name not in made:  # every section's tab, where the first is
+            with gr.Tabs():
+                for section in sections:
+                    with gr.Tab(text_of(ctx, section, section.rsplit(".", 1)[-1].replace("_", " ").capitalize())):
+                        for inner in (f for f in plain if f.spec.section == section):
+                            made[inner.name] = control(ctx, inner, f"{prefix}-{inner.name.replace('_', '-')}")
+    if advanced and open_advanced:
+        for field in advanced:
+            made[field.name] = control(ctx, field, f"{prefix}-{field.name.replace('_', '-')}")
+    elif advanced:
         with gr.Accordion(advanced_label or ctx.t("edit.advanced"), open=False):
             for field in advanced:
                 made[field.name] = control(ctx, field, f"{prefix}-{field.name.replace('_', '-')}")
     return made
 
 
-def request_of(request_class: type, values: dict[str, Any], groups: dict[str, Any] | None = None,
-               settings: Any = None) -> Any:
-    """The request ``values`` (by field name) make, groups (nested requests) given whole; checked."""
-    fields = fields_of(request_class)
-    named = {f.name: values[f.name] for f in fields if f.kind != "group" and f.name in values}
+def inputs_of(made: dict[str, Control]) -> set[gr.components.Component]:
+    """The components ``controls`` made, a composite control (the image-prompt panel) by its parts."""
+    found: set[gr.components.Component] = set()
+    for component in made.values():
+        found |= set(component.inputs) if isinstance(component, ImagePromptPanel) else {component}
+    return found
+
+
+def values_of(made: dict[str, Control], values: dict) -> dict[str, Any]:
+    """Each field's value from a handler's {component: value}, a composite's assembled."""
+    return {name: component.value_from(values) if isinstance(component, ImagePromptPanel) else values[component]
+            for name, component in made.items()}
+
+
+def wire_composites(ctx: TabContext, made: dict[str, Control], checkpoint: gr.Dropdown,
+                    default_checkpoint: str) -> None:
+    """The image-prompt panel's own events (maps, type defaults, the checkpoint's note)."""
+    for component in made.values():
+        if isinstance(component, ImagePromptPanel):
+            wire_panel(ctx, component, checkpoint, default_checkpoint, previewing_work(ctx))
+
+
+def request_of(request_class: type[R], values: dict[str, Any], groups: dict[str, Any] | None = None,
+               settings: Settings | None = None) -> R:
+    """The request ``values`` (by field name; a field without a Spec too) make, groups (nested
+    requests) given whole; its declared fields checked."""
+    names = {item.name for item in dataclasses.fields(request_class)}
+    named = {name: value for name, value in values.items() if name in names}
     named.update(groups or {})
     return checked(request_class(**named), settings)
 
@@ -98,6 +154,8 @@ def request_of(request_class: type, values: dict[str, Any], groups: dict[str, An
 # --- the API ---------------------------------------------------------------------------------------
 
 def _api_type(field: Declared) -> Any:
+    if field.kind == "image_prompts":
+        return list[api_types.ImagePromptSlot] | None
     if field.kind in PICTURE_KINDS:
         return gr.FileData | None if not field.required else gr.FileData
     if field.kind == "choice" and not callable(field.spec.choices) and not field.spec.custom:
@@ -123,7 +181,8 @@ def api_fields(request_class: type) -> list[tuple[Declared, str | None]]:
     return own + grouped
 
 
-def api_function(tool: Tool, run: Callable[[Any, gr.Request | None], dict], settings: Any = None) -> Callable[..., dict]:
+def api_function(tool: Tool, run: Callable[[Any, gr.Request | None], dict],
+                 settings: Settings | None = None) -> Callable[..., dict]:
     """The tool's API endpoint: a function with one parameter per declared field (its group's
     flattened after it, e.g. prompt and checkpoint), typed and defaulted as declared, and
     ``run(request, gr_request)`` behind it. Every file must be an upload (``uploaded``)."""
@@ -146,6 +205,8 @@ def api_function(tool: Tool, run: Callable[[Any, gr.Request | None], dict], sett
             value = named[field.api_name]
             if field.kind in PICTURE_KINDS and (value is not None or field.required):
                 value = uploaded(value, field.spec.doc or field.spec.name_in_sentences(field.name).lower())
+            elif field.kind == "image_prompts":
+                value = api_slots(value) or None
             (grouped[group] if group else own)[field.name] = value
         groups = {name: cls(**grouped[name]) for name, cls in group_classes.items()}
         return run(request_of(tool.request, own, groups, settings), gr_request)
@@ -155,9 +216,10 @@ def api_function(tool: Tool, run: Callable[[Any, gr.Request | None], dict], sett
     endpoint.__doc__ = tool.summary + ("\n" + "\n".join(docs) if docs else "")
     endpoint.__signature__ = signature  # type: ignore[attr-defined]
     endpoint.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": dict}
+    endpoint.checks_its_fields = True  # type: ignore[attr-defined]  (request_of checks them, aliases included)
     return endpoint
 
 
-def group_request(group_class: type, values: dict[str, Any]) -> Any:
+def group_request(group_class: type[R], values: dict[str, Any]) -> R:
     """A nested request (the Edit tab's shared prompt and model) from its controls' values."""
     return group_class(**{f.name: values[f.name] for f in fields_of(group_class) if f.name in values})

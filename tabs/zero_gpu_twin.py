@@ -16,7 +16,11 @@ import sys
 import threading
 import types
 from datetime import timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    import gradio as gr
+    from spaces.zero.api import GPUSize, ScheduleResponse
 
 _lock = threading.Lock()
 _installed = False
@@ -35,8 +39,8 @@ def _stand_in_torch() -> types.ModuleType:
     return module
 
 
-def _schedule(task_id: int, request: Any = None, duration: timedelta | None = None, gpu_size: Any = None,
-              **_: Any) -> Any:
+def _schedule(task_id: int, request: gr.Request | None = None, duration: timedelta | None = None,
+              gpu_size: GPUSize | None = None, **_: Any) -> ScheduleResponse:
     """The scheduler's answer, at once: one slice, index 0, always idle (so a finished worker is
     reused, as ZeroGPU reuses it)."""
     from spaces.zero.api import ScheduleResponse
@@ -67,7 +71,7 @@ def install() -> None:
         _installed = True
 
 
-def gpu(task: Callable, duration: Any) -> Callable:
+def gpu(task: Callable, duration: int | Callable[..., int]) -> Callable:
     """What ``spaces.GPU(task, duration=...)`` returns on a ZeroGPU Space."""
     import inspect
 

@@ -89,8 +89,8 @@ def test_a_family_in_one_new_module_is_offered_and_draws(new_family, sketch_ctx,
     assert checkpoints.family_hint(sketch_ctx, "my-sketch") is new_family
     note_id = next(i for i, block in demo.blocks.items() if getattr(block, "elem_id", None) == "image-family")
     on_checkpoint = next(fn for fn in demo.fns.values()
-                         if [b._id for b in fn.inputs] == [dropdown._id] and note_id in [b._id for b in fn.outputs])
-    note, performance, *_ = on_checkpoint.fn("my-sketch")
+                         if [b._id for b in fn.inputs][:1] == [dropdown._id] and note_id in [b._id for b in fn.outputs])
+    note, performance, *_ = on_checkpoint.fn("my-sketch", "Speed")
     assert "**Sketch PAG**: SD 1.5 with perturbed-attention guidance" in note
     assert "its own 3 steps" in note and performance["interactive"] is False
 

@@ -133,3 +133,18 @@ def test_fooocus_v2_expands_each_image_with_its_own_seed(image_ctx, tmp_path):
 def test_fooocus_v2_with_no_prompt_is_said(image_ctx):
     result = run(image_ctx, prompt="", styles=("Fooocus V2",), seed=1)[0]
     assert result.prompt == "" and any("nothing to expand" in n for n in result.notes)
+
+
+def test_a_styles_negative_never_works_against_another_chosen_styles_look():
+    """Cinematic's negative says "painting"; beside Watercolor ("watercolor painting of ...") it
+    is left out, while the rest of both negatives, and the user's own, stay."""
+    from studio.image import styles
+
+    _, negative = styles.apply("a fox", "blurry, painting", ("Cinematic", "Watercolor"))
+    phrases = negative.split(", ")
+    assert phrases[:2] == ["blurry", "painting"]  # the user's own negative is theirs
+    assert phrases.count("painting") == 1 and "illustration" in phrases and "photograph" in phrases
+    _, cinematic_alone = styles.apply("a fox", "", ("Cinematic",))
+    assert "painting" in cinematic_alone.split(", ")
+    _, together = styles.apply("a fox", "", ("Cinematic", "Watercolor"))
+    assert "painting" not in together.split(", ")

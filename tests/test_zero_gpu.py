@@ -5,7 +5,7 @@ worker, so a value that cannot be pickled fails here as it fails on a Space.
 
 The app is built in this process (``--zero-gpu-emulate on``) and its API functions are called as
 Gradio calls them; the worker is a fork of this process, as ZeroGPU's is of the server's. The
-page's own events (the components' values) are driven in Chromium (tests/browser/test_zero_gpu.py).
+page's own events (the components' values) are driven in Chromium (tests/browser/test_zero_gpu_page.py).
 """
 
 from __future__ import annotations

@@ -24,11 +24,17 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from studio.cluster import auth, retried, wire
 from studio.errors import StudioError
 from studio.progress import Cancelled
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from studio.replicated import Replicated
+    from studio.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +87,7 @@ def init_ray(address: str, **options: Any) -> None:
              log_to_driver=False, **options)
 
 
-def replica_settings(settings: Any) -> Any:
+def replica_settings(settings: Settings) -> Settings:
     """The front's settings for its replicas: folders made absolute (a replica runs in its own
     working folder), and no cluster of their own."""
     absolute = {f.name: Path(getattr(settings, f.name)).absolute()
@@ -90,7 +96,7 @@ def replica_settings(settings: Any) -> Any:
 
 
 class RayCluster:
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.address = settings.ray
         self.handle: Any = None
@@ -251,7 +257,7 @@ class RayCluster:
 
     # --- calls ----------------------------------------------------------------------------------
 
-    def call(self, entry: Any, arguments: dict[str, Any]) -> Any:
+    def call(self, entry: Replicated, arguments: dict[str, Any]) -> Any:
         """Run ``entry``'s function on a replica with ``arguments`` (by name), as if it ran here."""
         folder = arguments.get(entry.folder) if entry.folder else None
         sent = dict(arguments)
@@ -266,7 +272,7 @@ class RayCluster:
             return self._stream(entry, sent, cancel)
         return self._with_retry(entry, sent, task, folder)
 
-    def _with_retry(self, entry: Any, sent: dict[str, Any], task: Any, folder: Any) -> Any:
+    def _with_retry(self, entry: Replicated, sent: dict[str, Any], task: Any, folder: Path | None) -> Any:
         first: list[Any] = []  # what the first replica delivered (saved here already)
         try:
             return self._once(entry, sent, task, folder, first)
@@ -287,7 +293,7 @@ class RayCluster:
             ) from None
         return keep + value if keep and isinstance(value, list) else value
 
-    def _start_call(self, entry: Any, sent: dict[str, Any], call: str) -> tuple[Any, queue.Queue]:
+    def _start_call(self, entry: Replicated, sent: dict[str, Any], call: str) -> tuple[Any, queue.Queue]:
         """The call sent, and a queue its events arrive in (read by a pump thread, so the caller
         can look at Cancel and at the clock while it waits)."""
         if self.handle is None:
@@ -308,7 +314,8 @@ class RayCluster:
         threading.Thread(target=pump, name=f"studio-ray-{entry.name}", daemon=True).start()
         return response, events
 
-    def _events(self, entry: Any, sent: dict[str, Any], cancel_requested: Any) -> Iterator[tuple]:
+    def _events(self, entry: Replicated, sent: dict[str, Any], cancel_requested: Callable[[], bool]
+                ) -> Iterator[tuple]:
         """The call's events as they come; Cancel (``cancel_requested()`` true) is pinned on the
         board once and the replica's own end awaited (it stops within a step)."""
         call = uuid.uuid4().hex
@@ -379,7 +386,7 @@ class RayCluster:
             return Cancelled()
         return ClusterUnavailable(f"The Ray cluster failed this call ({_first_line(exc)}).")
 
-    def _once(self, entry: Any, sent: dict[str, Any], task: Any, folder: Any, delivered: list[Any],
+    def _once(self, entry: Replicated, sent: dict[str, Any], task: Any, folder: Path | None, delivered: list[Any],
               retry: bool = False) -> Any:
         """One try on one replica; ``retry``: the second, whose progress and results say so."""
         flag = getattr(task, "cancel_flag", None)
@@ -399,7 +406,7 @@ class RayCluster:
                 return [_saved(item, folder) for item in value] if isinstance(value, list) else _saved(value, folder)
         raise _ReplicaLost("the call ended without its result")
 
-    def _stream(self, entry: Any, sent: dict[str, Any], cancel: Any) -> Iterator[Any]:
+    def _stream(self, entry: Replicated, sent: dict[str, Any], cancel: Any) -> Iterator[Any]:
         """A streamed call (a reply as it grows), retried once on a lost replica if nothing was
         shown yet."""
         for attempt in (1, 2):
@@ -441,11 +448,11 @@ def _actor_dead(name: str | None) -> bool:
     return False
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _saved(item: Any, folder: Any) -> Any:
+def _saved(item: Any, folder: Path | None) -> Any:
     """A result saved in the owner's folder here (once), as the function would have saved it."""
     if folder is not None and hasattr(item, "save") and getattr(item, "path", "") is None:
         item.save(folder)

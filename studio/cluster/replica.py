@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import ray
 from ray import serve
@@ -27,6 +27,10 @@ from studio.cluster import wire
 from studio import tools
 from studio.progress import CancelFlag, Delivered, Finished, Progress, Task
 from studio.replicated import REGISTRY
+
+if TYPE_CHECKING:
+    from studio.replicated import Replicated
+    from studio.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ def load_registry() -> dict[str, Any]:
 
 
 class StudioReplica:
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         if settings.is_tiny:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as app.py: the tiny profile never needs the Hub
         from studio.context import StudioContext
@@ -133,7 +137,7 @@ class StudioReplica:
                     log.exception("call %s failed", name)
                 yield ("failed", wire.portable(exc))
 
-    def _task_events(self, entry: Any, arguments: dict[str, Any], flag: CancelFlag) -> Iterator[tuple]:
+    def _task_events(self, entry: Replicated, arguments: dict[str, Any], flag: CancelFlag) -> Iterator[tuple]:
         task = Task(lambda task: entry.fn(self.studio, **{**arguments, entry.task: task}), f"studio-{entry.name}", flag)
         delivered: list[Any] = []
         for event in task.events():

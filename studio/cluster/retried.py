@@ -24,7 +24,7 @@ class RetriedLabel(Label):
     """A progress label from the second replica, with the word that the first was lost."""
 
     key: str = "replica_lost"
-    inner: Any = ""  # the replica's own label (a Label, or plain text)
+    inner: Label | str = ""  # the replica's own label
 
     def worded(self, say: Callable[[str], str] | None = None) -> str:
         inner = self.inner.worded(say) if isinstance(self.inner, Label) else str(self.inner)

@@ -20,9 +20,12 @@ import pickle
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Request fields that hold a picture: a path there is a file on the front, sent as its bytes.
 PICTURE_FIELDS = frozenset({
@@ -50,13 +53,13 @@ class Delivered:
     index: int
 
 
-def _png(image: Any) -> Png:
+def _png(image: Image.Image) -> Png:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)  # speed over size: it is read once, at once
     return Png(buffer.getvalue())
 
 
-def _picture(png: Png) -> Any:
+def _picture(png: Png) -> Image.Image:
     from PIL import Image
 
     image = Image.open(io.BytesIO(png.data))
@@ -68,7 +71,7 @@ def _is_picture(value: Any) -> bool:
     return type(value).__module__.startswith("PIL.") and hasattr(value, "getpixel")
 
 
-def _walk(value: Any, change: Any, name: str | None = None) -> Any:
+def _walk(value: Any, change: Callable[[Any, str | None], Any], name: str | None = None) -> Any:
     """``value`` with ``change(value, name)`` applied to every leaf (inside lists, tuples, dicts and
     dataclasses; ``name``: the field or key the leaf sits in)."""
     changed = change(value, name)

@@ -3,12 +3,15 @@ so a student can say "replace face 2"."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.faces.detect import Face
 
+if TYPE_CHECKING:
+    from PIL import Image
 
-def annotate(image: Any, faces: list[Face], chosen: set[int] | None = None) -> Any:
+
+def annotate(image: Image.Image, faces: list[Face], chosen: set[int] | None = None) -> Image.Image:
     """A copy of the PIL image with faces numbered from 1; ``chosen`` numbers drawn in green."""
     from PIL import ImageDraw, ImageFont
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from studio.pictures import reading
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_PIXELS = reading.MAX_PIXELS  # a 40-megapixel photo; beyond that the face tools refuse it
 MIN_SIDE = 8  # smaller cannot hold a face
@@ -21,7 +24,7 @@ class Picture:
     alpha: np.ndarray | None = None  # H x W uint8, when the upload had transparency
     name: str = "image"
 
-    def to_pil(self, rgb: np.ndarray | None = None) -> Any:
+    def to_pil(self, rgb: np.ndarray | None = None) -> Image.Image:
         from PIL import Image
 
         pixels = self.rgb if rgb is None else rgb

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from studio.errors import BadInput, ModelUnavailable
+
+if TYPE_CHECKING:
+    from studio.models.loaders import LoadRequest
 
 ONNX_SUFFIX = ".onnx"
 
@@ -147,6 +150,6 @@ def resolve_file(location: str, local_files_only: bool = False, revision: str | 
                                 local_files_only=local_files_only))
 
 
-def load_onnx(request: Any) -> OnnxModel:
+def load_onnx(request: LoadRequest) -> OnnxModel:
     """LoadRequest -> OnnxModel on the CPU; the cache moves it to its device."""
     return OnnxModel(resolve_file(request.location, request.local_files_only, request.revision))

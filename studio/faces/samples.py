@@ -4,7 +4,10 @@ detector twin is made to find)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SKIN = (230, 170, 140)
 BACKGROUND = (40, 40, 40)
@@ -12,7 +15,7 @@ BACKGROUND = (40, 40, 40)
 
 def draw_faces(size: tuple[int, int] = (640, 320), centers: tuple[tuple[int, int], ...] = ((110, 160), (320, 160), (530, 160)),
                radius: int = 60, skin: tuple[int, int, int] = SKIN, background: tuple[int, int, int] = BACKGROUND,
-               seed: int = 0) -> Any:
+               seed: int = 0) -> Image.Image:
     """An RGB picture with one face per centre; ``seed`` varies the eyes and mouth slightly."""
     import random
 

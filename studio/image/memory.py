@@ -17,10 +17,13 @@ import threading
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from studio.models import plans
 from studio.models.cache import size_of
+
+if TYPE_CHECKING:
+    from studio.image.families.base import ImageFamily
 
 TEXT_ENCODERS = ("text_encoder", "text_encoder_2")
 DENOISERS = ("unet", "transformer")
@@ -105,7 +108,7 @@ def text_working(encoder: Any, tokens: int, act_bytes: int) -> int:
     return TEXT_LIVE_STATES * tokens * hidden * act_bytes
 
 
-def footprint(family: Any, modules: dict[str, Any], width: int, height: int, guidance: bool,
+def footprint(family: ImageFamily, modules: dict[str, Any], width: int, height: int, guidance: bool,
               extra_bytes: dict[str, int] | None = None, fp8_allowed: bool = False,
               measures: dict[str, Measure] | None = None) -> plans.Footprint:
     """What a run of ``modules`` (a task pipeline's torch components by name: text encoders,

@@ -17,9 +17,12 @@ from studio.models.cache import size_of
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
+    from studio.image.families.base import ImageFamily
+    from studio.image.loading import ImageModel
+    from studio.image.request import ImageRequest
 
 
-def task_modules(family: Any, base: Any, task: str) -> dict[str, Any]:
+def task_modules(family: ImageFamily, base: Any, task: str) -> dict[str, Any]:
     """The base pipeline's torch parts that the ``task`` pipeline takes."""
     from studio.image.families.base import _init_parameters
 
@@ -27,7 +30,7 @@ def task_modules(family: Any, base: Any, task: str) -> dict[str, Any]:
     return {name: m for name, m in memory.pipeline_modules(base).items() if name in accepted}
 
 
-def choose(studio: StudioContext, model: Any, request: Any, width: int, height: int, steps: int,
+def choose(studio: StudioContext, model: ImageModel, request: ImageRequest, width: int, height: int, steps: int,
            guidance: bool) -> plans.MemoryPlan:
     """The plan for drawing one ``width``×``height`` image of ``request`` on the pinned ``model``."""
     family, base = model.family, model.pipeline

@@ -10,14 +10,18 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.image import guidance, presets, prompt_arrays, styles
 from studio.image.clip_skip import RANGE as CLIP_SKIP_RANGE
 from studio.image.image_prompts import slots as image_prompt_slots
 from studio.pictures import outputs
+from studio.tools.fields import declared
 from studio.pictures.metadata import HOOKS_OFF  # what a picture saved before the hooks was drawn with
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_PROMPT_CHARS = 20_000  # far past any text encoder's window; longer is a paste mistake
 MAX_IMAGES = 8
@@ -59,14 +63,30 @@ class ImageRequest:
     image_prompts: tuple = field(default=(), compare=False, repr=False)
     # Fooocus's guidance hooks (studio.image.guidance), with Fooocus's defaults: SDXL and SD 1.5
     # (the ADM scalers: SDXL only); the distilled presets and CFG <= 1 run without them.
-    sharpness: float = guidance.DEFAULT_SHARPNESS
-    adaptive_cfg: float = guidance.DEFAULT_ADAPTIVE_CFG
-    adm_scaler_positive: float = guidance.DEFAULT_ADM_POSITIVE
-    adm_scaler_negative: float = guidance.DEFAULT_ADM_NEGATIVE
-    adm_scaler_end: float = guidance.DEFAULT_ADM_END
+    # Declared (studio.tools.fields): the Image tab's Advanced controls and /generate_image's
+    # parameters are made from these lines, so each default and range is written here only.
+    sharpness: float = declared(guidance.DEFAULT_SHARPNESS, low=guidance.SHARPNESS_RANGE[0],
+                                high=guidance.SHARPNESS_RANGE[1], step=0.1, label="image.sharpness",
+                                info="image.sharpness_info", advanced=True,
+                                doc="Fooocus's sharpness (0 = off): edge-preserving detail, SDXL and SD 1.5")
+    adaptive_cfg: float = declared(guidance.DEFAULT_ADAPTIVE_CFG, low=guidance.ADAPTIVE_CFG_RANGE[0],
+                                   high=guidance.ADAPTIVE_CFG_RANGE[1], step=0.5, label="image.adaptive_cfg",
+                                   info="image.adaptive_cfg_info", advanced=True,
+                                   doc="CFG mimicking: a high CFG drawn as this one (= CFG: off)")
+    adm_scaler_positive: float = declared(guidance.DEFAULT_ADM_POSITIVE, low=guidance.ADM_SCALE_RANGE[0],
+                                          high=guidance.ADM_SCALE_RANGE[1], step=0.05, label="image.adm_positive",
+                                          advanced=True, doc="SDXL's size conditioning × this, for the prompt")
+    adm_scaler_negative: float = declared(guidance.DEFAULT_ADM_NEGATIVE, low=guidance.ADM_SCALE_RANGE[0],
+                                          high=guidance.ADM_SCALE_RANGE[1], step=0.05, label="image.adm_negative",
+                                          advanced=True, doc="... and × this for the negative prompt")
+    adm_scaler_end: float = declared(guidance.DEFAULT_ADM_END, low=guidance.ADM_END_RANGE[0],
+                                     high=guidance.ADM_END_RANGE[1], step=0.05, label="image.adm_end", advanced=True,
+                                     doc="until this share of the steps")
     # CLIP skip counted as A1111 / Fooocus do (1 = the last layer); None = the family's own layer
     # (SDXL 2, SD 1.5 1: studio.image.clip_skip).
-    clip_skip: int | None = None
+    clip_skip: int | None = declared(None, low=CLIP_SKIP_RANGE[0], high=CLIP_SKIP_RANGE[1], optional=True,
+                                     label="image.clip_skip", info="image.clip_skip_info", hint="number",
+                                     advanced=True, doc="1 = the last CLIP layer; empty = the model's own")
 
     def parameters(self) -> dict[str, Any]:
         """JSON-safe settings (the image itself is not part of them)."""
@@ -214,7 +234,7 @@ def checked(request: ImageRequest, styles_folder: Path | None = styles.DEFAULT_F
 
 @dataclass
 class ImageResult:
-    image: Any  # PIL image
+    image: Image.Image
     seed: int
     prompt: str  # exactly what the model was given (styles applied)
     negative_prompt: str

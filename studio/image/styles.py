@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -143,13 +144,22 @@ def apply(prompt: str, negative_prompt: str, names: tuple[str, ...], folder: Pat
     styles = [known[n] for n in names if n in known and known[n].kind == "template"]
     for style in styles:
         prompt = style.wrap(prompt)
-    negatives = [negative_prompt.strip()] + [s.negative_prompt for s in styles]
-    parts: list[str] = []
-    for text in negatives:
-        for phrase in (p.strip() for p in text.split(",")):
-            if phrase and phrase not in parts:
-                parts.append(phrase)
+    parts = _phrases(negative_prompt)  # the user's own negative, whole
+    for style in styles:
+        # A style's negative never works against another chosen style's look: Cinematic's
+        # "painting" is left out beside Watercolor's "watercolor painting of ...".
+        others = " ".join(s.prompt for s in styles if s is not style).lower()
+        parts += [phrase for phrase in _phrases(style.negative_prompt)
+                  if phrase not in parts and not re.search(rf"\b{re.escape(phrase.lower())}\b", others)]
     return prompt, ", ".join(parts)
+
+
+def _phrases(text: str) -> list[str]:
+    found: list[str] = []
+    for phrase in (p.strip() for p in (text or "").split(",")):
+        if phrase and phrase not in found:
+            found.append(phrase)
+    return found
 
 
 def listing(folder: Path | None = None, special: bool = False) -> list[dict[str, str]]:

@@ -60,6 +60,7 @@ class CacheEntry:
     ready: bool = True  # False while its weights are being moved onto or off the device
     exclusive: bool = False  # pinned in RAM by one request whose offload hooks move its parts
     plan_note: str = ""  # how its last request ran (a memory plan), for the Models tab
+    plan_details: dict | None = None  # the same plan's figures (MemoryPlan.as_dict)
 
 
 @dataclass
@@ -283,12 +284,13 @@ class ModelCache:
         with self._lock:
             self._reserved -= size
 
-    def note(self, spec: ModelSpec, text: str) -> None:
-        """Say how a model's last request ran (its memory plan), for the Models tab."""
+    def note(self, spec: ModelSpec, text: str, details: dict | None = None) -> None:
+        """Say how a model's last request ran (its memory plan), for the Models tab: the English
+        line, and its figures (``MemoryPlan.as_dict``) for a page in another language."""
         with self._lock:
             entry = self._entries.get(spec.key)
             if entry is not None:
-                entry.plan_note = text
+                entry.plan_note, entry.plan_details = text, details
 
     def remeasure(self, spec: ModelSpec) -> None:
         """Size a pinned model again after its weights changed in place (fp8 storage)."""
@@ -387,6 +389,7 @@ class ModelCache:
                     "idle_seconds": round(now - e.last_used, 1),
                     "in_use": e.in_use,
                     "plan": e.plan_note,
+                    "plan_details": e.plan_details,
                     # A multi-component model (an image pipeline) lists its parts' sizes.
                     "parts": _part_sizes(e.value),
                 }

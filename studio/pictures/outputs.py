@@ -14,10 +14,13 @@ import re
 import secrets
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.pictures import metadata
 from studio.outputs import owner_key
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 IMAGES = "images"
 HISTORY_LIMIT = 200
@@ -35,7 +38,7 @@ def owner_folder(outputs_root: Path, user: str | None = None, browser_id: str | 
 RANDOM_PART_BYTES = 8  # 64 random bits in each name: a result's address cannot be guessed
 
 
-def save_png(owner: Path, image: Any, a1111: str, parameters: dict[str, Any], seed: int | None,
+def save_png(owner: Path, image: Image.Image, a1111: str, parameters: dict[str, Any], seed: int | None,
              kind: str = "image") -> Path:
     """Save under today's folder as ``<n>-<time>-<seed>-<random>.png``, or ``<n>-<time>-<kind>-<random>.png``
     for a result made without a seed (a face swap, a fast upscale): the name says what the history

@@ -17,6 +17,8 @@ from studio.pictures import reading
 from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from PIL import Image
+
     from studio.context import StudioContext
 
 MODES = {  # name -> (conditional prefix the captioner continues, words added after the caption)
@@ -53,7 +55,7 @@ def check_mode(mode: Any) -> str:
     return value
 
 
-def open_image(image: Any) -> Any:
+def open_image(image: Any) -> Image.Image:
     """An RGB picture no larger than MAX_SIDE (BLIP reads 384 px), read as every tool reads one
     (studio.pictures.reading: upright, transparency on white), or a clear sentence."""
     picture = reading.read_rgb(image, "The image", missing="Upload an image first: Describe turns a picture into a prompt.")

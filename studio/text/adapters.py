@@ -23,7 +23,11 @@ from studio.settings import Settings
 from studio.text.limits import bounded_text, shown
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from contextlib import AbstractContextManager
+
     from studio.context import StudioContext
+    from studio.models.specs import ModelSpec
+    from studio.text.loading import TextModel
 
 # Several adapters in one model is the point here (each request switches to its own).
 warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute", category=UserWarning)
@@ -88,12 +92,12 @@ def gate_key(adapter: TextAdapter | None) -> tuple:
     return () if adapter is None else (adapter.adapter_name,)
 
 
-def holding(text_model: Any, adapter: TextAdapter | None) -> Any:
+def holding(text_model: TextModel, adapter: TextAdapter | None) -> AbstractContextManager[None]:
     """Context manager: the block runs with ``adapter`` (or none) active on the cached model."""
     return text_model.adapter_gate.holding(gate_key(adapter), lambda: switch_to(text_model, adapter))
 
 
-def switch_to(text_model: Any, adapter: TextAdapter | None) -> None:
+def switch_to(text_model: TextModel, adapter: TextAdapter | None) -> None:
     """Make ``adapter`` (or none) the active one on the shared model. Runs only while no other
     request uses the model (``AdapterGate``)."""
     from peft.functional import set_adapter
@@ -152,7 +156,7 @@ def _enable(model: Any, on: bool) -> None:
 
 
 @contextmanager
-def using(studio: StudioContext, spec: Any, adapter: TextAdapter | None = None) -> Iterator[Any]:
+def using(studio: StudioContext, spec: ModelSpec, adapter: TextAdapter | None = None) -> Iterator[TextModel]:
     """The cached text model (``TextModel``) with ``adapter`` active, or with none: every user of
     a cached causal LM goes through here, so no one sees another request's adapter."""
     with studio.cache.use(spec) as text_model, holding(text_model, adapter):

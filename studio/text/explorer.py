@@ -17,6 +17,7 @@ from studio.text.sampling import SamplingSettings, validate
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
+    from studio.text.loading import TextModel
 
 MAX_CANDIDATES = 100
 
@@ -56,7 +57,7 @@ def check_top_n(top_n: Any) -> int:
     return value
 
 
-def _next_token_logits(studio: StudioContext, text_model: Any, prompt: str) -> tuple[Any, list[int], str]:
+def _next_token_logits(studio: StudioContext, text_model: TextModel, prompt: str) -> tuple[Any, list[int], str]:
     """The scores for the token after ``prompt``, the ids read, and a note when the prompt
     was longer than the model's context (its end is kept)."""
     tokenizer, model = text_model.tokenizer, text_model.model

@@ -28,7 +28,12 @@ from studio.text.sampling import SamplingSettings, generate_kwargs, validate
 from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from transformers.generation.stopping_criteria import StopStringCriteria
+
     from studio.context import StudioContext
+    from studio.models.specs import ModelSpec
+    from studio.text.loading import TextModel
+    from studio.text.processors import ChoiceRecorder
 
 TOP_ALTERNATIVES = 5
 HEARTBEAT_SECONDS = 0.05  # beam search: how often the stream checks in while the worker runs
@@ -107,8 +112,8 @@ class _Plan:
     """What ``model.generate`` gets, built once per request."""
 
     kwargs: dict[str, Any]  # logits processors, stopping criteria, decoding switches
-    recorder: Any | None  # per-token probabilities (None for beam search)
-    stop_criteria: Any | None  # the stop strings' criterion, also asked between runs
+    recorder: ChoiceRecorder | None  # per-token probabilities (None for beam search)
+    stop_criteria: StopStringCriteria | None  # the stop strings' criterion, also asked between runs
 
 
 def _plan(model: Any, tokenizer: Any, settings: SamplingSettings, seed: int, cancel: threading.Event) -> _Plan:
@@ -182,7 +187,7 @@ def _stream_runs(
 
 
 def _beam_search(
-    studio: StudioContext, spec: Any, text_model: Any, input_ids: Any, plan: _Plan,
+    studio: StudioContext, spec: ModelSpec, text_model: TextModel, input_ids: Any, plan: _Plan,
     cancel: threading.Event, prompt_seen: str,
 ) -> Generator[GenerationUpdate, None, Any]:
     """Beam search in a worker thread; heartbeats keep the stream resumable, so a Stop or a

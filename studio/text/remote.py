@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from studio.errors import BadInput, StudioError
 from studio.text import chat
@@ -24,6 +24,9 @@ from studio.text.generate import checked_request, resolve_seed
 from studio.text.limits import MAX_API_KEY_CHARS, MAX_ENDPOINT_MODEL_CHARS, MAX_ENDPOINT_URL_CHARS, bounded_text
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import SamplingSettings, validate
+
+if TYPE_CHECKING:
+    import httpx
 
 API_KEY_ENV = "STUDIO_OPENAI_API_KEY"
 BASE_URL_ENV = "STUDIO_OPENAI_BASE_URL"
@@ -101,7 +104,7 @@ def _body(settings: SamplingSettings, seed: int | None) -> dict[str, Any]:
     return body
 
 
-def _error_for(endpoint: RemoteEndpoint, response: Any) -> StudioError:
+def _error_for(endpoint: RemoteEndpoint, response: httpx.Response) -> StudioError:
     try:
         detail = response.read().decode("utf-8", "replace")[:300]
     except Exception:  # the body is only a hint
@@ -136,7 +139,7 @@ def _post(endpoint: RemoteEndpoint, path: str, body: dict[str, Any], stream: boo
     return client, response
 
 
-def _sse_events(response: Any) -> Iterator[dict[str, Any]]:
+def _sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
     """The JSON payloads of a ``text/event-stream`` response, up to ``data: [DONE]``."""
     for line in response.iter_lines():
         if not line.startswith("data:"):

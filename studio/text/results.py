@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.text.sampling import SamplingSettings
+
+if TYPE_CHECKING:
+    from studio.text.adapters import TextAdapter
 
 
 @dataclass
@@ -17,7 +20,7 @@ class GenerationRequest:
     history: list[dict] = field(default_factory=list)  # earlier chat turns, {"role", "content"}
     settings: SamplingSettings = field(default_factory=SamplingSettings)
     seed: int | None = None  # None or negative: a fresh random seed, reported back
-    adapter: Any = None  # a TextAdapter of the requester's (studio.text.adapters.resolve), local only
+    adapter: TextAdapter | None = None  # the requester's own (studio.text.adapters.resolve), local only
 
 
 @dataclass

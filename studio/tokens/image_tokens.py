@@ -10,11 +10,14 @@ is literally the "image sentence" a token-based image generator writes. It downs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.context import StudioContext
 from studio.errors import BadInput
 from studio.pictures import reading
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 DEFAULT_SIDE = 256  # aMUSEd-256 was trained at 256x256
 MIN_SIDE, MAX_SIDE = 32, 512
@@ -26,8 +29,8 @@ class ImageTokens:
     grid: list[list[int]]  # rows x cols codebook indices
     codebook_size: int
     downsample_factor: int
-    image: Any  # the PIL image that was encoded (resized / centre-cropped)
-    reconstruction: Any  # PIL image decoded from the indices alone, same size
+    image: Image.Image  # what was encoded (resized / centre-cropped)
+    reconstruction: Image.Image  # decoded from the indices alone, same size
     source_size: tuple[int, int]
 
     @property
@@ -53,13 +56,13 @@ class ImageTokens:
         }
 
 
-def open_image(source: Any) -> Any:
+def open_image(source: Any) -> Image.Image:
     """A PIL RGB image from a PIL image, a path or a {"path": ...} dict, read as every tool reads
     one (studio.pictures.reading: upright, transparency on white); BadInput otherwise."""
     return reading.read_rgb(source, "The image", MAX_SOURCE_PIXELS, missing="Upload an image first.")
 
 
-def fit_to_grid(image: Any, factor: int, side: int) -> Any:
+def fit_to_grid(image: Image.Image, factor: int, side: int) -> Image.Image:
     """Scale the longer side to ``side`` (never up), then centre-crop both sides to a multiple
     of the model's downsampling ``factor`` so every pixel belongs to exactly one token."""
     from PIL import ImageOps
@@ -79,7 +82,7 @@ def downsample_factor(vq: Any) -> int:
     return 2 ** (len(vq.config.block_out_channels) - 1)
 
 
-def _encode_decode(vq: Any, image: Any) -> tuple[list[list[int]], Any]:
+def _encode_decode(vq: Any, image: Image.Image) -> tuple[list[list[int]], Image.Image]:
     import numpy as np
     import torch
     from PIL import Image

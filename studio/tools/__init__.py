@@ -20,6 +20,7 @@ from studio.tools.fields import Declared, checked, fields_of
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
+    from studio.settings import Settings
 
 # Packages whose modules may declare tools (a folder added to a package's __path__ counts).
 TOOL_PACKAGES = ("studio.image.edit",)
@@ -48,7 +49,7 @@ class Tool:
     def fields(self) -> list[Declared]:
         return fields_of(self.request)
 
-    def checked(self, request: Any, settings: Any = None) -> Any:
+    def checked(self, request: Any, settings: Settings | None = None) -> Any:
         return checked(request, settings)
 
 

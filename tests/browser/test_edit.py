@@ -86,7 +86,7 @@ def test_brush_a_mask_and_inpaint(page, tmp_path):
     page.mouse.up()
     page.locator("#edit-inpaint-run").click()
     _wait_status(page, "Done: 384×256")
-    assert "Repainted the masked area" in page.locator("#edit-details").inner_text()
+    assert "repainted the masked area" in page.locator("#edit-details").inner_text()
     result = _result_pixels(page).astype(int)
     original = np.asarray(Image.open(photo).convert("RGB")).astype(int)
     # The stroke (about 60 px long and a brush wide, grown 8 and feathered 8 more) sits in the middle:

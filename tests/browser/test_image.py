@@ -107,6 +107,42 @@ def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
     assert_no_error_toast(page)
 
 
+def test_cancel_after_a_reload_stops_the_run(page):
+    """A run nobody could stop would hold the class's queue: after a reload, Cancel reaches it."""
+    open_tab(page, "Image")
+    page.locator("#image-prompt textarea").fill("stopped after the reload")
+    small_image_settings(page, steps=400, number=1)
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
+    )
+    page.reload()
+    page.wait_for_selector("#studio-title")
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
+    )
+    page.locator("#image-cancel").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('Cancelled')", timeout=60_000
+    )
+    assert "done" not in page.locator("#image-status").inner_text()
+
+
+def test_switching_the_language_keeps_what_was_typed(page):
+    open_tab(page, "Image")
+    page.locator("#image-prompt textarea").fill("a lighthouse in the fog")
+    page.locator("#image-negative textarea").fill("people")
+    page.locator("#studio-language").get_by_text("繁體中文").click()  # the page reloads in Chinese
+    page.get_by_role("tab", name="圖像", exact=True).wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => (document.querySelector('#image-prompt textarea')?.value || '') === 'a lighthouse in the fog'",
+        timeout=30_000,
+    )
+    assert page.locator("#image-negative textarea").input_value() == "people"
+    page.locator("#studio-language").get_by_text("English").click()  # and back, for the next tests
+    page.get_by_role("tab", name="Image", exact=True).wait_for(timeout=30_000)
+
+
 def test_flux_schnell_is_picked_shows_its_note_and_draws(page):
     open_tab(page, "Image")
     page.locator("#image-checkpoint input").click()

@@ -129,3 +129,21 @@ def test_one_students_chat_is_not_seen_by_another(browser, running_app):
     assert not bob.locator("#text-record").get_by_text(re.compile(r"\.json")).count()
     for page in pages:
         page.context.close()
+
+
+def test_enter_sends_and_shift_enter_starts_a_new_line(page):
+    """As in a chat app: Shift+Enter keeps typing on a new line, Enter sends; the box says so."""
+    open_tab(page, "Text")
+    _set_number(page, "text-max-new-tokens", 8)
+    box = page.locator("#text-prompt textarea")
+    box.fill("")
+    box.type("first line")
+    box.press("Shift+Enter")
+    box.type("second line")
+    assert box.input_value() == "first line\nsecond line"  # nothing sent yet
+    assert "Shift+Enter" in page.locator("#text-prompt").inner_text()
+    box.press("Enter")
+    page.wait_for_function(
+        "() => (document.querySelector('#text-chatbot')?.innerText || '').includes('second line')", timeout=60_000)
+    assert "first line" in page.locator("#text-chatbot").inner_text()
+    assert_no_error_toast(page)

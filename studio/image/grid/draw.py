@@ -30,14 +30,17 @@ from studio.image.request import ImageResult
 from studio.pictures import outputs
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from PIL import Image
+
     from studio.context import StudioContext
+    from studio.progress import Label, Task
 
 GRID_KIND = "xyz grid"  # in the grid's file name and its history caption
 
 
 @dataclass
 class GridResult:
-    image: Any  # the labelled grid (PIL)
+    image: Image.Image  # the labelled grid
     path: str | None  # its PNG, when saved
     cells: list[ImageResult]  # grid order: X fastest, then Y, then Z
     axes: tuple[AxisValues | None, AxisValues | None, AxisValues | None]  # X, Y, Z (None: unused)
@@ -65,7 +68,7 @@ class CellProgress:
     """What one cell's ``generate_images`` sees as its task: its steps reported as the grid's
     (counted across every cell, labelled "cell i of n"), its results passed on, Cancel shared."""
 
-    def __init__(self, grid: Any, number: int, count: int, before: int, after: int, estimate: int):
+    def __init__(self, grid: Task, number: int, count: int, before: int, after: int, estimate: int):
         self.grid = grid
         self.cancel_flag = grid.cancel_flag
         self.label = progress.label("cell", index=number, count=count)
@@ -80,7 +83,7 @@ class CellProgress:
         """Say which cell is next (its model may take a while to load); raises Cancelled after Cancel."""
         self.grid.step(self.before, self.before + self.total + self.after, self.label)
 
-    def step(self, step: int, total: int, label: Any = "", preview: Any = None) -> None:
+    def step(self, step: int, total: int, label: Label | str = "", preview: Image.Image | None = None) -> None:
         self.total = total
         # A retried call's label keeps its "replica lost" words around the cell's.
         shown = dataclasses.replace(label, inner=self.label) if hasattr(label, "inner") else self.label
@@ -93,7 +96,7 @@ class CellProgress:
         self.grid.deliver(item)
 
 
-def draw_grid(studio: StudioContext, request: GridRequest, folder: Path | None, task: Any = None,
+def draw_grid(studio: StudioContext, request: GridRequest, folder: Path | None, task: Task | None = None,
               owner: str | None = None) -> GridResult:
     """Draw every cell of ``request`` and the labelled grid; cells and grid saved in ``folder``
     (when given). ``task`` (studio.progress.Task): progress across cells, each cell delivered as it

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageFont
 
 BACKGROUND = "white"
 INK = "black"
@@ -81,7 +84,8 @@ def grid_layout(cell_size: tuple[int, int], shape: tuple[int, int, int],
     )
 
 
-def compose(images: list[Any], layout: GridLayout, labels: tuple[list[str], list[str], list[str]]) -> Any:
+def compose(images: list[Image.Image], layout: GridLayout, labels: tuple[list[str], list[str], list[str]]
+            ) -> Image.Image:
     """The grid picture: ``images`` in grid order (X fastest, then Y, then Z), each resized to the
     layout's cell if it differs; ``labels``: the X, Y and Z values' labels ([] for an unused axis)."""
     from PIL import Image, ImageDraw
@@ -111,7 +115,8 @@ def compose(images: list[Any], layout: GridLayout, labels: tuple[list[str], list
     return picture
 
 
-def _text(draw: Any, text: str, font: Any, layout: GridLayout, box: tuple[int, int, int, int], lines: int) -> None:
+def _text(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, layout: GridLayout,
+          box: tuple[int, int, int, int], lines: int) -> None:
     """``text`` centred in ``box`` (left, top, width, height), wrapped to at most ``lines`` lines."""
     left, top, width, height = box
     wrapped = _wrapped(text, font, width - 2 * layout.pad, lines)
@@ -122,7 +127,7 @@ def _text(draw: Any, text: str, font: Any, layout: GridLayout, box: tuple[int, i
         y += layout.line
 
 
-def _wrapped(text: str, font: Any, width: int, lines: int) -> list[str]:
+def _wrapped(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int, lines: int) -> list[str]:
     """Words on lines no wider than ``width``; a word too long (or text without spaces, as
     Chinese is written) is broken between characters; past ``lines`` the last one ends in "…"."""
     out: list[str] = []
@@ -151,7 +156,7 @@ def _wrapped(text: str, font: Any, width: int, lines: int) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def _font(size: int) -> Any:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     from PIL import ImageFont
 
     for path in CJK_FONTS:

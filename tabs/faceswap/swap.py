@@ -1,0 +1,95 @@
+"""Swapping: the held source faces into the target's chosen faces, before and after side by side
+with the details in words, and the /swap_faces endpoint."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.faces import detect as detection
+from studio.faces import draw, pipeline
+from studio.pictures.reading import path_of
+from tabs import api_types, owner
+from tabs.common import TabContext, friendly, gpu_event
+from tabs.faceswap.layout import FacePage
+from tabs.faceswap.source_photos import _paths, forget_uploads, take_sources
+from tabs.faceswap.work import FaceWork
+
+
+def details_markdown(summary: dict) -> str:
+    """A swap's summary in words: faces with their boxes and scores, models, seconds (not raw JSON)."""
+
+    def faces(items: list[dict]) -> str:
+        return "; ".join(f"{face['number']}: box {', '.join(f'{v:g}' for v in face['box'])}, score {face['score']:.2f}"
+                         for face in items) or "none"
+
+    lines = [f"**Replaced:** face {', '.join(map(str, summary['replaced'])) or 'none'}",
+             f"**Source faces:** {faces(summary['source_faces'])}",
+             f"**Target faces:** {faces(summary['target_faces'])}",
+             "**Models:** " + "; ".join(f"{role.replace('face_', '')}: {name}" for role, name in summary["models"].items()),
+             "**Seconds:** " + ", ".join(f"{step} {seconds:g}" for step, seconds in summary["seconds"].items())]
+    if summary.get("file_name"):
+        lines.append(f"**Saved as:** {summary['file_name']}")
+    return "\n\n".join(lines)
+
+
+def wire_swap(ctx: TabContext, work: FaceWork, page: FacePage) -> None:
+    t = ctx.t
+
+    def ui_swap(held, target_file, number, which, reference_file, blend_value, feather_value,
+                region_value, restore_value, score, detector, recogniser, swapper, restorer, browser_id,
+                request: gr.Request = None):
+        say = t.for_request(request)
+        swap_request = pipeline.SwapRequest(
+            source_images=list(held or []), target_image=target_file, source_face=int(number or 1),
+            target_faces=which, reference_image=reference_file, blend=blend_value, mask_feather=feather_value,
+            mask_region=region_value, restore_strength=restore_value, score_threshold=score,
+            detector=detector, recogniser=recogniser, swapper=swapper, restorer=restorer,
+        )
+        if not swap_request.source_images:
+            raise gr.Error(say("faceswap.need_source"), print_exception=False)
+        if not target_file:
+            raise gr.Error(say("faceswap.need_target"), print_exception=False)
+        result = work.swap(request, owner.key_for(ctx, request, browser_id), swap_request,
+                           owner.folder_for(ctx, request, browser_id))
+        chosen = set(result.replaced)
+        message = say("faceswap.done").format(faces=", ".join(map(str, result.replaced)))
+        notes = "\n\n".join(f"> {n}" for n in result.notes)
+        return (result.before, result.path, result.path, details_markdown(result.summary()),
+                draw.annotate(result.before, result.target_faces, chosen), message + ("\n\n" + notes if notes else ""))
+
+    swap_inputs = [page.source_pictures, page.target, page.source_face, page.target_faces, page.reference, page.blend,
+                   page.feather, page.region, page.restore_strength, page.threshold, *page.pickers.values(),
+                   ctx.browser_id]
+    page.swap_button.click(friendly(ui_swap), swap_inputs,
+                           [page.before, page.after, page.result_path, page.details, page.target_view, page.found],
+                           api_visibility="private", **gpu_event(ctx))
+
+
+def register_api(ctx: TabContext, work: FaceWork) -> None:
+    def swap_faces(source_images: list[gr.FileData], target_image: gr.FileData, source_face: int = 1,
+                   target_faces: str = pipeline.ALL, reference_image: gr.FileData | None = None, blend: float = 1.0,
+                   mask_feather: float = 0.1, mask_region: api_types.MaskRegion = "box", restore_strength: float = 0.0,
+                   score_threshold: float = detection.DEFAULT_SCORE, detector: str = "", recogniser: str = "",
+                   swapper: str = "", restorer: str = "", request: gr.Request = None) -> dict:
+        """Put the face number `source_face` of the source photos (one or more of the same person,
+        their identities averaged) into `target_image`. target_faces: 'all', numbers like '2' or
+        '1, 3', or 'similar' (the face most like `reference_image`). blend 0-1, mask_feather 0-0.5,
+        mask_region 'box' | 'oval', restore_strength 0-1 (0 = no restoration). Returns the saved
+        PNG and the faces found."""
+        faces_only = _paths(source_images) + _paths(reference_image)
+        needed = _paths(target_image)  # the same upload may be a source too: one file
+        swap_request = pipeline.SwapRequest(
+            source_images=take_sources(_paths(source_images), needed), target_image=path_of(target_image),
+            source_face=source_face, target_faces=target_faces,
+            reference_image=path_of(reference_image) if reference_image else None,
+            blend=blend, mask_feather=mask_feather, mask_region=mask_region, restore_strength=restore_strength,
+            score_threshold=score_threshold, detector=detector, recogniser=recogniser, swapper=swapper,
+            restorer=restorer,
+        )
+        try:
+            result = work.swap(request, owner.key_for(ctx, request), swap_request, owner.folder_for(ctx, request))
+        finally:
+            forget_uploads(faces_only, needed)
+        return {"image": gr.FileData(path=result.path), **result.summary()}
+
+    gr.api(friendly(swap_faces), api_name="swap_faces", **gpu_event(ctx))

@@ -1,0 +1,46 @@
+"""Prompt tab: an idea in any language expanded into an English image prompt (LLM, or GPT-2
+restricted to visual words), an image described as a prompt, the result sent to the Image
+tab, and the same seed drawn from both prompts. The work is in ``studio.prompts``.
+One module per part:
+
+- ``work``: the GPU's part, and a student's model checked at the door;
+- ``form``: the idea, the result and the expansion's options;
+- ``expand`` / ``classic``: the two ways to expand (and /expand_prompt);
+- ``describe``: a picture into a caption, taken as the prompt on request (and /describe_image);
+- ``compare``: the same seed from both prompts;
+- ``browser``: Send to Image and "use the Text tab's model", done in the browser.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.models import catalog
+from tabs.common import TabContext
+from tabs.prompt import expand
+from tabs.prompt.browser import wire_browser
+from tabs.prompt.classic import wire_classic
+from tabs.prompt.compare import layout_compare, wire_compare
+from tabs.prompt.describe import layout_describe, wire_describe
+from tabs.prompt.form import build_form
+from tabs.prompt.work import PromptWork
+
+# Names other modules import from ``tabs.prompt`` (as when it was one file).
+from tabs.prompt.browser import send_to_image_js, text_model_js  # noqa: F401,E402
+
+
+def build(ctx: TabContext) -> None:
+    t = ctx.t
+    model_choices = catalog.choices(ctx.settings, "text")
+    work = PromptWork(ctx)
+    with gr.Tab(t("prompt.tab"), id="prompt"):
+        gr.Markdown(t("prompt.intro"))
+        form = build_form(t, model_choices)
+        describing = layout_describe(t)
+        comparing = layout_compare(t)
+        expand.wire_expand(ctx, work, form)
+        wire_classic(ctx, work, form)
+        wire_describe(ctx, work, form, describing)
+        wire_browser(ctx, form, model_choices[0])
+        wire_compare(ctx, work, form, comparing)
+        expand.register_api(ctx, work)
