@@ -34,55 +34,67 @@ def _usage_table(snapshot: dict, say: Callable[[str], str]) -> dict:
     return {"headers": headers, "data": rows}
 
 
-def build(ctx: TabContext) -> None:
-    t, studio = ctx.t, ctx.studio
-    runner = None  # the Train tab's (one per app), found when first needed
+class ClassApi:
+    """The teacher's endpoints (/class_status, /class_cancel, /class_limits), which the Teacher
+    tab's buttons call too."""
 
-    def training_runner():
-        nonlocal runner
-        if runner is None:
+    def __init__(self, ctx: TabContext):
+        self.ctx = ctx
+        self._runner = None  # the Train tab's (one per app), found when first needed
+
+    def training_runner(self):
+        if self._runner is None:
             from tabs.train import runner_for
 
-            runner = runner_for(ctx)
-        return runner
+            self._runner = runner_for(self.ctx)
+        return self._runner
 
-    def active_jobs() -> list[dict]:
+    def active_jobs(self) -> list[dict]:
         found = []
-        for folder in jobs.all_jobs(ctx.settings.outputs):
+        for folder in jobs.all_jobs(self.ctx.settings.outputs):
             info = jobs.summary(folder)
             if info["state"] in jobs.ACTIVE:
                 found.append({"owner": folder.parent.name, "job_id": folder.name, "state": info["state"],
                               "step": info.get("step"), "total_steps": info.get("total_steps")})
         return found
 
-    # --- API (the teacher's only) ----------------------------------------------------------
+    def endpoints(self) -> dict:
+        ctx, studio = self.ctx, self.ctx.studio
 
-    def class_status(request: gr.Request = None) -> dict:
-        """The class now: runs going and waiting (with each student's place), each student's usage,
-        training jobs, the GPU's memory and the limits in force. The teacher's only."""
-        roles.require_teacher(ctx, request, "roles.see_class")
-        return {"queue": studio.gpu_queue.snapshot(), "training": active_jobs(),
-                "memory": cache_report.status(studio)["memory_bars"], "limits": studio.class_rules.limits.as_dict()}
+        def class_status(request: gr.Request = None) -> dict:
+            """The class now: runs going and waiting (with each student's place), each student's usage,
+            training jobs, the GPU's memory and the limits in force. The teacher's only."""
+            roles.require_teacher(ctx, request, "roles.see_class")
+            return {"queue": studio.gpu_queue.snapshot(), "training": self.active_jobs(),
+                    "memory": cache_report.status(studio)["memory_bars"],
+                    "limits": studio.class_rules.limits.as_dict()}
 
-    def class_cancel(run_id: int = -1, job_id: str = "", request: gr.Request = None) -> dict:
-        """Cancel anyone's run (its id in class_status) or training job (owner/job id). The teacher's only."""
-        roles.require_teacher(ctx, request, "roles.cancel_others")
-        said = {}
-        if run_id is not None and int(run_id) >= 0:
-            said["run"] = studio.gpu_queue.stop(int(run_id))
-        if job_id:
-            owner, _, job = str(job_id).partition("/")
-            folder = jobs.job_dir(ctx.settings.outputs, owner, job)
-            said["job"] = training_runner().cancel(folder).get("state")
-        return said
+        def class_cancel(run_id: int = -1, job_id: str = "", request: gr.Request = None) -> dict:
+            """Cancel anyone's run (its id in class_status) or training job (owner/job id). The teacher's only."""
+            roles.require_teacher(ctx, request, "roles.cancel_others")
+            said = {}
+            if run_id is not None and int(run_id) >= 0:
+                said["run"] = studio.gpu_queue.stop(int(run_id))
+            if job_id:
+                owner, _, job = str(job_id).partition("/")
+                folder = jobs.job_dir(ctx.settings.outputs, owner, job)
+                said["job"] = self.training_runner().cancel(folder).get("state")
+            return said
 
-    def class_limits(changes: dict | None = None, request: gr.Request = None) -> dict:
-        """Change the class's limits (runs, images, megapixels, steps, train_steps, train_jobs,
-        safety, allowed_models); returns those in force. The teacher's only."""
-        roles.require_teacher(ctx, request, "roles.set_limits")
-        if changes is not None and not isinstance(changes, dict):
-            raise gr.Error("changes must be a JSON object such as {\"images\": 2}.", print_exception=False)
-        return studio.class_rules.update(**(changes or {})).as_dict()
+        def class_limits(changes: dict | None = None, request: gr.Request = None) -> dict:
+            """Change the class's limits (runs, images, megapixels, steps, train_steps, train_jobs,
+            safety, allowed_models); returns those in force. The teacher's only."""
+            roles.require_teacher(ctx, request, "roles.set_limits")
+            return studio.class_rules.update(**(changes or {})).as_dict()
+
+        return {"class_status": class_status, "class_cancel": class_cancel, "class_limits": class_limits}
+
+
+def build(ctx: TabContext) -> None:
+    t, studio = ctx.t, ctx.studio
+    api = ClassApi(ctx)
+    endpoints = api.endpoints()
+    class_cancel, class_limits = endpoints["class_cancel"], endpoints["class_limits"]
 
     # --- the page -------------------------------------------------------------------------
 
@@ -120,7 +132,7 @@ def build(ctx: TabContext) -> None:
         say = t.for_request(request)
         snapshot = studio.gpu_queue.snapshot()
         training_rows = [[f"{j['owner']}/{j['job_id']}", j["state"], f"{j['step'] or 0} / {j['total_steps'] or '?'}"]
-                         for j in active_jobs()]
+                         for j in api.active_jobs()]
         training_table = {"headers": [say("admin.col.job"), say("admin.col.state"), say("admin.col.step")],
                           "data": training_rows}
         bars = memory_html(cache_report.status(studio)["memory_bars"], say)
@@ -165,6 +177,5 @@ def build(ctx: TabContext) -> None:
     cancel_job.click(friendly(ui_cancel_job), job_id, outputs, api_visibility="private")
     save_limits.click(friendly(ui_save_limits), [*fields.values(), safety, allowed], said, api_visibility="private")
     with tab:  # an endpoint is a block: inside the tab, never loose among the tabs
-        gr.api(friendly(class_status), api_name="class_status")
-        gr.api(friendly(class_cancel), api_name="class_cancel")
-        gr.api(friendly(class_limits), api_name="class_limits")
+        for name, endpoint in endpoints.items():
+            gr.api(friendly(endpoint), api_name=name)

@@ -90,24 +90,6 @@ def build(ctx: TabContext) -> None:
         headers = [say(f"tokens.col.{i}") for i in range(len(text_tokens.COMPARE_HEADERS))]
         return {"headers": headers, "data": text_tokens.compare_rows(views)}, render.compare_html(views)
 
-    def image_tokens_on_gpu(image: str | None, vq_model: str, max_side: int) -> image_tokens.ImageTokens:
-        """The GPU's part (on ZeroGPU, across a fork): plain values in and out."""
-        return image_tokens.image_tokens(studio, image, vq_model, max_side)
-
-    vq_encoding = GpuWork(ctx, image_tokens_on_gpu)
-
-    def show_image(image: str | None, vq_model: str, max_side: float, request: gr.Request = None,
-                   progress=gr.Progress(track_tqdm=True)):
-        """Encode `image` (a file) with the VQ-GAN `vq_model`, the longer side scaled to
-        `max_side` pixels. Returns: the index grid with its size and codebook size (JSON),
-        the encoded image, the image decoded from the indices alone, the grid as an HTML
-        heatmap, and a one-line summary."""
-        progress(0, desc="Loading the VQ model")
-        result = vq_encoding.call(request, owner.key_for(ctx, request), "Tokenizer: image", image, vq_model, int(max_side))
-        info = result.info()
-        summary = t.for_request(request)("tokens.image_info").format(**{k: v for k, v in info.items() if k != "grid"})
-        return info, result.image, result.reconstruction, render.index_grid_html(result.grid), summary
-
     with gr.Tab(t("tokens.tab"), id="tokens") as tab:
         gr.Markdown(t("tokens.intro"))
         with gr.Tabs() as inner_tabs:
@@ -137,26 +119,7 @@ def build(ctx: TabContext) -> None:
                                                  label=t("tokens.compare_table"), elem_id="tokens-compare-table")
                     compare_view = gr.HTML(max_height=500)
 
-            with gr.Tab(t("tokens.image_tab"), id="tokens-image-tab"):
-                gr.Markdown(t("tokens.image_lesson"))
-                with gr.Row():
-                    upload = gr.File(label=t("tokens.image_file"), file_types=["image"], type="filepath",
-                                     elem_id="tokens-image-file")
-                    # Images from other tabs ("send to") arrive here.
-                    ctx.send_to.register("tokens-image", t("tokens.send_target"), upload, "tokens",
-                                         inner=((inner_tabs, "tokens-image-tab"),))
-                    with gr.Column():
-                        vq_model = gr.Dropdown(catalog.choices(settings, "vq"), label=t("tokens.vq_model"),
-                                               allow_custom_value=True)  # a Hub id too; the studio judges it
-                        side = gr.Slider(image_tokens.MIN_SIDE, image_tokens.MAX_SIDE, image_tokens.DEFAULT_SIDE,
-                                         step=16, label=t("tokens.side"))
-                        encode = gr.Button(t("tokens.encode"), variant="primary")
-                image_summary = gr.Markdown(elem_id="tokens-image-summary")
-                with gr.Row():
-                    original = gr.Image(label=t("tokens.original"), interactive=False)
-                    reconstruction = gr.Image(label=t("tokens.reconstruction"), interactive=False)
-                grid = gr.HTML(label=t("tokens.grid"), elem_id="tokens-grid", max_height=700)
-                grid_json = gr.JSON(label=t("tokens.grid"), visible=False)
+            image_tab(ctx, inner_tabs)
 
         gr.api(friendly(tokenize), api_name="tokenize")
         gr.api(friendly(compare_tokenizers), api_name="compare_tokenizers")
@@ -176,8 +139,53 @@ def build(ctx: TabContext) -> None:
         compare_button.click(friendly(show_compare), [text, compare_pick], [compare_table, compare_view],
                              api_visibility="private")
 
-        image_outputs = [grid_json, original, reconstruction, grid, image_summary]
-        encode.click(friendly(show_image), [upload, vq_model, side], image_outputs,
-                     api_name="image_tokens", **gpu_event(ctx))
-        upload.upload(friendly(show_image), [upload, vq_model, side], image_outputs,
-                      api_visibility="private", **gpu_event(ctx))
+
+def image_tab(ctx: TabContext, inner_tabs: gr.Tabs) -> None:
+    """The image sub-tab: a picture as VQ-GAN codebook tokens, the grid, and the picture the
+    indices alone decode to (in the tab open now)."""
+    t, studio, settings = ctx.t, ctx.studio, ctx.settings
+
+    def image_tokens_on_gpu(image: str | None, vq_model: str, max_side: int) -> image_tokens.ImageTokens:
+        """The GPU's part (on ZeroGPU, across a fork): plain values in and out."""
+        return image_tokens.image_tokens(studio, image, vq_model, max_side)
+
+    vq_encoding = GpuWork(ctx, image_tokens_on_gpu)
+
+    def show_image(image: str | None, vq_model: str, max_side: float, request: gr.Request = None,
+                   progress=gr.Progress(track_tqdm=True)):
+        """Encode `image` (a file) with the VQ-GAN `vq_model`, the longer side scaled to
+        `max_side` pixels. Returns: the index grid with its size and codebook size (JSON),
+        the encoded image, the image decoded from the indices alone, the grid as an HTML
+        heatmap, and a one-line summary."""
+        progress(0, desc="Loading the VQ model")
+        result = vq_encoding.call(request, owner.key_for(ctx, request), "Tokenizer: image", image, vq_model, int(max_side))
+        info = result.info()
+        summary = t.for_request(request)("tokens.image_info").format(**{k: v for k, v in info.items() if k != "grid"})
+        return info, result.image, result.reconstruction, render.index_grid_html(result.grid), summary
+
+    with gr.Tab(t("tokens.image_tab"), id="tokens-image-tab"):
+        gr.Markdown(t("tokens.image_lesson"))
+        with gr.Row():
+            upload = gr.File(label=t("tokens.image_file"), file_types=["image"], type="filepath",
+                             elem_id="tokens-image-file")
+            # Images from other tabs ("send to") arrive here.
+            ctx.send_to.register("tokens-image", t("tokens.send_target"), upload, "tokens",
+                                 inner=((inner_tabs, "tokens-image-tab"),))
+            with gr.Column():
+                vq_model = gr.Dropdown(catalog.choices(settings, "vq"), label=t("tokens.vq_model"),
+                                       allow_custom_value=True)  # a Hub id too; the studio judges it
+                side = gr.Slider(image_tokens.MIN_SIDE, image_tokens.MAX_SIDE, image_tokens.DEFAULT_SIDE,
+                                 step=16, label=t("tokens.side"))
+                encode = gr.Button(t("tokens.encode"), variant="primary")
+        image_summary = gr.Markdown(elem_id="tokens-image-summary")
+        with gr.Row():
+            original = gr.Image(label=t("tokens.original"), interactive=False)
+            reconstruction = gr.Image(label=t("tokens.reconstruction"), interactive=False)
+        grid = gr.HTML(label=t("tokens.grid"), elem_id="tokens-grid", max_height=700)
+        grid_json = gr.JSON(label=t("tokens.grid"), visible=False)
+
+    image_outputs = [grid_json, original, reconstruction, grid, image_summary]
+    encode.click(friendly(show_image), [upload, vq_model, side], image_outputs,
+                 api_name="image_tokens", **gpu_event(ctx))
+    upload.upload(friendly(show_image), [upload, vq_model, side], image_outputs,
+                  api_visibility="private", **gpu_event(ctx))
