@@ -13,7 +13,6 @@ from typing import Any, Literal, TypedDict
 
 from gradio import FileData
 
-from studio.faces import paste
 from studio.image import presets
 from studio.image.families import FAMILIES
 from studio.image.grid import KINDS
@@ -41,7 +40,6 @@ DescribeMode = choice(describe.MODES)
 Decoding = choice(DECODING)
 TextMode = Literal["chat", "completion"]
 TextBackend = Literal["local", "openai"]
-MaskRegion = choice(paste.REGIONS)
 TokenDetail = Literal["compact", "full"]
 TrainTask = choice(TASKS)
 

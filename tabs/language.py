@@ -43,8 +43,25 @@ EARLY_SCRIPT = """<script>
   document.cookie = key + "=" + (chosen || "") + "; path=/; max-age=" + (chosen ? 31536000 : 0) + "; SameSite=Lax";
   new MutationObserver(keep).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
   window.addEventListener("load", function () { setTimeout(keep, 0); });
+  // Gradio titles a pop-up with its kind in English ("Error"); the page's language says it instead.
+  var kinds = %(toast_titles)s;
+  function retitle() {
+    var words = kinds[document.documentElement.lang] || null;
+    if (!words) { return; }
+    document.querySelectorAll(".toast-title span, .toast-title").forEach(function (title) {
+      title.childNodes.forEach(function (node) {
+        var text = node.nodeType === 3 ? node.nodeValue.trim() : "";
+        if (words[text]) { node.nodeValue = node.nodeValue.replace(text, words[text]); }
+      });
+    });
+  }
+  window.addEventListener("load", function () {
+    new MutationObserver(retitle).observe(document.body, {childList: true, subtree: true});
+  });
 })();
-</script>""" % {"locales": json.dumps(list(LOCALES)), "key": json.dumps(STORAGE_KEY)}
+</script>""" % {"locales": json.dumps(list(LOCALES)), "key": json.dumps(STORAGE_KEY),
+                "toast_titles": json.dumps({"zh-TW": {"Error": "錯誤", "Warning": "警告", "Info": "訊息"}},
+                                           ensure_ascii=False)}
 
 FORM_KEY = "studio-form-before-switch"
 # What the person typed (every text and number box, by its element's id) is kept across the

@@ -62,6 +62,8 @@ def control(ctx: TabContext, field: Declared, elem_id: str) -> Control:
     if kind == "picture" and spec.hint == "editor":
         return gr.ImageEditor(type="pil", height=420, sources=["upload", "clipboard"], brush=EDITOR_BRUSH,
                               transforms=(), layers=False, **common)
+    if kind == "pictures":
+        return gr.File(file_count="multiple", file_types=["image"], type="filepath", height=120, **common)
     if kind in PICTURE_KINDS:
         return PictureInput(type="filepath", height=360 if kind == "picture" else 140, **common)
     if kind == "image_prompts":  # the Image tab's slots, the same panel (its host wires it: wire_composites)
@@ -156,6 +158,8 @@ def request_of(request_class: type[R], values: dict[str, Any], groups: dict[str,
 def _api_type(field: Declared) -> Any:
     if field.kind == "image_prompts":
         return list[api_types.ImagePromptSlot] | None
+    if field.kind == "pictures":
+        return list[gr.FileData] | None if not field.required else list[gr.FileData]
     if field.kind in PICTURE_KINDS:
         return gr.FileData | None if not field.required else gr.FileData
     if field.kind == "choice" and not callable(field.spec.choices) and not field.spec.custom:
@@ -183,16 +187,22 @@ def api_fields(request_class: type) -> list[tuple[Declared, str | None]]:
 
 def api_function(tool: Tool, run: Callable[[Any, gr.Request | None], dict],
                  settings: Settings | None = None) -> Callable[..., dict]:
-    """The tool's API endpoint: a function with one parameter per declared field (its group's
-    flattened after it, e.g. prompt and checkpoint), typed and defaulted as declared, and
+    """The tool's API endpoint (``request_api`` of its request class)."""
+    return request_api(tool.request, f"{tool.name}_image", tool.summary, run, settings)
+
+
+def request_api(request_class: type, name: str, summary: str, run: Callable[[Any, gr.Request | None], dict],
+                settings: Settings | None = None) -> Callable[..., dict]:
+    """An API endpoint made from a declared request class: one parameter per declared field (its
+    group's flattened after it, e.g. prompt and checkpoint), typed and defaulted as declared, and
     ``run(request, gr_request)`` behind it. Every file must be an upload (``uploaded``)."""
-    fields = api_fields(tool.request)
+    fields = api_fields(request_class)
     parameters = [inspect.Parameter(f.api_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=_api_default(f),
                                     annotation=_api_type(f)) for f, _ in fields]
     parameters.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                                         annotation=gr.Request))
     signature = inspect.Signature(parameters, return_annotation=dict)
-    group_classes = {f.name: type(f.default) for f in fields_of(tool.request) if f.kind == "group"}
+    group_classes = {f.name: type(f.default) for f in fields_of(request_class) if f.kind == "group"}
 
     def endpoint(*args: Any, **kwargs: Any) -> dict:
         bound = signature.bind(*args, **kwargs)
@@ -203,17 +213,20 @@ def api_function(tool: Tool, run: Callable[[Any, gr.Request | None], dict],
         grouped: dict[str, dict[str, Any]] = {name: {} for name in group_classes}
         for field, group in fields:
             value = named[field.api_name]
-            if field.kind in PICTURE_KINDS and (value is not None or field.required):
-                value = uploaded(value, field.spec.doc or field.spec.name_in_sentences(field.name).lower())
+            what = field.spec.doc or field.spec.name_in_sentences(field.name).lower()
+            if field.kind == "pictures":
+                value = [uploaded(item, what) for item in (value or [])]
+            elif field.kind in PICTURE_KINDS and (value is not None or field.required):
+                value = uploaded(value, what)
             elif field.kind == "image_prompts":
                 value = api_slots(value) or None
             (grouped[group] if group else own)[field.name] = value
         groups = {name: cls(**grouped[name]) for name, cls in group_classes.items()}
-        return run(request_of(tool.request, own, groups, settings), gr_request)
+        return run(request_of(request_class, own, groups, settings), gr_request)
 
-    endpoint.__name__ = endpoint.__qualname__ = f"{tool.name}_image"
+    endpoint.__name__ = endpoint.__qualname__ = name
     docs = [f"{f.api_name}: {f.spec.doc}" for f, _ in fields if f.spec.doc]
-    endpoint.__doc__ = tool.summary + ("\n" + "\n".join(docs) if docs else "")
+    endpoint.__doc__ = summary + ("\n" + "\n".join(docs) if docs else "")
     endpoint.__signature__ = signature  # type: ignore[attr-defined]
     endpoint.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": dict}
     endpoint.checks_its_fields = True  # type: ignore[attr-defined]  (request_of checks them, aliases included)

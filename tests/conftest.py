@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Reference data beside the project in CI only; tests reach it through `reference_dir`.
 REFERENCE = ROOT.parent / "shared" / "reference"
+BROWSER_TESTS = ROOT / "tests" / "browser"
 REFERENCE_ABSENT = "../shared/reference is absent (it exists in CI only)"
 # The user's Hugging Face variables (TRANSFORMERS_OFFLINE=1 on offline clusters, HF_HOME, HF_ENDPOINT,
 # a token...) must not change what the tests see. The libraries read them when imported, so they
@@ -42,8 +43,11 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that use `reference_dir` get the `reference` marker, and are skipped before any
-    fixture starts (an app, a browser) when the folder is absent."""
+    """Browser tests run last. Tests that use `reference_dir` get the `reference` marker, and are
+    skipped before any fixture starts (an app, a browser) when the folder is absent."""
+    # Playwright's sync API leaves its event loop set as this thread's running loop until the
+    # session ends, so a later test's asyncio.run() would fail; after the browser, none is left.
+    items.sort(key=lambda item: BROWSER_TESTS in Path(str(item.path)).parents)
     for item in items:
         if "reference_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.reference)

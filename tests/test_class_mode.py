@@ -112,12 +112,21 @@ def test_results_have_unguessable_names_and_another_student_cannot_fetch_a_guess
     assert found.status_code in (401, 403, 404)
 
 
+def _runs_of(teacher, who: str) -> list[dict]:
+    queue = teacher.predict(api_name="/class_status")["queue"]
+    return [run for run in queue["running"] + queue["waiting"] if who in (run["who"] or "")]
+
+
 def test_a_students_runs_at_once_are_capped(mei, teacher):
     from gradio_client.exceptions import AppError
 
     long = SMALL | {"steps": 20, "width": 512, "height": 512 * 3 // 5 // 8 * 8}
     jobs = [mei.submit(**long, api_name="/generate_image") for _ in range(2)]
-    time.sleep(1.0)
+    # Until the queue holds both (a slow machine may take seconds to hand them over).
+    deadline = time.monotonic() + 60
+    while len(_runs_of(teacher, "mei")) < 2:
+        assert time.monotonic() < deadline, "the two runs never reached the queue"
+        time.sleep(0.2)
     with pytest.raises(AppError, match=r"most your teacher allows at once \(2\)"):
         mei.predict(**long, api_name="/generate_image")
     for job in jobs:

@@ -50,3 +50,12 @@ def test_face_swap_details_are_words_not_raw_json():
                              "seconds": {"detect": 0.01, "swap": 0.2}, "notes": [], "file_name": "x.png"})
     assert "**Replaced:** face 1" in text and "2: box 10, 12.5, 80, 90, score 0.91" in text
     assert "detector: scrfd" in text and "Array" not in text and "{" not in text
+
+
+def test_a_reply_with_nothing_printable_is_not_an_empty_bubble():
+    """A random-weight twin's greedy reply can be spaces, new lines and control characters: the
+    chat bubble shows them made visible instead of looking empty."""
+    from tabs.text.chat import bubble_text
+
+    assert bubble_text(" \n\x0e\t") == "␣↵\ufffd⇥"
+    assert bubble_text("a reply") == "a reply" and bubble_text("") == ""

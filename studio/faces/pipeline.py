@@ -31,6 +31,7 @@ from studio.models import catalog
 from studio.models.specs import ModelSpec
 from studio.pictures import metadata, outputs
 from studio.replicated import model_key, replicated
+from studio.tools.fields import PICTURE_KINDS, check_value, declared, fields_of
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from PIL import Image
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers
 DETECTOR, RECOGNISER, SWAPPER, RESTORER = "face_detector", "face_recogniser", "face_swapper", "face_restorer"
 FACE_MODELS = (DETECTOR, RECOGNISER, SWAPPER, RESTORER)
 MAX_SOURCES = 8
+MAX_FACE_NUMBER = 99  # faces are numbered left to right; more in one photo is a crowd, not a swap
 ALL, SIMILAR = "all", "similar"
 MIN_SIMILAR_DEFAULT = -1.0  # "similar" picks the best match, however weak, unless a floor is set
 
@@ -65,35 +67,51 @@ def offered(settings: Settings, name: str) -> list[str]:
     return catalog.choices(settings, name) + local_models(settings)
 
 
+def _models(role: str) -> Any:
+    """A model role's field: the catalog's choices and the faces folder's files, or any Hub id."""
+    return declared("", choices=lambda settings: offered(settings, role) if settings is not None else [],
+                    custom=True, hint="dropdown", doc=f"'' = the default {role.replace('_', ' ')}, a catalog id "
+                                                       "or a .onnx file in the faces folder")
+
+
 @dataclass
 class SwapRequest:
-    source_images: list[Any]  # one or more photos of the same person
-    target_image: Any
-    source_face: int = 1  # its number in the first source photo (faces are numbered left to right)
-    target_faces: str = ALL  # "all", "similar", or numbers like "2" or "1, 3"
-    reference_image: Any = None  # for "similar": the face to look for in the target
-    blend: float = 1.0
-    mask_feather: float = 0.1
-    mask_region: str = "box"
-    restore_strength: float = 0.0
-    score_threshold: float = detection.DEFAULT_SCORE
-    detector: str = ""
-    recogniser: str = ""
-    swapper: str = ""
-    restorer: str = ""
+    """A face swap, declared once (studio.tools.fields): the request's checks, the Face swap tab's
+    controls and /swap_faces's parameters all read these fields."""
+
+    source_images: list[Any] = declared(kind="pictures", label="faceswap.sources",
+                                        doc="one or more photos of the same person")
+    target_image: Any = declared(kind="picture", label="faceswap.target", doc="where the face goes")
+    # Its number in the first source photo (faces are numbered left to right).
+    source_face: int = declared(1, low=1, high=MAX_FACE_NUMBER, label="faceswap.source_face",
+                                info="faceswap.source_face_info", hint="number")
+    target_faces: str = declared(ALL, label="faceswap.which", info="faceswap.which_info",
+                                 doc="'all', numbers like '2' or '1, 3', or 'similar'")
+    reference_image: Any = declared(None, kind="picture", label="faceswap.reference",
+                                    doc="for 'similar': the face to look for in the target")
+    blend: float = declared(1.0, low=0.0, high=1.0, step=0.05, label="faceswap.blend", info="faceswap.blend_info")
+    mask_feather: float = declared(0.1, low=0.0, high=0.5, step=0.01, label="faceswap.feather",
+                                   info="faceswap.feather_info")
+    mask_region: str = declared("box", choices=paste.REGIONS, choice_labels="faceswap.region", hint="radio",
+                                label="faceswap.region")
+    restore_strength: float = declared(0.0, low=0.0, high=1.0, step=0.05, label="faceswap.restore",
+                                       info="faceswap.restore_info", doc="0 = no restoration")
+    score_threshold: float = declared(detection.DEFAULT_SCORE, low=0.0, high=1.0, step=0.05,
+                                      label="faceswap.threshold")
+    detector: str = _models(DETECTOR)
+    recogniser: str = _models(RECOGNISER)
+    swapper: str = _models(SWAPPER)
+    restorer: str = _models(RESTORER)
 
     def check(self) -> None:
+        """The declared ranges and choices (keyed sentences), then what only a swap knows."""
+        for item in fields_of(SwapRequest):
+            if item.kind not in PICTURE_KINDS:  # the photos are read with their own sentences
+                setattr(self, item.name, check_value(item, getattr(self, item.name)))
         if not self.source_images:
             raise BadInput("Upload at least one source photo: the face to put in.", key="errors.faces_no_source")
         if len(self.source_images) > MAX_SOURCES:
             raise BadInput(f"Use at most {MAX_SOURCES} source photos of the same person (got {len(self.source_images)}).")
-        for label, value, low, high in (("blend", self.blend, 0, 1), ("mask feather", self.mask_feather, 0, 0.5),
-                                        ("restoration strength", self.restore_strength, 0, 1),
-                                        ("detection threshold", self.score_threshold, 0, 1)):
-            if value is None or not low <= float(value) <= high:
-                raise BadInput(f"The {label} must be between {low} and {high} (got {value}).")
-        if self.mask_region not in paste.REGIONS:
-            raise BadInput(f"The mask region must be one of {', '.join(paste.REGIONS)} (got {shown(self.mask_region)}).")
 
     def settings_record(self) -> dict[str, Any]:
         """What is saved with the result: the choices, never the source photos or identity."""

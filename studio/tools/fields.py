@@ -25,12 +25,13 @@ from studio.errors import BadInput, shown
 
 MAX_TEXT_CHARS = 20_000  # far past any text encoder's window; longer is a paste mistake
 MAX_CUSTOM_CHOICE_CHARS = 500  # a Hub id or a file name, with room to spare
-PICTURE_KINDS = ("picture", "mask")  # uploads: a path (or a picture in memory), read by the tool itself
+PICTURE_KINDS = ("picture", "mask", "pictures")  # uploads (a path, a picture in memory; "pictures": a list),
+# read by the tool itself with its own sentences
 
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str = ""  # text | int | float | bool | choice | picture | mask | group | object | list ("" = from the type)
+    kind: str = ""  # text | int | float | bool | choice | picture(s) | mask | group | object | list ("" = the type's)
     low: float | None = None
     high: float | None = None
     step: float | None = None

@@ -8,12 +8,14 @@ from typing import Any
 
 import gradio as gr
 
-from studio.faces import detect as detection
-from studio.faces import paste, pipeline
+from studio.faces import pipeline
+from studio.tools.fields import fields_of
 from tabs.common import TabContext
 from tabs.faceswap.models_panel import layout_models
-from tabs.i18n import Translator
 from tabs.picture_input import PictureInput
+from tabs.tools import control
+
+DECLARED = {field.name: field for field in fields_of(pipeline.SwapRequest)}  # each control's one declaration
 
 
 @dataclass
@@ -46,7 +48,7 @@ def build_page(ctx: TabContext) -> FacePage:
     t = ctx.t
     with gr.Row():
         with gr.Column():
-            sources = _sources_column(t)
+            sources = _sources_column(ctx)
         with gr.Column():
             targets = _target_column(ctx)
     with gr.Row():
@@ -60,21 +62,21 @@ def build_page(ctx: TabContext) -> FacePage:
     ctx.send_to.source(t("faceswap.send_picker"), t("faceswap.send"), result_path, "faceswap")
     with gr.Accordion(t("faceswap.details"), open=False):
         details = gr.Markdown(elem_id="faceswap-details")
-    options = _options(t)
+    options = _options(ctx)
     pickers, licences = layout_models(ctx)
     return FacePage(**sources, **targets, detect_button=detect_button, swap_button=swap_button, found=found,
                     before=before, after=after, result_path=result_path, details=details, **options,
                     pickers=pickers, licences=licences)
 
 
-def _sources_column(t: Translator) -> dict[str, Any]:
+def _sources_column(ctx: TabContext) -> dict[str, Any]:
+    t = ctx.t
     sources = gr.File(label=t("faceswap.sources"), file_count="multiple", file_types=["image"],
                       type="filepath", height=120, elem_id="faceswap-sources")
     source_pictures = gr.State([])  # this session's source photos, in memory only
     source_view = gr.Image(label=t("faceswap.source_faces"), interactive=False, height=300,
                            elem_id="faceswap-source-view")
-    source_face = gr.Number(1, precision=0, minimum=1, label=t("faceswap.source_face"),
-                            info=t("faceswap.source_face_info"), elem_id="faceswap-source-face")
+    source_face = control(ctx, DECLARED["source_face"], "faceswap-source-face")
     return dict(sources=sources, source_pictures=source_pictures, source_view=source_view, source_face=source_face)
 
 
@@ -84,23 +86,19 @@ def _target_column(ctx: TabContext) -> dict[str, Any]:
     ctx.send_to.register("faceswap-target", t("faceswap.send_target"), target, "faceswap")
     target_view = gr.Image(label=t("faceswap.target_faces"), interactive=False, height=300,
                            elem_id="faceswap-target-view")
-    target_faces = gr.Textbox(pipeline.ALL, label=t("faceswap.which"), info=t("faceswap.which_info"),
-                              elem_id="faceswap-which")
+    target_faces = control(ctx, DECLARED["target_faces"], "faceswap-which")
     return dict(target=target, target_view=target_view, target_faces=target_faces)
 
 
-def _options(t: Translator) -> dict[str, Any]:
-    with gr.Accordion(t("faceswap.options"), open=True):
+def _options(ctx: TabContext) -> dict[str, Any]:
+    """The swap's options, each made from its declaration (studio.faces.pipeline.SwapRequest)."""
+    with gr.Accordion(ctx.t("faceswap.options"), open=True):
         with gr.Row():
-            blend = gr.Slider(0, 1, 1.0, step=0.05, label=t("faceswap.blend"), info=t("faceswap.blend_info"))
-            feather = gr.Slider(0, 0.5, 0.1, step=0.01, label=t("faceswap.feather"), info=t("faceswap.feather_info"))
-            region = gr.Radio([(t(f"faceswap.region.{name}"), name) for name in paste.REGIONS], value="box",
-                              label=t("faceswap.region"))
+            blend, feather, region = (control(ctx, DECLARED[name], f"faceswap-{name.replace('_', '-')}")
+                                      for name in ("blend", "mask_feather", "mask_region"))
         with gr.Row():
-            restore_strength = gr.Slider(0, 1, 0.0, step=0.05, label=t("faceswap.restore"),
-                                         info=t("faceswap.restore_info"))
-            threshold = gr.Slider(0.05, 0.95, detection.DEFAULT_SCORE, step=0.05, label=t("faceswap.threshold"))
-        reference = PictureInput(label=t("faceswap.reference"), type="filepath", height=160,
-                                 elem_id="faceswap-reference")
+            restore_strength, threshold = (control(ctx, DECLARED[name], f"faceswap-{name.replace('_', '-')}")
+                                           for name in ("restore_strength", "score_threshold"))
+        reference = control(ctx, DECLARED["reference_image"], "faceswap-reference")
     return dict(blend=blend, feather=feather, region=region, restore_strength=restore_strength, threshold=threshold,
                 reference=reference)

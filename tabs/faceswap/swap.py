@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.faces import detect as detection
 from studio.faces import draw, pipeline
-from studio.pictures.reading import path_of
-from tabs import api_types, owner
+from tabs import owner
 from tabs.common import TabContext, friendly, gpu_event
 from tabs.faceswap.layout import FacePage
-from tabs.faceswap.source_photos import _paths, forget_uploads, take_sources
+from tabs.faceswap.source_photos import forget_uploads, take_sources
 from tabs.faceswap.work import FaceWork
+from tabs.tools import request_api
 
 
 def details_markdown(summary: dict) -> str:
@@ -65,31 +64,22 @@ def wire_swap(ctx: TabContext, work: FaceWork, page: FacePage) -> None:
                            api_visibility="private", **gpu_event(ctx))
 
 
+SUMMARY = ("Put the face number `source_face` of the source photos (their identities averaged) into `target_image`, "
+           "on the faces `target_faces` names. Returns the saved PNG and the faces found.")
+
+
 def register_api(ctx: TabContext, work: FaceWork) -> None:
-    def swap_faces(source_images: list[gr.FileData], target_image: gr.FileData, source_face: int = 1,
-                   target_faces: str = pipeline.ALL, reference_image: gr.FileData | None = None, blend: float = 1.0,
-                   mask_feather: float = 0.1, mask_region: api_types.MaskRegion = "box", restore_strength: float = 0.0,
-                   score_threshold: float = detection.DEFAULT_SCORE, detector: str = "", recogniser: str = "",
-                   swapper: str = "", restorer: str = "", request: gr.Request = None) -> dict:
-        """Put the face number `source_face` of the source photos (one or more of the same person,
-        their identities averaged) into `target_image`. target_faces: 'all', numbers like '2' or
-        '1, 3', or 'similar' (the face most like `reference_image`). blend 0-1, mask_feather 0-0.5,
-        mask_region 'box' | 'oval', restore_strength 0-1 (0 = no restoration). Returns the saved
-        PNG and the faces found."""
-        faces_only = _paths(source_images) + _paths(reference_image)
-        needed = _paths(target_image)  # the same upload may be a source too: one file
-        swap_request = pipeline.SwapRequest(
-            source_images=take_sources(_paths(source_images), needed), target_image=path_of(target_image),
-            source_face=source_face, target_faces=target_faces,
-            reference_image=path_of(reference_image) if reference_image else None,
-            blend=blend, mask_feather=mask_feather, mask_region=mask_region, restore_strength=restore_strength,
-            score_threshold=score_threshold, detector=detector, recogniser=recogniser, swapper=swapper,
-            restorer=restorer,
-        )
+    """/swap_faces, its parameters made from SwapRequest's declaration (tabs.tools.request_api)."""
+
+    def run(job: pipeline.SwapRequest, request: gr.Request | None) -> dict:
+        needed = [job.target_image]  # the same upload may be a source too: one file
+        faces_only = list(job.source_images) + ([job.reference_image] if job.reference_image else [])
         try:
-            result = work.swap(request, owner.key_for(ctx, request), swap_request, owner.folder_for(ctx, request))
+            job.source_images = take_sources(list(job.source_images), needed)
+            result = work.swap(request, owner.key_for(ctx, request), job, owner.folder_for(ctx, request))
         finally:
             forget_uploads(faces_only, needed)
         return {"image": gr.FileData(path=result.path), **result.summary()}
 
-    gr.api(friendly(swap_faces), api_name="swap_faces", **gpu_event(ctx))
+    endpoint = request_api(pipeline.SwapRequest, "swap_faces", SUMMARY, run, ctx.settings)
+    gr.api(friendly(endpoint), api_name="swap_faces", **gpu_event(ctx))

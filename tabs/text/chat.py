@@ -13,7 +13,7 @@ from studio.progress import Cancelled
 from studio.runs import Waiting
 from studio.text import records
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
-from studio.text.tokens_view import token_spans
+from studio.text.tokens_view import token_spans, visible
 from tabs import api_types, owner
 from tabs.common import TabContext, cancellable_run, friendly, gpu_event, session_folder, wire_cancel
 from tabs.gpu import run_events
@@ -49,6 +49,14 @@ class ChatParts:
     load_record: gr.UploadButton
     tokens_html: gr.HTML
     seen: gr.Textbox
+
+
+def bubble_text(text: str) -> str:
+    """A reply with nothing printable (spaces, new lines, control characters: a random-weight
+    twin's greedy reply often is) shows its characters made visible, not an empty bubble."""
+    if text and not any(ch.isprintable() and not ch.isspace() for ch in text):
+        return visible("".join(ch if ch.isprintable() or ch in " \n\t" else "\ufffd" for ch in text))
+    return text
 
 
 def layout(t: Translator) -> ChatParts:
@@ -151,7 +159,7 @@ def wire_generation(ctx: TabContext, shared: SharedControls, work: TextWork, par
                 continue
             out: dict = {p.seen: update.prompt_seen}
             if chat_mode:
-                out[p.chatbot] = shown + [{"role": "assistant", "content": update.text}]
+                out[p.chatbot] = shown + [{"role": "assistant", "content": bubble_text(update.text)}]
             else:
                 out[p.completion] = (prompt_text or "") + update.text
             if update.result is not None:

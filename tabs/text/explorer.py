@@ -59,7 +59,10 @@ def layout(t: Translator) -> ExplorerParts:
             sample_button = gr.Button(t("text.sample"), elem_id="explorer-sample")
         drawn = gr.Markdown(elem_id="explorer-drawn")
         bars = gr.HTML(elem_id="explorer-bars")
-        table = gr.Dataframe(headers=table_columns(t.plain), interactive=False, elem_id="explorer-table")
+        # Shown with its first rows, whose headers are in the reader's language (an empty table's
+        # headers would stay in the language the page was built in).
+        table = gr.Dataframe(headers=table_columns(t.plain), interactive=False, visible=False,
+                             elem_id="explorer-table")
     return ExplorerParts(tab, prompt, top_n, show_button, sample_button, drawn, bars, table)
 
 
@@ -115,14 +118,15 @@ def wire(ctx: TabContext, shared: SharedControls, explorer: Explorer, parts: Exp
         **{name: shared.knobs[name] for name in EXPLORER_KNOBS}, **shared.row.remote,
     }
 
-    def candidates_view(named: dict[str, Any], request: gr.Request | None) -> tuple[str, dict]:
+    def candidates_view(named: dict[str, Any], request: gr.Request | None) -> tuple[str, gr.Dataframe]:
         found = explorer.table(named, request)
-        return candidate_bars(found), {"headers": table_columns(t.for_request(request)), "data": table_rows(found)}
+        rows = {"headers": table_columns(t.for_request(request)), "data": table_rows(found)}
+        return candidate_bars(found), gr.Dataframe(value=rows, visible=True)
 
-    def ui_candidates(values: dict, request: gr.Request = None) -> tuple[str, dict]:
+    def ui_candidates(values: dict, request: gr.Request = None) -> tuple[str, gr.Dataframe]:
         return candidates_view(by_name(values, fields), request)
 
-    def ui_sample(values: dict, request: gr.Request = None) -> tuple[str, str, str, dict]:
+    def ui_sample(values: dict, request: gr.Request = None) -> tuple[str, str, str, gr.Dataframe]:
         say = t.for_request(request)
         named = by_name(values, fields)
         if backend_from(named).backend != "local":
@@ -136,11 +140,7 @@ def wire(ctx: TabContext, shared: SharedControls, explorer: Explorer, parts: Exp
         """The candidates table's column names in the reader's language (its rows kept)."""
         return {"headers": table_columns(t.for_request(request)), "data": shown_rows(shown)}
 
-    def headers_on_load(_browser_id: str, request: gr.Request = None) -> dict:
-        return {"headers": table_columns(t.for_request(request)), "data": []}
-
     p.tab.select(friendly(explorer_headers), p.table, p.table, api_visibility="private", show_progress="hidden")
-    ctx.after_load.append((friendly(headers_on_load), [p.table]))  # the page's language from the start
     inputs = set(fields.values())
     for trigger in (p.show_button.click, p.prompt.submit):
         trigger(friendly(ui_candidates), inputs, [p.bars, p.table], api_visibility="private", **gpu_event(ctx))

@@ -57,7 +57,7 @@ def test_the_common_refusals_read_in_chinese(zh_page, tmp_path):
     _tab(page, "編輯")  # a missing picture, then zero margins
     _tab(page, "放大")
     page.locator("#edit-upscale-run").click()
-    _refusal(page, "缺少圖片")
+    _refusal(page, "缺少")  # the picture is missing
     _tab(page, "擴圖")
     page.locator("#edit-outpaint-image input[type='file']").set_input_files(str(blank))
     page.wait_for_timeout(800)
@@ -66,6 +66,9 @@ def test_the_common_refusals_read_in_chinese(zh_page, tmp_path):
     assert "四邊的擴展量都是 0" in page.locator("#edit-status").inner_text()  # the status says why, not "Starting…"
 
     _tab(page, "提示詞")  # a text file renamed .png, uploaded in the browser
+    for accordion in page.locator("button.label-wrap:visible").all():  # Describe is folded away
+        if "open" not in (accordion.get_attribute("class") or ""):
+            accordion.click()
     page.locator("#prompt-describe-image input[type='file']").set_input_files(str(notreally))
     page.wait_for_timeout(800)
     page.locator("#prompt-describe").click()
@@ -73,6 +76,7 @@ def test_the_common_refusals_read_in_chinese(zh_page, tmp_path):
 
     _tab(page, "換臉")  # no face found
     page.locator("#faceswap-sources input[type='file']").set_input_files(str(blank))
+    page.locator("#faceswap-found").get_by_text("來源照片").first.wait_for(timeout=60_000)  # read and held
     page.locator("#faceswap-target input[type='file']").set_input_files(str(blank))
     page.wait_for_timeout(800)
     page.locator("#faceswap-swap").click()
