@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -17,6 +17,9 @@ from studio.models.cache import ModelCache
 from studio.models.specs import ModelSpec
 from studio.ml_imports import import_ml_libraries
 from studio.settings import Settings
+
+if TYPE_CHECKING:
+    import torch
 
 # Share of available RAM that models parked off the GPU may take.
 OFFLOAD_RAM_FRACTION = 0.5
@@ -51,7 +54,7 @@ class StudioContext:
     def device(self) -> str:
         return self.cache.device
 
-    def torch_dtype(self, spec: ModelSpec) -> Any:
+    def torch_dtype(self, spec: ModelSpec) -> torch.dtype:
         return devices.resolve_dtype(spec.dtype, self.device)
 
     def _load(self, spec: ModelSpec) -> Any:

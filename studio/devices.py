@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psutil
 
 from studio import zero_gpu
 from studio.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def resolve_device(requested: str) -> str:
@@ -29,7 +32,7 @@ def resolve_device(requested: str) -> str:
     return requested
 
 
-def resolve_dtype(requested: str, device: str) -> Any:
+def resolve_dtype(requested: str, device: str) -> torch.dtype:
     """auto: bf16 where the GPU supports it, fp16 on other GPUs, fp32 on CPU."""
     import torch
 
@@ -45,7 +48,7 @@ def resolve_dtype(requested: str, device: str) -> Any:
     return torch.float32
 
 
-def dtype_name(dtype: Any) -> str:
+def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).replace("torch.", "")
 
 

@@ -22,7 +22,9 @@ from studio import progress
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from pathlib import Path
 
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
     from PIL import Image
+    from transformers import CLIPImageProcessor
 
     from studio.context import StudioContext
     from studio.models.loaders import LoadRequest
@@ -35,8 +37,8 @@ _screen: contextvars.ContextVar["Screen | None"] = contextvars.ContextVar("studi
 class SafetyChecker:
     """The loaded checker: the model and the image processor that makes its CLIP input."""
 
-    model: Any  # diffusers' StableDiffusionSafetyChecker
-    processor: Any  # transformers' CLIPImageProcessor
+    model: StableDiffusionSafetyChecker
+    processor: CLIPImageProcessor
 
 
 def load_safety_checker(request: LoadRequest) -> SafetyChecker:

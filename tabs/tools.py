@@ -191,20 +191,21 @@ def api_function(tool: Tool, run: Callable[[Any, gr.Request | None], dict],
     return request_api(tool.request, f"{tool.name}_image", tool.summary, run, settings)
 
 
-def request_api(request_class: type, name: str, summary: str, run: Callable[[Any, gr.Request | None], dict],
-                settings: Settings | None = None) -> Callable[..., dict]:
+def request_api(request_class: type, name: str, summary: str, run: Callable[[Any, gr.Request | None], Any],
+                settings: Settings | None = None, returns: type = dict) -> Callable[..., Any]:
     """An API endpoint made from a declared request class: one parameter per declared field (its
     group's flattened after it, e.g. prompt and checkpoint), typed and defaulted as declared, and
-    ``run(request, gr_request)`` behind it. Every file must be an upload (``uploaded``)."""
+    ``run(request, gr_request)`` behind it, answering a ``returns``. Every file must be an upload
+    (``uploaded``)."""
     fields = api_fields(request_class)
     parameters = [inspect.Parameter(f.api_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=_api_default(f),
                                     annotation=_api_type(f)) for f, _ in fields]
     parameters.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                                         annotation=gr.Request))
-    signature = inspect.Signature(parameters, return_annotation=dict)
+    signature = inspect.Signature(parameters, return_annotation=returns)
     group_classes = {f.name: type(f.default) for f in fields_of(request_class) if f.kind == "group"}
 
-    def endpoint(*args: Any, **kwargs: Any) -> dict:
+    def endpoint(*args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         named = dict(bound.arguments)
@@ -225,12 +226,26 @@ def request_api(request_class: type, name: str, summary: str, run: Callable[[Any
         return run(request_of(request_class, own, groups, settings), gr_request)
 
     endpoint.__name__ = endpoint.__qualname__ = name
-    docs = [f"{f.api_name}: {f.spec.doc}" for f, _ in fields if f.spec.doc]
-    endpoint.__doc__ = summary + ("\n" + "\n".join(docs) if docs else "")
+    endpoint.__doc__ = documented(summary, fields)
     endpoint.__signature__ = signature  # type: ignore[attr-defined]
-    endpoint.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": dict}
+    endpoint.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
     endpoint.checks_its_fields = True  # type: ignore[attr-defined]  (request_of checks them, aliases included)
     return endpoint
+
+
+def documented(summary: str, fields: list[tuple[Declared, str | None]]) -> str:
+    """``summary`` and an ``Args:`` section of the fields' docs: Gradio reads each line as its
+    parameter's description (view_api(), MCP, docs/api.md)."""
+    docs = [f"    {f.api_name}: {said}" for f, _ in fields if (said := _described(f))]
+    return summary.strip() + ("\n\nArgs:\n" + "\n".join(docs) if docs else "")
+
+
+def _described(field: Declared) -> str:
+    """A field's doc, then its range ("0 to 1")."""
+    words = [" ".join(field.spec.doc.split())] if field.spec.doc else []
+    if field.spec.low is not None and field.spec.high is not None:
+        words.append(f"{field.spec.low:g} to {field.spec.high:g}")
+    return "; ".join(words)
 
 
 def group_request(group_class: type[R], values: dict[str, Any]) -> R:

@@ -71,5 +71,5 @@ def test_describe_image_bad_input(api, tmp_path):
     Image.new("RGB", (64, 64)).save(path)
     with pytest.raises(AppError, match="poster"):  # the radio's own check names the choices
         api.predict(image=handle_file(str(path)), mode="poster", api_name="/describe_image")
-    with pytest.raises(AppError, match="Upload an image first"):
+    with pytest.raises(AppError, match="picture to describe is missing"):
         api.predict(image=None, mode="photo", api_name="/describe_image")

@@ -33,6 +33,7 @@ from studio.progress import Cancelled
 if TYPE_CHECKING:
     from types import FrameType
 
+    from studio.progress import CancelFlag, TaskLike
     from studio.replicated import Replicated
     from studio.settings import Settings
 
@@ -272,7 +273,7 @@ class RayCluster:
             return self._stream(entry, sent, cancel)
         return self._with_retry(entry, sent, task, folder)
 
-    def _with_retry(self, entry: Replicated, sent: dict[str, Any], task: Any, folder: Path | None) -> Any:
+    def _with_retry(self, entry: Replicated, sent: dict[str, Any], task: TaskLike | None, folder: Path | None) -> Any:
         first: list[Any] = []  # what the first replica delivered (saved here already)
         try:
             return self._once(entry, sent, task, folder, first)
@@ -386,8 +387,8 @@ class RayCluster:
             return Cancelled()
         return ClusterUnavailable(f"The Ray cluster failed this call ({_first_line(exc)}).")
 
-    def _once(self, entry: Replicated, sent: dict[str, Any], task: Any, folder: Path | None, delivered: list[Any],
-              retry: bool = False) -> Any:
+    def _once(self, entry: Replicated, sent: dict[str, Any], task: TaskLike | None, folder: Path | None,
+              delivered: list[Any], retry: bool = False) -> Any:
         """One try on one replica; ``retry``: the second, whose progress and results say so."""
         flag = getattr(task, "cancel_flag", None)
         said = retried.noted if retry else (lambda value: value)
@@ -406,7 +407,8 @@ class RayCluster:
                 return [_saved(item, folder) for item in value] if isinstance(value, list) else _saved(value, folder)
         raise _ReplicaLost("the call ended without its result")
 
-    def _stream(self, entry: Replicated, sent: dict[str, Any], cancel: Any) -> Iterator[Any]:
+    def _stream(self, entry: Replicated, sent: dict[str, Any],
+                cancel: threading.Event | CancelFlag | None) -> Iterator[Any]:
         """A streamed call (a reply as it grows), retried once on a lost replica if nothing was
         shown yet."""
         for attempt in (1, 2):
@@ -424,7 +426,7 @@ class RayCluster:
                 log.warning("%s: %s; trying once more on another replica", entry.name, lost)
 
 
-def _say_retried(task: Any) -> None:
+def _say_retried(task: TaskLike | None) -> None:
     """The progress line says at once that the call moves to another replica (it starts over
     there, so the wait is longer); the second replica's own progress says it after."""
     last = getattr(task, "last_progress", None)

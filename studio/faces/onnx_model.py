@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from studio.errors import BadInput, ModelUnavailable
 
 if TYPE_CHECKING:
+    import onnxruntime
+    import torch
+
     from studio.models.loaders import LoadRequest
 
 ONNX_SUFFIX = ".onnx"
 
 
-def _footprint(nbytes: int) -> Any:
+def _footprint(nbytes: int) -> torch.nn.Module:
     import torch
 
     module = torch.nn.Module()
@@ -50,10 +53,10 @@ class OnnxModel:
         self.components = {"onnx": _footprint(self.nbytes)}
         self._lock = threading.Lock()
         self.device = ""
-        self.session: Any = None
+        self.session: onnxruntime.InferenceSession | None = None
         self.to(device)
 
-    def to(self, device: Any) -> "OnnxModel":
+    def to(self, device: str | torch.device) -> "OnnxModel":
         import onnxruntime as ort
 
         device = str(device)

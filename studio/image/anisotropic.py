@@ -9,27 +9,31 @@ sharpness uses; the code is the studio's own.
 
 from __future__ import annotations
 
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 WINDOW = 13
 SIGMA_SPACE = 3.0
 SIGMA_COLOR = 3.0
 
 
-def _space_weights(torch: Any, device: Any, dtype: Any) -> Any:
+def _space_weights(torch: ModuleType, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     offsets = torch.arange(WINDOW, device=device, dtype=dtype) - WINDOW // 2
     line = torch.exp(-(offsets**2) / (2 * SIGMA_SPACE**2))
     return (line[:, None] * line[None, :]).reshape(-1)  # (WINDOW²,), normalised by the final division
 
 
-def _neighbourhoods(torch: Any, x: Any) -> Any:
+def _neighbourhoods(torch: ModuleType, x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, C, H, W, WINDOW²): every pixel's window, the borders mirrored."""
     pad = WINDOW // 2
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode="reflect")
     return padded.unfold(2, WINDOW, 1).unfold(3, WINDOW, 1).flatten(-2)
 
 
-def joint_bilateral(x: Any, guide: Any) -> Any:
+def joint_bilateral(x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
     """``x`` (B, C, H, W) smoothed where ``guide`` (same size) is smooth, kept where it has edges."""
     import torch
 
@@ -40,7 +44,7 @@ def joint_bilateral(x: Any, guide: Any) -> Any:
     return (values * weights).sum(-1) / weights.sum(-1)
 
 
-def adaptive_filter(x: Any, guide: Any) -> Any:
+def adaptive_filter(x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
     """``joint_bilateral`` with the guide standardised per image (mean 0, spread 1), so the colour
     σ means the same at every noise level."""
     import torch

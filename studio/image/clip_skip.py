@@ -14,10 +14,14 @@ layer through ``skipping`` (equal to diffusers' embeddings, checked by the tests
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.image.families.base import ImageFamily
+
+if TYPE_CHECKING:
+    from diffusers import DiffusionPipeline
+    from transformers import PreTrainedModel
 
 RANGE = (1, 12)  # Fooocus's slider; SDXL's and SD 1.5's CLIP-L have 12 layers
 COMPEL_LAYER = 2  # compel's "penultimate" embeddings read hidden_states[-2]
@@ -30,7 +34,7 @@ def pipeline_argument(family: ImageFamily, clip_skip: int | None) -> int | None:
     return clip_skip - family.native_clip_skip
 
 
-def check_layers(pipe: Any, clip_skip: int) -> None:
+def check_layers(pipe: DiffusionPipeline, clip_skip: int) -> None:
     """A sentence when ``clip_skip`` reaches past the pipeline's CLIP encoder(s): N layers give N + 1
     hidden states (the embeddings first), so N + 1 is the deepest there is."""
     for name in ("text_encoder", "text_encoder_2"):
@@ -51,7 +55,7 @@ class SkippingEncoder:
     compel's penultimate-layer embeddings; everything else is the encoder's own. Per call, so
     the shared encoder is never changed."""
 
-    def __init__(self, encoder: Any, clip_layer: int):
+    def __init__(self, encoder: PreTrainedModel, clip_layer: int):
         self._encoder = encoder
         self._shift = clip_layer - COMPEL_LAYER
 
@@ -75,7 +79,8 @@ class SkippingEncoder:
         return output
 
 
-def skipping(encoder: Any, clip_layer: int, normalised: bool = False) -> Any:
+def skipping(encoder: PreTrainedModel, clip_layer: int,
+             normalised: bool = False) -> PreTrainedModel | SkippingEncoder:
     """``encoder`` reading layer ``clip_layer`` through compel's penultimate path (``normalised``:
     through the encoder's final norm, as SD 1.5 reads it)."""
     if clip_layer == COMPEL_LAYER and (not normalised or hasattr(encoder, "text_model")):
@@ -83,7 +88,7 @@ def skipping(encoder: Any, clip_layer: int, normalised: bool = False) -> Any:
     return SkippingEncoder(encoder, clip_layer)
 
 
-def pipeline_can_skip(family: ImageFamily, pipe: Any) -> bool:
+def pipeline_can_skip(family: ImageFamily, pipe: DiffusionPipeline) -> bool:
     """Whether the pipeline's own ``clip_skip`` works here. SDXL's reads the layer as it is; SD 1.5's
     normalises it through ``text_encoder.text_model``, which transformers 5's CLIPTextModel no
     longer has, so there the studio's own encoding (prompt_encoding) reads the layer."""

@@ -22,6 +22,9 @@ from studio.text import adapters
 from studio.text.generate import resolve_seed
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
     from studio.context import StudioContext
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "assets" / "prompts" / "visual_words.txt"
@@ -42,7 +45,7 @@ class PhraseTrie:
     follows a comma). Walking it tells which tokens may come next: the model can only
     finish a phrase it started, then write a comma or end."""
 
-    def __init__(self, tokenizer: Any, words: tuple[str, ...] = ()):
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, words: tuple[str, ...] = ()):
         self.root: dict = {}
         for phrase in words or visual_words():
             node = self.root
@@ -75,7 +78,7 @@ class PhraseTrie:
         return nxt
 
 
-def allowed_token_ids(tokenizer: Any, words: tuple[str, ...] = ()) -> set[int]:
+def allowed_token_ids(tokenizer: PreTrainedTokenizerBase, words: tuple[str, ...] = ()) -> set[int]:
     """Token ids that spell part of an allowed phrase, the separators and end-of-text."""
     return PhraseTrie(tokenizer, words).allowed_ids()
 
@@ -89,7 +92,7 @@ def _processor_class():
         draws with this request's own generator (the same seed gives the same words) and
         leaves only the drawn token for generate's greedy pick."""
 
-        def __init__(self, trie: PhraseTrie, prompt_length: int, temperature: float, generator: Any):
+        def __init__(self, trie: PhraseTrie, prompt_length: int, temperature: float, generator: torch.Generator):
             self.trie = trie
             self.prompt_length = prompt_length
             self.temperature = temperature

@@ -8,12 +8,19 @@ needs the Hub.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers import ControlNetModel, UNet2DConditionModel
+    from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
+    from transformers import CLIPVisionModelWithProjection
 
 GB = 1024**3
+T = TypeVar("T")
 
 
-def sdxl() -> dict[str, Any]:
+def sdxl() -> dict[str, torch.nn.Module]:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
@@ -35,7 +42,7 @@ def sdxl() -> dict[str, Any]:
     return dict(vae=vae, text_encoder=clip_l, text_encoder_2=clip_g, unet=unet)
 
 
-def sd15() -> dict[str, Any]:
+def sd15() -> dict[str, torch.nn.Module]:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
@@ -49,7 +56,7 @@ def sd15() -> dict[str, Any]:
     return dict(vae=vae, text_encoder=encoder, unet=unet)
 
 
-def zimage() -> dict[str, Any]:
+def zimage() -> dict[str, torch.nn.Module]:
     from diffusers import AutoencoderKL
     from diffusers.models.transformers.transformer_z_image import ZImageTransformer2DModel
     from transformers import Qwen3Config, Qwen3Model
@@ -63,14 +70,14 @@ def zimage() -> dict[str, Any]:
     return dict(vae=vae, text_encoder=encoder, transformer=ZImageTransformer2DModel())
 
 
-def controlnet_for(unet: Any) -> Any:
+def controlnet_for(unet: UNet2DConditionModel) -> ControlNetModel:
     """A ControlNet of the UNet's own layout (what diffusers' SDXL and SD 1.5 ControlNets are)."""
     from diffusers import ControlNetModel
 
     return ControlNetModel.from_unet(unet, load_weights_from_unet=False)
 
 
-def zimage_union_controlnet() -> Any:
+def zimage_union_controlnet() -> ZImageControlNetModel:
     """Z-Image-Turbo-Fun-Controlnet-Union: control blocks on 6 of the 30 layers, 2 refiner blocks."""
     from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
 
@@ -78,7 +85,7 @@ def zimage_union_controlnet() -> Any:
                                  control_in_dim=16, add_control_noise_refiner="control_noise_refiner")
 
 
-def clip_vision_h() -> Any:
+def clip_vision_h() -> CLIPVisionModelWithProjection:
     """OpenCLIP ViT-H/14's vision tower, the image encoder both IP-Adapters read."""
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
 
@@ -87,7 +94,7 @@ def clip_vision_h() -> Any:
         image_size=224, projection_dim=1024, hidden_act="gelu"))
 
 
-def on_meta(build: Callable[[], Any]) -> Any:
+def on_meta(build: Callable[[], T]) -> T:
     """``build()`` on the meta device: shapes only, nothing allocated, nothing read."""
     import torch
 

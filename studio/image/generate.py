@@ -39,6 +39,10 @@ from studio.progress import PREVIEW_SECONDS
 from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from types import ModuleType
+
+    from diffusers import DiffusionPipeline
+
     from studio.context import StudioContext
     from studio.image.loading import ImageModel
     from studio.progress import TaskLike
@@ -110,7 +114,8 @@ def resolve(studio: StudioContext, request: ImageRequest, family: ImageFamily, o
     return Sampling(steps, cfg, scheduler, loras, distilled)
 
 
-def plan(studio: StudioContext, request: ImageRequest, family: ImageFamily, base: Any, owner: str | None = None) -> Plan:
+def plan(studio: StudioContext, request: ImageRequest, family: ImageFamily, base: DiffusionPipeline,
+         owner: str | None = None) -> Plan:
     notes: list[str] = []
     width, height = _size(request, family)
     sampling = resolve(studio, request, family, owner)
@@ -140,7 +145,7 @@ def plan(studio: StudioContext, request: ImageRequest, family: ImageFamily, base
                 words, combinations)
 
 
-def prompt_window_notes(base: Any, family: ImageFamily, prompt: str) -> list[str]:
+def prompt_window_notes(base: DiffusionPipeline, family: ImageFamily, prompt: str) -> list[str]:
     """Say how a CLIP prompt past its 77-token window is read (in chunks), and what, past the
     most chunks read, is never seen."""
     window = family.prompt_window
@@ -270,7 +275,7 @@ def hold_adapters(model: ImageModel, image_prompt_run: image_prompts.ImagePrompt
             yield
 
 
-def switch_adapters(base: Any, pipe: Any, loras: list[LoraFile],
+def switch_adapters(base: DiffusionPipeline, pipe: DiffusionPipeline, loras: list[LoraFile],
                     image_prompt_run: image_prompts.ImagePromptRun) -> None:
     """Make this request's adapters the UNet's: every IP-Adapter out, the LoRAs switched, then
     this request's IP-Adapters in."""
@@ -307,8 +312,8 @@ def call_parameters(cls: type) -> frozenset[str]:
     return frozenset(inspect.signature(cls.__call__).parameters)
 
 
-def _one_image(studio: StudioContext, pipe: Any, p: Plan, texts: ImageTexts, seed: int, index: int,
-               task: TaskLike | None, torch: Any,
+def _one_image(studio: StudioContext, pipe: DiffusionPipeline, p: Plan, texts: ImageTexts, seed: int, index: int,
+               task: TaskLike | None, torch: ModuleType,
                image_prompt_run: image_prompts.ImagePromptRun | None = None) -> ImageResult:
     family = p.family
     seen = {"steps": 0, "scheduler": ""}

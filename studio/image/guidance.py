@@ -34,10 +34,14 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from studio.image import anisotropic
 from studio.image.families.base import ImageFamily
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers import DiffusionPipeline
 
 # Fooocus's defaults and slider ranges.
 DEFAULT_SHARPNESS = 2.0
@@ -128,7 +132,7 @@ def resolve(family: ImageFamily, cfg: float, sharpness: float, adaptive_cfg: flo
 
 
 @contextmanager
-def hooked(pipe: Any, guidance: Guidance | None) -> Iterator[GuidedDenoiser | None]:
+def hooked(pipe: DiffusionPipeline, guidance: Guidance | None) -> Iterator[GuidedDenoiser | None]:
     """``pipe`` calls its UNet through the hooks while inside (nothing changes when they are off);
     yields the stand-in (None when nothing is wrapped), which says afterwards whether it had to
     leave a step alone."""
@@ -153,7 +157,7 @@ class GuidedDenoiser:
     """The UNet as one pipeline call sees it: the same module (every attribute is the UNet's),
     called with the ADM conditioning scaled and its positive prediction guided."""
 
-    def __init__(self, unet: Any, pipe: Any, guidance: Guidance):
+    def __init__(self, unet: torch.nn.Module, pipe: DiffusionPipeline, guidance: Guidance):
         self._unet = unet
         self._pipe = pipe
         self._guidance = guidance
@@ -162,7 +166,7 @@ class GuidedDenoiser:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._unet, name)
 
-    def __call__(self, sample: Any, timestep: Any, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, sample: torch.Tensor, timestep: torch.Tensor | float, *args: Any, **kwargs: Any) -> Any:
         guided = bool(self._pipe.do_classifier_free_guidance)
         if not self._halves(sample, guided):  # e.g. perturbed-attention guidance's three parts
             self.passed_over = True
@@ -182,7 +186,7 @@ class GuidedDenoiser:
 
     # -- the pieces --
 
-    def _halves(self, sample: Any, guided: bool) -> bool:
+    def _halves(self, sample: torch.Tensor, guided: bool) -> bool:
         """Whether the batch is the plain CFG layout the hooks are written for: [negative, positive]
         halves under CFG (the positive alone without)."""
         if getattr(self._pipe, "do_perturbed_attention_guidance", False):
@@ -192,7 +196,7 @@ class GuidedDenoiser:
     def _last_timestep(self) -> float:
         return float(getattr(self._pipe.scheduler.config, "num_train_timesteps", 1000) - 1)
 
-    def _progress(self, timestep: Any) -> float:
+    def _progress(self, timestep: torch.Tensor | float) -> float:
         t = float(timestep.flatten()[0]) if hasattr(timestep, "flatten") else float(timestep)
         return min(1.0, max(0.0, 1.0 - t / self._last_timestep()))
 
@@ -214,7 +218,8 @@ class GuidedDenoiser:
         scaled[:, :2] = torch.floor(ids[:, :2] * scale)  # whole pixels, as Fooocus writes them
         return {**added, "time_ids": scaled}
 
-    def _steered(self, prediction: Any, sample: Any, timestep: Any, progress: float) -> Any:
+    def _steered(self, prediction: torch.Tensor, sample: torch.Tensor, timestep: torch.Tensor | float,
+                 progress: float) -> torch.Tensor:
         """The batch [uncond, cond'] such that the pipeline's CFG line gives the guided result."""
         import torch
 
@@ -228,7 +233,8 @@ class GuidedDenoiser:
         cond = uncond + (cond - uncond) * (effective / cfg)
         return torch.cat([uncond, cond]).to(prediction.dtype)
 
-    def _sharpening(self, cond: Any, sample: Any, timestep: Any, progress: float) -> Any:
+    def _sharpening(self, cond: torch.Tensor, sample: torch.Tensor, timestep: torch.Tensor | float,
+                    progress: float) -> torch.Tensor | float:
         """What the sharpness adds to the positive prediction, in the prediction's own terms."""
         weight = SHARPNESS_WEIGHT * self._guidance.sharpness * progress
         if weight == 0:
@@ -247,7 +253,7 @@ class GuidedDenoiser:
         implied_image = noisy - noise * eps  # the clean image the prediction implies, up to its scale
         return (anisotropic.adaptive_filter(eps, implied_image) - eps) * (weight * to_prediction)
 
-    def _alpha_bar(self, timestep: Any) -> float:
+    def _alpha_bar(self, timestep: torch.Tensor | float) -> float:
         """ᾱ at ``timestep`` from the scheduler's table (Karras sigmas give fractional timesteps)."""
         table = self._pipe.scheduler.alphas_cumprod
         t = min(max(float(timestep.flatten()[0]) if hasattr(timestep, "flatten") else float(timestep), 0.0),

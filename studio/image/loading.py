@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.errors import BadInput, ModelUnavailable
 from studio.image import families
 from studio.image.families.base import ImageFamily
 from studio.models.loaders import LoadRequest
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers import DiffusionPipeline
+
+    from studio.image.memory import Measure
+    from studio.models.adapter_gate import AdapterGate
 
 SINGLE_FILE_SUFFIXES = (".safetensors",)
 
@@ -28,14 +35,14 @@ SINGLE_FILE_SUFFIXES = (".safetensors",)
 class ImageModel:
     """A loaded checkpoint: its pipeline (the cache moves it) and its family."""
 
-    pipeline: Any
+    pipeline: DiffusionPipeline
     family: ImageFamily
     name: str = ""
     # Serialises changes of the LoRA set on these shared modules (see studio.image.loras).
-    adapter_gate: Any = None
+    adapter_gate: AdapterGate | None = None
     # Each torch component's measure (studio.image.memory.Measure), taken as it is loaded: later
     # walks of a shared pipeline would race with requests adding IP-Adapter layers to it.
-    measures: dict[str, Any] = field(default_factory=dict, repr=False)
+    measures: dict[str, Measure] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from studio.models.adapter_gate import AdapterGate
@@ -57,7 +64,7 @@ class ImageModel:
         return {name: m.bytes for name, m in self.measures.items()}
 
 
-def device_dtype(family: ImageFamily, dtype: Any) -> Any:
+def device_dtype(family: ImageFamily, dtype: torch.dtype) -> torch.dtype:
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -13,9 +13,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.errors import BadInput
+
+if TYPE_CHECKING:
+    from diffusers import DiffusionPipeline
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class LoraFile:
         return f"studio_{digest}"
 
 
-def switch_to(pipe: Any, loras: list[LoraFile]) -> None:
+def switch_to(pipe: DiffusionPipeline, loras: list[LoraFile]) -> None:
     """Unload every adapter, then load ``loras`` with their weights (weight 0 ones are skipped)."""
     pipe.unload_lora_weights()
     active = [lora for lora in loras if lora.weight != 0]

@@ -23,6 +23,9 @@ from studio.models import plans
 from studio.models.cache import size_of
 
 if TYPE_CHECKING:
+    import torch
+    from diffusers import DiffusionPipeline
+
     from studio.image.families.base import ImageFamily
 
 TEXT_ENCODERS = ("text_encoder", "text_encoder_2")
@@ -37,7 +40,7 @@ VAE_TILE = 512  # pixels per side of a decode tile when a plan tiles (overlap 1/
 PROMPT_TOKENS = {"unet": 77, "transformer": 512}
 
 
-def largest_layer(module: Any) -> int:
+def largest_layer(module: torch.nn.Module) -> int:
     """Bytes of the biggest leaf module: what group offloading holds on the device at once."""
     return max((sum(t.numel() * t.element_size()
                     for t in list(leaf.parameters(recurse=False)) + list(leaf.buffers(recurse=False)))
@@ -54,7 +57,7 @@ class Measure:
     fp16: bool
 
 
-def measure(module: Any) -> Measure:
+def measure(module: torch.nn.Module) -> Measure:
     """Walks every parameter: do it where nothing else changes the module (a checkpoint is
     measured once, as it is loaded; see ``ImageModel.measures``), because a concurrent run
     adding IP-Adapter layers changes the module tree under the walk."""
@@ -66,7 +69,7 @@ def measure(module: Any) -> Measure:
                    any(t.dtype == torch.float16 for t in tensors))
 
 
-def _config(module: Any) -> Any:
+def _config(module: torch.nn.Module | None) -> Any:
     return getattr(module, "config", None)
 
 
@@ -78,13 +81,13 @@ def _get(config: Any, name: str, default: Any = None) -> Any:
     return getattr(config, name, default)
 
 
-def _vae_scale(vae: Any) -> int:
+def _vae_scale(vae: torch.nn.Module | None) -> int:
     channels = _get(_config(vae), "block_out_channels", (1, 1, 1, 1))
     return 2 ** (len(channels) - 1)
 
 
-def denoise_working(denoiser_name: str, denoiser: Any, vae: Any, width: int, height: int, batch: int,
-                    act_bytes: int) -> int:
+def denoise_working(denoiser_name: str, denoiser: torch.nn.Module, vae: torch.nn.Module | None, width: int,
+                    height: int, batch: int, act_bytes: int) -> int:
     config = _config(denoiser)
     scale = _vae_scale(vae)
     latent = (width // scale) * (height // scale)
@@ -97,18 +100,18 @@ def denoise_working(denoiser_name: str, denoiser: Any, vae: Any, width: int, hei
     return TRANSFORMER_LIVE_STATES * batch * tokens * dim * act_bytes
 
 
-def vae_working(vae: Any, width: int, height: int, act_bytes: int) -> int:
+def vae_working(vae: torch.nn.Module, width: int, height: int, act_bytes: int) -> int:
     channels = _get(_config(vae), "block_out_channels", (128,))[0]
     return VAE_LIVE_MAPS * width * height * channels * act_bytes
 
 
-def text_working(encoder: Any, tokens: int, act_bytes: int) -> int:
+def text_working(encoder: torch.nn.Module, tokens: int, act_bytes: int) -> int:
     config = _config(encoder)
     hidden = _get(config, "hidden_size", None) or _get(_get(config, "text_config", None), "hidden_size", 1024)
     return TEXT_LIVE_STATES * tokens * hidden * act_bytes
 
 
-def footprint(family: ImageFamily, modules: dict[str, Any], width: int, height: int, guidance: bool,
+def footprint(family: ImageFamily, modules: dict[str, torch.nn.Module], width: int, height: int, guidance: bool,
               extra_bytes: dict[str, int] | None = None, fp8_allowed: bool = False,
               measures: dict[str, Measure] | None = None) -> plans.Footprint:
     """What a run of ``modules`` (a task pipeline's torch components by name: text encoders,
@@ -147,12 +150,12 @@ def footprint(family: ImageFamily, modules: dict[str, Any], width: int, height: 
                            fp8_parts=(denoiser_name,) if fp8_allowed else ())
 
 
-def _decodes_in_fp32(vae: Any, sized: Measure, act_bytes: int) -> bool:
+def _decodes_in_fp32(vae: torch.nn.Module, sized: Measure, act_bytes: int) -> bool:
     """SDXL's VAE is upcast to fp32 for decoding when loaded in fp16 (force_upcast)."""
     return act_bytes == 2 and bool(_get(_config(vae), "force_upcast", False)) and sized.fp16
 
 
-def pipeline_modules(pipe: Any) -> dict[str, Any]:
+def pipeline_modules(pipe: DiffusionPipeline) -> dict[str, torch.nn.Module]:
     """A pipeline's torch components by name (the parts a plan moves)."""
     import torch
 
@@ -163,7 +166,7 @@ def pipeline_modules(pipe: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def running(pipe: Any, plan: plans.MemoryPlan, device: str) -> Iterator[None]:
+def running(pipe: DiffusionPipeline, plan: plans.MemoryPlan, device: str) -> Iterator[None]:
     """Run the block with ``pipe`` placed as ``plan`` says; afterwards every hook is removed and
     offloaded modules are back in CPU RAM, where the cache parked them."""
     with _vae_tiles(pipe, plan.vae_tiling):
@@ -180,7 +183,7 @@ def running(pipe: Any, plan: plans.MemoryPlan, device: str) -> Iterator[None]:
             undo_offload(pipe, plan.name)
 
 
-def group_offload(pipe: Any, device: str) -> None:
+def group_offload(pipe: DiffusionPipeline, device: str) -> None:
     """Leaf-level group offloading of every component (diffusers' ``enable_group_offload``): each
     layer comes onto the device as it runs, the next one prefetched on a CUDA stream where there is one."""
     import torch
@@ -190,7 +193,7 @@ def group_offload(pipe: Any, device: str) -> None:
                               offload_type="leaf_level", use_stream=on_cuda, low_cpu_mem_usage=on_cuda)
 
 
-def undo_offload(pipe: Any, plan_name: str) -> None:
+def undo_offload(pipe: DiffusionPipeline, plan_name: str) -> None:
     """Take ``plan_name``'s hooks off ``pipe``'s modules and leave them in CPU RAM."""
     if plan_name == plans.MODEL_OFFLOAD:
         pipe.remove_all_hooks()
@@ -214,7 +217,7 @@ _TILING_USERS: "weakref.WeakKeyDictionary[Any, tuple[int, dict[str, Any]]]" = we
 
 
 @contextmanager
-def _vae_tiles(pipe: Any, tiled: bool) -> Iterator[None]:
+def _vae_tiles(pipe: DiffusionPipeline, tiled: bool) -> Iterator[None]:
     """Decode in VAE_TILE-pixel tiles for this run, then give the VAE its own settings back."""
     vae = getattr(pipe, "vae", None)
     if not tiled or vae is None or not hasattr(vae, "enable_tiling"):

@@ -8,7 +8,7 @@ sized, and ``studio.models.plans.choose`` picks the cheapest plan that fits the 
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from studio.image import memory
 from studio.image.image_prompts import apply as image_prompts
@@ -16,13 +16,16 @@ from studio.models import plans
 from studio.models.cache import size_of
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    import torch
+    from diffusers import DiffusionPipeline
+
     from studio.context import StudioContext
     from studio.image.families.base import ImageFamily
     from studio.image.loading import ImageModel
     from studio.image.request import ImageRequest
 
 
-def task_modules(family: ImageFamily, base: Any, task: str) -> dict[str, Any]:
+def task_modules(family: ImageFamily, base: DiffusionPipeline, task: str) -> dict[str, torch.nn.Module]:
     """The base pipeline's torch parts that the ``task`` pipeline takes."""
     from studio.image.families.base import _init_parameters
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from math import gcd
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.errors import BadInput
+
+if TYPE_CHECKING:
+    from studio.image.families.base import ImageFamily
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def parse_aspect(text: str) -> tuple[int, int]:
     )
 
 
-def followed(family: Any, performance_name: str, steps: int | None = None, cfg: float | None = None,
+def followed(family: ImageFamily | None, performance_name: str, steps: int | None = None, cfg: float | None = None,
              scheduler: str | None = None) -> Performance:
     """The one rule for a request's steps, CFG and sampler: empty fields follow the performance
     preset (a family that uses presets: SDXL) or the family's own defaults. Generation and the

@@ -7,12 +7,17 @@ arbitrary but whose shapes are the picture forming.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
 
 PREVIEW_SIDE = 256
 
 
-def latents_to_rgb(latents: Any, factors: Any = None, bias: Any = (0.0, 0.0, 0.0)):
+def latents_to_rgb(latents: torch.Tensor, factors: Sequence[Sequence[float]] | None = None,
+                   bias: Sequence[float] = (0.0, 0.0, 0.0)) -> Image.Image:
     """(C, H, W) latents -> a PIL image, at most PREVIEW_SIDE pixels on its long side."""
     import numpy as np
     import torch

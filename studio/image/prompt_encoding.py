@@ -10,9 +10,15 @@ so its pixels stay exactly what they were.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.image import clip_skip, prompt_syntax
+
+if TYPE_CHECKING:
+    import torch
+    from compel import Compel
+    from diffusers import DiffusionPipeline
+    from transformers import PreTrainedTokenizerBase
 
 CHUNK_TOKENS = 75  # 77 with the start and end marks
 # At most this many chunks (600 tokens, several styles' worth): each one more is cross-attended
@@ -22,7 +28,7 @@ MAX_CHUNKS = 8
 Fragments = list[tuple[str, float]]
 
 
-def token_count(tokenizer: Any, prompt: str) -> int:
+def token_count(tokenizer: PreTrainedTokenizerBase, prompt: str) -> int:
     return len(tokenizer(prompt_syntax.plain(prompt), truncation=False, add_special_tokens=False,
                          verbose=False)["input_ids"])
 
@@ -32,7 +38,7 @@ def chunks_for(tokens: int) -> int:
     return min(MAX_CHUNKS, max(1, math.ceil(tokens / CHUNK_TOKENS)))
 
 
-def kept(tokenizer: Any, prompt: str) -> tuple[Fragments, str]:
+def kept(tokenizer: PreTrainedTokenizerBase, prompt: str) -> tuple[Fragments, str]:
     """The prompt's weighted fragments within MAX_CHUNKS chunks, and the text beyond (never read),
     cut where its first token left out begins in the text the user wrote."""
     budget = MAX_CHUNKS * CHUNK_TOKENS
@@ -54,14 +60,15 @@ def kept(tokenizer: Any, prompt: str) -> tuple[Fragments, str]:
     return fragments, ""
 
 
-def needs_compel(pipe: Any, prompt: str, negative: str) -> bool:
+def needs_compel(pipe: DiffusionPipeline, prompt: str, negative: str) -> bool:
     """Weights, or more than one chunk, in either prompt."""
     tokenizer = pipe.tokenizer
     return any(prompt_syntax.has_weights(text) or token_count(tokenizer, text) > CHUNK_TOKENS
                for text in (prompt, negative))
 
 
-def embeddings(pipe: Any, kind: str, prompt: str, negative: str, clip_layer: int | None = None) -> dict[str, Any]:
+def embeddings(pipe: DiffusionPipeline, kind: str, prompt: str, negative: str,
+               clip_layer: int | None = None) -> dict[str, torch.Tensor]:
     """The pipeline call's ``prompt_embeds`` (and pooled / negative) for ``kind`` "sdxl" (two CLIP
     encoders, the second pooled) or "sd" (one). ``clip_layer``: the CLIP layer to read, counted
     as CLIP skip is (studio.image.clip_skip); None = the pipeline's own (SDXL 2, SD 1.5 1)."""
@@ -102,7 +109,7 @@ def embeddings(pipe: Any, kind: str, prompt: str, negative: str, clip_layer: int
     return {"prompt_embeds": embeds, "negative_prompt_embeds": negative_embeds}
 
 
-def _conditioning(compel: Any, prompt: str) -> Any:
+def _conditioning(compel: Compel, prompt: str) -> torch.Tensor:
     from compel.prompt_parser import FlattenedPrompt, Fragment
 
     fragments, _never_read = kept(compel.conditioning_provider.tokenizer, prompt)
@@ -111,7 +118,7 @@ def _conditioning(compel: Any, prompt: str) -> Any:
     return conditioning if conditioning.dim() == 3 else conditioning.unsqueeze(0)
 
 
-def _joined(first: Any, second: Any, prompt: str) -> tuple[Any, Any]:
+def _joined(first: Compel, second: Compel, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
     """SDXL: both encoders' hidden states side by side (one width per token), and the second's pooled."""
     import torch
 
@@ -121,7 +128,8 @@ def _joined(first: Any, second: Any, prompt: str) -> tuple[Any, Any]:
     return torch.cat([left, right], dim=-1), pooled
 
 
-def _same_length(a: Any, b: Any, a_pad: Any, b_pad: Any) -> tuple[Any, Any]:
+def _same_length(a: torch.Tensor, b: torch.Tensor, a_pad: torch.Tensor,
+                 b_pad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad the shorter of two conditionings with its own empty-prompt chunks (77 tokens each)."""
     import torch
 

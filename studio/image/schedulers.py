@@ -6,8 +6,10 @@ keep per-run state (timesteps, step index), so two users must never share one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
+if TYPE_CHECKING:
+    from diffusers import SchedulerMixin
 
 # name -> (diffusers class, config overrides)
 SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -31,7 +33,7 @@ UNET_SCHEDULERS = tuple(name for name in SCHEDULERS if name != "Flow Euler")
 FLOW_SCHEDULERS = ("Flow Euler",)  # flow-matching families: the checkpoint's own scheduler
 
 
-def build(name: str, base_config: Any) -> Any:
+def build(name: str, base_config: Mapping[str, Any]) -> SchedulerMixin:
     import diffusers
 
     class_name, overrides = SCHEDULERS[name]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from studio.errors import ModelUnavailable
 from studio.models import hub_access, tiny
 from studio.models.specs import ModelSpec
 from studio.references import resolve
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class LoadRequest:
     subfolder: str | None
     revision: str | None
     variant: str | None
-    dtype: Any  # torch.dtype
+    dtype: torch.dtype
     # True when the Hub cannot be reached: only the local HF cache is read, so a loader
     # fails at once instead of retrying the network for most of a minute.
     local_files_only: bool = False
@@ -91,7 +94,7 @@ def offline_reason(source: str, hub: hub_access.HubAccess) -> str | None:
     return f"no internet connection: {hub.endpoint} did not answer, and the local cache does not have it"
 
 
-def load(spec: ModelSpec, dtype: Any, tiny_root: Path, hub: hub_access.HubAccess | None = None) -> Any:
+def load(spec: ModelSpec, dtype: torch.dtype, tiny_root: Path, hub: hub_access.HubAccess | None = None) -> Any:
     """Load ``spec`` onto the CPU in ``dtype``; a clear ModelUnavailable instead of a traceback.
 
     ``hub`` says whether the Hub answers (default: the shared, cached probe)."""

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from studio.models import catalog
 from studio.models.specs import ModelSpec
 from studio.tokens.clip_limit import CLIP_LIMIT
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from transformers import PreTrainedTokenizerBase
+
     from studio.context import StudioContext
 
 SDXL_TWIN = "sdxl"
@@ -37,11 +39,11 @@ def tokenizer_spec(studio: StudioContext) -> ModelSpec:
     return ModelSpec(kind="tokenizer", source=source, subfolder="tokenizer", dtype=settings.dtype, label="clip tokenizer")
 
 
-def clip_tokenizer(studio: StudioContext) -> Any:
+def clip_tokenizer(studio: StudioContext) -> PreTrainedTokenizerBase:
     return studio.cache.get(tokenizer_spec(studio))
 
 
-def count(tokenizer: Any, text: str) -> int:
+def count(tokenizer: PreTrainedTokenizerBase, text: str) -> int:
     """Tokens the text encoder reads for ``text``, start and end marks included."""
     return len(tokenizer(text, truncation=False, add_special_tokens=True, verbose=False)["input_ids"])
 
@@ -63,7 +65,7 @@ def _pieces(text: str) -> list[str]:
     return [p for p in re.split(r"(?<=,)", text) if p.strip()]
 
 
-def trim(tokenizer: Any, text: str, limit: int = CLIP_LIMIT) -> Trimmed:
+def trim(tokenizer: PreTrainedTokenizerBase, text: str, limit: int = CLIP_LIMIT) -> Trimmed:
     """The longest start of ``text`` that fits ``limit`` tokens, cut after a whole phrase
     (or, when even the first phrase is too long, after a whole word)."""
     text = text.strip()

@@ -15,9 +15,11 @@ from studio.errors import BadInput
 from studio.models.loaders import LoadRequest
 from studio.pictures import reading
 from studio.replicated import model_key, replicated
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from PIL import Image
+    from transformers import BlipForConditionalGeneration, BlipProcessor
 
     from studio.context import StudioContext
 
@@ -34,8 +36,8 @@ FILLER = re.compile(r"\b(arafed|araffe|arafe|arrafed|there is|there are)\b", re.
 class Captioner:
     """A captioning model with its processor; the cache moves ``model`` and leaves ``processor``."""
 
-    model: Any
-    processor: Any
+    model: BlipForConditionalGeneration
+    processor: BlipProcessor
 
 
 def load_captioner(request: LoadRequest) -> Captioner:
@@ -45,6 +47,16 @@ def load_captioner(request: LoadRequest) -> Captioner:
     processor = BlipProcessor.from_pretrained(request.location, **kwargs)
     model = BlipForConditionalGeneration.from_pretrained(request.location, dtype=request.dtype, **kwargs)
     return Captioner(model=model.eval(), processor=processor)
+
+
+@dataclass
+class DescribeRequest:
+    """Describe, declared once (studio.tools.fields): the Prompt tab's picture and mode controls,
+    /describe_image's parameters and their checks all read these fields."""
+
+    image: Any = declared(kind="picture", label="prompt.describe_image", doc="the picture to describe")
+    mode: str = declared("photo", choices=tuple(MODES), choice_labels="prompt.mode", hint="radio",
+                         label="prompt.describe_mode", doc="photo, or art (Art / Anime)")
 
 
 def check_mode(mode: Any) -> str:

@@ -23,6 +23,8 @@ from studio.text.results import GenerationRequest
 from studio.text.sampling import SamplingSettings
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from transformers import PreTrainedTokenizerBase
+
     from studio.context import StudioContext
 
 MAX_INPUT_CHARS = 2_000  # an idea for one picture; a pasted document is a mistake
@@ -127,7 +129,7 @@ def generation_request(text: str, options: ExpandOptions, seed: int) -> Generati
     )
 
 
-def _finish(tokenizer: Any, expansion: Expansion, trim: bool) -> Expansion:
+def _finish(tokenizer: PreTrainedTokenizerBase | None, expansion: Expansion, trim: bool) -> Expansion:
     if tokenizer is None:  # counting is a help, not a reason to fail
         expansion.notes.append(NO_TOKENIZER)
         return expansion

@@ -25,6 +25,8 @@ from studio.text.limits import bounded_text, shown
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from contextlib import AbstractContextManager
 
+    from transformers import PreTrainedModel
+
     from studio.context import StudioContext
     from studio.models.specs import ModelSpec
     from studio.text.loading import TextModel
@@ -117,7 +119,7 @@ def switch_to(text_model: TextModel, adapter: TextAdapter | None) -> None:
     _enable(model, True)
 
 
-def _load(model: Any, adapter: TextAdapter) -> None:
+def _load(model: PreTrainedModel, adapter: TextAdapter) -> None:
     """Inject the adapter's layers and fill them; on any failure take them out again, so a broken
     file never leaves a half-loaded (zero-weight) adapter that a retry would switch on."""
     from peft import PeftConfig
@@ -141,13 +143,13 @@ def _load(model: Any, adapter: TextAdapter) -> None:
         raise BadInput(f"The adapter {adapter.name} could not be loaded into this model ({reason}).") from None
 
 
-def _remove(model: Any, name: str) -> None:
+def _remove(model: PreTrainedModel, name: str) -> None:
     from peft.functional import delete_adapter
 
     delete_adapter(model, name, prefix="lora_")
 
 
-def _enable(model: Any, on: bool) -> None:
+def _enable(model: PreTrainedModel, on: bool) -> None:
     from peft.tuners.tuners_utils import BaseTunerLayer
 
     for module in model.modules():

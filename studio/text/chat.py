@@ -8,10 +8,13 @@ and a note saying so. Completion mode feeds the passage as is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from studio.errors import BadInput
 from studio.text.limits import MAX_PROMPT_CHARS, MAX_SYSTEM_PROMPT_CHARS, bounded_text, shown
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 MODES = ("chat", "completion")
 NO_TEMPLATE_NOTE = (
@@ -66,7 +69,7 @@ def build_messages(history: Iterable[dict] | None, user_message: str, system_pro
     return messages
 
 
-def has_chat_template(tokenizer: Any) -> bool:
+def has_chat_template(tokenizer: PreTrainedTokenizerBase) -> bool:
     return bool(getattr(tokenizer, "chat_template", None))
 
 
@@ -77,7 +80,7 @@ def plain_transcript(messages: list[dict]) -> str:
     return "\n".join(lines) + "\nAssistant:"
 
 
-def render_chat(tokenizer: Any, messages: list[dict]) -> RenderedPrompt:
+def render_chat(tokenizer: PreTrainedTokenizerBase, messages: list[dict]) -> RenderedPrompt:
     if has_chat_template(tokenizer):
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return RenderedPrompt(text=text, add_special_tokens=False, notes=[])
@@ -85,17 +88,18 @@ def render_chat(tokenizer: Any, messages: list[dict]) -> RenderedPrompt:
 
 
 def render_prompt(
-    tokenizer: Any, mode: str, prompt: str, history: Iterable[dict] | None = None, system_prompt: str = ""
+    tokenizer: PreTrainedTokenizerBase, mode: str, prompt: str, history: Iterable[dict] | None = None,
+    system_prompt: str = "",
 ) -> RenderedPrompt:
     if mode == "chat":
         return render_chat(tokenizer, build_messages(history, prompt, system_prompt))
     return RenderedPrompt(text=prompt, add_special_tokens=True, notes=[])
 
 
-def encode(tokenizer: Any, rendered: RenderedPrompt) -> list[int]:
+def encode(tokenizer: PreTrainedTokenizerBase, rendered: RenderedPrompt) -> list[int]:
     return list(tokenizer(rendered.text, add_special_tokens=rendered.add_special_tokens)["input_ids"])
 
 
-def what_the_model_sees(tokenizer: Any, input_ids: list[int]) -> str:
+def what_the_model_sees(tokenizer: PreTrainedTokenizerBase, input_ids: list[int]) -> str:
     """The token ids decoded back with every special token left visible (BOS, <|im_start|>, ...)."""
     return tokenizer.decode(input_ids, skip_special_tokens=False)

@@ -16,6 +16,9 @@ from studio.text.limits import shown
 from studio.text.sampling import SamplingSettings, validate
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
     from studio.context import StudioContext
     from studio.text.loading import TextModel
 
@@ -57,7 +60,7 @@ def check_top_n(top_n: Any) -> int:
     return value
 
 
-def _next_token_logits(studio: StudioContext, text_model: TextModel, prompt: str) -> tuple[Any, list[int], str]:
+def _next_token_logits(studio: StudioContext, text_model: TextModel, prompt: str) -> tuple[torch.Tensor, list[int], str]:
     """The scores for the token after ``prompt``, the ids read, and a note when the prompt
     was longer than the model's context (its end is kept)."""
     tokenizer, model = text_model.tokenizer, text_model.model
@@ -71,7 +74,7 @@ def _next_token_logits(studio: StudioContext, text_model: TextModel, prompt: str
     return _logits_after(studio, model, ids), ids, note
 
 
-def _logits_after(studio: StudioContext, model: Any, ids: list[int]) -> Any:
+def _logits_after(studio: StudioContext, model: PreTrainedModel, ids: list[int]) -> torch.Tensor:
     """The model's scores (float, on the CPU) for the token after ``ids``."""
     import torch
 
@@ -80,7 +83,8 @@ def _logits_after(studio: StudioContext, model: Any, ids: list[int]) -> Any:
     return logits.float().cpu()
 
 
-def table_from_distribution(tokenizer: Any, logits: Any, settings: SamplingSettings, top_n: int, prompt_tokens: int) -> NextTokenTable:
+def table_from_distribution(tokenizer: PreTrainedTokenizerBase, logits: torch.Tensor, settings: SamplingSettings,
+                            top_n: int, prompt_tokens: int) -> NextTokenTable:
     dist = filter_logits(logits, settings)
     order = logits.argsort(descending=True)[:top_n].tolist()
     candidates = [

@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.text.limits import MAX_SCORES, MAX_SCORES_TEXT_CHARS, bounded_text, shown
 from studio.text.sampling import SamplingSettings, number
+
+if TYPE_CHECKING:
+    import torch
 
 
 def sampling_warpers(settings: SamplingSettings) -> list[Any]:
@@ -49,12 +52,12 @@ class FilteredDistribution:
     """For every token: its raw probability (softmax at temperature 1), its probability after
     the filters (0 where removed), and whether it survived."""
 
-    raw_probs: Any  # torch 1-D float tensor
-    probs: Any
-    kept: Any  # torch 1-D bool tensor
+    raw_probs: torch.Tensor  # 1-D float
+    probs: torch.Tensor  # 1-D float
+    kept: torch.Tensor  # 1-D bool
 
 
-def filter_logits(logits: Any, settings: SamplingSettings) -> FilteredDistribution:
+def filter_logits(logits: torch.Tensor, settings: SamplingSettings) -> FilteredDistribution:
     """Apply the settings to one vector of next-token scores (a 1-D torch tensor)."""
     import torch
 

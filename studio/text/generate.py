@@ -28,6 +28,8 @@ from studio.text.sampling import SamplingSettings, generate_kwargs, validate
 from studio.replicated import model_key, replicated
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
     from transformers.generation.stopping_criteria import StopStringCriteria
 
     from studio.context import StudioContext
@@ -94,13 +96,13 @@ def _showable(text: str, stops: tuple[str, ...]) -> str:
     return text[: len(text) - held]
 
 
-def _token_texts(tokenizer: Any, token_ids: set[int]) -> dict[int, str]:
+def _token_texts(tokenizer: PreTrainedTokenizerBase, token_ids: set[int]) -> dict[int, str]:
     """Each token decoded alone (one batched call), special tokens visible."""
     ordered = sorted(token_ids)
     return dict(zip(ordered, tokenizer.batch_decode([[i] for i in ordered], skip_special_tokens=False)))
 
 
-def _eos_ids(model: Any) -> set[int]:
+def _eos_ids(model: PreTrainedModel) -> set[int]:
     eos = model.generation_config.eos_token_id
     if eos is None:
         return set()
@@ -116,7 +118,8 @@ class _Plan:
     stop_criteria: StopStringCriteria | None  # the stop strings' criterion, also asked between runs
 
 
-def _plan(model: Any, tokenizer: Any, settings: SamplingSettings, seed: int, cancel: threading.Event) -> _Plan:
+def _plan(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, settings: SamplingSettings, seed: int,
+          cancel: threading.Event) -> _Plan:
     import torch
     from transformers.generation.logits_process import LogitsProcessorList
     from transformers.generation.stopping_criteria import StoppingCriteriaList, StopStringCriteria
@@ -153,9 +156,9 @@ def _raise_explained(studio: StudioContext, exc: BaseException) -> None:
 
 
 def _stream_runs(
-    studio: StudioContext, model: Any, tokenizer: Any, input_ids: Any, plan: _Plan, settings: SamplingSettings,
-    cancel: threading.Event, prompt_seen: str,
-) -> Generator[GenerationUpdate, None, Any]:
+    studio: StudioContext, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, input_ids: torch.Tensor,
+    plan: _Plan, settings: SamplingSettings, cancel: threading.Event, prompt_seen: str,
+) -> Generator[GenerationUpdate, None, tuple[torch.Tensor, float | None]]:
     """Greedy or sampling: an update after every run; returns the final sequence and when
     the first text was ready."""
     from studio.text.runs import generate_in_runs
@@ -163,7 +166,7 @@ def _stream_runs(
     eos_ids, prompt_length, stop = _eos_ids(model), input_ids.shape[1], plan.stop_criteria
     kwargs = {k: v for k, v in plan.kwargs.items() if k != "max_new_tokens"}
 
-    def finished(sequence: Any) -> bool:
+    def finished(sequence: torch.Tensor) -> bool:
         return (
             cancel.is_set()
             or int(sequence[0, -1]) in eos_ids
@@ -187,7 +190,7 @@ def _stream_runs(
 
 
 def _beam_search(
-    studio: StudioContext, spec: ModelSpec, text_model: TextModel, input_ids: Any, plan: _Plan,
+    studio: StudioContext, spec: ModelSpec, text_model: TextModel, input_ids: torch.Tensor, plan: _Plan,
     cancel: threading.Event, prompt_seen: str,
 ) -> Generator[GenerationUpdate, None, Any]:
     """Beam search in a worker thread; heartbeats keep the stream resumable, so a Stop or a

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.models.adapter_gate import AdapterGate
 from studio.models.loaders import LoadRequest
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 @dataclass
 class TextModel:
     """A causal LM with its tokenizer; the cache moves ``model`` and leaves ``tokenizer``."""
 
-    model: Any
-    tokenizer: Any
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
     adapter_gate: AdapterGate = field(default_factory=AdapterGate)  # trained adapters (studio.text.adapters)
     adapters: list[str] = field(default_factory=list)  # names loaded into ``model``, oldest first
 
     @property
-    def device(self) -> Any:
+    def device(self) -> torch.device:
         return self.model.device
 
 

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel
 
 RUN_SECONDS = 0.5
 MAX_RUN_TOKENS = 64
@@ -41,13 +45,13 @@ def next_run_size(size: int, seconds: float, produced: int) -> int:
 
 
 def generate_in_runs(
-    model: Any,
-    input_ids: Any,
+    model: PreTrainedModel,
+    input_ids: torch.Tensor,
     max_new_tokens: int,
-    finished: Callable[[Any], bool],
+    finished: Callable[[torch.Tensor], bool],
     run_generate: Callable[[Callable[[], Any]], Any] = lambda call: call(),
     **generate_kwargs: Any,
-) -> Iterator[Any]:
+) -> Iterator[torch.Tensor]:
     """Yield the whole sequence (prompt and reply so far) after each run, until the reply has
     ``max_new_tokens`` tokens, a run ends early (end of text, a stopping criterion) or
     ``finished(sequence)`` says so. ``run_generate`` wraps each call (error translation)."""

@@ -14,7 +14,10 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 BYTE_FALLBACK = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 SENTENCEPIECE_SPACE = "\u2581"  # "▁"
@@ -31,7 +34,7 @@ def _byte_alphabet_table() -> dict[int, str]:
     return table
 
 
-def _decoder_types(tokenizer: Any) -> set[str]:
+def _decoder_types(tokenizer: PreTrainedTokenizerBase) -> set[str]:
     """Types of the backend decoder (and its parts when it is a Sequence)."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
     decoder = getattr(backend, "decoder", None)
@@ -72,7 +75,7 @@ class ByteReader:
         return None
 
 
-def reader_for(tokenizer: Any) -> ByteReader:
+def reader_for(tokenizer: PreTrainedTokenizerBase) -> ByteReader:
     types = _decoder_types(tokenizer)
     model = getattr(getattr(tokenizer, "backend_tokenizer", None), "model", None)
     suffix = getattr(model, "end_of_word_suffix", None) or ""

@@ -17,6 +17,7 @@ from studio.errors import BadInput
 from studio.pictures import reading
 
 if TYPE_CHECKING:
+    from diffusers import VQModel
     from PIL import Image
 
 DEFAULT_SIDE = 256  # aMUSEd-256 was trained at 256x256
@@ -78,11 +79,11 @@ def fit_to_grid(image: Image.Image, factor: int, side: int) -> Image.Image:
     return ImageOps.fit(image, (width, height))
 
 
-def downsample_factor(vq: Any) -> int:
+def downsample_factor(vq: VQModel) -> int:
     return 2 ** (len(vq.config.block_out_channels) - 1)
 
 
-def _encode_decode(vq: Any, image: Image.Image) -> tuple[list[list[int]], Image.Image]:
+def _encode_decode(vq: VQModel, image: Image.Image) -> tuple[list[list[int]], Image.Image]:
     import numpy as np
     import torch
     from PIL import Image

@@ -7,19 +7,23 @@ transformers' and diffusers' lazy top-level modules are not thread-safe on first
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.models.loaders import LoadRequest
 
+if TYPE_CHECKING:
+    from diffusers import VQModel
+    from transformers import PreTrainedTokenizerBase
 
-def load_tokenizer(request: LoadRequest) -> Any:
+
+def load_tokenizer(request: LoadRequest) -> PreTrainedTokenizerBase:
     """Any Hugging Face tokenizer (Hub id or folder); no model weights are fetched."""
     from transformers.models.auto.tokenization_auto import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(request.location, **request.hub_kwargs())
 
 
-def load_vq(request: LoadRequest) -> Any:
+def load_vq(request: LoadRequest) -> VQModel:
     """A diffusers ``VQModel`` (e.g. aMUSEd's VQ-GAN in its ``vqvae`` subfolder), always fp32.
 
     The codebook lookup is a nearest-neighbour search (``torch.cdist``, which has no bf16

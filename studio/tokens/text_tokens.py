@@ -6,13 +6,16 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from studio.context import StudioContext
 from studio.errors import BadInput
 from studio.tokens import byte_pieces
 from studio.tokens.clip_limit import CLIP_LIMIT, CLIP_TOKENIZER_ID, WindowCut, window_cut
 from studio.tokens.sources import check_name, tokenizer_spec
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 MAX_CHARS = 200_000  # a book chapter; 1 MB of text is refused with a clear message
 MAX_COMPARE = 4
@@ -157,7 +160,7 @@ def check_text(text: str | None, allow_empty: bool = False) -> str:
     return text
 
 
-def _context_window(tokenizer: Any) -> int | None:
+def _context_window(tokenizer: PreTrainedTokenizerBase) -> int | None:
     limit = getattr(tokenizer, "model_max_length", None)
     return int(limit) if isinstance(limit, int) and 0 < limit < NO_LIMIT else None
 
@@ -181,7 +184,7 @@ def _iter_chips(text: str, starts: list[int], ends: list[int]) -> Iterator[Chip]
         yield Chip(text[cursor:], [])
 
 
-def _encode(tokenizer: Any, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+def _encode(tokenizer: PreTrainedTokenizerBase, text: str) -> tuple[list[int], list[tuple[int, int]]]:
     """Ids and character offsets, as ``tokenizer(text)`` would give them.
 
     The Rust encoding is read directly when the tokenizer has no truncation or padding
@@ -195,7 +198,7 @@ def _encode(tokenizer: Any, text: str) -> tuple[list[int], list[tuple[int, int]]
     return encoding["input_ids"], encoding["offset_mapping"]
 
 
-def build_view(tokenizer: Any, text: str, name: str) -> TokenView:
+def build_view(tokenizer: PreTrainedTokenizerBase, text: str, name: str) -> TokenView:
     """Tokenize ``text`` with a loaded tokenizer and build everything the tab shows."""
     if not getattr(tokenizer, "is_fast", False):
         raise BadInput(
@@ -242,7 +245,7 @@ def tokenize(studio: StudioContext, text: str, tokenizer: str | None = None, cli
     return view
 
 
-def clip_cut(tokenizer: Any, text: str) -> WindowCut:
+def clip_cut(tokenizer: PreTrainedTokenizerBase, text: str) -> WindowCut:
     """Where CLIP's 77-token window cuts ``text``: only the offsets are needed, not a view."""
     ids, offsets = _encode(tokenizer, text)
     special_ids = set(tokenizer.all_special_ids)

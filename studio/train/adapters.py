@@ -10,10 +10,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.settings import Settings
 from studio import jobs
+
+if TYPE_CHECKING:
+    import torch
+    from peft import PeftModel
 
 
 def zip_adapter(settings: Settings, owner: str, job_id: str) -> Path:
@@ -28,7 +32,8 @@ def zip_adapter(settings: Settings, owner: str, job_id: str) -> Path:
     return target
 
 
-def load_with_adapter(model_path: str, adapter_path: str, task: str = "causal_lm", dtype: Any = None) -> Any:
+def load_with_adapter(model_path: str, adapter_path: str, task: str = "causal_lm",
+                      dtype: torch.dtype | None = None) -> PeftModel:
     """A fresh base model with the adapter applied (never a shared cached model: PEFT edits the
     modules it wraps, and another user must not see this adapter)."""
     from peft import PeftModel

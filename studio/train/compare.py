@@ -6,7 +6,7 @@ Greedy decoding, so the difference comes from the adapter and the examples, not 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -15,6 +15,10 @@ from studio.settings import Settings
 from studio import jobs
 from studio.train import adapters, datasets
 from studio.train.config import TrainConfig
+
+if TYPE_CHECKING:
+    from peft import PeftModel
+    from transformers import PreTrainedTokenizerBase
 
 MAX_NEW_TOKENS = 256
 FEW_SHOT_ROWS = 2
@@ -29,7 +33,7 @@ def default_few_shot(folder: Path, rows: int = FEW_SHOT_ROWS) -> str:
 
 
 @torch.no_grad()
-def _answer(model: Any, tokenizer: Any, text: str, max_new_tokens: int) -> str:
+def _answer(model: PeftModel, tokenizer: PreTrainedTokenizerBase, text: str, max_new_tokens: int) -> str:
     inputs = tokenizer(text, return_tensors="pt")
     output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
                             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)

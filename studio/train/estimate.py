@@ -3,16 +3,21 @@ built on the meta device (shapes, no weights), so this is instant even for large
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.train.config import TrainConfig
 from studio.train import targets
+
+if TYPE_CHECKING:
+    import torch
+    from peft import LoraConfig, PeftModel
+    from transformers import PretrainedConfig, PreTrainedModel
 
 BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
 ADAM_BYTES = 4 * 2 + 4  # two fp32 moments + an fp32 gradient per trainable parameter
 
 
-def build_empty(config: Any, task: str, num_labels: int = 2) -> Any:
+def build_empty(config: PretrainedConfig, task: str, num_labels: int = 2) -> PreTrainedModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
@@ -23,7 +28,7 @@ def build_empty(config: Any, task: str, num_labels: int = 2) -> Any:
         return AutoModelForCausalLM.from_config(config)
 
 
-def lora_config(train: TrainConfig, modules: list[str]) -> Any:
+def lora_config(train: TrainConfig, modules: list[str]) -> LoraConfig:
     from peft import LoraConfig, TaskType
 
     return LoraConfig(
@@ -32,14 +37,14 @@ def lora_config(train: TrainConfig, modules: list[str]) -> Any:
     )
 
 
-def with_lora(model: Any, train: TrainConfig) -> Any:
+def with_lora(model: PreTrainedModel, train: TrainConfig) -> PeftModel:
     from peft import get_peft_model
 
     model_type = getattr(model.config, "model_type", "")
     return get_peft_model(model, lora_config(train, targets.resolve(model, model_type, train.target_modules)))
 
 
-def count_parameters(model: Any) -> tuple[int, int]:
+def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     return trainable, total
@@ -60,7 +65,7 @@ def weight_precision(train: TrainConfig, device: str) -> str:
     return "fp16" if train.precision == "auto" else train.precision
 
 
-def estimate(config: Any, train: TrainConfig, device: str = "cpu", num_labels: int = 2) -> dict[str, Any]:
+def estimate(config: PretrainedConfig, train: TrainConfig, device: str = "cpu", num_labels: int = 2) -> dict[str, Any]:
     """Trainable / total parameters (after LoRA) and a rough training-memory figure."""
     model = with_lora(build_empty(config, train.task, num_labels), train)
     trainable, total = count_parameters(model)

@@ -9,7 +9,7 @@ import os
 import random
 import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -19,10 +19,13 @@ from studio.train import image_data
 from studio.train.config import TrainConfig
 from studio.train.steps import mark_training, optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
 
+if TYPE_CHECKING:
+    from diffusers import UNet2DConditionModel
+
 UNET_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
 
-def unet_lora(unet: Any, config: TrainConfig) -> Any:
+def unet_lora(unet: UNet2DConditionModel, config: TrainConfig) -> UNet2DConditionModel:
     from peft import LoraConfig
 
     targets = config.target_modules or UNET_TARGETS

@@ -12,7 +12,7 @@ import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
@@ -21,6 +21,10 @@ from studio.train import datasets
 from studio.train.config import TrainConfig
 from studio.train.estimate import weight_precision, with_lora
 from studio.train.steps import Stop, mark_training, optimiser_from_checkpoint, pick_device, run_steps, save_checkpoint
+
+if TYPE_CHECKING:
+    from peft import PeftModel
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 __all__ = ["Stop", "train"]  # Stop: what the worker catches, raised by the shared step loop
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -53,7 +57,7 @@ class Batches:
         return self.collate([self.items[i] for i in picked])
 
 
-def load_tokenizer(source: str) -> Any:
+def load_tokenizer(source: str) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -62,7 +66,8 @@ def load_tokenizer(source: str) -> Any:
     return tokenizer
 
 
-def causal_items(tokenizer: Any, examples: list[datasets.CausalExample], config: TrainConfig) -> list[dict]:
+def causal_items(tokenizer: PreTrainedTokenizerBase, examples: list[datasets.CausalExample],
+                 config: TrainConfig) -> list[dict]:
     items = []
     eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
     for example in examples:
@@ -90,12 +95,14 @@ def pad_collate(pad_id: int) -> Callable[[list[dict]], dict[str, torch.Tensor]]:
     return collate
 
 
-def classification_items(tokenizer: Any, texts: list[str], labels: list[int], cutoff: int) -> list[dict]:
+def classification_items(tokenizer: PreTrainedTokenizerBase, texts: list[str], labels: list[int],
+                         cutoff: int) -> list[dict]:
     return [{"input_ids": tokenizer(t, truncation=True, max_length=cutoff)["input_ids"], "labels": y}
             for t, y in zip(texts, labels)]
 
 
-def load_model(job: dict[str, Any], config: TrainConfig, precision: str, label_names: list[str] | None) -> Any:
+def load_model(job: dict[str, Any], config: TrainConfig, precision: str,
+               label_names: list[str] | None) -> PreTrainedModel:
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     dtype = DTYPES[precision]
@@ -109,7 +116,7 @@ def load_model(job: dict[str, Any], config: TrainConfig, precision: str, label_n
 
 
 @torch.no_grad()
-def evaluate(model: Any, items: list[dict], collate: Callable, device: str, n_labels: int) -> dict[str, Any]:
+def evaluate(model: PeftModel, items: list[dict], collate: Callable, device: str, n_labels: int) -> dict[str, Any]:
     """Accuracy and confusion matrix (rows: true label, columns: predicted)."""
     model.eval()
     matrix = [[0] * n_labels for _ in range(n_labels)]

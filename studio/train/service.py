@@ -9,7 +9,7 @@ import math
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio import jobs, zero_gpu
 from studio.class_rules import ClassRules
@@ -22,6 +22,9 @@ from studio.settings import Settings
 from studio.train import datasets
 from studio.train.config import TrainConfig, adapter_file_name
 from studio.train.runner import Runner
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "train"
 SAMPLES = {"causal_lm": ASSETS / "act_as_roles.csv", "classification": ASSETS / "movie_reviews.csv",
@@ -80,7 +83,7 @@ def resolve_model(settings: Settings, task: str, base_model: str) -> tuple[str, 
     return model_id, spec.source
 
 
-def model_config(location: str) -> Any:
+def model_config(location: str) -> PretrainedConfig:
     from transformers import AutoConfig
 
     try:

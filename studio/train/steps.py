@@ -31,8 +31,9 @@ def pick_device(requested: str) -> str:
     return requested
 
 
-def optimiser_from_checkpoint(model: Any, config: TrainConfig, folder: Path, job: dict[str, Any], total: int,
-                              device: str, scaler: Any = None) -> tuple[Any, Any, int]:
+def optimiser_from_checkpoint(model: torch.nn.Module, config: TrainConfig, folder: Path, job: dict[str, Any], total: int,
+                              device: str, scaler: torch.amp.GradScaler | None = None,
+                              ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler, int]:
     """AdamW and the learning-rate schedule over the trainable (LoRA) weights; on Resume, the
     adapter, optimiser, schedule (and fp16 scaler) of the last good checkpoint, and its step."""
     from peft import set_peft_model_state_dict
@@ -62,8 +63,8 @@ def mark_training(folder: Path, step: int, total: int) -> None:
     jobs.set_state(folder, "running", total_steps=total, resumed_from=step or None, **said)
 
 
-def save_checkpoint(folder: Path, step: int, write_weights: Callable[[Path], None], optimizer: Any, scheduler: Any,
-                    scaler: Any = None) -> None:
+def save_checkpoint(folder: Path, step: int, write_weights: Callable[[Path], None], optimizer: torch.optim.Optimizer,
+                    scheduler: torch.optim.lr_scheduler.LRScheduler, scaler: torch.amp.GradScaler | None = None) -> None:
     """``checkpoints/step-N``: the adapter (``adapter_model.safetensors``, by ``write_weights``)
     and the optimiser state; only the newest KEEP_CHECKPOINTS stay."""
     def write(target: Path) -> None:
@@ -78,8 +79,9 @@ def save_checkpoint(folder: Path, step: int, write_weights: Callable[[Path], Non
 
 
 def run_steps(folder: Path, config: TrainConfig, *, step: int, total: int,
-              micro_batch: Callable[[int], tuple[torch.Tensor, int]], optimizer: Any, scheduler: Any,
-              checkpoint: Callable[[int], None], should_stop: Callable[[], bool], scaler: Any = None,
+              micro_batch: Callable[[int], tuple[torch.Tensor, int]], optimizer: torch.optim.Optimizer,
+              scheduler: torch.optim.lr_scheduler.LRScheduler, checkpoint: Callable[[int], None],
+              should_stop: Callable[[], bool], scaler: torch.amp.GradScaler | None = None,
               fail_at_step: int = 0) -> int:
     """Optimiser steps from ``step`` to ``total``; returns the last step (checkpointed).
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.errors import BadInput
+
+if TYPE_CHECKING:
+    import torch
 
 # model_type -> attention projections, as the model names its modules.
 BY_MODEL_TYPE: dict[str, list[str]] = {
@@ -26,7 +29,7 @@ def auto_targets(model_type: str) -> list[str]:
     return list(BY_MODEL_TYPE.get(model_type, []))
 
 
-def linear_names(model: Any) -> list[str]:
+def linear_names(model: torch.nn.Module) -> list[str]:
     """Short names of the model's linear layers (what target_modules may name)."""
     import torch
 
@@ -34,7 +37,7 @@ def linear_names(model: Any) -> list[str]:
     return sorted(names)
 
 
-def resolve(model: Any, model_type: str, requested: list[str]) -> list[str]:
+def resolve(model: torch.nn.Module, model_type: str, requested: list[str]) -> list[str]:
     """The requested modules, or the architecture's; each must exist in the model."""
     wanted = list(requested) or auto_targets(model_type)
     available = linear_names(model)

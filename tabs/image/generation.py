@@ -27,7 +27,7 @@ from tabs.gpu import RELOAD_GRACE_SECONDS, GpuWork, run_events
 from tabs.image.form import ImageForm
 from tabs.image_prompt_panel import api_slots, previewing_work
 from tabs.image.results import details_markdown, gallery_item
-from tabs.tools import api_fields, inputs_of, request_of, values_of
+from tabs.tools import api_fields, documented, inputs_of, request_of, values_of
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -277,8 +277,7 @@ def with_declared(endpoint: Callable[..., dict]) -> Callable[..., dict]:
 
     call.__signature__ = signature  # type: ignore[attr-defined]
     call.__name__ = call.__qualname__ = endpoint.__name__
-    docs = "\n".join(f"{f.api_name}: {f.spec.doc}" for f, _ in api_fields(ImageRequest) if f.spec.doc)
-    call.__doc__ = (endpoint.__doc__ or "") + ("\n" + docs if docs else "")
+    call.__doc__ = documented(inspect.getdoc(endpoint) or "", api_fields(ImageRequest))
     call.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()} | {"return": dict}
     return call
 

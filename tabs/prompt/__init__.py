@@ -36,7 +36,7 @@ def build(ctx: TabContext) -> None:
     with gr.Tab(t("prompt.tab"), id="prompt"):
         gr.Markdown(t("prompt.intro"))
         form = build_form(t, model_choices)
-        describing = layout_describe(t)
+        describing = layout_describe(ctx)
         comparing = layout_compare(t)
         expand.wire_expand(ctx, work, form)
         wire_classic(ctx, work, form)

@@ -1,5 +1,7 @@
 """Describe: a picture into a prompt by the captioning model (photo or art), shown by its button;
-the user decides whether the caption becomes the prompt. Also the /describe_image endpoint."""
+the user decides whether the caption becomes the prompt. Also the /describe_image endpoint. The
+picture and the mode are DescribeRequest's declared fields: the controls, the endpoint's
+parameters and their checks come from that one declaration."""
 
 from __future__ import annotations
 
@@ -7,12 +9,17 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from tabs import api_types, owner
-from tabs.common import TabContext, friendly, gpu_event, uploaded
-from tabs.i18n import Translator
+from studio.prompts import describe
+from studio.tools.fields import fields_of
+from tabs import owner
+from tabs.common import TabContext, friendly, gpu_event
 from tabs.picture_input import PictureInput
 from tabs.prompt.form import PromptForm
 from tabs.prompt.work import PromptWork
+from tabs.tools import control, request_api, request_of
+
+DECLARED = {field.name: field for field in fields_of(describe.DescribeRequest)}
+SUMMARY = "A prompt for `image` from the captioning model, in the words of a photo or of an illustration."
 
 
 @dataclass
@@ -24,14 +31,13 @@ class DescribeParts:
     use_caption: gr.Button
 
 
-def layout_describe(t: Translator) -> DescribeParts:
+def layout_describe(ctx: TabContext) -> DescribeParts:
+    t = ctx.t
     with gr.Accordion(t("prompt.describe"), open=False):
         with gr.Row():
-            describe_upload = PictureInput(type="filepath", label=t("prompt.describe_image"), height=240,
-                                           elem_id="prompt-describe-image")
+            describe_upload = control(ctx, DECLARED["image"], "prompt-describe-image")
             with gr.Column():
-                mode = gr.Radio([(t("prompt.mode_photo"), "photo"), (t("prompt.mode_art"), "art")],
-                                value="photo", label=t("prompt.describe_mode"), elem_id="prompt-describe-mode")
+                mode = control(ctx, DECLARED["mode"], "prompt-describe-mode")
                 describe_button = gr.Button(t("prompt.describe_button"), elem_id="prompt-describe")
                 # The caption lands here, by its button; the user decides whether it becomes the prompt.
                 caption = gr.Textbox(label=t("prompt.caption"), lines=3, elem_id="prompt-caption")
@@ -42,19 +48,17 @@ def layout_describe(t: Translator) -> DescribeParts:
 def wire_describe(ctx: TabContext, work: PromptWork, form: PromptForm, parts: DescribeParts) -> None:
     t = ctx.t
 
-    def describe_image(image: gr.FileData | None, mode: api_types.DescribeMode = "photo",
-                       request: gr.Request = None) -> str:
-        """A prompt for `image` (a file) from the captioning model. mode: photo | art (Art / Anime)."""
-        path = uploaded(image, "the image to describe") if image is not None else None
-        return on_describe(path, mode, request)
+    def run(job: describe.DescribeRequest, request: gr.Request | None) -> str:
+        return work.describing.call(request, owner.key_for(ctx, request), "Prompt: describe", job.image, job.mode)
 
-    def on_describe(image: str | None, mode: api_types.DescribeMode, request: gr.Request = None) -> str:
-        return work.describing.call(request, owner.key_for(ctx, request), "Prompt: describe", image, mode)
+    def on_describe(image: str | None, mode: str, request: gr.Request = None) -> str:
+        return run(request_of(describe.DescribeRequest, {"image": image, "mode": mode}, settings=ctx.settings),
+                   request)
 
     parts.button.click(friendly(on_describe), [parts.upload, parts.mode], parts.caption, api_visibility="private",
                        **gpu_event(ctx))
-    # The API's own endpoint: a script's mode is checked with the studio's sentence, not the radio's.
-    gr.api(friendly(describe_image), api_name="describe_image", **gpu_event(ctx))
+    endpoint = request_api(describe.DescribeRequest, "describe_image", SUMMARY, run, ctx.settings, returns=str)
+    gr.api(friendly(endpoint), api_name="describe_image", **gpu_event(ctx))
 
     def caption_as_prompt(text_value: str, request: gr.Request = None):
         """The caption becomes the result (the negative prompt stays yours); the info line

@@ -46,13 +46,24 @@ def assert_no_error_toast(page) -> None:
     assert toasts.count() == 0, toasts.all_inner_texts()
 
 
-def small_image_settings(page, steps: int, number: int | None = None) -> None:
+def small_image_settings(page, steps: int, number: int | None = None, side: int = 256) -> None:
     """Open the Image tab's Advanced settings and ask for small, quick pictures (256×256)."""
     page.locator("#image-advanced button").first.click()
-    fields = [("image-width", 256), ("image-height", 256), ("image-steps", steps)]
+    fields = [("image-width", side), ("image-height", side), ("image-steps", steps)]
     if number is not None:
         fields.append(("image-number", number))
-    for elem_id, value in fields:
+    fill_numbers(page, dict(fields))
+
+
+def long_image_settings(page) -> None:
+    """A run that is still drawing when Cancel reaches it, on a fast machine too: the most steps
+    at 1024×1024 (each step 16 times a 256×256 one)."""
+    small_image_settings(page, steps=150, number=1, side=1024)
+
+
+def fill_numbers(page, values: dict[str, float]) -> None:
+    """Type each value into the number box of that element id, as a person does (Tab to leave)."""
+    for elem_id, value in values.items():
         box = page.locator(f"#{elem_id} input[type='number']")
         box.fill(str(value))
         box.press("Tab")

@@ -52,7 +52,7 @@ def test_the_teacher_cancels_a_students_run_the_student_sees_no_teacher_tab(brow
         # The student starts a long run.
         open_tab(student, "Image")
         student.locator("#image-prompt textarea").fill("a long lantern run")
-        small_image_settings(student, steps=60, number=1)
+        small_image_settings(student, steps=60, number=1, side=1024)  # the most a student may: still drawing
         student.locator("#image-generate").click()
         wait_text(student, "#image-status", "step", timeout=60_000)
 

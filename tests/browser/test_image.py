@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
+from tests.browser.conftest import assert_no_error_toast, fill_numbers, long_image_settings, open_tab, small_image_settings
 
 
 def _status(page) -> str:
@@ -49,7 +49,7 @@ def test_generate_reload_history_and_send_to_the_tokenizer(page):
 def test_cancel_ends_a_long_run_and_the_next_one_works(page):
     open_tab(page, "Image")
     page.locator("#image-prompt textarea").fill("a very long run")
-    small_image_settings(page, steps=150)
+    long_image_settings(page)
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
@@ -60,9 +60,7 @@ def test_cancel_ends_a_long_run_and_the_next_one_works(page):
         "() => (document.querySelector('#image-status')?.innerText || '').includes("
         "'Cancelled: 0 image(s) were finished and saved')", timeout=30_000
     )
-    box = page.locator("#image-steps input[type='number']")
-    box.fill("1")
-    box.press("Tab")
+    fill_numbers(page, {"image-steps": 1, "image-width": 256, "image-height": 256})
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000
@@ -111,7 +109,7 @@ def test_cancel_after_a_reload_stops_the_run(page):
     """A run nobody could stop would hold the class's queue: after a reload, Cancel reaches it."""
     open_tab(page, "Image")
     page.locator("#image-prompt textarea").fill("stopped after the reload")
-    small_image_settings(page, steps=150, number=1)  # the most steps: long enough to outlast the reload
+    long_image_settings(page)  # still drawing after the reload
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000

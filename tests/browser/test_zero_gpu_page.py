@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
+from tests.browser.conftest import assert_no_error_toast, fill_numbers, open_tab, small_image_settings
 from tests.conftest import start_app, stop_app
 from tests.edit_helpers import picture
 
@@ -30,10 +30,14 @@ def space_page(browser, space_app):
 
 
 def _wait_for(page, selector: str, text: str, timeout: float = 120_000) -> None:
-    page.wait_for_function(
-        "([selector, text]) => (document.querySelector(selector)?.innerText || '').includes(text)",
-        arg=[selector, text], timeout=timeout,
-    )
+    try:
+        page.wait_for_function(
+            "([selector, text]) => (document.querySelector(selector)?.innerText || '').includes(text)",
+            arg=[selector, text], timeout=timeout,
+        )
+    except Exception as error:  # say what was there instead
+        shown = page.locator(selector).inner_text(timeout=5_000)
+        raise AssertionError(f"{selector} never said {text!r}; it says {shown!r}") from error
 
 
 def test_generate_then_cancel_a_long_run(space_page, space_app):
@@ -46,9 +50,7 @@ def test_generate_then_cancel_a_long_run(space_page, space_app):
     assert page.locator("#image-gallery img").count() >= 1
     assert_no_error_toast(page)
 
-    box = page.locator("#image-steps input[type='number']")
-    box.fill("150")
-    box.press("Tab")
+    fill_numbers(page, {"image-steps": 150, "image-width": 1024, "image-height": 1024})  # still drawing at Cancel
     page.locator("#image-generate").click()
     _wait_for(page, "#image-status", "step", timeout=60_000)
     page.locator("#image-cancel").click()

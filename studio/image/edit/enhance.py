@@ -31,7 +31,14 @@ from studio.tools import declare
 from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    from pathlib import Path
+
+    from PIL import Image
+
     from studio.context import StudioContext
+    from studio.image.gpu_seconds import Workload
+    from studio.image.request import ImageResult
+    from studio.progress import Task
 
 REGIONS = 3  # Fooocus's default number of enhancement tabs
 DEFAULT_DENOISE = 0.5
@@ -128,7 +135,8 @@ def specs_of(request: EnhanceRequest) -> list[RegionSpec]:
     return specs
 
 
-def enhance(studio: StudioContext, request: EnhanceRequest, folder: Any = None, task: Any = None) -> EditResult:
+def enhance(studio: StudioContext, request: EnhanceRequest, folder: Path | None = None,
+            task: Task | None = None) -> EditResult:
     image = images.open_image(request.image, "The image to enhance")
     specs = specs_of(request)
     feather = masks.check_amount("Mask feather", request.mask_feather, masks.MAX_FEATHER)
@@ -184,7 +192,8 @@ def enhance(studio: StudioContext, request: EnhanceRequest, folder: Any = None, 
     return result.save(folder)
 
 
-def _upscaled(studio: StudioContext, image: Any, task: Any, settings: dict[str, Any], notes: list[str]) -> Any:
+def _upscaled(studio: StudioContext, image: Image.Image, task: Task | None, settings: dict[str, Any],
+              notes: list[str]) -> Image.Image:
     big, info = upscale.super_resolve(studio, image, UPSCALE_FACTOR, task=task)
     settings.update(upscaler=info["upscaler"], upscale_size=f"{big.width}x{big.height}")
     notes.append(f"Upscaled {image.width}×{image.height} → {big.width}×{big.height} with {info['upscaler']} "
@@ -197,7 +206,7 @@ def regions_on(request: EnhanceRequest) -> int:
     return sum(1 for number in range(1, REGIONS + 1) if str(getattr(request, f"region_{number}_find") or "").strip())
 
 
-def _workload(studio: StudioContext, request: EnhanceRequest) -> Any:
+def _workload(studio: StudioContext, request: EnhanceRequest) -> Workload:
     """One redraw of about the model's size per region that is on (a face or two each, usually)."""
     from studio.image import gpu_seconds
 
@@ -218,8 +227,8 @@ enhance = TOOL.run  # noqa: F811 - the same function, which a cluster's replica 
 GENERATED = "each generated image"  # the Image tab's Enhance: the picture field, filled per result
 
 
-def enhance_generated(studio: StudioContext, settings: EnhanceRequest, made: Any, folder: Any = None,
-                      task: Any = None) -> list[EditResult]:
+def enhance_generated(studio: StudioContext, settings: EnhanceRequest, made: list[ImageResult],
+                      folder: Path | None = None, task: Task | None = None) -> list[EditResult]:
     """Fooocus's Enhance checkbox: each image just generated (``made``, ImageResults), enhanced
     with its own prompt, negative prompt, checkpoint and seed and the Enhance section's
     ``settings``; each result delivered as it is saved, beside the original."""

@@ -9,14 +9,16 @@ prompt, gives the object's mask. Both are shared cache entries (catalog ``object
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from studio.models.loaders import LoadRequest
 
 if TYPE_CHECKING:
+    import torch
     from PIL import Image
+    from transformers import PreTrainedModel, ProcessorMixin
 
 DEFAULT_BOX_THRESHOLD = 0.3  # Fooocus's Enhance defaults
 DEFAULT_TEXT_THRESHOLD = 0.25
@@ -26,16 +28,16 @@ DEFAULT_TEXT_THRESHOLD = 0.25
 class Detector:
     """Grounding DINO and its processor; the cache moves ``model`` and leaves ``processor``."""
 
-    model: Any
-    processor: Any
+    model: PreTrainedModel
+    processor: ProcessorMixin
 
 
 @dataclass
 class Segmenter:
     """SAM and its processor."""
 
-    model: Any
-    processor: Any
+    model: PreTrainedModel
+    processor: ProcessorMixin
 
 
 # Both are small (under 1 GB) and their scores are compared with thresholds: they run in fp32
@@ -76,7 +78,7 @@ def phrase(words: str) -> str:
     return " ".join(f"{part}." for part in parts if part)
 
 
-def _inputs_on(model: Any, inputs: Any) -> dict[str, Any]:
+def _inputs_on(model: PreTrainedModel, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The processor's tensors on the model's device, pictures in its dtype."""
     parameter = next(model.parameters())
     return {name: (value.to(parameter.device, parameter.dtype) if value.is_floating_point()

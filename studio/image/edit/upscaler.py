@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +26,8 @@ from studio.models import catalog
 from studio.models.specs import ModelSpec
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
+    import torch
+
     from studio.context import StudioContext
     from studio.models.loaders import LoadRequest
     from studio.settings import Settings
@@ -43,7 +45,7 @@ GPU_MEMORY_SHARE = 0.5  # of the free GPU memory a tile may use
 class Upscaler:
     """A loaded super-resolution model. ``module`` is the torch module the cache moves."""
 
-    module: Any
+    module: torch.nn.Module
     scale: int
     architecture: str
     name: str
@@ -52,14 +54,14 @@ class Upscaler:
     minimum: int = 1
     multiple_of: int = 1
     square: bool = False
-    dtype: Any = None  # what it runs in: fp16 (or bf16) on a GPU where allowed, else fp32
+    dtype: torch.dtype | None = None  # what it runs in: fp16 (or bf16) on a GPU where allowed, else fp32
     _bytes_per_pixel: dict = field(default_factory=dict, repr=False)
 
     def component_sizes(self) -> dict[str, int]:
         return {self.architecture: sum(t.numel() * t.element_size() for t in self.module.state_dict().values())}
 
     @property
-    def device(self) -> Any:
+    def device(self) -> torch.device:
         return next(self.module.parameters()).device
 
     def __call__(self, window: np.ndarray) -> np.ndarray:
@@ -76,7 +78,7 @@ class Upscaler:
             y = self.module(x)[0, :, : height * self.scale, : width * self.scale]
             return y.float().clamp_(0, 1).permute(1, 2, 0).cpu().numpy()
 
-    def _padded(self, x: Any) -> Any:
+    def _padded(self, x: torch.Tensor) -> torch.Tensor:
         """Reflect-pad to the architecture's size requirements (cropped off afterwards)."""
         import torch.nn.functional as F
 

@@ -16,9 +16,13 @@ import inspect
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.references import resolve
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers import DiffusionPipeline, SchedulerMixin
 
 # Controls of the Image tab a family may list in ``unused``: negative_prompt, performance,
 # scheduler, loras, styles, sharpness, adaptive_cfg, adm_guidance (studio.image.guidance), clip_skip.
@@ -120,21 +124,21 @@ class ImageFamily:
             return steps - int(max(steps - steps * denoise, 0))
         return min(steps, int(steps * denoise))
 
-    def latent_image(self, latents: Any, width: int, height: int) -> Any:
+    def latent_image(self, latents: torch.Tensor, width: int, height: int) -> torch.Tensor:
         """One image's latents as a step callback sees them -> (channels, H, W), for previews."""
         return latents
 
     def uses(self, control: str) -> bool:
         return control not in self.unused
 
-    def pipeline_class(self, task: str) -> Any:
+    def pipeline_class(self, task: str) -> type[DiffusionPipeline]:
         if task not in self.pipeline_classes:
             raise KeyError(f"{self.label} has no {task} pipeline")
         import diffusers
 
         return getattr(diffusers, self.pipeline_classes[task])
 
-    def torch_dtype(self, requested: Any, device: str) -> Any:
+    def torch_dtype(self, requested: torch.dtype, device: str) -> torch.dtype:
         """The dtype to load in: the studio's choice, unless this family cannot run in it."""
         import torch
 
@@ -146,12 +150,12 @@ class ImageFamily:
 
     # -- loading --
 
-    def load(self, location: str, dtype: Any, hub_kwargs: dict[str, Any]) -> Any:
+    def load(self, location: str, dtype: torch.dtype, hub_kwargs: dict[str, Any]) -> DiffusionPipeline:
         """The txt2img pipeline of a diffusers folder or Hub id, on the CPU."""
         pipe = self.pipeline_class("txt2img").from_pretrained(location, dtype=dtype, **self.load_extras, **hub_kwargs)
         return self.prepared(pipe)
 
-    def load_single_file(self, path: Path, dtype: Any, config: str | None) -> Any:
+    def load_single_file(self, path: Path, dtype: torch.dtype, config: str | None) -> DiffusionPipeline:
         """A single-file checkpoint (what Fooocus / A1111 users keep in a models folder)."""
         kwargs = {"dtype": dtype, **self.load_extras}
         if config:
@@ -159,7 +163,7 @@ class ImageFamily:
         pipe = self.pipeline_class("txt2img").from_single_file(str(path), **kwargs)
         return self.prepared(pipe)
 
-    def prepared(self, pipe: Any) -> Any:
+    def prepared(self, pipe: DiffusionPipeline) -> DiffusionPipeline:
         import torch
 
         pipe.set_progress_bar_config(disable=True)  # progress goes to the studio's own reporter
@@ -171,7 +175,8 @@ class ImageFamily:
 
     # -- per request --
 
-    def task_pipeline(self, base: Any, task: str, scheduler: Any, extra: dict[str, Any] | None = None) -> Any:
+    def task_pipeline(self, base: DiffusionPipeline, task: str, scheduler: SchedulerMixin,
+                      extra: dict[str, Any] | None = None) -> DiffusionPipeline:
         """A pipeline for ``task`` over the cached base's modules (no copy), with this
         request's own scheduler: schedulers, and the per-call values a pipeline keeps on
         itself, are per run, so requests never share a pipeline object.
@@ -192,7 +197,7 @@ class ImageFamily:
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
-    def make_scheduler(self, base: Any, name: str) -> Any:
+    def make_scheduler(self, base: DiffusionPipeline, name: str) -> SchedulerMixin:
         from studio.image import schedulers
 
         return schedulers.build(name, base.scheduler.config)

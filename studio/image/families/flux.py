@@ -9,18 +9,23 @@ architecture for the memory planner.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
 from studio.image.families.base import FamilyDefaults, ImageFamily, PromptWindow
 from studio.image.schedulers import FLOW_SCHEDULERS
+
+if TYPE_CHECKING:
+    import torch
+    from diffusers import DiffusionPipeline
+    from transformers import PreTrainedTokenizerBase
 
 HUB_ID = "black-forest-labs/FLUX.1-schnell"
 T5_WINDOW = 256  # schnell's max_sequence_length: what its T5 reads of a prompt
 
 
 class FluxFamily(ImageFamily):
-    def latent_image(self, latents: Any, width: int, height: int) -> Any:
+    def latent_image(self, latents: torch.Tensor, width: int, height: int) -> torch.Tensor:
         """FLUX steps on packed latents, (tokens, 16 × 2 × 2): unpacked to (16, H/8, W/8)."""
         if latents.dim() != 2:
             return latents
@@ -29,7 +34,7 @@ class FluxFamily(ImageFamily):
         grid = latents.reshape(rows, cols, channels, 2, 2).permute(2, 0, 3, 1, 4)
         return grid.reshape(channels, rows * 2, cols * 2)
 
-    def load_single_file(self, path: Path, dtype: Any, config: str | None) -> Any:
+    def load_single_file(self, path: Path, dtype: torch.dtype, config: str | None) -> DiffusionPipeline:
         # A FLUX .safetensors (ComfyUI's flux1-schnell.safetensors) holds the transformer only:
         # the T5 and CLIP encoders and the VAE are separate downloads of several GB.
         raise BadInput(
@@ -87,7 +92,7 @@ FLUX = FluxFamily(
 
 # -- tiny twin: a FluxPipeline folder with FLUX's classes, layout and 16-channel packed latents --
 
-def _t5_tokenizer(folder: Path) -> Any:
+def _t5_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
     """A T5 (Unigram) tokenizer trained on the project's corpus, as FLUX's tokenizer_2."""
     import json
 

@@ -48,7 +48,10 @@ from studio.image.image_prompts.slots import CONTROLNET_TYPES, ImagePromptSlot, 
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     import numpy as np
+    import torch
+    from diffusers import DiffusionPipeline, UNet2DConditionModel
     from PIL import Image
+    from transformers import CLIPImageProcessor, PreTrainedModel
 
     from studio.context import StudioContext
     from studio.image.families.base import ImageFamily
@@ -67,7 +70,7 @@ def _exclusive_lock(model: ImageModel) -> threading.Lock:
 
 
 @lru_cache(maxsize=8)
-def _feature_extractor(side: int) -> Any:
+def _feature_extractor(side: int) -> CLIPImageProcessor:
     """The CLIP image processor for an encoder of ``side`` pixels (what load_ip_adapter makes)."""
     from transformers import CLIPImageProcessor
 
@@ -77,7 +80,7 @@ def _feature_extractor(side: int) -> Any:
 @dataclass
 class Control:
     slot: ImagePromptSlot
-    model: Any
+    model: torch.nn.Module  # a ControlNet
     image: Image.Image  # the map, at the generation size
 
 
@@ -93,7 +96,7 @@ class Adapter:
 class ImagePromptRun:
     controls: list[Control] = field(default_factory=list)
     adapters: list[Adapter] = field(default_factory=list)
-    encoder: Any = None
+    encoder: PreTrainedModel | None = None  # the CLIP image encoder the IP-Adapters read
     notes: list[str] = field(default_factory=list)
     total: int = 1
     # False: the family's ControlNet pipeline has no control_guidance_end (Z-Image): one control
@@ -134,7 +137,7 @@ class ImagePromptRun:
         """The checkpoint's exclusive lock when this run's IP-Adapter scales change per step."""
         return _exclusive_lock(model) if self.adapters else nullcontext()
 
-    def load_into(self, pipe: Any) -> None:
+    def load_into(self, pipe: DiffusionPipeline) -> None:
         """This run's IP-Adapters into the UNet, through the run's own pipeline (which holds the
         image encoder, so the cached base pipeline keeps no reference to one)."""
         if self.adapters:
@@ -170,7 +173,7 @@ class ImagePromptRun:
     def scales(self, step: int, total: int) -> list[float]:
         return [a.slot.weight if active_at(step, total, a.slot.stop_at) else 0.0 for a in self.adapters]
 
-    def start(self, pipe: Any, total: int) -> None:
+    def start(self, pipe: DiffusionPipeline, total: int) -> None:
         """Every call starts from each slot's weight (a cancelled or finished run left zeros)."""
         self.total = total
         if self.controls and not self.guidance_end:
@@ -179,7 +182,7 @@ class ImagePromptRun:
             self._set = self.scales(0, total)
             pipe.set_ip_adapter_scale(self._set)
 
-    def on_step(self, pipeline: Any, step: int) -> None:
+    def on_step(self, pipeline: DiffusionPipeline, step: int) -> None:
         """After step ``step``: the scales for the next one (a slot past its stop-at gives 0).
         Set only when one changes: diffusers walks every attention layer to set them."""
         total = getattr(pipeline, "num_timesteps", None) or self.total
@@ -197,7 +200,7 @@ class ImagePromptRun:
         return {"Image prompts": ", ".join(item.slot.a1111() for item in items)} if items else {}
 
 
-def _stopped_view(control: Control, acting: Callable[[], bool]) -> Any:
+def _stopped_view(control: Control, acting: Callable[[], bool]) -> torch.nn.Module:
     """This request's own view of a shared ControlNet (same weights and submodules, no copy) whose
     conditioning scale is the slot's weight while ``acting()`` and 0 after its stop-at. Being the
     request's own, it also takes what the pipeline attaches to it (Z-Image's pipeline hangs the
@@ -261,7 +264,7 @@ def _families() -> list[ImageFamily]:
     return list(FAMILIES.values())
 
 
-def _has_ip_adapter(unet: Any) -> bool:
+def _has_ip_adapter(unet: UNet2DConditionModel) -> bool:
     """Whether any IP-Adapter layer is in ``unet``. diffusers installs the attention processors
     before it sets ``encoder_hid_dim_type``, so a load that failed midway shows only in them."""
     from diffusers.models.attention_processor import (IPAdapterAttnProcessor, IPAdapterAttnProcessor2_0,
@@ -273,14 +276,14 @@ def _has_ip_adapter(unet: Any) -> bool:
     return any(isinstance(processor, kinds) for processor in unet.attn_processors.values())
 
 
-def unload(base: Any) -> None:
+def unload(base: DiffusionPipeline) -> None:
     """Take every IP-Adapter out of the base's UNet (attention processors back to plain ones)."""
     unet = getattr(base, "unet", None)
     if unet is not None and _has_ip_adapter(unet):
         base.unload_ip_adapter()
 
 
-def clean(base: Any) -> None:
+def clean(base: DiffusionPipeline) -> None:
     """After a failed switch: IP-Adapters and LoRAs out, so the shared UNet is plain again (the
     gate marks the set unknown, so the next request switches anyway). A second failure here is
     logged, not raised: the first one is the news."""

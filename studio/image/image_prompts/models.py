@@ -17,18 +17,23 @@ from typing import TYPE_CHECKING, Any
 from studio.errors import BadInput, ModelUnavailable
 
 if TYPE_CHECKING:
+    import torch
+    from diffusers import ControlNetModel
+    from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
+    from transformers import CLIPVisionModelWithProjection
+
     from studio.models.loaders import LoadRequest
 
 IP_ADAPTER_SUFFIX = ".safetensors"
 
 
-def load_controlnet(request: LoadRequest) -> Any:
+def load_controlnet(request: LoadRequest) -> ControlNetModel:
     from diffusers import ControlNetModel
 
     return ControlNetModel.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
 
 
-def load_zimage_controlnet(request: LoadRequest) -> Any:
+def load_zimage_controlnet(request: LoadRequest) -> ZImageControlNetModel:
     """Z-Image's union ControlNet: one original-layout .safetensors file (``from_single_file``).
     A twin's folder holds its config too; the Hub file's config comes from diffusers' default."""
     from diffusers.models.controlnets.controlnet_z_image import ZImageControlNetModel
@@ -45,7 +50,7 @@ def load_zimage_controlnet(request: LoadRequest) -> Any:
                                                   local_files_only=request.local_files_only or None)
 
 
-def load_image_encoder(request: LoadRequest) -> Any:
+def load_image_encoder(request: LoadRequest) -> CLIPVisionModelWithProjection:
     from transformers import CLIPVisionModelWithProjection
 
     return CLIPVisionModelWithProjection.from_pretrained(request.location, dtype=request.dtype, **request.hub_kwargs())
@@ -101,7 +106,7 @@ def _weights_class():
     return IPAdapterWeights
 
 
-def load_ip_adapter(request: LoadRequest) -> Any:
+def load_ip_adapter(request: LoadRequest) -> torch.nn.Module:
     from safetensors import safe_open
 
     path = _single_file(request)
