@@ -17,7 +17,6 @@ from studio.image import presets
 from studio.image.families import FAMILIES
 from studio.image.grid import KINDS
 from studio.image.image_prompts import slots
-from studio.prompts import instructions
 from studio.text.sampling import DECODING
 from studio.train.config import TASKS
 
@@ -32,10 +31,8 @@ AspectRatio = choice(presets.aspect_label(w, h) for w, h in presets.ASPECT_RATIO
 # "" follows the preset (SDXL) or the family's default; each family takes its own (it says which).
 Scheduler = choice(dict.fromkeys(["", *(name for family in FAMILIES.values() for name in family.schedulers)]))
 ImagePromptType = choice(slots.TYPES)
-# The edit tools', face swap's and Describe's choices come from their declarations (tabs.tools).
+# The edit tools', face swap's, Describe's and Expand's choices come from their declarations (tabs.tools).
 GridAxis = choice(["", *KINDS])
-ExpansionLength = choice(instructions.LENGTHS)
-ExpansionTarget = choice(instructions.TARGETS)
 Decoding = choice(DECODING)
 TextMode = Literal["chat", "completion"]
 TextBackend = Literal["local", "openai"]

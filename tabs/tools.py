@@ -244,8 +244,13 @@ def _described(field: Declared) -> str:
     """A field's doc, then its range ("0 to 1")."""
     words = [" ".join(field.spec.doc.split())] if field.spec.doc else []
     if field.spec.low is not None and field.spec.high is not None:
-        words.append(f"{field.spec.low:g} to {field.spec.high:g}")
+        words.append(f"{_plain(field.spec.low)} to {_plain(field.spec.high)}")
     return "; ".join(words)
+
+
+def _plain(number: float) -> str:
+    """2147483647, not 2.14748e+09."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def group_request(group_class: type[R], values: dict[str, Any]) -> R:

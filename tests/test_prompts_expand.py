@@ -115,10 +115,12 @@ def test_bad_text_is_refused_with_a_sentence(studio_ctx, text, message):
 
 @pytest.mark.parametrize("options,message", [
     (ExpandOptions(length="huge"), "Length must be one of short, medium, rich"),
-    (ExpandOptions(target="midjourney"), "Target must be 'sdxl'"),
+    (ExpandOptions(target="midjourney"), "Target must be one of sdxl, zimage, not 'midjourney'"),
     (ExpandOptions(variants=9), "Variants must be between 1 and 4"),
     (ExpandOptions(temperature=7), "Temperature must be between 0 and 2"),
-    (ExpandOptions(seed="abc"), "Seed must be a whole number"),
+    (ExpandOptions(seed="abc"), "Seed must be a number, not 'abc'"),
+    (ExpandOptions(seed=2.5), "Seed must be a whole number"),
+    (ExpandOptions(model_id="x" * 600), "600 characters long"),
 ])
 def test_bad_options_are_refused_before_any_model_is_touched(tiny_settings, options, message):
     ctx = StudioContext(tiny_settings)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput, ModelUnavailable, StudioError
+from studio.models import catalog
 from studio.prompts import clip_window, instructions
 from studio.prompts.language import Language, detect
 from studio.prompts.parse import parse_reply
@@ -21,6 +22,8 @@ from studio.text.generate import MAX_SEED, check_model_id, resolve_seed
 from studio.text.remote import RemoteEndpoint
 from studio.text.results import GenerationRequest
 from studio.text.sampling import SamplingSettings
+from studio.tools import fields
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from transformers import PreTrainedTokenizerBase
@@ -35,16 +38,41 @@ FAILED = "The model could not expand the prompt ({error}), so the original text 
 NO_TOKENIZER = "CLIP tokens were not counted: SDXL's tokenizer could not be loaded (offline?)."
 
 
+def _text_models(settings: Any) -> list[str]:
+    return catalog.choices(settings, "text") if settings is not None else []
+
+
 @dataclass(frozen=True)
 class ExpandOptions:
-    length: str = "medium"  # short | medium | rich
-    target: str = "sdxl"  # sdxl: comma-separated tags | zimage: natural sentences
-    temperature: float = 0.7  # 0: always the most likely words
-    seed: int = -1  # -1: a random one, reported back; variant i uses seed + i
-    variants: int = 1
-    keep_english: bool = True  # English input is used as it is
-    trim: bool = False  # cut to CLIP's 77 tokens at a comma
-    model_id: str | None = None  # None: the Text tab's default model
+    """How an idea is expanded, declared once (studio.tools.fields): the Prompt tab's options,
+    /expand_prompt's parameters and their checks all read these fields."""
+
+    length: str = declared("medium", choices=tuple(instructions.LENGTHS), choice_labels="prompt.length",
+                           hint="radio", label="prompt.length", doc="how many words the prompt has")
+    target: str = declared("sdxl", choices=instructions.TARGETS, choice_labels="prompt.target", hint="radio",
+                           aliases={"z-image": "zimage", "zimageturbo": "zimage", "z-image-turbo": "zimage",
+                                    "sd15": "sdxl"},
+                           label="prompt.target", doc="sdxl: comma-separated tags | zimage: natural sentences")
+    temperature: float = declared(0.7, low=0, high=2, step=0.05, label="prompt.temperature",
+                                  doc="0 = always the most likely words")
+    seed: int = declared(-1, low=-1, high=MAX_SEED, hint="number", label="prompt.seed",
+                         doc="-1 = random, reported back; variant i uses seed + i")
+    variants: int = declared(1, low=1, high=MAX_VARIANTS, step=1, label="prompt.variants")
+    keep_english: bool = declared(True, label="prompt.keep_english", doc="English text is returned as it is")
+    trim: bool = declared(False, api="trim_to_77_tokens", label="prompt.trim", doc="cut to CLIP's 77 tokens at a comma")
+    # '' (None once checked): the Text tab's default model.
+    model_id: str | None = declared("", choices=_text_models, custom=True, hint="dropdown", label="prompt.model",
+                                    doc="'' = the Text tab's default LLM, a catalog id or a Hub id")
+
+
+@dataclass(frozen=True)
+class ExpandRequest:
+    """/expand_prompt, declared once: the idea, how it is expanded, and which LLM answers."""
+
+    text: str = declared(label="prompt.input", hint="lines:3", placeholder="prompt.input_placeholder",
+                         doc="an idea for a picture, in any language")
+    options: ExpandOptions = declared(default_factory=ExpandOptions, kind="group")
+    remote: service.RemoteChoice = declared(default_factory=service.RemoteChoice, kind="group")
 
 
 @dataclass
@@ -89,24 +117,9 @@ def check_text(text: Any) -> str:
 
 
 def checked(options: ExpandOptions) -> ExpandOptions:
-    try:
-        variants = int(options.variants)
-        temperature = float(options.temperature)
-    except (TypeError, ValueError, OverflowError):
-        raise BadInput("Variants must be a whole number and temperature a number.") from None
-    if not 1 <= variants <= MAX_VARIANTS:
-        raise BadInput(f"Variants must be between 1 and {MAX_VARIANTS}, not {variants}.")
-    if not 0 <= temperature <= 2:
-        raise BadInput(f"Temperature must be between 0 and 2, not {temperature:g}.")
-    return replace(
-        options,
-        length=instructions.check_length(options.length),
-        target=instructions.check_target(options.target),
-        temperature=temperature,
-        variants=variants,
-        seed=resolve_seed(options.seed),
-        model_id=check_model_id(options.model_id),
-    )
+    """The declared ranges and choices, then the seed drawn and the model id tidied."""
+    options = fields.checked(options)
+    return replace(options, seed=resolve_seed(options.seed), model_id=check_model_id(options.model_id))
 
 
 def generation_request(text: str, options: ExpandOptions, seed: int) -> GenerationRequest:
@@ -122,7 +135,7 @@ def generation_request(text: str, options: ExpandOptions, seed: int) -> Generati
     return GenerationRequest(
         prompt=instructions.user_message(text),
         mode="chat",
-        model_id=options.model_id,
+        model_id=options.model_id or None,  # "" = the default model
         system_prompt=instructions.system_prompt(options.length, options.target),
         settings=settings,
         seed=seed,

@@ -22,11 +22,28 @@ from studio.text.remote import (
 )
 from studio.text.results import GenerationRequest, GenerationResult, GenerationUpdate
 from studio.text.sampling import SamplingSettings
+from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from studio.context import StudioContext
 
 BACKENDS = ("local", "openai")
+
+
+@dataclass(frozen=True)
+class RemoteChoice:
+    """Which LLM answers, declared once (studio.tools.fields) for an endpoint's parameters and
+    their checks: this machine's model, or an OpenAI-compatible server."""
+
+    backend: str = declared("local", choices=BACKENDS, hint="radio", label="prompt.backend",
+                            doc="local = the model from the shared cache; openai = the server at endpoint_url")
+    endpoint_url: str = declared("", label="prompt.endpoint_url",
+                                 doc="'' = the server this studio's owner set (STUDIO_OPENAI_BASE_URL)")
+    endpoint_model: str = declared("", label="prompt.endpoint_model", doc="the model's name on that server")
+    endpoint_api_key: str = declared("", label="prompt.endpoint_key", doc="its API key, where it asks for one")
+
+    def endpoint(self, settings: Settings) -> RemoteEndpoint | None:
+        return endpoint_for(settings, self.backend, self.endpoint_url, self.endpoint_model, self.endpoint_api_key)
 
 
 class StopSignal(threading.Event):

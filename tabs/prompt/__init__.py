@@ -35,7 +35,7 @@ def build(ctx: TabContext) -> None:
     work = PromptWork(ctx)
     with gr.Tab(t("prompt.tab"), id="prompt"):
         gr.Markdown(t("prompt.intro"))
-        form = build_form(t, model_choices)
+        form = build_form(ctx)
         describing = layout_describe(ctx)
         comparing = layout_compare(t)
         expand.wire_expand(ctx, work, form)

@@ -7,13 +7,13 @@ from typing import Callable
 
 import gradio as gr
 
-from studio.prompts.expand import ExpandOptions, ExpandResult
+from studio.prompts.expand import ExpandOptions, ExpandRequest, ExpandResult
 from studio.text import service
 from studio.tokens.clip_limit import CLIP_LIMIT
-from tabs import api_types
 from tabs.common import TabContext, friendly, gpu_event
 from tabs.prompt.form import PromptForm
 from tabs.prompt.work import PromptWork
+from tabs.tools import request_api, request_of
 
 
 def _language_markdown(say: Callable[[str], str], result: ExpandResult) -> str:
@@ -35,19 +35,23 @@ def _variants_markdown(result: ExpandResult) -> str:
 
 
 def wire_expand(ctx: TabContext, work: PromptWork, form: PromptForm) -> None:
-    t, settings = ctx.t, ctx.settings
+    t = ctx.t
 
     def on_expand(text, length, target, temperature, seed, variants, keep_english, trim, model_id,
                   backend, endpoint_url, endpoint_model, endpoint_key, request: gr.Request = None):
         say = t.for_request(request)
-        endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_key)
-        options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim, model_id or None)
-        result = work.expanded(request, text, options, endpoint)
+        options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim, model_id)
+        remote = service.RemoteChoice(backend, endpoint_url, endpoint_model, endpoint_key)
+        job = request_of(ExpandRequest, {"text": text}, {"options": options, "remote": remote}, ctx.settings)
+        result = expanded(job, request)
         best = result.best
         info_line = _language_markdown(say, result) + " · " + _tokens_markdown(say, best.tokens)
         if not best.expanded:  # the text came back as it was: say why here, not only in the variants
-            info_line += "\n\n" + "\n\n".join(f"> {note}" for note in best.notes or [say("prompt.not_expanded")])
+            info_line += "\n\n" + "\n\n".join(f"> {n}" for n in best.notes or [say("prompt.not_expanded")])
         return best.prompt, best.negative, info_line, _variants_markdown(result)
+
+    def expanded(job: ExpandRequest, request: gr.Request | None) -> ExpandResult:
+        return work.expanded(request, job.text, job.options, job.remote.endpoint(ctx.settings))
 
     expand_inputs = [form.text, form.length, form.target, form.temperature, form.seed, form.variants,
                      form.keep_english, form.trim, form.model_id, form.backend, form.endpoint_url,
@@ -56,35 +60,16 @@ def wire_expand(ctx: TabContext, work: PromptWork, form: PromptForm) -> None:
                              **gpu_event(ctx))
 
 
-def register_api(ctx: TabContext, work: PromptWork) -> None:
-    settings = ctx.settings
+SUMMARY = ("Turn `text` (any language) into an English image prompt and a negative prompt. Returns "
+           "english_prompt, negative_prompt, clip_tokens (of 77), language, expanded (False: the original text "
+           "came back, notes say why) and every variant.")
 
-    def expand_prompt(
-        text: str,
-        length: api_types.ExpansionLength = "medium",
-        target: api_types.ExpansionTarget = "sdxl",
-        temperature: float = 0.7,
-        seed: int = -1,
-        variants: int = 1,
-        keep_english: bool = True,
-        trim_to_77_tokens: bool = False,
-        model_id: str = "",
-        backend: api_types.TextBackend = "local",
-        endpoint_url: str = "",
-        endpoint_model: str = "",
-        endpoint_api_key: str = "",
-        request: gr.Request = None,
-    ) -> dict:
-        """Turn `text` (any language) into an English image prompt and a negative prompt.
-        length: short | medium | rich. target: sdxl (comma-separated tags) | zimage (sentences).
-        seed -1 = random; variant i (1-4 variants) uses seed + i. keep_english: English text is
-        returned as it is. model_id '' = the Text tab's default LLM; backend 'openai' uses
-        endpoint_*. Returns english_prompt, negative_prompt, clip_tokens (of 77), language,
-        expanded (False: the original text came back, notes say why) and every variant."""
-        endpoint = service.endpoint_for(settings, backend, endpoint_url, endpoint_model, endpoint_api_key)
-        options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim_to_77_tokens,
-                                model_id or None)
-        result = work.expanded(request, text, options, endpoint)
+
+def register_api(ctx: TabContext, work: PromptWork) -> None:
+    """/expand_prompt, its parameters made from ExpandRequest's declaration (tabs.tools.request_api)."""
+
+    def run(job: ExpandRequest, request: gr.Request | None) -> dict:
+        result = work.expanded(request, job.text, job.options, job.remote.endpoint(ctx.settings))
         best = result.best
         return {
             "english_prompt": best.prompt, "negative_prompt": best.negative, "clip_tokens": best.tokens,
@@ -92,4 +77,5 @@ def register_api(ctx: TabContext, work: PromptWork) -> None:
             "variants": [v.summary() for v in result.variants],
         }
 
-    gr.api(friendly(expand_prompt), api_name="expand_prompt", **gpu_event(ctx))
+    endpoint = request_api(ExpandRequest, "expand_prompt", SUMMARY, run, ctx.settings)
+    gr.api(friendly(endpoint), api_name="expand_prompt", **gpu_event(ctx))

@@ -8,10 +8,15 @@ from typing import Any
 
 import gradio as gr
 
-from studio.prompts import instructions
-from studio.prompts.expand import MAX_VARIANTS
+from studio.prompts.expand import ExpandOptions, ExpandRequest
 from studio.text import service
-from tabs.i18n import Translator
+from studio.tools.fields import fields_of
+from tabs.common import TabContext
+from tabs.tools import control
+
+# Each option's one declaration (its control here, /expand_prompt's parameter, its check).
+DECLARED = {field.name: field for field in fields_of(ExpandOptions)}
+IDEA = next(field for field in fields_of(ExpandRequest) if field.name == "text")
 
 
 @dataclass
@@ -44,18 +49,18 @@ class PromptForm:
         return [self.output, self.negative, self.info, self.variants_view]
 
 
-def build_form(t: Translator, model_choices: list[str]) -> PromptForm:
+def build_form(ctx: TabContext) -> PromptForm:
     with gr.Row():
         with gr.Column(scale=3):
-            idea = _idea_column(t)
+            idea = _idea_column(ctx)
         with gr.Column(scale=2):
-            options = _options_column(t, model_choices)
+            options = _options_column(ctx)
     return PromptForm(**idea, **options)
 
 
-def _idea_column(t: Translator) -> dict[str, Any]:
-    text = gr.Textbox(label=t("prompt.input"), placeholder=t("prompt.input_placeholder"), lines=3,
-                      elem_id="prompt-input")
+def _idea_column(ctx: TabContext) -> dict[str, Any]:
+    t = ctx.t
+    text = control(ctx, IDEA, "prompt-input")
     with gr.Row():
         expand_button = gr.Button(t("prompt.expand"), variant="primary", elem_id="prompt-expand")
         classic_button = gr.Button(t("prompt.classic"), elem_id="prompt-classic")
@@ -69,31 +74,24 @@ def _idea_column(t: Translator) -> dict[str, Any]:
                 negative=negative, send_button=send_button, variants_view=variants_view)
 
 
-def _options_column(t: Translator, model_choices: list[str]) -> dict[str, Any]:
-    length = gr.Radio(
-        [(t(f"prompt.length_{name}"), name) for name in instructions.LENGTHS],
-        value="medium", label=t("prompt.length"), elem_id="prompt-length",
-    )
-    target = gr.Radio(
-        [(t("prompt.target_sdxl"), "sdxl"), (t("prompt.target_zimage"), "zimage")],
-        value="sdxl", label=t("prompt.target"), elem_id="prompt-target",
-    )
-    temperature = gr.Slider(0, 2, 0.7, step=0.05, label=t("prompt.temperature"))
+def _options_column(ctx: TabContext) -> dict[str, Any]:
+    t = ctx.t
+    made = {name: control(ctx, DECLARED[name], f"prompt-{name.replace('_', '-')}") for name in ("length", "target",
+                                                                                              "temperature")}
     with gr.Row():
-        seed = gr.Number(-1, precision=0, label=t("prompt.seed"), elem_id="prompt-seed")
-        variants = gr.Slider(1, MAX_VARIANTS, 1, step=1, label=t("prompt.variants"))
-    keep_english = gr.Checkbox(True, label=t("prompt.keep_english"))
-    trim = gr.Checkbox(False, label=t("prompt.trim"))
-    model_id = gr.Dropdown(model_choices, value=model_choices[0], label=t("prompt.model"),
-                           allow_custom_value=True, elem_id="prompt-model")
+        made.update({name: control(ctx, DECLARED[name], f"prompt-{name}") for name in ("seed", "variants")})
+    made.update({name: control(ctx, DECLARED[name], f"prompt-{name.replace('_', '-')}") for name in ("keep_english",
+                                                                                                    "trim")})
+    made["model_id"] = control(ctx, DECLARED["model_id"], "prompt-model")
     use_text_model = gr.Button(t("prompt.use_text_model"), size="sm")
+    # The server's row as the Text tab has it (the URL the owner set shown, the key hidden as typed);
+    # what it takes is RemoteChoice's declaration, which /expand_prompt's parameters and checks read.
     with gr.Accordion(t("prompt.endpoint"), open=False):
-        backend = gr.Radio([(t("text.backend_local"), "local"), (t("text.backend_openai"), "openai")], value="local", label=t("prompt.backend"),
-                           info=t("prompt.backend_info"))
+        backend = gr.Radio([(t("text.backend_local"), "local"), (t("text.backend_openai"), "openai")], value="local",
+                           label=t("prompt.backend"), info=t("prompt.backend_info"))
         endpoint_url = gr.Textbox(service.server_endpoint(), label=t("prompt.endpoint_url"),
                                   placeholder="http://localhost:1234/v1")
         endpoint_model = gr.Textbox(label=t("prompt.endpoint_model"))
         endpoint_key = gr.Textbox(label=t("prompt.endpoint_key"), type="password")
-    return dict(length=length, target=target, temperature=temperature, seed=seed, variants=variants,
-                keep_english=keep_english, trim=trim, model_id=model_id, use_text_model=use_text_model,
-                backend=backend, endpoint_url=endpoint_url, endpoint_model=endpoint_model, endpoint_key=endpoint_key)
+    return dict(**made, use_text_model=use_text_model, backend=backend, endpoint_url=endpoint_url,
+                endpoint_model=endpoint_model, endpoint_key=endpoint_key)
