@@ -23,6 +23,9 @@ class Target:
     label: str | I18nData
     component: gr.components.Component
     tab_path: tuple[tuple[gr.Tabs | None, str], ...]  # (gr.Tabs, tab id) pairs to select, outermost first
+    # Given the sent file's path as well: an image editor redraws what it shows (its PNG's
+    # metadata, the prompt it was made with, is gone by its change event).
+    sent: gr.State | None = None
 
 
 @dataclass
@@ -39,9 +42,10 @@ class SendTo:
     main_tabs: gr.Tabs | None = None
 
     def register(self, key: str, label: str | I18nData, component: gr.components.Component, tab_id: str,
-                 inner: tuple = ()) -> None:
-        """``component`` (gr.Image / gr.File / gr.ImageEditor) can receive an image path."""
-        self.targets[key] = Target(key, label, component, ((None, tab_id), *inner))
+                 inner: tuple = (), sent: gr.State | None = None) -> None:
+        """``component`` (gr.Image / gr.File / gr.ImageEditor) can receive an image path; ``sent``
+        receives it too, as it was sent."""
+        self.targets[key] = Target(key, label, component, ((None, tab_id), *inner), sent)
 
     def source(self, picker_label: str | I18nData, button_label: str | I18nData, value: gr.State,
                elem_prefix: str) -> None:
@@ -59,6 +63,7 @@ class SendTo:
                 if tabs not in tab_outputs:
                     tab_outputs.append(tabs)
         components = [t.component for t in self.targets.values()]
+        components += list({id(t.sent): t.sent for t in self.targets.values() if t.sent is not None}.values())
         for source in self.sources:
             source.picker.choices = choices
             if choices:
@@ -77,6 +82,8 @@ class SendTo:
             if key not in self.targets:
                 raise gr.Error(say("send.pick"), print_exception=False)
             values = [path if t.key == key else gr.update() for t in targets]
+            states = {id(t.sent): t.sent for t in targets if t.sent is not None}
+            values += [path if self.targets[key].sent is state else gr.update() for state in states.values()]
             tabs = {id(main): gr.update() for main in tab_outputs}
             for tabs_component, tab_id in self.targets[key].tab_path:
                 tabs[id(tabs_component or self.main_tabs)] = gr.Tabs(selected=tab_id)

@@ -81,17 +81,22 @@ def control(ctx: TabContext, field: Declared, elem_id: str) -> Control:
         step = spec.step or (1 if kind == "int" else None)
         if spec.hint != "number" and spec.low is not None and spec.high is not None and not spec.optional:
             return gr.Slider(spec.low, spec.high, value=default, step=step or 0.01, info=info, **common)
-        # An optional field (empty = a default) has no precision and no bounds in the page: Gradio shows
-        # an empty whole-number box as 0, and refuses 0 below a minimum in its own words. Its range
-        # is the declaration's check, in the studio's words.
         if spec.optional:
-            return gr.Number(default, step=step, info=info, **common)
+            return optional_number(default, info=info, **common)
         precision = 0 if kind == "int" else None
         return gr.Number(default, minimum=spec.low, maximum=spec.high, step=step, precision=precision, info=info,
                          **common)
     lines = int(spec.hint.split(":")[1]) if spec.hint.startswith("lines:") else 1
     placeholder = text_of(ctx, spec.placeholder, "") if spec.placeholder else None
     return gr.Textbox(default or "", lines=lines, info=info, placeholder=placeholder, **common)
+
+
+def optional_number(value: float | None = None, **options: Any) -> gr.Textbox:
+    """A number that may be left empty (empty = a preset's or a model's own). Gradio's Number
+    box shows an empty value as 0, which reads as "0 steps"; this one-line box stays empty and
+    can say in its placeholder what will run. The request's check reads the number (and words a
+    refusal for anything else)."""
+    return gr.Textbox("" if value is None else f"{value:g}", max_lines=1, **options)
 
 
 def controls(ctx: TabContext, fields: list[Declared], prefix: str, advanced_label: str | I18nData | None = None,

@@ -17,9 +17,12 @@ def test_a_queued_job_never_says_running_now_and_a_running_one_says_no_queue():
     queued = status_markdown({"name": "coach", "task": "causal_lm", "base_model": "m", "state": "queued",
                               "queue_position": 0, "message": "Waiting for the training slot."})
     running = status_markdown({"name": "coach", "task": "causal_lm", "base_model": "m", "state": "running",
-                               "queue_position": 0, "adapter_path": "/srv/outputs/abc123/adapters/coach"})
+                               "queue_position": 0, "job_id": "20261206-a1b2",
+                               "adapter_path": "/srv/outputs/train/user-x/20261206-a1b2/adapter"})
     assert "running now" not in queued and "next for the training slot" in queued
-    assert "queue" not in running and "Adapter: `coach`" in running and "/srv" not in running
+    # The adapter by its own name and job (its folder is always "adapter"), and where to use it.
+    assert "queue" not in running and "Adapter saved: **coach** · 20261206-a1b2" in running
+    assert "Text tab" in running and "/srv" not in running
 
 
 def test_no_progress_bar_before_a_job_exists():

@@ -32,14 +32,15 @@ def build(ctx: TabContext) -> None:
     work = EditWork(ctx)
     with gr.Tab(ctx.t("edit.tab"), id="edit"):
         page = build_page(ctx, edit_tools)
+        sent = gr.State(None)  # the path of a picture sent from another tab, as it was sent
         for tool in edit_tools:
             ctx.send_to.register(f"edit-{tool.name}", text_of(ctx, f"edit.send_{tool.name}", f"Edit: {tool.name}"),
-                                 page.picture(tool), "edit", inner=((page.tabs, f"edit-{tool.name}"),))
+                                 page.picture(tool), "edit", inner=((page.tabs, f"edit-{tool.name}"),), sent=sent)
         wire_runs(ctx, work, page, edit_tools)
         wire_again(ctx, page, edit_tools)
         wire_composites(ctx, page.shared, page.shared["checkpoint"], checkpoints.offered(ctx.settings)[0])
         wire_choice_hints(ctx, edit_tools, page.forms)
-        wire_made_with(ctx, [page.picture(tool) for tool in edit_tools], page.shared)
+        wire_made_with(ctx, [*(page.picture(tool) for tool in edit_tools), sent], page.shared)
         for tool in edit_tools:
             gr.api(friendly(api_function(tool, work.api_runner(tool), ctx.settings)), api_name=tool.name,
                    **gpu_event(ctx))

@@ -56,7 +56,8 @@ def wire_choice_hints(ctx: TabContext, edit_tools: list[Tool], forms: dict[str, 
             component.change(hint, component, component, api_visibility="private", show_progress="hidden")
 
 
-def wire_made_with(ctx: TabContext, pictures: list[PictureInput | gr.ImageEditor], shared: dict[str, Control]) -> None:
+def wire_made_with(ctx: TabContext, pictures: list[PictureInput | gr.ImageEditor | gr.State],
+                   shared: dict[str, Control]) -> None:
     """A picture made here (or by any A1111-style tool) brings its model and prompts along: the
     edit then redraws with the checkpoint it was made with (already in the cache)."""
     settings = ctx.settings

@@ -34,6 +34,17 @@ def unused_reason(family: ImageFamily, control: str, say: Callable[[str], str]) 
     return or_english(say, family.unused_key(control), family.unused[control])
 
 
+def will_run(family: ImageFamily, performance: str | None, say: Callable[[str], str]) -> tuple[dict, str]:
+    """The empty steps box's update and the CFG box's placeholder: the numbers that will run, the
+    preset's where the family follows presets, else the family's own."""
+    if family.uses("performance"):
+        preset = presets.performance(performance or presets.DEFAULT_PERFORMANCE)
+        steps, cfg, whose = preset.steps, preset.cfg, say("image.will_run_preset")
+    else:
+        steps, cfg, whose = family.defaults.steps, family.defaults.cfg, say("image.will_run_model")
+    return gr.update(placeholder=whose.format(value=steps)), whose.format(value=f"{cfg:g}")
+
+
 def wire_family_controls(ctx: TabContext, form: ImageForm, default_checkpoint: str) -> None:
     t, studio = ctx.t, ctx.studio
     fields = form.fields
@@ -49,9 +60,8 @@ def wire_family_controls(ctx: TabContext, form: ImageForm, default_checkpoint: s
         uses_presets = family.uses("performance")
         sampler_choices = [(say("image.sampler_preset"), PRESET_SAMPLER)] + list(family.schedulers)
         # What will run: no preset shown selected where the family's own steps run (it looked
-        # selected while 4 or 8 steps ran), and the steps box says the family's number.
-        steps_hint = presets.performance(performance or presets.DEFAULT_PERFORMANCE).steps if uses_presets \
-            else family.defaults.steps
+        # selected while 4 or 8 steps ran), and the empty steps and CFG boxes say the numbers.
+        steps_hint, cfg_hint = will_run(family, performance, say)
         greyed = [gr.update(interactive=family.uses(control), info=None if family.uses(control)
                             else unused_reason(family, control, say)) for control in GREYED]
         adm = family.uses("adm_guidance")
@@ -63,13 +73,22 @@ def wire_family_controls(ctx: TabContext, form: ImageForm, default_checkpoint: s
             gr.update(choices=sampler_choices, value=PRESET_SAMPLER, interactive=family.uses("scheduler")),
             gr.update(info=unused_reason(family, "negative_prompt", say) if not family.uses("negative_prompt")
                       else say("image.negative_info")),
-            gr.update(value=family.defaults.cfg if not uses_presets else None),
-            gr.update(placeholder=say("image.steps_will_run").format(steps=steps_hint)),
-            *greyed, *adm_updates,
+            gr.update(value=family.defaults.cfg if not uses_presets else None, placeholder=cfg_hint),
+            steps_hint, *greyed, *adm_updates,
         )
 
     fields["checkpoint"].change(friendly(on_checkpoint), [fields["checkpoint"], fields["performance"]], outputs,
                                 api_visibility="private")
+
+    def on_performance(name: str, performance: str | None, request: gr.Request = None):
+        family = checkpoints.family_hint(studio, name)
+        if family is None:
+            return gr.update(), gr.update()
+        steps_hint, cfg_hint = will_run(family, performance, t.for_request(request))
+        return steps_hint, gr.update(placeholder=cfg_hint)
+
+    fields["performance"].change(friendly(on_performance), [fields["checkpoint"], fields["performance"]],
+                                 [fields["steps"], fields["cfg"]], api_visibility="private", show_progress="hidden")
 
     def on_load(_browser_id: str, request: gr.Request = None):
         return on_checkpoint(default_checkpoint, presets.DEFAULT_PERFORMANCE, request)

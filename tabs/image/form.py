@@ -11,14 +11,14 @@ from typing import Any, Callable
 import gradio as gr
 
 from studio.image import checkpoints, preset_files, presets, styles
-from studio.image.request import LORA_WEIGHT_RANGE, MAX_CFG, MAX_IMAGES, MAX_LORAS, MAX_STEPS, ImageRequest
+from studio.image.request import LORA_WEIGHT_RANGE, MAX_IMAGES, MAX_LORAS, ImageRequest
 from studio.image.schedulers import UNET_SCHEDULERS
 from studio import tools
 from studio.tools.fields import PICTURE_KINDS, fields_of
 from tabs.common import TabContext
 from tabs.i18n import style_key, translations
 from tabs.image_prompt_panel import ImagePromptPanel, build_panel
-from tabs.tools import controls
+from tabs.tools import controls, optional_number
 
 PRESET_SAMPLER = ""  # the sampler dropdown's "follow the preset" value
 # The request's plain fields, each from one control (handlers get {component: value}).
@@ -135,16 +135,16 @@ def build_form(ctx: TabContext) -> ImageForm:
             with gr.Accordion(t("image.advanced"), open=False, elem_id="image-advanced"):
                 gr.Markdown(t("image.advanced_info"))
                 with gr.Row():
-                    # No precision=0: Gradio shows an empty whole-number box as 0, which is not "follow the preset".
-                    steps = gr.Number(None, step=1, minimum=0, maximum=MAX_STEPS, label=t("image.steps"),
-                                      info=t("image.empty_follows"), elem_id="image-steps")
-                    cfg = gr.Number(None, minimum=0, maximum=MAX_CFG, label=t("image.cfg"),
-                                    info=t("image.empty_follows"), elem_id="image-cfg")
+                    steps = optional_number(label=t("image.steps"), info=t("image.empty_follows"),
+                                            elem_id="image-steps")
+                    cfg = optional_number(label=t("image.cfg"), info=t("image.empty_follows"), elem_id="image-cfg")
                 sampler = gr.Dropdown([(t("image.sampler_preset"), PRESET_SAMPLER)] + list(UNET_SCHEDULERS),
                                       value=PRESET_SAMPLER, label=t("image.sampler"), elem_id="image-sampler")
                 with gr.Row():
-                    width = gr.Number(None, step=8, label=t("image.width"), elem_id="image-width")
-                    height = gr.Number(None, step=8, label=t("image.height"), elem_id="image-height")
+                    width = optional_number(label=t("image.width"), placeholder=t("image.size_from_ratio"),
+                                            elem_id="image-width")
+                    height = optional_number(label=t("image.height"), placeholder=t("image.size_from_ratio"),
+                                             elem_id="image-height")
                 declared = controls(ctx, [f for f in fields_of(ImageRequest)], "image", open_advanced=True)
     plain = dict(zip(PLAIN_FIELDS, (prompt, negative_prompt, style_pick, performance, aspect_ratio, image_number,
                                     seed, checkpoint, steps, cfg, sampler, width, height)))

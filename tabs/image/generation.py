@@ -49,10 +49,15 @@ def _save_preview(image: Image.Image) -> str:
 
 
 def _number_or_none(value: Any, whole: bool = False) -> Any:
-    """An empty field follows the preset (None); a whole-number field's value as an int."""
-    if value in (None, ""):
+    """An empty box follows the preset (None); a whole number's box as an int. Anything else goes
+    on as it was typed, for the request's check to refuse in words."""
+    if value is None or not str(value).strip():
         return None
-    return int(round(float(value))) if whole else value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(number) if whole and number.is_integer() else number
 
 
 class Generation:

@@ -3,7 +3,6 @@ evaluation, a LoRA estimate, and a compared answer. Plain values in, Markdown / 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 from tabs.i18n import Translator, or_english
@@ -37,8 +36,9 @@ def status_markdown(info: dict, say: Callable[[str], str] | None = None) -> str:
     if info.get("message"):
         key = info.get("message_key")
         lines.append(say(f"train.msg.{key}").format(**(info.get("message_args") or {})) if key else info["message"])
-    if info.get("adapter_path"):  # its name: the server's folders are not the students' business
-        lines.append(say("train.adapter_line").format(name=Path(info["adapter_path"]).name))
+    if info.get("adapter_path"):  # its name and job: the server's folders are not the students' business
+        key = "train.adapter_line_text" if info.get("task") == "causal_lm" else "train.adapter_line"
+        lines.append(say(key).format(name=info.get("name"), job=info.get("job_id", "")))
     return "\n\n".join(lines)
 
 

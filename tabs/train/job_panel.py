@@ -33,7 +33,7 @@ def layout_jobs(t: Translator) -> JobPanel:
     with gr.Row():
         job = gr.Dropdown([], label=t("train.jobs"), elem_id="train-job", scale=3)
         cancel_button = gr.Button(t("train.cancel"), variant="stop", scale=1, elem_id="train-cancel")
-        resume_button = gr.Button(t("train.resume"), scale=1)
+        resume_button = gr.Button(t("train.resume"), scale=1, elem_id="train-resume")
     job_status = gr.Markdown(elem_id="train-status")
     progress = gr.HTML(elem_id="train-progress")
     plot = gr.LinePlot(loss_frame({}), x="step", y="loss", label=t("train.loss"), elem_id="train-loss", height=320,
@@ -78,20 +78,21 @@ def wire_jobs(ctx: TabContext, watch: JobWatch) -> None:
     watch.timer.tick(friendly(poll), [job, ctx.browser_id], view_outputs, api_visibility="private",
                      show_progress="hidden")
 
-    def ui_cancel(job_id: str, browser_id: str, request: gr.Request = None):
+    def ui_cancel(job_id: str, browser_id: str, request: gr.Request = None) -> None:
         if not job_id:
             raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
         service.cancel(settings, runner, owner_of(ctx, request, browser_id), job_id)
-        return view(job_id, browser_id, request)
 
-    def ui_resume(job_id: str, browser_id: str, request: gr.Request = None):
+    def ui_resume(job_id: str, browser_id: str, request: gr.Request = None) -> None:
         if not job_id:
             raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
         service.resume(settings, runner, owner_of(ctx, request, browser_id), job_id)
-        return view(job_id, browser_id, request)
 
-    panel.cancel_button.click(friendly(ui_cancel), [job, ctx.browser_id], view_outputs, api_visibility="private")
-    panel.resume_button.click(friendly(ui_resume), [job, ctx.browser_id], view_outputs, api_visibility="private")
+    # A refusal ("this job is done: only an interrupted... can be resumed") is a pop-up only: the
+    # panel is redrawn after the button's work succeeds, so its plot never turns into error badges.
+    for button, act in ((panel.cancel_button, ui_cancel), (panel.resume_button, ui_resume)):
+        button.click(friendly(act), [job, ctx.browser_id], None, api_visibility="private").success(
+            friendly(view), [job, ctx.browser_id], view_outputs, api_visibility="private", show_progress="hidden")
 
     def on_load(browser_id: str, request: gr.Request = None):
         """After a reload: this browser's jobs, the newest selected and watched again."""

@@ -61,9 +61,17 @@ def long_image_settings(page) -> None:
     small_image_settings(page, steps=150, number=1, side=1024)
 
 
+# A number's box: Gradio's number input, or a one-line text box where a number may be left empty.
+NUMBER_BOX = ":is(input[type='number'], input[type='text'], textarea)"
+
+
+def number_box(page, elem_id: str):
+    return page.locator(f"#{elem_id} {NUMBER_BOX}").first
+
+
 def fill_numbers(page, values: dict[str, float]) -> None:
     """Type each value into the number box of that element id, as a person does (Tab to leave)."""
     for elem_id, value in values.items():
-        box = page.locator(f"#{elem_id} input[type='number']")
+        box = number_box(page, elem_id)
         box.fill(str(value))
         box.press("Tab")

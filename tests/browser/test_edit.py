@@ -9,12 +9,12 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
+from tests.browser.conftest import assert_no_error_toast, number_box, open_tab, small_image_settings
 from tests.edit_helpers import picture
 
 
 def _number(page, elem_id: str, value) -> None:
-    box = page.locator(f"#{elem_id} input[type='number']")
+    box = number_box(page, elem_id)
     box.fill(str(value))
     box.press("Tab")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import assert_no_error_toast, fill_numbers, long_image_settings, open_tab, small_image_settings
+from tests.browser.conftest import (assert_no_error_toast, fill_numbers, long_image_settings, number_box, open_tab,
+                                   small_image_settings)
 
 
 def _status(page) -> str:
@@ -94,7 +95,7 @@ def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
         timeout=30_000,
     )
     page.locator("#image-advanced button").first.click()  # closed again after the reload
-    assert page.locator("#image-steps input[type='number']").input_value() == "150"
+    assert number_box(page, "image-steps").input_value() == "150"
     # Its result arrives on its own, in the gallery and in the history.
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')",
@@ -151,8 +152,13 @@ def test_flux_schnell_is_picked_shows_its_note_and_draws(page):
     )
     note = page.locator("#image-family").inner_text()
     assert "T5" in note and "distilled for 4 steps" in note
+    # No performance preset shows as chosen (FLUX runs its own 4 steps), and Steps is empty
+    # ("empty = the default"), not 0.
+    page.wait_for_function("() => !document.querySelector('#image-performance input:checked')", timeout=30_000)
+    page.locator("#image-advanced button").first.click()
+    assert number_box(page, "image-steps").input_value() == ""
     page.locator("#image-prompt textarea").fill("a paper crane on a desk")
-    small_image_settings(page, steps=4, number=1)
+    fill_numbers(page, {"image-width": 256, "image-height": 256, "image-steps": 4, "image-number": 1})
     page.locator("#image-generate").click()
     page.wait_for_function(
         "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
@@ -160,3 +166,36 @@ def test_flux_schnell_is_picked_shows_its_note_and_draws(page):
     details = page.locator("#image-details").inner_text()
     assert "FLUX.1-schnell" in details
     assert_no_error_toast(page)
+
+
+def test_the_first_send_to_inpaint_brings_the_prompt(page):
+    """Sent to Edit: inpaint, a result brings its prompt the first time (the editor is slower to
+    fill than the other tools' pictures)."""
+    open_tab(page, "Image")
+    page.locator("#image-prompt textarea").fill("a red kite")
+    small_image_settings(page, steps=1, number=1)
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
+    )
+    page.locator("#image-send-target input").click()
+    page.get_by_role("option", name="Edit: inpaint").click()
+    page.locator("#image-send").click()
+    page.wait_for_function("() => document.querySelector('#edit-prompt textarea')?.value === 'a red kite'",
+                           timeout=30_000)
+    assert_no_error_toast(page)
+
+
+def test_the_empty_steps_and_cfg_boxes_say_what_will_run(page):
+    """Left empty, Steps and CFG follow the preset: the boxes stay empty (not 0) and say the
+    numbers the chosen preset will run."""
+    open_tab(page, "Image")
+    page.locator("#image-advanced button").first.click()
+    steps, cfg = number_box(page, "image-steps"), number_box(page, "image-cfg")
+    page.wait_for_function("() => (document.querySelector('#image-steps input, #image-steps textarea')"
+                           "?.placeholder || '').startsWith('30')", timeout=30_000)
+    assert steps.input_value() == "" and cfg.input_value() == ""
+    page.locator("#image-performance").get_by_text("Lightning").first.click()
+    page.wait_for_function("() => (document.querySelector('#image-steps input, #image-steps textarea')"
+                           "?.placeholder || '').startsWith('4 ')", timeout=30_000)
+    assert cfg.get_attribute("placeholder").startswith("1 ")

@@ -54,6 +54,12 @@ def test_a_finished_adapter_is_offered_in_the_text_tab(page):
     start_sample_job(page, "text-coach", 3)
     page.wait_for_function("() => /text-coach[\\s\\S]*done/.test(document.querySelector('#train-status')?.innerText || '')",
                            timeout=180_000)
+    # Resume on a finished job: a pop-up says why; the status and the loss plot stay as they were.
+    page.locator("#train-resume").click()
+    page.locator(".toast-body.error").filter(has_text="only an interrupted").first.wait_for(timeout=30_000)
+    page.locator(".toast-close").first.click()
+    assert "done" in page.locator("#train-status").inner_text()
+    assert page.locator("#train-loss .error, #train-status .error, #train-progress .error").count() == 0
 
     open_tab(page, "Text")
     page.locator("#text-model input").fill("bigscience/bloom-560m")

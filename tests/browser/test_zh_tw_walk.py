@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from tests.browser.conftest import number_box
+
 # Three English words in a row is a sentence left untranslated.
 ENGLISH = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,]+[A-Za-z][a-z']+){2,}")
 ALLOWED = {
@@ -64,7 +66,7 @@ def test_every_tab_reads_in_chinese(browser, running_app):
     page.locator("#image-prompt textarea").fill("a paper lantern")
     _open_accordions(page)  # Advanced stays open from the walk above; opened if not
     for elem_id, value in (("image-width", 256), ("image-height", 256), ("image-steps", 1), ("image-number", 1)):
-        box = page.locator(f"#{elem_id} input[type='number']")
+        box = number_box(page, elem_id)
         box.fill(str(value))
         box.press("Tab")
     page.locator("#image-generate").click()
