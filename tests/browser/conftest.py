@@ -75,3 +75,17 @@ def fill_numbers(page, values: dict[str, float]) -> None:
         box = number_box(page, elem_id)
         box.fill(str(value))
         box.press("Tab")
+
+
+def draw_and_send(page, prompt: str, target: str) -> None:
+    """Draw one small picture of ``prompt`` in the Image tab and send it to ``target`` ("Edit: inpaint")."""
+    open_tab(page, "Image")
+    page.locator("#image-prompt textarea").fill(prompt)
+    small_image_settings(page, steps=1, number=1)
+    page.locator("#image-generate").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
+    )
+    page.locator("#image-send-target input").click()
+    page.get_by_role("option", name=target).click()
+    page.locator("#image-send").click()

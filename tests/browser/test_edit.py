@@ -9,7 +9,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.browser.conftest import assert_no_error_toast, number_box, open_tab, small_image_settings
+from tests.browser.conftest import assert_no_error_toast, draw_and_send, number_box, open_tab
 from tests.edit_helpers import picture
 
 
@@ -97,16 +97,7 @@ def test_brush_a_mask_and_inpaint(page, tmp_path):
 
 
 def test_an_image_tab_result_is_sent_to_outpaint_and_extended(page):
-    open_tab(page, "Image")
-    page.locator("#image-prompt textarea").fill("a small boat")
-    small_image_settings(page, steps=1, number=1)
-    page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
-    )
-    page.locator("#image-send-target input").click()
-    page.get_by_role("option", name="Edit: outpaint").click()
-    page.locator("#image-send").click()
+    draw_and_send(page, "a small boat", "Edit: outpaint")
     page.locator("#edit-outpaint-image img").wait_for(timeout=30_000)  # the Edit tab opened on Outpaint
     # The picture brings the prompt it was made with (the model too): the edit continues it.
     page.wait_for_function("() => document.querySelector('#edit-prompt textarea')?.value === 'a small boat'",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import (assert_no_error_toast, fill_numbers, long_image_settings, number_box, open_tab,
-                                   small_image_settings)
+from tests.browser.conftest import (assert_no_error_toast, draw_and_send, fill_numbers, long_image_settings,
+                                   number_box, open_tab, small_image_settings)
 
 
 def _status(page) -> str:
@@ -171,16 +171,7 @@ def test_flux_schnell_is_picked_shows_its_note_and_draws(page):
 def test_the_first_send_to_inpaint_brings_the_prompt(page):
     """Sent to Edit: inpaint, a result brings its prompt the first time (the editor is slower to
     fill than the other tools' pictures)."""
-    open_tab(page, "Image")
-    page.locator("#image-prompt textarea").fill("a red kite")
-    small_image_settings(page, steps=1, number=1)
-    page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
-    )
-    page.locator("#image-send-target input").click()
-    page.get_by_role("option", name="Edit: inpaint").click()
-    page.locator("#image-send").click()
+    draw_and_send(page, "a red kite", "Edit: inpaint")
     page.wait_for_function("() => document.querySelector('#edit-prompt textarea')?.value === 'a red kite'",
                            timeout=30_000)
     assert_no_error_toast(page)
