@@ -76,13 +76,15 @@ def _idea_column(ctx: TabContext) -> dict[str, Any]:
 
 def _options_column(ctx: TabContext) -> dict[str, Any]:
     t = ctx.t
-    made = {name: control(ctx, DECLARED[name], f"prompt-{name.replace('_', '-')}") for name in ("length", "target",
-                                                                                              "temperature")}
+
+    def made(*names: str) -> dict[str, Any]:
+        return {name: control(ctx, DECLARED[name], "prompt-" + name.replace("_", "-")) for name in names}
+
+    options = made("length", "target", "temperature")
     with gr.Row():
-        made.update({name: control(ctx, DECLARED[name], f"prompt-{name}") for name in ("seed", "variants")})
-    made.update({name: control(ctx, DECLARED[name], f"prompt-{name.replace('_', '-')}") for name in ("keep_english",
-                                                                                                    "trim")})
-    made["model_id"] = control(ctx, DECLARED["model_id"], "prompt-model")
+        options |= made("seed", "variants")
+    options |= made("keep_english", "trim")
+    options["model_id"] = control(ctx, DECLARED["model_id"], "prompt-model")
     use_text_model = gr.Button(t("prompt.use_text_model"), size="sm")
     # The server's row as the Text tab has it (the URL the owner set shown, the key hidden as typed);
     # what it takes is RemoteChoice's declaration, which /expand_prompt's parameters and checks read.
@@ -93,5 +95,5 @@ def _options_column(ctx: TabContext) -> dict[str, Any]:
                                   placeholder="http://localhost:1234/v1")
         endpoint_model = gr.Textbox(label=t("prompt.endpoint_model"))
         endpoint_key = gr.Textbox(label=t("prompt.endpoint_key"), type="password")
-    return dict(**made, use_text_model=use_text_model, backend=backend, endpoint_url=endpoint_url,
+    return dict(**options, use_text_model=use_text_model, backend=backend, endpoint_url=endpoint_url,
                 endpoint_model=endpoint_model, endpoint_key=endpoint_key)
