@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -25,16 +26,26 @@ def browser():
         browser.close()
 
 
+@contextlib.contextmanager
+def opened_page(browser, url: str, locale: str = "en-US"):
+    """A fresh page (own session, the browser asking for ``locale``) on the app at ``url``, with
+    the app fully rendered; closed afterwards."""
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.wait_for_selector("#studio-title")
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture()
 def page(browser, running_app):
     """A fresh page (own session) on the running app, with the app fully rendered."""
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(running_app.url)
-    page.wait_for_selector("#studio-title")
-    yield page
-    context.close()
+    with opened_page(browser, running_app.url) as page:
+        yield page
 
 
 def open_tab(page, name: str) -> None:

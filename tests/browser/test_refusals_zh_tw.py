@@ -9,6 +9,8 @@ import re
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import opened_page
+
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SENTENCE = re.compile(r"\b[A-Za-z]{3,}(?: [A-Za-z]{2,}){2,}")  # three English words in a row
@@ -16,13 +18,8 @@ SENTENCE = re.compile(r"\b[A-Za-z]{3,}(?: [A-Za-z]{2,}){2,}")  # three English w
 
 @pytest.fixture()
 def zh_page(browser, running_app):
-    context = browser.new_context(locale="zh-TW", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(running_app.url)
-    page.wait_for_selector("#studio-title")
-    yield page
-    context.close()
+    with opened_page(browser, running_app.url, locale="zh-TW") as page:
+        yield page
 
 
 def _tab(page, name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_no_error_toast, fill_numbers, open_tab, small_image_settings
+from tests.browser.conftest import assert_no_error_toast, fill_numbers, open_tab, opened_page, small_image_settings
 from tests.conftest import start_app, stop_app
 from tests.edit_helpers import picture
 
@@ -20,13 +20,8 @@ def space_app(tiny_cache_dir, tmp_path_factory):
 
 @pytest.fixture()
 def space_page(browser, space_app):
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(space_app.url)
-    page.wait_for_selector("#studio-title")
-    yield page
-    context.close()
+    with opened_page(browser, space_app.url) as page:
+        yield page
 
 
 def _wait_for(page, selector: str, text: str, timeout: float = 120_000) -> None:
