@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from studio import progress
@@ -22,33 +21,23 @@ from studio import progress
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from pathlib import Path
 
-    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
     from PIL import Image
-    from transformers import CLIPImageProcessor
 
     from studio.context import StudioContext
-    from studio.models.loaders import LoadRequest
+    from studio.models.loaders import LoadRequest, ModelWithProcessor
 
 NOTE = "Blacked out by the safety checker: the picture may not be suitable for the class."
 _screen: contextvars.ContextVar["Screen | None"] = contextvars.ContextVar("studio_safety_screen", default=None)
 
 
-@dataclass
-class SafetyChecker:
-    """The loaded checker: the model and the image processor that makes its CLIP input."""
-
-    model: StableDiffusionSafetyChecker
-    processor: CLIPImageProcessor
-
-
-def load_safety_checker(request: LoadRequest) -> SafetyChecker:
+def load_safety_checker(request: LoadRequest) -> ModelWithProcessor:
+    """The checker, with the image processor that makes its CLIP input."""
     from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
     from transformers import CLIPImageProcessor
 
-    kwargs = request.hub_kwargs()
-    processor = CLIPImageProcessor.from_pretrained(request.location, **kwargs)
-    model = StableDiffusionSafetyChecker.from_pretrained(request.location, dtype=request.dtype, **kwargs)
-    return SafetyChecker(model=model.eval(), processor=processor)
+    from studio.models.loaders import load_with_processor
+
+    return load_with_processor(request, StableDiffusionSafetyChecker, CLIPImageProcessor)
 
 
 class Screen:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from studio.errors import ModelUnavailable
 from studio.models import hub_access, tiny
@@ -39,6 +39,30 @@ class LoadRequest:
         if self.variant:
             kwargs["variant"] = self.variant
         return kwargs
+
+
+M = TypeVar("M")
+P = TypeVar("P")
+
+
+@dataclass
+class ModelWithProcessor(Generic[M, P]):
+    """A Hub model and the processor that makes its inputs (BLIP, Grounding DINO, SAM, the safety
+    checker); the cache moves ``model`` and leaves ``processor``."""
+
+    model: M
+    processor: P
+
+
+def load_with_processor(request: LoadRequest, model_class: type[M], processor_class: type[P],
+                        dtype: torch.dtype | None = None) -> ModelWithProcessor[M, P]:
+    """``model_class`` and ``processor_class`` from ``request.location``; the model in ``dtype``
+    (default: the request's), in eval mode."""
+    kwargs = request.hub_kwargs()
+    processor = processor_class.from_pretrained(request.location, **kwargs)  # type: ignore[attr-defined]
+    model = model_class.from_pretrained(request.location, dtype=request.dtype if dtype is None else dtype,  # type: ignore[attr-defined]
+                                        **kwargs)
+    return ModelWithProcessor(model=model.eval(), processor=processor)
 
 
 # kind -> "module:function"; the function takes a LoadRequest and returns the model

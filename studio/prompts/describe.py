@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from studio.errors import BadInput
-from studio.models.loaders import LoadRequest
+from studio.models.loaders import LoadRequest, ModelWithProcessor, load_with_processor
 from studio.pictures import reading
 from studio.replicated import model_key, replicated
 from studio.tools.fields import declared
 
 if TYPE_CHECKING:  # the context is passed in; importing it is for type checkers only
     from PIL import Image
-    from transformers import BlipForConditionalGeneration, BlipProcessor
 
     from studio.context import StudioContext
 
@@ -32,21 +31,13 @@ MAX_NEW_TOKENS = 40
 FILLER = re.compile(r"\b(arafed|araffe|arafe|arrafed|there is|there are)\b", re.I)
 
 
-@dataclass
-class Captioner:
-    """A captioning model with its processor; the cache moves ``model`` and leaves ``processor``."""
-
-    model: BlipForConditionalGeneration
-    processor: BlipProcessor
+Captioner = ModelWithProcessor  # BLIP with its processor
 
 
 def load_captioner(request: LoadRequest) -> Captioner:
     from transformers import BlipForConditionalGeneration, BlipProcessor
 
-    kwargs = request.hub_kwargs()
-    processor = BlipProcessor.from_pretrained(request.location, **kwargs)
-    model = BlipForConditionalGeneration.from_pretrained(request.location, dtype=request.dtype, **kwargs)
-    return Captioner(model=model.eval(), processor=processor)
+    return load_with_processor(request, BlipForConditionalGeneration, BlipProcessor)
 
 
 @dataclass

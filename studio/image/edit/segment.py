@@ -13,32 +13,19 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from studio.models.loaders import LoadRequest
+from studio.models.loaders import LoadRequest, ModelWithProcessor, load_with_processor
 
 if TYPE_CHECKING:
     import torch
     from PIL import Image
-    from transformers import PreTrainedModel, ProcessorMixin
+    from transformers import PreTrainedModel
 
 DEFAULT_BOX_THRESHOLD = 0.3  # Fooocus's Enhance defaults
 DEFAULT_TEXT_THRESHOLD = 0.25
 
 
-@dataclass
-class Detector:
-    """Grounding DINO and its processor; the cache moves ``model`` and leaves ``processor``."""
-
-    model: PreTrainedModel
-    processor: ProcessorMixin
-
-
-@dataclass
-class Segmenter:
-    """SAM and its processor."""
-
-    model: PreTrainedModel
-    processor: ProcessorMixin
-
+# Each is its model with its processor: Grounding DINO's, and SAM's.
+Detector = Segmenter = ModelWithProcessor
 
 # Both are small (under 1 GB) and their scores are compared with thresholds: they run in fp32
 # whatever the studio's dtype, so a box's score is the same on every card.
@@ -48,20 +35,14 @@ def load_detector(request: LoadRequest) -> Detector:
     import torch
     from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
 
-    kwargs = request.hub_kwargs()
-    processor = AutoProcessor.from_pretrained(request.location, **kwargs)
-    model = AutoModelForZeroShotObjectDetection.from_pretrained(request.location, dtype=torch.float32, **kwargs)
-    return Detector(model=model.eval(), processor=processor)
+    return load_with_processor(request, AutoModelForZeroShotObjectDetection, AutoProcessor, dtype=torch.float32)
 
 
 def load_segmenter(request: LoadRequest) -> Segmenter:
     import torch
     from transformers import SamModel, SamProcessor
 
-    kwargs = request.hub_kwargs()
-    processor = SamProcessor.from_pretrained(request.location, **kwargs)
-    model = SamModel.from_pretrained(request.location, dtype=torch.float32, **kwargs)
-    return Segmenter(model=model.eval(), processor=processor)
+    return load_with_processor(request, SamModel, SamProcessor, dtype=torch.float32)
 
 
 @dataclass(frozen=True)
