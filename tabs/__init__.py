@@ -41,7 +41,7 @@ def build_app(studio: StudioContext) -> gr.Blocks:
             ctx.main_tabs = main_tabs
             for name in TAB_MODULES:
                 importlib.import_module(name).build(ctx)
-        ctx.send_to.wire(main_tabs, ctx.t.plain)
+        ctx.send_to.wire(main_tabs, ctx.t)
         # A new browser gets its random id on first visit; a known one keeps its own.
         if language_choice is not None:
             language.wire(demo, language_choice)

@@ -1,20 +1,25 @@
-""""Send to": one helper for every tab that shows images and every tab that takes one.
+""""Send to": one helper for every tab that shows images and every tab that takes one, and for
+text (a prompt and its negative) sent to a tab that draws from it.
 
 A tab with an image input registers it as a target (``register``); a tab with results adds
 a picker and a button (``source``). ``wire`` runs once every tab exists: it fills the
 pickers with the targets and connects the buttons, so targets added by later tabs appear
-in earlier tabs' pickers without any tab knowing the others.
+in earlier tabs' pickers without any tab knowing the others. Text goes the same way
+(``register_text`` / ``text_source``), by the server: Gradio then holds the new values, as
+when they are typed, and the tab opens by its id in any UI language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
 if TYPE_CHECKING:
     from gradio.i18n import I18nData
+
+    from tabs.i18n import Translator
 
 
 @dataclass
@@ -36,10 +41,27 @@ class Source:
 
 
 @dataclass
+class PromptTarget:
+    prompt: gr.Textbox
+    negative: gr.Textbox
+    tab_id: str  # the main tab that holds them
+
+
+@dataclass
+class PromptSource:
+    button: gr.Button
+    prompt: gr.Textbox
+    negative: gr.Textbox
+    key: str  # the PromptTarget's
+
+
+@dataclass
 class SendTo:
     targets: dict[str, Target] = field(default_factory=dict)
     sources: list[Source] = field(default_factory=list)
     main_tabs: gr.Tabs | None = None
+    prompt_targets: dict[str, PromptTarget] = field(default_factory=dict)
+    prompt_sources: list[PromptSource] = field(default_factory=list)
 
     def register(self, key: str, label: str | I18nData, component: gr.components.Component, tab_id: str,
                  inner: tuple = (), sent: gr.State | None = None) -> None:
@@ -54,8 +76,17 @@ class SendTo:
             button = gr.Button(button_label, scale=1, elem_id=f"{elem_prefix}-send")
         self.sources.append(Source(picker, button, value))
 
-    def wire(self, main_tabs: gr.Tabs, say: Callable[[str], str]) -> None:
+    def register_prompt(self, key: str, prompt: gr.Textbox, negative: gr.Textbox, tab_id: str) -> None:
+        """The main tab ``tab_id`` draws from ``prompt`` and ``negative``."""
+        self.prompt_targets[key] = PromptTarget(prompt, negative, tab_id)
+
+    def prompt_source(self, button: gr.Button, prompt: gr.Textbox, negative: gr.Textbox, key: str) -> None:
+        """``button`` sends ``prompt`` and ``negative`` to the prompt target ``key`` and opens its tab."""
+        self.prompt_sources.append(PromptSource(button, prompt, negative, key))
+
+    def wire(self, main_tabs: gr.Tabs, translator: Translator) -> None:
         self.main_tabs = main_tabs
+        self._wire_prompts(main_tabs, translator)
         choices = [(t.label, t.key) for t in self.targets.values()]
         tab_outputs: list[gr.Tabs] = [main_tabs]
         for target in self.targets.values():
@@ -69,14 +100,15 @@ class SendTo:
             if choices:
                 source.picker.value = choices[0][1]
             source.button.click(
-                self._sender(tab_outputs, say), [source.value, source.picker], components + tab_outputs,
+                self._sender(tab_outputs, translator), [source.value, source.picker], components + tab_outputs,
                 api_visibility="private",
             )
 
-    def _sender(self, tab_outputs: list[gr.Tabs], say: Callable[[str], str]):
+    def _sender(self, tab_outputs: list[gr.Tabs], translator: Translator):
         targets = list(self.targets.values())
 
-        def send(path: str | None, key: str):
+        def send(path: str | None, key: str, request: gr.Request = None):
+            say = translator.for_request(request)
             if not path:
                 raise gr.Error(say("send.nothing"), print_exception=False)
             if key not in self.targets:
@@ -88,5 +120,21 @@ class SendTo:
             for tabs_component, tab_id in self.targets[key].tab_path:
                 tabs[id(tabs_component or self.main_tabs)] = gr.Tabs(selected=tab_id)
             return values + [tabs[id(t)] for t in tab_outputs]
+
+        return send
+
+    def _wire_prompts(self, main_tabs: gr.Tabs, translator: Translator) -> None:
+        for source in self.prompt_sources:
+            target = self.prompt_targets[source.key]  # a KeyError here is a typo in a tab's wiring
+            source.button.click(self._prompt_sender(target, translator), [source.prompt, source.negative],
+                                [target.prompt, target.negative, main_tabs], api_visibility="private")
+
+    @staticmethod
+    def _prompt_sender(target: PromptTarget, translator: Translator):
+        def send(prompt: str | None, negative: str | None, request: gr.Request = None):
+            if not (prompt or "").strip():
+                raise gr.Error(translator.for_request(request)("send.no_prompt"), print_exception=False)
+            # An empty negative leaves the target's own (the user's) as it is.
+            return prompt, negative if (negative or "").strip() else gr.skip(), gr.Tabs(selected=target.tab_id)
 
         return send

@@ -3,7 +3,6 @@ VQ-GAN codebook tokens. Only components and wiring; the work is in ``studio.toke
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 import gradio as gr
@@ -13,15 +12,10 @@ from studio.tokens import answer, image_tokens, render, sources, text_tokens
 from tabs import api_types, owner
 from tabs.common import TabContext, friendly, gpu_event
 from tabs.gpu import GpuWork
+from tabs.text.shared import text_model_js
 
 EXAMPLE_TEXT = "炎龍老師很幽默\nunbelievable"
 SNIPPET = 60  # characters of the dropped CLIP text quoted in the summary
-
-
-def text_model_js(default_id: str) -> str:
-    """Reads the Text tab's model box in the browser (the tabs share no server-side state).
-    Gradio draws a tab on its first visit, so an unopened Text tab still shows its default."""
-    return f"() => document.querySelector('#text-model input')?.value || {json.dumps(default_id)}"
 
 
 def _counts_markdown(say: Callable[[str], str], view: text_tokens.TokenView) -> str:

@@ -30,6 +30,7 @@ def build(ctx: TabContext) -> None:
         gr.Markdown(t("image.intro"))
         form = build_form(ctx)
         grid_controls = grid.build_grid(ctx)
+    ctx.send_to.register_prompt("image", form.fields["prompt"], form.fields["negative_prompt"], "image")
     default_checkpoint = checkpoints.offered(ctx.settings)[0]
     with tab:
         generation.wire_generation(ctx, work, form)

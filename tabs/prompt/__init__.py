@@ -8,7 +8,7 @@ One module per part:
 - ``expand`` / ``classic``: the two ways to expand (and /expand_prompt);
 - ``describe``: a picture into a caption, taken as the prompt on request (and /describe_image);
 - ``compare``: the same seed from both prompts;
-- ``browser``: Send to Image and "use the Text tab's model", done in the browser.
+- ``links``: Send to Image, and "use the Text tab's model".
 """
 
 from __future__ import annotations
@@ -18,15 +18,12 @@ import gradio as gr
 from studio.models import catalog
 from tabs.common import TabContext
 from tabs.prompt import expand
-from tabs.prompt.browser import wire_browser
 from tabs.prompt.classic import wire_classic
 from tabs.prompt.compare import layout_compare, wire_compare
 from tabs.prompt.describe import layout_describe, wire_describe
 from tabs.prompt.form import build_form
+from tabs.prompt.links import wire_links
 from tabs.prompt.work import PromptWork
-
-# Names other modules import from ``tabs.prompt`` (as when it was one file).
-from tabs.prompt.browser import send_to_image_js, text_model_js  # noqa: F401,E402
 
 
 def build(ctx: TabContext) -> None:
@@ -41,6 +38,6 @@ def build(ctx: TabContext) -> None:
         expand.wire_expand(ctx, work, form)
         wire_classic(ctx, work, form)
         wire_describe(ctx, work, form, describing)
-        wire_browser(ctx, form, model_choices[0])
+        wire_links(ctx, form, model_choices[0])
         wire_compare(ctx, work, form, comparing)
         expand.register_api(ctx, work)

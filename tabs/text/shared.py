@@ -4,6 +4,7 @@ explorer read them; the Diffusion mode's side-by-side uses the model."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import gradio as gr
@@ -13,6 +14,15 @@ from studio.text import adapters, service
 from tabs import owner
 from tabs.common import TabContext, friendly
 from tabs.text.api_signature import BACKEND_FIELDS
+
+MODEL_BOX = "text-model"
+
+
+def text_model_js(default_id: str) -> str:
+    """Reads the Text tab's model box in the browser (tabs share no server-side state): the Prompt
+    and Tokens tabs take it on request. Gradio draws a tab on its first visit, so an unopened Text
+    tab still means its default."""
+    return f"() => document.querySelector('#{MODEL_BOX} input')?.value || {json.dumps(default_id)}"
 from tabs.text.knobs import KnobsColumn
 
 
@@ -56,7 +66,7 @@ def model_row(ctx: TabContext) -> ModelRow:
         )
         model_id = gr.Dropdown(
             model_choices, value=model_choices[0], label=t("text.model"), info=t("text.model_info"),
-            allow_custom_value=True, scale=3, elem_id="text-model",
+            allow_custom_value=True, scale=3, elem_id=MODEL_BOX,
         )
         adapter = gr.Dropdown(
             [(t("text.no_adapter"), "")], value="", label=t("text.adapter"), info=t("text.adapter_info"),

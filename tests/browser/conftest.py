@@ -57,6 +57,31 @@ def assert_no_error_toast(page) -> None:
     assert toasts.count() == 0, toasts.all_inner_texts()
 
 
+def read_and_close_toast(page) -> str:
+    """The text of the first pop-up to come; then it is closed, as a reader does."""
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for()
+    said = toast.inner_text()
+    toast.locator("[data-testid='toast-close']").click()
+    toast.wait_for(state="detached")
+    return said
+
+
+def wait_for_text(page, elem_id: str, needle: str, timeout: float = 120_000) -> None:
+    """Wait until the element ``elem_id`` shows ``needle``; on a timeout, say what it and the page's
+    toasts showed instead (a run refused, or one still drawing)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    script = "([id, needle]) => (document.getElementById(id)?.innerText || '').includes(needle)"
+    try:
+        page.wait_for_function(script, arg=[elem_id, needle], timeout=timeout)
+    except PlaywrightTimeout:
+        shown = page.locator(f"#{elem_id}").inner_text() if page.locator(f"#{elem_id}").count() else "(absent)"
+        toasts = page.locator("[data-testid='toast-body']").all_inner_texts()
+        raise AssertionError(f"#{elem_id} never showed {needle!r} in {timeout / 1000:g} s; it shows {shown!r}; "
+                             f"toasts: {toasts}") from None
+
+
 def small_image_settings(page, steps: int, number: int | None = None, side: int = 256) -> None:
     """Open the Image tab's Advanced settings and ask for small, quick pictures (256×256)."""
     page.locator("#image-advanced button").first.click()
@@ -94,9 +119,7 @@ def draw_and_send(page, prompt: str, target: str) -> None:
     page.locator("#image-prompt textarea").fill(prompt)
     small_image_settings(page, steps=1, number=1)
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
-    )
+    wait_for_text(page, "image-status", "1 image(s) done")
     page.locator("#image-send-target input").click()
     page.get_by_role("option", name=target).click()
     page.locator("#image-send").click()

@@ -3,7 +3,8 @@ gives a well-formed English reply), send it to the Image tab, and draw with it."
 
 from __future__ import annotations
 
-from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
+from tests.browser.conftest import (assert_no_error_toast, open_tab, opened_page, read_and_close_toast,
+                                   small_image_settings, wait_for_text)
 from tests.prompt_helpers import chat_server  # noqa: F401  (fixture)
 
 ENGLISH = "a red fox standing in deep snow, wildlife photograph"
@@ -44,11 +45,16 @@ def test_expand_chinese_and_send_it_to_the_image_tab(page, chat_server):
     # Gradio itself holds the new value: a generation uses it.
     small_image_settings(page, steps=1, number=1)
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-details')?.innerText || '').includes('wildlife photograph')",
-        timeout=120_000,
-    )
+    wait_for_text(page, "image-status", "1 image(s) done")
+    wait_for_text(page, "image-details", "wildlife photograph", timeout=10_000)
     assert_no_error_toast(page)
+
+
+def test_send_with_no_prompt_says_so_and_stays(page):
+    open_tab(page, "Prompt")
+    page.locator("#prompt-send-image").click()
+    assert "no prompt to send" in read_and_close_toast(page)
+    assert page.locator("#prompt-output textarea").is_visible()  # still on the Prompt tab
 
 
 def test_describe_an_image_then_add_visual_words(page, tmp_path):
@@ -101,13 +107,10 @@ def test_an_expansion_that_gives_the_text_back_says_why_next_to_it(page):
 
 
 def test_send_to_image_finds_the_tab_in_a_chinese_browser(browser, running_app):
-    context = browser.new_context(locale="zh-TW", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        page.goto(running_app.url)
-        page.wait_for_selector("#studio-title")
+    with opened_page(browser, running_app.url, "zh-TW") as page:
         open_tab(page, "提示詞")
+        page.locator("#prompt-send-image").click()  # nothing to send yet: said in Chinese
+        assert "還沒有可以傳送的提示詞" in read_and_close_toast(page)
         page.locator("#prompt-input textarea").fill("a paper lantern at night, watercolor")
         page.locator("#prompt-expand").click()  # English, kept as it is: no LLM involved
         page.wait_for_function(
@@ -119,5 +122,3 @@ def test_send_to_image_finds_the_tab_in_a_chinese_browser(browser, running_app):
         )
         assert page.locator("#image-prompt textarea").is_visible()
         assert_no_error_toast(page)
-    finally:
-        context.close()
