@@ -14,6 +14,7 @@ from studio.text import adapters, service
 from tabs import owner
 from tabs.common import TabContext, friendly
 from tabs.text.api_signature import BACKEND_FIELDS
+from tabs.text.knobs import KnobsColumn
 
 MODEL_BOX = "text-model"
 
@@ -23,7 +24,6 @@ def text_model_js(default_id: str) -> str:
     and Tokens tabs take it on request. Gradio draws a tab on its first visit, so an unopened Text
     tab still means its default."""
     return f"() => document.querySelector('#{MODEL_BOX} input')?.value || {json.dumps(default_id)}"
-from tabs.text.knobs import KnobsColumn
 
 
 @dataclass
