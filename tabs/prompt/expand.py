@@ -43,15 +43,12 @@ def wire_expand(ctx: TabContext, work: PromptWork, form: PromptForm) -> None:
         options = ExpandOptions(length, target, temperature, seed, variants, keep_english, trim, model_id)
         remote = service.RemoteChoice(backend, endpoint_url, endpoint_model, endpoint_key)
         job = request_of(ExpandRequest, {"text": text}, {"options": options, "remote": remote}, ctx.settings)
-        result = expanded(job, request)
+        result = work.expanded(request, job)
         best = result.best
         info_line = _language_markdown(say, result) + " · " + _tokens_markdown(say, best.tokens)
         if not best.expanded:  # the text came back as it was: say why here, not only in the variants
             info_line += "\n\n" + "\n\n".join(f"> {n}" for n in best.notes or [say("prompt.not_expanded")])
         return best.prompt, best.negative, info_line, _variants_markdown(result)
-
-    def expanded(job: ExpandRequest, request: gr.Request | None) -> ExpandResult:
-        return work.expanded(request, job.text, job.options, job.remote.endpoint(ctx.settings))
 
     expand_inputs = [form.text, form.length, form.target, form.temperature, form.seed, form.variants,
                      form.keep_english, form.trim, form.model_id, form.backend, form.endpoint_url,
@@ -69,7 +66,7 @@ def register_api(ctx: TabContext, work: PromptWork) -> None:
     """/expand_prompt, its parameters made from ExpandRequest's declaration (tabs.tools.request_api)."""
 
     def run(job: ExpandRequest, request: gr.Request | None) -> dict:
-        result = work.expanded(request, job.text, job.options, job.remote.endpoint(ctx.settings))
+        result = work.expanded(request, job)
         best = result.best
         return {
             "english_prompt": best.prompt, "negative_prompt": best.negative, "clip_tokens": best.tokens,

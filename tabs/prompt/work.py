@@ -11,7 +11,7 @@ import gradio as gr
 from studio import safety, zero_gpu
 from studio.models import catalog
 from studio.prompts import classic, describe, instructions
-from studio.prompts.expand import ExpandOptions, ExpandResult, expand
+from studio.prompts.expand import ExpandOptions, ExpandRequest, ExpandResult, expand
 from studio.prompts.side_by_side import SideBySide, side_by_side
 from tabs import owner, roles
 from tabs.common import TabContext
@@ -48,10 +48,10 @@ class PromptWork:
         self.describing = GpuWork(ctx, describe_on_gpu)
         self.comparing = GpuWork(ctx, compare_on_gpu)
 
-    def expanded(self, request: gr.Request | None, text: str, options: ExpandOptions,
-                 endpoint: RemoteEndpoint | None) -> ExpandResult:
+    def expanded(self, request: gr.Request | None, job: ExpandRequest) -> ExpandResult:
         ctx = self.ctx
         rules = roles.limits_for(ctx, request)
         if rules is not None:  # a student picks the LLM from the catalog (and the teacher's allow-list)
-            rules.check_model(options.model_id or "", catalog.choices(ctx.settings, "text"))
-        return self.expanding.call(request, owner.key_for(ctx, request), "Prompt: expand", text, options, endpoint)
+            rules.check_model(job.options.model_id or "", catalog.choices(ctx.settings, "text"))
+        return self.expanding.call(request, owner.key_for(ctx, request), "Prompt: expand", job.text, job.options,
+                                   job.remote.endpoint(ctx.settings))
