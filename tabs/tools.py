@@ -99,6 +99,11 @@ def optional_number(value: float | None = None, **options: Any) -> gr.Textbox:
     return gr.Textbox("" if value is None else f"{value:g}", max_lines=1, **options)
 
 
+def element_id(prefix: str, field: Declared) -> str:
+    """A declared field's control's element id: "image-prompt-strength" for image_prompt_strength."""
+    return f"{prefix}-{field.name.replace('_', '-')}"
+
+
 def controls(ctx: TabContext, fields: list[Declared], prefix: str, advanced_label: str | I18nData | None = None,
              open_advanced: bool = False) -> dict[str, Control]:
     """Components for ``fields`` (groups left to their host), the advanced ones in an accordion
@@ -109,20 +114,20 @@ def controls(ctx: TabContext, fields: list[Declared], prefix: str, advanced_labe
     sections = list(dict.fromkeys(f.spec.section for f in plain if f.spec.section))
     for field in plain:
         if not field.spec.section:
-            made[field.name] = control(ctx, field, f"{prefix}-{field.name.replace('_', '-')}")
+            made[field.name] = control(ctx, field, element_id(prefix, field))
         elif field.spec.section == sections[0] and field.name not in made:  # every section's tab, where the first is
             with gr.Tabs():
                 for section in sections:
                     with gr.Tab(text_of(ctx, section, section.rsplit(".", 1)[-1].replace("_", " ").capitalize())):
                         for inner in (f for f in plain if f.spec.section == section):
-                            made[inner.name] = control(ctx, inner, f"{prefix}-{inner.name.replace('_', '-')}")
+                            made[inner.name] = control(ctx, inner, element_id(prefix, inner))
     if advanced and open_advanced:
         for field in advanced:
-            made[field.name] = control(ctx, field, f"{prefix}-{field.name.replace('_', '-')}")
+            made[field.name] = control(ctx, field, element_id(prefix, field))
     elif advanced:
         with gr.Accordion(advanced_label or ctx.t("edit.advanced"), open=False):
             for field in advanced:
-                made[field.name] = control(ctx, field, f"{prefix}-{field.name.replace('_', '-')}")
+                made[field.name] = control(ctx, field, element_id(prefix, field))
     return made
 
 

@@ -13,7 +13,7 @@ from studio.tools.fields import fields_of
 from tabs.common import TabContext
 from tabs.faceswap.models_panel import layout_models
 from tabs.picture_input import PictureInput
-from tabs.tools import control
+from tabs.tools import control, controls
 
 DECLARED = {field.name: field for field in fields_of(pipeline.SwapRequest)}  # each control's one declaration
 
@@ -92,13 +92,15 @@ def _target_column(ctx: TabContext) -> dict[str, Any]:
 
 def _options(ctx: TabContext) -> dict[str, Any]:
     """The swap's options, each made from its declaration (studio.faces.pipeline.SwapRequest)."""
+
+    def made(*names: str) -> list[Any]:
+        return list(controls(ctx, [DECLARED[name] for name in names], "faceswap").values())
+
     with gr.Accordion(ctx.t("faceswap.options"), open=True):
         with gr.Row():
-            blend, feather, region = (control(ctx, DECLARED[name], f"faceswap-{name.replace('_', '-')}")
-                                      for name in ("blend", "mask_feather", "mask_region"))
+            blend, feather, region = made("blend", "mask_feather", "mask_region")
         with gr.Row():
-            restore_strength, threshold = (control(ctx, DECLARED[name], f"faceswap-{name.replace('_', '-')}")
-                                           for name in ("restore_strength", "score_threshold"))
+            restore_strength, threshold = made("restore_strength", "score_threshold")
         reference = control(ctx, DECLARED["reference_image"], "faceswap-reference")
     return dict(blend=blend, feather=feather, region=region, restore_strength=restore_strength, threshold=threshold,
                 reference=reference)

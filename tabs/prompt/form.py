@@ -12,7 +12,7 @@ from studio.prompts.expand import ExpandOptions, ExpandRequest
 from studio.text import service
 from studio.tools.fields import fields_of
 from tabs.common import TabContext
-from tabs.tools import control
+from tabs.tools import control, controls
 
 # Each option's one declaration (its control here, /expand_prompt's parameter, its check).
 DECLARED = {field.name: field for field in fields_of(ExpandOptions)}
@@ -78,7 +78,7 @@ def _options_column(ctx: TabContext) -> dict[str, Any]:
     t = ctx.t
 
     def made(*names: str) -> dict[str, Any]:
-        return {name: control(ctx, DECLARED[name], "prompt-" + name.replace("_", "-")) for name in names}
+        return controls(ctx, [DECLARED[name] for name in names], "prompt")
 
     options = made("length", "target", "temperature")
     with gr.Row():
