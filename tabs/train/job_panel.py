@@ -4,6 +4,7 @@ timer while it runs; Cancel and Resume; after a reload, this browser's newest jo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import gradio as gr
 
@@ -78,20 +79,20 @@ def wire_jobs(ctx: TabContext, watch: JobWatch) -> None:
     watch.timer.tick(friendly(poll), [job, ctx.browser_id], view_outputs, api_visibility="private",
                      show_progress="hidden")
 
-    def ui_cancel(job_id: str, browser_id: str, request: gr.Request = None) -> None:
-        if not job_id:
-            raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
-        service.cancel(settings, runner, owner_of(ctx, request, browser_id), job_id)
+    def on_the_picked_job(act: Callable[..., object]) -> Callable[..., None]:
+        """A button's work (``service.cancel`` or ``service.resume``) on the picked job; none picked is refused."""
 
-    def ui_resume(job_id: str, browser_id: str, request: gr.Request = None) -> None:
-        if not job_id:
-            raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
-        service.resume(settings, runner, owner_of(ctx, request, browser_id), job_id)
+        def ui_act(job_id: str, browser_id: str, request: gr.Request = None) -> None:
+            if not job_id:
+                raise gr.Error(t.for_request(request)("train.pick_job"), print_exception=False)
+            act(settings, runner, owner_of(ctx, request, browser_id), job_id)
+
+        return ui_act
 
     # A refusal ("this job is done: only an interrupted... can be resumed") is a pop-up only: the
     # panel is redrawn after the button's work succeeds, so its plot never turns into error badges.
-    for button, act in ((panel.cancel_button, ui_cancel), (panel.resume_button, ui_resume)):
-        button.click(friendly(act), [job, ctx.browser_id], None, api_visibility="private").success(
+    for button, act in ((panel.cancel_button, service.cancel), (panel.resume_button, service.resume)):
+        button.click(friendly(on_the_picked_job(act)), [job, ctx.browser_id], None, api_visibility="private").success(
             friendly(view), [job, ctx.browser_id], view_outputs, api_visibility="private", show_progress="hidden")
 
     def on_load(browser_id: str, request: gr.Request = None):
