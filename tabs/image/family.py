@@ -34,15 +34,15 @@ def unused_reason(family: ImageFamily, control: str, say: Callable[[str], str]) 
     return or_english(say, family.unused_key(control), family.unused[control])
 
 
-def will_run(family: ImageFamily, performance: str | None, say: Callable[[str], str]) -> tuple[dict, str]:
-    """The empty steps box's update and the CFG box's placeholder: the numbers that will run, the
-    preset's where the family follows presets, else the family's own."""
+def will_run(family: ImageFamily, performance: str | None, say: Callable[[str], str]) -> tuple[str, str]:
+    """The empty steps and CFG boxes' placeholders: the numbers that will run, the preset's where
+    the family follows presets, else the family's own."""
     if family.uses("performance"):
         preset = presets.performance(performance or presets.DEFAULT_PERFORMANCE)
         steps, cfg, whose = preset.steps, preset.cfg, say("image.will_run_preset")
     else:
         steps, cfg, whose = family.defaults.steps, family.defaults.cfg, say("image.will_run_model")
-    return gr.update(placeholder=whose.format(value=steps)), whose.format(value=f"{cfg:g}")
+    return whose.format(value=steps), whose.format(value=f"{cfg:g}")
 
 
 def wire_family_controls(ctx: TabContext, form: ImageForm, default_checkpoint: str) -> None:
@@ -74,7 +74,7 @@ def wire_family_controls(ctx: TabContext, form: ImageForm, default_checkpoint: s
             gr.update(info=unused_reason(family, "negative_prompt", say) if not family.uses("negative_prompt")
                       else say("image.negative_info")),
             gr.update(value=family.defaults.cfg if not uses_presets else None, placeholder=cfg_hint),
-            steps_hint, *greyed, *adm_updates,
+            gr.update(placeholder=steps_hint), *greyed, *adm_updates,
         )
 
     fields["checkpoint"].change(friendly(on_checkpoint), [fields["checkpoint"], fields["performance"]], outputs,
@@ -85,7 +85,7 @@ def wire_family_controls(ctx: TabContext, form: ImageForm, default_checkpoint: s
         if family is None:
             return gr.update(), gr.update()
         steps_hint, cfg_hint = will_run(family, performance, t.for_request(request))
-        return steps_hint, gr.update(placeholder=cfg_hint)
+        return gr.update(placeholder=steps_hint), gr.update(placeholder=cfg_hint)
 
     fields["performance"].change(friendly(on_performance), [fields["checkpoint"], fields["performance"]],
                                  [fields["steps"], fields["cfg"]], api_visibility="private", show_progress="hidden")
