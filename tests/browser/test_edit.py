@@ -9,20 +9,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.browser.conftest import assert_no_error_toast, draw_and_send, number_box, open_tab
+from tests.browser.conftest import assert_no_error_toast, draw_and_send, fill_numbers, open_tab, wait_for_text
 from tests.edit_helpers import picture
-
-
-def _number(page, elem_id: str, value) -> None:
-    box = number_box(page, elem_id)
-    box.fill(str(value))
-    box.press("Tab")
-
-
-def _wait_status(page, text: str, timeout: float = 120_000) -> None:
-    page.wait_for_function(
-        "text => (document.querySelector('#edit-status')?.innerText || '').includes(text)", arg=text, timeout=timeout
-    )
 
 
 def _result_pixels(page) -> np.ndarray:
@@ -34,7 +22,7 @@ def _result_pixels(page) -> np.ndarray:
 def _open_edit(page, sub_tab: str) -> None:
     open_tab(page, "Edit")
     page.get_by_role("tab", name=sub_tab).click()
-    _number(page, "edit-steps", 2)
+    fill_numbers(page, {"edit-steps": 2})
 
 
 def test_outpaint_right_then_outpaint_the_result_again(page, tmp_path):
@@ -43,9 +31,9 @@ def test_outpaint_right_then_outpaint_the_result_again(page, tmp_path):
     _open_edit(page, "Outpaint")
     page.locator("#edit-outpaint-image input[type=file]").set_input_files(str(photo))
     page.locator("#edit-outpaint-image img").wait_for()
-    _number(page, "edit-outpaint-right", 32)
+    fill_numbers(page, {"edit-outpaint-right": 32})
     page.locator("#edit-outpaint-run").click()
-    _wait_status(page, "Done: 128×64")
+    wait_for_text(page, "edit-status", "Done: 128×64")
     first = _result_pixels(page)
     assert first.shape == (64, 128, 3)
     assert np.array_equal(first[:, :96], np.asarray(Image.open(photo).convert("RGB")))  # the original, unchanged
@@ -57,7 +45,7 @@ def test_outpaint_right_then_outpaint_the_result_again(page, tmp_path):
         timeout=30_000,
     )
     page.locator("#edit-outpaint-run").click()
-    _wait_status(page, "Done: 160×64")
+    wait_for_text(page, "edit-status", "Done: 160×64")
     again = _result_pixels(page)
     assert np.array_equal(again[:, :128], first)
     assert "the original pixels are unchanged" in page.locator("#edit-details").inner_text()
@@ -85,7 +73,7 @@ def test_brush_a_mask_and_inpaint(page, tmp_path):
         page.mouse.move(cx - 40 + i * 10, cy)
     page.mouse.up()
     page.locator("#edit-inpaint-run").click()
-    _wait_status(page, "Done: 384×256")
+    wait_for_text(page, "edit-status", "Done: 384×256")
     assert "repainted the masked area" in page.locator("#edit-details").inner_text()
     result = _result_pixels(page).astype(int)
     original = np.asarray(Image.open(photo).convert("RGB")).astype(int)
@@ -102,11 +90,10 @@ def test_an_image_tab_result_is_sent_to_outpaint_and_extended(page):
     # The picture brings the prompt it was made with (the model too): the edit continues it.
     page.wait_for_function("() => document.querySelector('#edit-prompt textarea')?.value === 'a small boat'",
                            timeout=30_000)
-    _number(page, "edit-steps", 1)
-    _number(page, "edit-outpaint-left", 10)
+    fill_numbers(page, {"edit-steps": 1, "edit-outpaint-left": 10})
     page.locator("#edit-outpaint-unit").get_by_text("%").click()
     page.locator("#edit-outpaint-run").click()
-    _wait_status(page, "Done: 288×256")  # 10% of 256 = 25.6 -> 26 px -> rounded up to 32
+    wait_for_text(page, "edit-status", "Done: 288×256")  # 10% of 256 = 25.6 -> 26 px -> rounded up to 32
     assert "→ 32 px" in page.locator("#edit-details").inner_text()
     assert_no_error_toast(page)
 
@@ -115,14 +102,14 @@ def test_cancel_stops_an_outpaint_within_a_step_and_says_so(page, tmp_path):
     photo = tmp_path / "photo.png"
     picture(96, 64).save(photo)
     _open_edit(page, "Outpaint")
-    _number(page, "edit-steps", 150)
+    fill_numbers(page, {"edit-steps": 150})
     page.locator("#edit-outpaint-image input[type=file]").set_input_files(str(photo))
     page.locator("#edit-outpaint-image img").wait_for()
-    _number(page, "edit-outpaint-right", 32)
+    fill_numbers(page, {"edit-outpaint-right": 32})
     page.locator("#edit-outpaint-run").click()
-    _wait_status(page, "/", timeout=60_000)  # a step count: the run is going
+    wait_for_text(page, "edit-status", "/", timeout=60_000)  # a step count: the run is going
     page.locator("#edit-cancel").click()
-    _wait_status(page, "Cancelled: nothing was saved.", timeout=30_000)
+    wait_for_text(page, "edit-status", "Cancelled: nothing was saved.", timeout=30_000)
     page.locator("#edit-cancel").click()  # nothing left to stop: the status stays
     page.wait_for_timeout(1000)
     assert "Cancelled: nothing was saved." in page.locator("#edit-status").inner_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.browser.conftest import (assert_no_error_toast, draw_and_send, fill_numbers, long_image_settings,
-                                   number_box, open_tab, small_image_settings)
+                                   number_box, open_tab, small_image_settings, wait_for_text)
 
 
 def _status(page) -> str:
@@ -18,9 +18,7 @@ def test_generate_reload_history_and_send_to_the_tokenizer(page):
     page.locator("#image-prompt textarea").fill("a paper lantern at night")
     small_image_settings(page, steps=2)
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('2 image(s) done')", timeout=120_000
-    )
+    wait_for_text(page, "image-status", "2 image(s) done")
     assert page.locator("#image-gallery img").count() >= 2
     details = page.locator("#image-details").inner_text()
     # The enlarged image is the one the details describe (the newest).
@@ -36,9 +34,7 @@ def test_generate_reload_history_and_send_to_the_tokenizer(page):
     assert history.count() >= 2
 
     history.first.click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-details')?.innerText || '').includes('Prompt sent to the model')"
-    )
+    wait_for_text(page, "image-details", "Prompt sent to the model", timeout=30_000)
     page.locator("#image-send-target input").click()
     page.get_by_role("option", name="Tokenizer: image as tokens").click()
     page.locator("#image-send").click()
@@ -52,9 +48,7 @@ def test_cancel_ends_a_long_run_and_the_next_one_works(page):
     page.locator("#image-prompt textarea").fill("a very long run")
     long_image_settings(page)
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
-    )
+    wait_for_text(page, "image-status", "step", timeout=60_000)
     page.locator("#image-cancel").click()  # during the first image
     # The run reaches its end and says so; "Cancelling at the next step…" never stays.
     page.wait_for_function(
@@ -63,9 +57,7 @@ def test_cancel_ends_a_long_run_and_the_next_one_works(page):
     )
     fill_numbers(page, {"image-steps": 1, "image-width": 256, "image-height": 256})
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000
-    )
+    wait_for_text(page, "image-status", "image(s) done")
     # Cancel after the run has ended has nothing to stop and leaves the result's status alone.
     done = _status(page)
     page.locator("#image-cancel").click()
@@ -84,9 +76,7 @@ def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
     box.fill("1")
     box.press("Tab")
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
-    )
+    wait_for_text(page, "image-status", "step", timeout=60_000)
     page.reload()  # Gradio drops this page's event; the work itself goes on
     page.wait_for_selector("#studio-title")
     # The form comes back as the run was asked for, and the run's progress shows.
@@ -97,10 +87,7 @@ def test_a_reload_during_a_run_brings_back_the_form_and_follows_the_run(page):
     page.locator("#image-advanced button").first.click()  # closed again after the reload
     assert number_box(page, "image-steps").input_value() == "150"
     # Its result arrives on its own, in the gallery and in the history.
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')",
-        timeout=120_000,
-    )
+    wait_for_text(page, "image-status", "1 image(s) done")
     assert page.locator("#image-gallery img").count() >= 1
     page.wait_for_function(f"() => document.querySelectorAll('#image-history img').length > {before}", timeout=30_000)
     assert_no_error_toast(page)
@@ -112,18 +99,12 @@ def test_cancel_after_a_reload_stops_the_run(page):
     page.locator("#image-prompt textarea").fill("stopped after the reload")
     long_image_settings(page)  # still drawing after the reload
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
-    )
+    wait_for_text(page, "image-status", "step", timeout=60_000)
     page.reload()
     page.wait_for_selector("#studio-title")
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('step')", timeout=60_000
-    )
+    wait_for_text(page, "image-status", "step", timeout=60_000)
     page.locator("#image-cancel").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('Cancelled')", timeout=60_000
-    )
+    wait_for_text(page, "image-status", "Cancelled", timeout=60_000)
     assert "done" not in page.locator("#image-status").inner_text()
 
 
@@ -147,9 +128,7 @@ def test_flux_schnell_is_picked_shows_its_note_and_draws(page):
     page.locator("#image-checkpoint input").click()
     page.get_by_role("option", name="black-forest-labs/FLUX.1-schnell").click()
     # The family note says what FLUX reads and which controls it leaves out, and why.
-    page.wait_for_function(
-        "() => (document.querySelector('#image-family')?.innerText || '').includes('FLUX.1 schnell')", timeout=30_000
-    )
+    wait_for_text(page, "image-family", "FLUX.1 schnell", timeout=30_000)
     note = page.locator("#image-family").inner_text()
     assert "T5" in note and "distilled for 4 steps" in note
     # No performance preset shows as chosen (FLUX runs its own 4 steps), and Steps is empty
@@ -160,9 +139,7 @@ def test_flux_schnell_is_picked_shows_its_note_and_draws(page):
     page.locator("#image-prompt textarea").fill("a paper crane on a desk")
     fill_numbers(page, {"image-width": 256, "image-height": 256, "image-steps": 4, "image-number": 1})
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('1 image(s) done')", timeout=120_000
-    )
+    wait_for_text(page, "image-status", "1 image(s) done")
     details = page.locator("#image-details").inner_text()
     assert "FLUX.1-schnell" in details
     assert_no_error_toast(page)

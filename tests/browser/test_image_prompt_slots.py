@@ -4,7 +4,7 @@ ImagePrompt), both maps shown next to the pictures, then a generation that uses 
 from __future__ import annotations
 
 from studio.faces.samples import draw_faces
-from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings
+from tests.browser.conftest import assert_no_error_toast, open_tab, small_image_settings, wait_for_text
 
 
 def test_two_slots_show_their_maps_and_generate(page, tmp_path):
@@ -33,9 +33,7 @@ def test_two_slots_show_their_maps_and_generate(page, tmp_path):
     page.locator("#image-prompt textarea").fill("three friends, watercolor")
     small_image_settings(page, steps=2, number=1)
     page.locator("#image-generate").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#image-status')?.innerText || '').includes('image(s) done')", timeout=120_000
-    )
+    wait_for_text(page, "image-status", "image(s) done")
     assert page.locator("#image-gallery img").count() >= 1
     # The result says which pictures steered it, with their settings.
     details = page.locator("#image-details").inner_text()

@@ -83,9 +83,7 @@ def test_describe_an_image_then_add_visual_words(page, tmp_path):
 
     page.locator("#prompt-input textarea").fill("a lighthouse on a cliff")
     page.locator("#prompt-classic").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#prompt-info')?.innerText || '').includes('visual phrase')", timeout=60_000
-    )
+    wait_for_text(page, "prompt-info", "visual phrase", timeout=60_000)
     assert _value(page, "prompt-output").startswith("a lighthouse on a cliff")
     assert_no_error_toast(page)
 
@@ -96,9 +94,7 @@ def test_an_expansion_that_gives_the_text_back_says_why_next_to_it(page):
     server = ChatServer(reply="抱歉，我無法協助。")  # a reply with no English prompt in it
     try:
         _expand_through(page, "一隻在雪地裡的紅狐狸", server.url)
-        page.wait_for_function(
-            "() => (document.querySelector('#prompt-info')?.innerText || '').includes('CLIP')", timeout=60_000
-        )
+        wait_for_text(page, "prompt-info", "CLIP", timeout=60_000)
         assert _value(page, "prompt-output") == "一隻在雪地裡的紅狐狸"
         info = page.locator("#prompt-info").inner_text()
         assert "English" in info and info.count("\n") >= 1  # the reason, in view, below the language line

@@ -6,7 +6,7 @@ import json
 import re
 import time
 
-from tests.browser.conftest import assert_no_error_toast, open_tab
+from tests.browser.conftest import assert_no_error_toast, open_tab, wait_for_text
 
 
 def _set_number(page, elem_id: str, value) -> None:
@@ -25,9 +25,7 @@ def test_generate_streams_a_reply_with_stats(page):
     page.locator("#text-prompt textarea").fill("炎龍老師很幽默嗎？")
     _set_number(page, "text-max-new-tokens", 24)
     page.locator("#text-generate-btn").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#text-stats')?.innerText || '').includes('tokens/s')", timeout=60_000
-    )
+    wait_for_text(page, "text-stats", "tokens/s", timeout=60_000)
     assert _bot_text(page).strip()
     assert "炎龍老師很幽默嗎？" in page.locator("#text-chatbot").inner_text()
     assert page.locator("#text-tokens .text-token").count() > 0
@@ -120,9 +118,7 @@ def test_one_students_chat_is_not_seen_by_another(browser, running_app):
     _set_number(alice, "text-max-new-tokens", 8)
     alice.locator("#text-prompt textarea").fill("Alice's secret question")
     alice.locator("#text-generate-btn").click()
-    alice.wait_for_function(
-        "() => (document.querySelector('#text-stats')?.innerText || '').includes('tokens/s')", timeout=60_000
-    )
+    wait_for_text(alice, "text-stats", "tokens/s", timeout=60_000)
     bob.wait_for_timeout(1000)
     assert "Alice's secret question" in alice.locator("#text-chatbot").inner_text()
     assert "Alice's secret question" not in bob.locator("#text-chatbot").inner_text()
@@ -143,7 +139,6 @@ def test_enter_sends_and_shift_enter_starts_a_new_line(page):
     assert box.input_value() == "first line\nsecond line"  # nothing sent yet
     assert "Shift+Enter" in page.locator("#text-prompt").inner_text()
     box.press("Enter")
-    page.wait_for_function(
-        "() => (document.querySelector('#text-chatbot')?.innerText || '').includes('second line')", timeout=60_000)
+    wait_for_text(page, "text-chatbot", "second line", timeout=60_000)
     assert "first line" in page.locator("#text-chatbot").inner_text()
     assert_no_error_toast(page)

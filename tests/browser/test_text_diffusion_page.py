@@ -3,7 +3,7 @@ turning into tokens, confidences on hover), then Play walks the slider through t
 
 from __future__ import annotations
 
-from tests.browser.conftest import assert_no_error_toast, open_tab
+from tests.browser.conftest import assert_no_error_toast, open_tab, wait_for_text
 
 SHOWN_STEP = "() => document.querySelector('#diffusion-shown .row')?.dataset.step"
 
@@ -25,10 +25,7 @@ def test_a_run_shows_every_step_and_play_walks_through_them(page):
     _set_slider(page, "diffusion-length", 16)
     _set_slider(page, "diffusion-block-length", 16)
     page.locator("#diffusion-run").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#diffusion-stats')?.innerText || '').includes('forward passes for')",
-        timeout=60_000,
-    )
+    wait_for_text(page, "diffusion-stats", "forward passes for", timeout=60_000)
     assert "8 forward passes" in page.locator("#diffusion-stats").inner_text()
     rows = page.locator("#diffusion-rows .row")
     assert rows.count() == 9  # the row of masks, then one per forward pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import assert_no_error_toast, open_tab
+from tests.browser.conftest import assert_no_error_toast, open_tab, wait_for_text
 
 STEP = "() => Number(document.querySelector('#train-progress .train-progress')?.dataset.step || 0)"
 DONE = "document.querySelector('#train-progress .train-progress')?.dataset.state === 'done'"
@@ -70,7 +70,5 @@ def test_a_finished_adapter_is_offered_in_the_text_tab(page):
     page.locator("#text-prompt textarea").fill("Coach")
     page.locator("#text-max-new-tokens input[type='number']").fill("4")
     page.locator("#text-generate-btn").click()
-    page.wait_for_function(
-        "() => (document.querySelector('#text-stats')?.innerText || '').includes('adapter text-coach')", timeout=60_000
-    )
+    wait_for_text(page, "text-stats", "adapter text-coach", timeout=60_000)
     assert_no_error_toast(page)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_no_error_toast, fill_numbers, open_tab, opened_page, small_image_settings
+from tests.browser.conftest import (assert_no_error_toast, fill_numbers, open_tab, opened_page, small_image_settings,
+                                   wait_for_text)
 from tests.conftest import start_app, stop_app
 from tests.edit_helpers import picture
 
@@ -24,32 +25,21 @@ def space_page(browser, space_app):
         yield page
 
 
-def _wait_for(page, selector: str, text: str, timeout: float = 120_000) -> None:
-    try:
-        page.wait_for_function(
-            "([selector, text]) => (document.querySelector(selector)?.innerText || '').includes(text)",
-            arg=[selector, text], timeout=timeout,
-        )
-    except Exception as error:  # say what was there instead
-        shown = page.locator(selector).inner_text(timeout=5_000)
-        raise AssertionError(f"{selector} never said {text!r}; it says {shown!r}") from error
-
-
 def test_generate_then_cancel_a_long_run(space_page, space_app):
     page = space_page
     open_tab(page, "Image")
     page.locator("#image-prompt textarea").fill("a paper lantern")
     small_image_settings(page, steps=2, number=1)
     page.locator("#image-generate").click()
-    _wait_for(page, "#image-status", "1 image(s) done")
+    wait_for_text(page, "image-status", "1 image(s) done")
     assert page.locator("#image-gallery img").count() >= 1
     assert_no_error_toast(page)
 
     fill_numbers(page, {"image-steps": 150, "image-width": 1024, "image-height": 1024})  # still drawing at Cancel
     page.locator("#image-generate").click()
-    _wait_for(page, "#image-status", "step", timeout=60_000)
+    wait_for_text(page, "image-status", "step", timeout=60_000)
     page.locator("#image-cancel").click()
-    _wait_for(page, "#image-status", "Cancelled: 0 image(s) were finished and saved", timeout=60_000)
+    wait_for_text(page, "image-status", "Cancelled: 0 image(s) were finished and saved", timeout=60_000)
     assert_no_error_toast(page)
     assert "PicklingError" not in space_app.log()
 
@@ -62,7 +52,7 @@ def test_upscale_a_picture(space_page, tmp_path):
     page.get_by_role("tab", name="Upscale", exact=True).click()
     page.locator("#edit-upscale-image input[type='file']").set_input_files(str(path))
     page.locator("#edit-upscale-run").click()
-    _wait_for(page, "#edit-status", "128×96")
+    wait_for_text(page, "edit-status", "128×96")
     assert_no_error_toast(page)
 
 
@@ -81,5 +71,5 @@ def test_a_reply_streams_and_stop_ends_it(space_page):
     )
     page.locator("#text-stop-btn").click()
     # Stop reaches the worker through its flag: the reply ends with its figures.
-    _wait_for(page, "#text-stats", "stopped by you", timeout=30_000)
+    wait_for_text(page, "text-stats", "stopped by you", timeout=30_000)
     assert_no_error_toast(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import number_box
+from tests.browser.conftest import number_box, wait_for_text
 
 # Three English words in a row is a sentence left untranslated.
 ENGLISH = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,]+[A-Za-z][a-z']+){2,}")
@@ -70,6 +70,5 @@ def test_every_tab_reads_in_chinese(browser, running_app):
         box.fill(str(value))
         box.press("Tab")
     page.locator("#image-generate").click()
-    page.wait_for_function("() => (document.querySelector('#image-status')?.innerText || '').includes('完成 1 張圖')",
-                           timeout=120_000)
+    wait_for_text(page, "image-status", "完成 1 張圖")
     context.close()
